@@ -1,0 +1,78 @@
+package dev.nabla.autograd;
+
+import dev.nabla.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The per-thread stack of recording tapes. Ops call {@link #record} after computing their output; the op is added
+ * to every active tape that watches one of its inputs.
+ */
+public final class Recorder {
+    private static final ThreadLocal<List<Tape>> ACTIVE = ThreadLocal.withInitial(ArrayList::new);
+
+    private Recorder() {
+    }
+
+    static void push(Tape tape) {
+        ACTIVE.get().add(tape);
+    }
+
+    static void remove(Tape tape) {
+        ACTIVE.get().remove(tape);
+    }
+
+    /** True when some tape on this thread is recording (not paused). */
+    public static boolean isRecording() {
+        for (Tape t : ACTIVE.get()) {
+            if (t.isRecording()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Runs {@code body} with every tape on this thread paused. */
+    public static <T> T withoutRecording(java.util.function.Supplier<T> body) {
+        List<Tape> tapes = List.copyOf(ACTIVE.get());
+        for (Tape t : tapes) {
+            t.pause(+1);
+        }
+        try {
+            return body.get();
+        } finally {
+            for (Tape t : tapes) {
+                t.pause(-1);
+            }
+        }
+    }
+
+    /**
+     * Records an op whose gradient rule reads its inputs' values (their versions are checked at backward time).
+     */
+    public static void record(String op, Tensor[] inputs, Tensor output, Vjp vjp) {
+        record(op, inputs, output, vjp, true);
+    }
+
+    /** Records an op whose gradient rule does not read its inputs' values (sum, add, reshape...). */
+    public static void recordLinear(String op, Tensor[] inputs, Tensor output, Vjp vjp) {
+        record(op, inputs, output, vjp, false);
+    }
+
+    private static void record(String op, Tensor[] inputs, Tensor output, Vjp vjp, boolean savesInputs) {
+        List<Tape> tapes = ACTIVE.get();
+        if (tapes.isEmpty() || !output.dtype().isFloating()) {
+            return;
+        }
+        Node node = null;
+        for (int i = 0, n = tapes.size(); i < n; i++) {
+            Tape tape = tapes.get(i);
+            if (tape.isRecording() && tape.watchesAny(inputs)) {
+                if (node == null) {
+                    node = new Node(op, inputs, output, vjp, savesInputs);
+                }
+                tape.add(node);
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.nabla.autograd;
+
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The engine behind {@code GradientTape}: the watched tensors, the recorded nodes, and the backward walk. */
+public final class Tape {
+    private final boolean persistent;
+    private final boolean watchAccessedVariables;
+    private final Set<Tensor> watched = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<Node> nodes = new ArrayList<>();
+    private int paused;
+    private boolean active;
+    private boolean released;
+
+    /** A tape that starts recording on the calling thread at once. */
+    public Tape(boolean persistent, boolean watchAccessedVariables) {
+        this.persistent = persistent;
+        this.watchAccessedVariables = watchAccessedVariables;
+        this.active = true;
+        Recorder.push(this);
+    }
+
+    /** True for a tape that allows several gradient calls. */
+    public boolean persistent() {
+        return persistent;
+    }
+
+    boolean isRecording() {
+        return active && paused == 0 && !released;
+    }
+
+    /** Ends recording on this thread; recorded nodes stay until released. */
+    public void stop() {
+        if (active) {
+            active = false;
+            Recorder.remove(this);
+        }
+    }
+
+    /** Drops the recorded nodes, their saved tensors and the watched set. */
+    public void release() {
+        stop();
+        released = true;
+        nodes.clear();
+        watched.clear();
+    }
+
+    void pause(int delta) {
+        paused += delta;
+    }
+
+    /** Pauses recording while {@code body} runs. */
+    public <T> T paused(java.util.function.Supplier<T> body) {
+        paused++;
+        try {
+            return body.get();
+        } finally {
+            paused--;
+        }
+    }
+
+    /** Watches a floating tensor; other dtypes carry no gradient and are ignored, as in TF. */
+    public void watch(Tensor t) {
+        if (t.dtype().isFloating()) {
+            watched.add(t);
+        }
+    }
+
+    boolean watchesAny(Tensor[] inputs) {
+        boolean any = false;
+        for (Tensor t : inputs) {
+            if (watched.contains(t)) {
+                any = true;
+            } else if (watchAccessedVariables && t instanceof Variable v && v.trainable() && v.dtype().isFloating()) {
+                watched.add(v);
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    void add(Node node) {
+        nodes.add(node);
+        watched.add(node.output);
+    }
+
+    /** The watched tensors, in no particular order (TF's {@code watched_variables} for Variables). */
+    public List<Tensor> watchedTensors() {
+        return List.copyOf(watched);
+    }
+
+    /**
+     * Gradients of {@code sum(target · outputGradient)} with respect to each source; {@code null} for a source not
+     * connected to the target. A non-persistent tape is released afterwards.
+     */
+    public Tensor[] gradient(Tensor target, Tensor[] sources, Tensor outputGradient) {
+        checkUsable("gradient");
+        try {
+            return backward(target, sources, outputGradient);
+        } finally {
+            if (!persistent) {
+                release();
+            }
+        }
+    }
+
+    /**
+     * Throws when the tape was released; a released non-persistent tape says that it allows one gradient call.
+     */
+    public void checkUsable(String op) {
+        if (released) {
+            throw new IllegalStateException(persistent
+                    ? "GradientTape." + op + ": the persistent tape was released"
+                    : "GradientTape." + op + ": a non-persistent GradientTape can only be used to compute one set"
+                            + " of gradients (or jacobians); use GradientTape.persistent() for several");
+        }
+    }
+
+    /** One backward pass without releasing (jacobian runs several). */
+    public Tensor[] backward(Tensor target, Tensor[] sources, Tensor outputGradient) {
+        if (outputGradient != null && !outputGradient.shape().equals(target.shape())) {
+            throw new IllegalArgumentException("gradient: output gradient shape " + outputGradient.shape()
+                    + " does not match target shape " + target.shape());
+        }
+        for (Node n : nodes) {
+            n.checkVersions();
+        }
+        return paused(() -> walk(target, sources, outputGradient));
+    }
+
+    private Tensor[] walk(Tensor target, Tensor[] sources, Tensor outputGradient) {
+        Set<Tensor> reachable = Collections.newSetFromMap(new IdentityHashMap<>());
+        Collections.addAll(reachable, sources);
+        boolean[] useful = new boolean[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            Node node = nodes.get(i);
+            for (Tensor in : node.inputs) {
+                if (reachable.contains(in)) {
+                    useful[i] = true;
+                    reachable.add(node.output);
+                    break;
+                }
+            }
+        }
+        Tensor[] result = new Tensor[sources.length];
+        if (!reachable.contains(target) || !target.dtype().isFloating()) {
+            return result;
+        }
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        grads.put(target, outputGradient != null ? outputGradient : Tensor.onesLike(target));
+        Set<Tensor> sourceSet = Collections.newSetFromMap(new IdentityHashMap<>());
+        Collections.addAll(sourceSet, sources);
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            if (!useful[i]) {
+                continue;
+            }
+            Node node = nodes.get(i);
+            Tensor g = sourceSet.contains(node.output) ? grads.get(node.output) : grads.remove(node.output);
+            if (g == null) {
+                continue;
+            }
+            boolean[] needed = new boolean[node.inputs.length];
+            for (int j = 0; j < needed.length; j++) {
+                needed[j] = reachable.contains(node.inputs[j]) && node.inputs[j].dtype().isFloating();
+            }
+            Tensor[] inputGrads = node.vjp.apply(g, needed);
+            for (int j = 0; j < needed.length; j++) {
+                if (needed[j] && inputGrads[j] != null) {
+                    grads.merge(node.inputs[j], inputGrads[j], Tensor::add);
+                }
+            }
+        }
+        for (int i = 0; i < sources.length; i++) {
+            result[i] = grads.get(sources[i]);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.nabla.backend;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+
+/**
+ * The primitives a device implements. Everything public in Nabla is built from these in {@code core}, so a new
+ * backend implements this interface and nothing else.
+ *
+ * <p>Conventions: buffers are dense and row-major; "strides" are element strides, one per dimension of the
+ * {@code shape} being iterated, and a stride of 0 broadcasts. Primitives may run asynchronously; the host reads
+ * ({@code read*}) wait for them. Arguments arrive already checked by {@code core}.
+ */
+public interface Backend {
+    /** The device this backend drives. */
+    Device device();
+
+    /** A buffer of {@code size} elements with undefined contents. */
+    Buffer allocate(DType dtype, long size);
+
+    /** A buffer holding a copy of {@code data}: a {@code float[]}, {@code double[]}, {@code int[]} or {@code boolean[]}. */
+    Buffer upload(Object data, DType dtype);
+
+    /** Copies the whole buffer to the host, converted to doubles. */
+    double[] readDoubles(Buffer src);
+
+    /** Copies the whole buffer to the host, converted to floats. */
+    float[] readFloats(Buffer src);
+
+    /** Copies the whole buffer to the host, converted to ints (truncation toward zero). */
+    int[] readInts(Buffer src);
+
+    /** Sets every element to {@code value} (converted to the buffer's dtype). */
+    void fill(Buffer out, double value);
+
+    /** Sets element i to i. */
+    void iota(Buffer out);
+
+    /** {@code out[i] = op(in[i])}; same dtype and size. */
+    void unary(UnaryOp op, Buffer in, Buffer out);
+
+    /**
+     * {@code out[idx] = op(a[idx · aStrides], b[idx · bStrides])} for every index of {@code shape}; {@code out} is
+     * dense with that shape, BOOL for comparisons.
+     */
+    void binary(BinaryOp op, Buffer a, long[] aStrides, Buffer b, long[] bStrides, Buffer out, long[] shape);
+
+    /** {@code out[idx] = cond[idx] ? a[idx] : b[idx]} over broadcast strides; {@code cond} is BOOL. */
+    void select(Buffer cond, long[] condStrides, Buffer a, long[] aStrides, Buffer b, long[] bStrides,
+            Buffer out, long[] shape);
+
+    /**
+     * Reduces the middle axis of {@code in} viewed as {@code (outer, n, inner)} into {@code out} of
+     * {@code (outer, inner)}. MAX/MIN/ARGMAX have {@code n > 0}; SUM of {@code n == 0} is 0.
+     */
+    void reduce(ReduceOp op, Buffer in, long outer, long n, long inner, Buffer out);
+
+    /**
+     * Batched {@code out[b] = op(a[b]) · op(b[b])}, {@code op} a transpose when the flag is set, {@code out[b]}
+     * dense (m, n). Batch {@code i} of {@code batchShape} starts at {@code i · aBatchStrides} in {@code a} (stored
+     * as (m, k), or (k, m) when transposed) and at {@code i · bBatchStrides} in {@code b} ((k, n) or (n, k)).
+     */
+    void matmul(Buffer a, long[] aBatchStrides, boolean transposeA, Buffer b, long[] bBatchStrides,
+            boolean transposeB, Buffer out, long[] batchShape, long m, long k, long n);
+
+    /**
+     * {@code dst[dstOffset + idx · dstStrides] = src[srcOffset + idx · srcStrides]} for every index of
+     * {@code shape}; same dtype.
+     */
+    void copy(Buffer src, long srcOffset, long[] srcStrides, Buffer dst, long dstOffset, long[] dstStrides,
+            long[] shape);
+
+    /**
+     * {@code out[o, j, i] = src[o, indices[j], i]} with {@code src} viewed as {@code (outer, axisSize, inner)}
+     * and {@code out} as {@code (outer, indices.size, inner)}; {@code indices} INT32.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, axisSize)}
+     */
+    void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out);
+
+    /** {@code dst[o, indices[j], i] += src[o, j, i]}, the adjoint of {@link #gather}; repeated indices add up. */
+    void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src);
+
+    /** Converts element-wise into {@code out}'s dtype (floats to INT32 truncate toward zero; to BOOL is != 0). */
+    void cast(Buffer in, Buffer out);
+
+    /**
+     * Fills {@code out} with draws from Philox4x32-10 with {@code key = seed} and counters starting at
+     * {@code counter}, as {@link Philox} defines, so every backend gives the same numbers.
+     */
+    void random(RandomDistribution dist, long seed, long counter, double a, double b, Buffer out);
+
+    /** Waits for all queued work on this device. */
+    default void synchronize() {
+    }
+}

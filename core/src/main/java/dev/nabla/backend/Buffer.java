@@ -1,0 +1,18 @@
+package dev.nabla.backend;
+
+import dev.nabla.DType;
+
+/**
+ * Memory owned by one backend, holding {@link #size()} elements of one {@link DType}. A buffer has one owner at a
+ * time (a tensor's storage); {@link #release()} hands it back to the backend, which may reuse it.
+ */
+public interface Buffer {
+    /** The element type. */
+    DType dtype();
+
+    /** Number of elements. */
+    long size();
+
+    /** Returns the memory to the backend (its pool or allocator); the buffer must not be used afterwards. */
+    void release();
+}

@@ -1,0 +1,286 @@
+package dev.nabla.ops;
+
+import dev.nabla.Shape;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.autograd.Recorder;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.Storage;
+import java.util.Arrays;
+import java.util.List;
+
+/** Shape ops: reshape and its relatives (which share storage), permute, broadcast, slice, concat. */
+public final class Shapes {
+    private Shapes() {
+    }
+
+    /**
+     * A tensor with {@code x}'s elements and a new shape, sharing {@code x}'s buffer. NOTE: a Variable's buffer
+     * changes in place, so a view of a Variable is a copy; otherwise the immutable view would change too.
+     */
+    private static Tensor view(Tensor x, Shape shape, String op) {
+        Storage s = x instanceof Variable ? Creation.copyStorage(x, op) : x.storage(op);
+        return Tensor.wrap(s, shape);
+    }
+
+    /** Same elements in a new shape; one dimension may be -1. */
+    public static Tensor reshape(Tensor x, long... dims) {
+        String op = "reshape";
+        x.storage(op);
+        long[] d = dims.clone();
+        int unknown = -1;
+        long known = 1;
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] == -1) {
+                if (unknown >= 0) {
+                    throw new IllegalArgumentException(op + ": only one -1 allowed in " + Arrays.toString(dims));
+                }
+                unknown = i;
+            } else if (d[i] < 0) {
+                throw new IllegalArgumentException(op + ": negative dimension in " + Arrays.toString(dims));
+            } else {
+                known *= d[i];
+            }
+        }
+        if (unknown >= 0) {
+            if (known == 0 || x.size() % known != 0) {
+                throw new IllegalArgumentException(op + ": cannot reshape " + x.shape() + " to "
+                        + Arrays.toString(dims).replace('[', '(').replace(']', ')'));
+            }
+            d[unknown] = x.size() / known;
+        }
+        Shape target = Shape.of(d);
+        if (target.size() != x.size()) {
+            throw new IllegalArgumentException(op + ": cannot reshape " + x.shape() + " (" + x.size()
+                    + " elements) to " + target + " (" + target.size() + " elements)");
+        }
+        Tensor out = view(x, target, op);
+        Shape from = x.shape();
+        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.reshape(from.dims())});
+        return out;
+    }
+
+    /** Inserts a size-1 axis. */
+    public static Tensor expandDims(Tensor x, int axis) {
+        int a = Shape.normalizeAxis(axis, x.rank() + 1, "expandDims");
+        long[] d = new long[x.rank() + 1];
+        for (int i = 0, j = 0; i < d.length; i++) {
+            d[i] = i == a ? 1 : x.shape().dim(j++);
+        }
+        return reshape(x, d);
+    }
+
+    /** Removes size-1 axes (all of them when none are named). */
+    public static Tensor squeeze(Tensor x, int... axes) {
+        long[] dims = x.shape().dims();
+        boolean[] drop = new boolean[dims.length];
+        if (axes.length == 0) {
+            for (int i = 0; i < dims.length; i++) {
+                drop[i] = dims[i] == 1;
+            }
+        } else {
+            for (int axis : axes) {
+                int a = Shape.normalizeAxis(axis, dims.length, "squeeze");
+                if (dims[a] != 1) {
+                    throw new IllegalArgumentException("squeeze: cannot squeeze axis " + axis + " of size " + dims[a]
+                            + " in " + x.shape());
+                }
+                drop[a] = true;
+            }
+        }
+        long[] out = new long[dims.length];
+        int n = 0;
+        for (int i = 0; i < dims.length; i++) {
+            if (!drop[i]) {
+                out[n++] = dims[i];
+            }
+        }
+        return reshape(x, Arrays.copyOf(out, n));
+    }
+
+    /** The same value with no gradient through it. */
+    public static Tensor stopGradient(Tensor x) {
+        return view(x, x.shape(), "stopGradient");
+    }
+
+    /** A copy of {@code x} laid out as {@code shape}, read through {@code srcStrides} from {@code srcOffset}. */
+    private static Tensor gatherStrided(Tensor x, String op, Shape shape, long srcOffset, long[] srcStrides) {
+        Backend b = x.storage(op).backend();
+        Tensor out = Creation.empty(b, x.dtype(), shape);
+        b.copy(x.buffer(op), srcOffset, srcStrides, out.buffer(op), 0, shape.strides(), shape.dims());
+        return out;
+    }
+
+    /** Reorders axes. */
+    public static Tensor permute(Tensor x, int... axes) {
+        String op = "permute";
+        x.storage(op);
+        int r = x.rank();
+        boolean[] seen = new boolean[r];
+        int[] p = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            int a = axes[i] < 0 ? axes[i] + r : axes[i];
+            if (axes.length != r || a < 0 || a >= r || seen[a]) {
+                throw new IllegalArgumentException(op + ": axes " + Arrays.toString(axes) + " are not a permutation"
+                        + " of the " + r + " axes of " + x.shape());
+            }
+            seen[a] = true;
+            p[i] = a;
+        }
+        if (axes.length != r) {
+            throw new IllegalArgumentException(op + ": axes " + Arrays.toString(axes) + " are not a permutation"
+                    + " of the " + r + " axes of " + x.shape());
+        }
+        long[] own = x.shape().strides();
+        long[] dims = new long[r];
+        long[] strides = new long[r];
+        int[] inverse = new int[r];
+        for (int i = 0; i < r; i++) {
+            dims[i] = x.shape().dim(p[i]);
+            strides[i] = own[p[i]];
+            inverse[p[i]] = i;
+        }
+        Tensor out = gatherStrided(x, op, Shape.of(dims), 0, strides);
+        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.permute(inverse)});
+        return out;
+    }
+
+    /** Swaps the last two axes. */
+    public static Tensor transpose(Tensor x) {
+        if (x.rank() < 2) {
+            throw new IllegalArgumentException("transpose: needs rank >= 2, got " + x.shape());
+        }
+        int[] p = new int[x.rank()];
+        Arrays.setAll(p, i -> i);
+        p[p.length - 2] = p.length - 1;
+        p[p.length - 1] = p.length - 2;
+        return permute(x, p);
+    }
+
+    /** Materializes a broadcast. */
+    public static Tensor broadcastTo(Tensor x, Shape shape) {
+        String op = "broadcastTo";
+        x.storage(op);
+        if (!Broadcasting.broadcastsTo(x.shape(), shape)) {
+            throw new IllegalArgumentException(op + ": cannot broadcast " + x.shape() + " to " + shape);
+        }
+        Tensor out = x.shape().equals(shape) ? view(x, shape, op)
+                : gatherStrided(x, op, shape, 0, Broadcasting.strides(x.shape(), shape));
+        Shape from = x.shape();
+        Recorder.recordLinear(op, new Tensor[] {x}, out,
+                (g, needed) -> new Tensor[] {Broadcasting.sumToShape(g, from)});
+        return out;
+    }
+
+    /** The block at {@code begin} of {@code size} (-1: to the end). */
+    public static Tensor slice(Tensor x, long[] begin, long[] size) {
+        String op = "slice";
+        x.storage(op);
+        int r = x.rank();
+        if (begin.length != r || size.length != r) {
+            throw new IllegalArgumentException(op + ": begin " + Shape.format(begin) + " and size "
+                    + Shape.format(size) + " must each have " + r + " entries for " + x.shape());
+        }
+        long[] dims = new long[r];
+        long offset = 0;
+        long[] strides = x.shape().strides();
+        for (int i = 0; i < r; i++) {
+            long d = x.shape().dim(i);
+            long s = size[i] == -1 ? d - begin[i] : size[i];
+            if (begin[i] < 0 || s < 0 || begin[i] + s > d) {
+                throw new IllegalArgumentException(op + ": begin " + Shape.format(begin) + " size "
+                        + Shape.format(size) + " is out of bounds for " + x.shape());
+            }
+            dims[i] = s;
+            offset += begin[i] * strides[i];
+        }
+        Tensor out = gatherStrided(x, op, Shape.of(dims), offset, strides);
+        Shape from = x.shape();
+        long[] start = begin.clone();
+        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {pad(g, from, start)});
+        return out;
+    }
+
+    /** Zeros of {@code shape} with {@code x} written at {@code begin}: the adjoint of slice. */
+    static Tensor pad(Tensor x, Shape shape, long[] begin) {
+        String op = "pad";
+        Backend b = x.storage(op).backend();
+        Tensor out = Creation.full(x.device(), 0, x.dtype(), shape.dims());
+        long[] strides = shape.strides();
+        long offset = 0;
+        for (int i = 0; i < begin.length; i++) {
+            offset += begin[i] * strides[i];
+        }
+        b.copy(x.buffer(op), 0, x.shape().strides(), out.buffer(op), offset, strides, x.shape().dims());
+        long[] size = x.shape().dims();
+        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.slice(begin, size)});
+        return out;
+    }
+
+    /** Joins tensors along an existing axis. */
+    public static Tensor concat(List<Tensor> ts, int axis) {
+        String op = "concat";
+        if (ts.isEmpty()) {
+            throw new IllegalArgumentException(op + ": needs at least one tensor");
+        }
+        Tensor first = ts.get(0);
+        int a = Shape.normalizeAxis(axis, Math.max(first.rank(), 1), op);
+        if (first.rank() == 0) {
+            throw new IllegalArgumentException(op + ": cannot concatenate scalars (use stack)");
+        }
+        long total = 0;
+        for (Tensor t : ts) {
+            Checks.sameDeviceAndDtype(op, first, t);
+            boolean ok = t.rank() == first.rank();
+            for (int i = 0; ok && i < t.rank(); i++) {
+                ok = i == a || t.shape().dim(i) == first.shape().dim(i);
+            }
+            if (!ok) {
+                throw new IllegalArgumentException(op + ": shapes " + first.shape() + " and " + t.shape()
+                        + " differ outside axis " + axis);
+            }
+            total += t.shape().dim(a);
+        }
+        long[] dims = first.shape().dims();
+        dims[a] = total;
+        Shape shape = Shape.of(dims);
+        Backend b = first.backend();
+        Tensor out = Creation.empty(b, first.dtype(), shape);
+        long[] strides = shape.strides();
+        long at = 0;
+        long[][] begins = new long[ts.size()][];
+        for (int i = 0; i < ts.size(); i++) {
+            Tensor t = ts.get(i);
+            b.copy(t.buffer(op), 0, t.shape().strides(), out.buffer(op), at * strides[a], strides, t.shape().dims());
+            begins[i] = new long[dims.length];
+            begins[i][a] = at;
+            at += t.shape().dim(a);
+        }
+        Tensor[] inputs = ts.toArray(new Tensor[0]);
+        Recorder.recordLinear(op, inputs, out, (g, needed) -> {
+            Tensor[] grads = new Tensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                if (needed[i]) {
+                    grads[i] = g.slice(begins[i], inputs[i].shape().dims());
+                }
+            }
+            return grads;
+        });
+        return out;
+    }
+
+    /** Joins tensors of equal shape along a new axis. */
+    public static Tensor stack(List<Tensor> ts, int axis) {
+        if (ts.isEmpty()) {
+            throw new IllegalArgumentException("stack: needs at least one tensor");
+        }
+        Shape s = ts.get(0).shape();
+        int a = Shape.normalizeAxis(axis, s.rank() + 1, "stack");
+        for (Tensor t : ts) {
+            if (!t.shape().equals(s)) {
+                throw new IllegalArgumentException("stack: shapes " + s + " and " + t.shape() + " differ");
+            }
+        }
+        return concat(ts.stream().map(t -> t.expandDims(a)).toList(), a);
+    }
+}

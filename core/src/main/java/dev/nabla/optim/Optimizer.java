@@ -1,0 +1,39 @@
+package dev.nabla.optim;
+
+import dev.nabla.GradientTape;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Updates variables from gradients, as a Keras optimizer.
+ *
+ * <pre>{@code
+ * Variable x = Variable.of(3.0f);
+ * Optimizer opt = new SGD(0.1);
+ * for (int epoch = 0; epoch < 30; epoch++) {
+ *     Tensor loss = opt.minimize(() -> x.mul(x).add(x).sub(1), List.of(x));   // x^2 + x - 1
+ * }
+ * }</pre>
+ */
+public interface Optimizer {
+    /** Applies one update; {@code null} gradients are skipped. */
+    void applyGradients(List<Tensor> grads, List<Variable> vars);
+
+    /** Records {@code loss} on a new tape, applies its gradients to {@code vars}, and returns the loss. */
+    default Tensor minimize(Supplier<Tensor> loss, List<Variable> vars) {
+        Tensor value;
+        List<Tensor> grads;
+        try (GradientTape tape = new GradientTape()) {
+            value = loss.get();
+            tape.close();
+            grads = tape.gradient(value, vars);
+        }
+        applyGradients(grads, vars);
+        return value;
+    }
+
+    /** Number of updates applied so far. */
+    long iterations();
+}

@@ -1,0 +1,273 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.Philox;
+import dev.nabla.backend.RandomDistribution;
+import dev.nabla.backend.ReduceOp;
+import dev.nabla.backend.UnaryOp;
+
+/**
+ * The CPU backend: Java arrays from a pool, Vector API kernels on the common fast paths (dense float operands,
+ * scalar and row broadcasts, inner-axis reductions, GEMM) and generic scalar loops, defined by the primitives'
+ * scalar definitions, for everything else.
+ */
+final class CpuBackend implements Backend {
+    private final BufferPool pool = new BufferPool(Runtime.getRuntime().maxMemory() / 4);
+
+    @Override
+    public Device device() {
+        return Device.cpu();
+    }
+
+    private static CpuBuffer cpu(Buffer b) {
+        return (CpuBuffer) b;
+    }
+
+    @Override
+    public Buffer allocate(DType dtype, long size) {
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("cpu: " + size + " elements exceed the 2^31 limit of one CPU buffer");
+        }
+        int n = (int) size;
+        return new CpuBuffer(dtype, n, pool.take(dtype, n), pool);
+    }
+
+    @Override
+    public Buffer upload(Object data, DType dtype) {
+        int n = java.lang.reflect.Array.getLength(data);
+        CpuBuffer b = (CpuBuffer) allocate(dtype, n);
+        if (data instanceof boolean[] z) {
+            byte[] dst = b.bools();
+            for (int i = 0; i < n; i++) {
+                dst[i] = (byte) (z[i] ? 1 : 0);
+            }
+        } else {
+            System.arraycopy(data, 0, b.live(), 0, n);
+        }
+        return b;
+    }
+
+    @Override
+    public double[] readDoubles(Buffer src) {
+        CpuBuffer b = cpu(src);
+        double[] out = new double[b.n()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = b.get(i);
+        }
+        return out;
+    }
+
+    @Override
+    public float[] readFloats(Buffer src) {
+        CpuBuffer b = cpu(src);
+        if (b.dtype() == DType.FLOAT32) {
+            return java.util.Arrays.copyOf(b.floats(), b.n());
+        }
+        float[] out = new float[b.n()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) b.get(i);
+        }
+        return out;
+    }
+
+    @Override
+    public int[] readInts(Buffer src) {
+        CpuBuffer b = cpu(src);
+        int[] out = new int[b.n()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (int) b.get(i);
+        }
+        return out;
+    }
+
+    @Override
+    public void fill(Buffer out, double value) {
+        CpuBuffer o = cpu(out);
+        switch (o.dtype()) {
+            case FLOAT32 -> java.util.Arrays.fill(o.floats(), 0, o.n(), (float) value);
+            case FLOAT64 -> java.util.Arrays.fill(o.doubles(), 0, o.n(), value);
+            case INT32 -> java.util.Arrays.fill(o.ints(), 0, o.n(), (int) value);
+            case BOOL -> java.util.Arrays.fill(o.bools(), 0, o.n(), (byte) (value != 0 ? 1 : 0));
+        }
+    }
+
+    @Override
+    public void iota(Buffer out) {
+        CpuBuffer o = cpu(out);
+        for (int i = 0; i < o.n(); i++) {
+            o.set(i, i);
+        }
+    }
+
+    @Override
+    public void unary(UnaryOp op, Buffer in, Buffer out) {
+        CpuBuffer x = cpu(in);
+        CpuBuffer y = cpu(out);
+        if (VectorKernels.unary(op, x, y)) {
+            return;
+        }
+        Parallel.range(y.n(), Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                y.set(i, op.apply(x.get(i)));
+            }
+        });
+    }
+
+    @Override
+    public void binary(BinaryOp op, Buffer a, long[] aStrides, Buffer b, long[] bStrides, Buffer out,
+            long[] shape) {
+        CpuBuffer x = cpu(a);
+        CpuBuffer y = cpu(b);
+        CpuBuffer z = cpu(out);
+        if (VectorKernels.binary(op, x, aStrides, y, bStrides, z, shape)) {
+            return;
+        }
+        StridedRows.forEach(shape, new long[][] {aStrides, bStrides}, new long[2], (row, off, len) -> {
+            long as = StridedRows.inner(aStrides);
+            long bs = StridedRows.inner(bStrides);
+            int o = (int) (row * len);
+            for (int j = 0; j < len; j++) {
+                z.set(o + j, op.apply(x.get((int) (off[0] + j * as)), y.get((int) (off[1] + j * bs))));
+            }
+        });
+    }
+
+    @Override
+    public void select(Buffer cond, long[] condStrides, Buffer a, long[] aStrides, Buffer b, long[] bStrides,
+            Buffer out, long[] shape) {
+        CpuBuffer c = cpu(cond);
+        CpuBuffer x = cpu(a);
+        CpuBuffer y = cpu(b);
+        CpuBuffer z = cpu(out);
+        StridedRows.forEach(shape, new long[][] {condStrides, aStrides, bStrides}, new long[3], (row, off, len) -> {
+            long cs = StridedRows.inner(condStrides);
+            long as = StridedRows.inner(aStrides);
+            long bs = StridedRows.inner(bStrides);
+            int o = (int) (row * len);
+            for (int j = 0; j < len; j++) {
+                boolean t = c.get((int) (off[0] + j * cs)) != 0;
+                z.set(o + j, t ? x.get((int) (off[1] + j * as)) : y.get((int) (off[2] + j * bs)));
+            }
+        });
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Buffer in, long outer, long n, long inner, Buffer out) {
+        CpuBuffer x = cpu(in);
+        CpuBuffer y = cpu(out);
+        if (VectorKernels.reduce(op, x, outer, n, inner, y)) {
+            return;
+        }
+        Reductions.generic(op, x, (int) outer, (int) n, (int) inner, y);
+    }
+
+    @Override
+    public void matmul(Buffer a, long[] aBatchStrides, boolean transposeA, Buffer b, long[] bBatchStrides,
+            boolean transposeB, Buffer out, long[] batchShape, long m, long k, long n) {
+        Gemm.batched(cpu(a), aBatchStrides, transposeA, cpu(b), bBatchStrides, transposeB, cpu(out), batchShape,
+                (int) m, (int) k, (int) n);
+    }
+
+    @Override
+    public void copy(Buffer src, long srcOffset, long[] srcStrides, Buffer dst, long dstOffset, long[] dstStrides,
+            long[] shape) {
+        CpuBuffer s = cpu(src);
+        CpuBuffer d = cpu(dst);
+        if (StridedRows.isDense(shape, srcStrides) && StridedRows.isDense(shape, dstStrides)) {
+            long n = 1;
+            for (long x : shape) {
+                n *= x;
+            }
+            System.arraycopy(s.live(), (int) srcOffset, d.live(), (int) dstOffset, (int) n);
+            return;
+        }
+        Object sa = s.live();
+        Object da = d.live();
+        StridedRows.forEach(shape, new long[][] {srcStrides, dstStrides}, new long[] {srcOffset, dstOffset},
+                (row, off, len) -> {
+                    long ss = StridedRows.inner(srcStrides);
+                    long ds = StridedRows.inner(dstStrides);
+                    if (ss == 1 && ds == 1) {
+                        System.arraycopy(sa, (int) off[0], da, (int) off[1], len);
+                    } else {
+                        for (int j = 0; j < len; j++) {
+                            d.set((int) (off[1] + j * ds), s.get((int) (off[0] + j * ss)));
+                        }
+                    }
+                });
+    }
+
+    private static void checkIndices(CpuBuffer indices, long axisSize) {
+        int[] idx = indices.ints();
+        for (int j = 0; j < indices.n(); j++) {
+            if (idx[j] < 0 || idx[j] >= axisSize) {
+                throw new IndexOutOfBoundsException("index " + idx[j] + " at position " + j + " is out of range [0, "
+                        + axisSize + ")");
+            }
+        }
+    }
+
+    @Override
+    public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out) {
+        CpuBuffer s = cpu(src);
+        CpuBuffer ix = cpu(indices);
+        CpuBuffer o = cpu(out);
+        checkIndices(ix, axisSize);
+        int[] idx = ix.ints();
+        int count = ix.n();
+        int in = (int) inner;
+        for (int b = 0; b < outer; b++) {
+            for (int j = 0; j < count; j++) {
+                System.arraycopy(s.live(), (int) ((b * axisSize + idx[j]) * in), o.live(), (b * count + j) * in, in);
+            }
+        }
+    }
+
+    @Override
+    public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src) {
+        CpuBuffer d = cpu(dst);
+        CpuBuffer ix = cpu(indices);
+        CpuBuffer s = cpu(src);
+        checkIndices(ix, axisSize);
+        int[] idx = ix.ints();
+        int count = ix.n();
+        int in = (int) inner;
+        for (int b = 0; b < outer; b++) {
+            for (int j = 0; j < count; j++) {
+                int to = (int) ((b * axisSize + idx[j]) * in);
+                int from = (b * count + j) * in;
+                for (int i = 0; i < in; i++) {
+                    d.set(to + i, d.get(to + i) + s.get(from + i));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void cast(Buffer in, Buffer out) {
+        CpuBuffer x = cpu(in);
+        CpuBuffer y = cpu(out);
+        for (int i = 0; i < y.n(); i++) {
+            y.set(i, x.get(i));
+        }
+    }
+
+    @Override
+    public void random(RandomDistribution dist, long seed, long counter, double a, double b, Buffer out) {
+        CpuBuffer o = cpu(out);
+        int n = o.n();
+        int blocks = (int) Philox.countersFor(n);
+        Parallel.range(blocks, Parallel.ELEMENTWISE_GRAIN / 4, (lo, hi) -> {
+            for (int blk = lo; blk < hi; blk++) {
+                int[] w = Philox.block(seed, counter + blk);
+                for (int j = 0; j < 4 && blk * 4 + j < n; j++) {
+                    o.set(blk * 4 + j, Philox.value(dist, w, j, a, b));
+                }
+            }
+        });
+    }
+}

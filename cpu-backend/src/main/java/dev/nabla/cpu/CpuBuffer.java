@@ -1,0 +1,89 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+import dev.nabla.backend.Buffer;
+
+/**
+ * A CPU buffer: a Java array of the dtype's element type (BOOL as {@code byte[]} of 0/1). The array may be longer
+ * than {@link #size()} when it came from the pool; kernels use {@code size()}, never {@code array.length}.
+ */
+final class CpuBuffer implements Buffer {
+    private final DType dtype;
+    private final int size;
+    private final BufferPool pool;
+    private Object array;
+
+    CpuBuffer(DType dtype, int size, Object array, BufferPool pool) {
+        this.dtype = dtype;
+        this.size = size;
+        this.array = array;
+        this.pool = pool;
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    int n() {
+        return size;
+    }
+
+    float[] floats() {
+        return (float[]) live();
+    }
+
+    double[] doubles() {
+        return (double[]) live();
+    }
+
+    int[] ints() {
+        return (int[]) live();
+    }
+
+    byte[] bools() {
+        return (byte[]) live();
+    }
+
+    Object live() {
+        Object a = array;
+        if (a == null) {
+            throw new IllegalStateException("CPU buffer used after release");
+        }
+        return a;
+    }
+
+    /** Element i as a double, whatever the dtype (the generic, scalar path). */
+    double get(int i) {
+        return switch (dtype) {
+            case FLOAT32 -> ((float[]) array)[i];
+            case FLOAT64 -> ((double[]) array)[i];
+            case INT32 -> ((int[]) array)[i];
+            case BOOL -> ((byte[]) array)[i];
+        };
+    }
+
+    /** Stores v converted to the dtype: INT32 truncates toward zero, BOOL is v != 0. */
+    void set(int i, double v) {
+        switch (dtype) {
+            case FLOAT32 -> ((float[]) array)[i] = (float) v;
+            case FLOAT64 -> ((double[]) array)[i] = v;
+            case INT32 -> ((int[]) array)[i] = (int) v;
+            case BOOL -> ((byte[]) array)[i] = (byte) (v != 0 ? 1 : 0);
+        }
+    }
+
+    @Override
+    public void release() {
+        Object a = array;
+        array = null;
+        if (a != null) {
+            pool.give(dtype, a);
+        }
+    }
+}

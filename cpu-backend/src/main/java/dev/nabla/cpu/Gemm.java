@@ -1,0 +1,62 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+
+/** Batched matrix multiplication. */
+final class Gemm {
+    private Gemm() {
+    }
+
+    static void batched(CpuBuffer a, long[] aBatchStrides, boolean ta, CpuBuffer b, long[] bBatchStrides, boolean tb,
+            CpuBuffer out, long[] batchShape, int m, int k, int n) {
+        int batches = 1;
+        for (long d : batchShape) {
+            batches *= (int) d;
+        }
+        long[] aOff = offsets(batchShape, aBatchStrides, batches);
+        long[] bOff = offsets(batchShape, bBatchStrides, batches);
+        for (int bi = 0; bi < batches; bi++) {
+            reference(a, (int) aOff[bi], ta, b, (int) bOff[bi], tb, out, bi * m * n, m, k, n);
+        }
+    }
+
+    /** The offset of each batch from the batch strides, row-major over the batch shape. */
+    static long[] offsets(long[] shape, long[] strides, int count) {
+        long[] off = new long[count];
+        long[] idx = new long[shape.length];
+        for (int i = 0; i < count; i++) {
+            long o = 0;
+            for (int d = 0; d < shape.length; d++) {
+                o += idx[d] * strides[d];
+            }
+            off[i] = o;
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        return off;
+    }
+
+    /** The plain triple loop over any dtype, accumulating in double. */
+    static void reference(CpuBuffer a, int aOff, boolean ta, CpuBuffer b, int bOff, boolean tb, CpuBuffer c, int cOff,
+            int m, int k, int n) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double acc = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = a.get(aOff + (ta ? p * m + i : i * k + p));
+                    double bv = b.get(bOff + (tb ? j * k + p : p * n + j));
+                    acc += av * bv;
+                }
+                c.set(cOff + i * n + j, acc);
+            }
+        }
+    }
+
+    static boolean isFloat(CpuBuffer x) {
+        return x.dtype() == DType.FLOAT32 || x.dtype() == DType.FLOAT64;
+    }
+}

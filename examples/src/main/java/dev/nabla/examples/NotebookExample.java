@@ -1,0 +1,76 @@
+package dev.nabla.examples;
+
+import dev.nabla.GradientTape;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.check.GradientChecker;
+import dev.nabla.optim.Optimizer;
+import dev.nabla.optim.SGD;
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * The TensorFlow GradientTape tutorial, step by step: the gradient of a scalar, of a matrix expression, a
+ * non-scalar target, thirty epochs of gradient descent on {@code x^2 + x - 1}, and a finite-difference check.
+ * Run it with {@code ./nabla notebook}.
+ */
+public final class NotebookExample {
+    private NotebookExample() {
+    }
+
+    /** Prints the notebook's lines to standard output. */
+    public static void main(String[] args) {
+        run(System.out);
+    }
+
+    /** Prints the notebook's lines to {@code out}. */
+    public static void run(PrintStream out) {
+        // y = x^2 + 2x at x = 4: dy/dx = 2x + 2 = 10
+        Variable x = Variable.of(4.0f);
+        try (GradientTape tape = new GradientTape()) {
+            Tensor y = x.square().add(x.mul(2));
+            out.println(tape.gradient(y, x));
+        }
+
+        // y = w^2 for a (1, 3) matrix: dy/dw = 2w
+        Variable w = Variable.of(new float[][] {{5, 10, 15.23232f}});
+        try (GradientTape tape = new GradientTape()) {
+            Tensor y = w.square();
+            out.println(tape.gradient(y, w));
+        }
+
+        // a non-scalar target is summed: d(sum(x * [1, 2, 4]))/dx = 7
+        Variable s = Variable.of(2.0f);
+        try (GradientTape tape = new GradientTape()) {
+            Tensor y = s.mul(Tensor.of(new float[] {1, 2, 4}));
+            out.println(tape.gradient(y, s));
+        }
+
+        // minimise x^2 + x - 1 from x = 3 with SGD(0.1)
+        Variable v = Variable.of(3.0f);
+        Optimizer sgd = new SGD(0.1);
+        for (int epoch = 0; epoch < 30; epoch++) {
+            float before = v.item();
+            Tensor loss = sgd.minimize(() -> v.square().add(v).sub(1), List.of(v));
+            out.println("Epoch : " + epoch + " [" + pyFloat(before) + ", " + pyFloat(loss.item()) + "]");
+        }
+
+        // finite-difference check of d(x^2 + x - 1)/dx at the final x
+        Tensor at = Tensor.of(new double[] {v.item()});
+        GradientChecker.Result r = GradientChecker.check(in -> in.get(0).square().add(in.get(0)).sub(1).sum(),
+                List.of(at));
+        double theory;
+        try (GradientTape tape = GradientTape.persistent()) {
+            tape.watch(at);
+            Tensor y = at.square().add(at).sub(1).sum();
+            theory = tape.gradient(y, at).toDoubleArray()[0];
+        }
+        out.printf("Gradient check at x = %s: theoretical %.10f, numerical %.10f, max abs error %.2e%n",
+                pyFloat(v.item()), theory, theory - r.maxAbsError() * Math.signum(theory), r.maxAbsError());
+    }
+
+    /** A float32 as Python prints it in a list (shortest round-trip digits). */
+    static String pyFloat(float f) {
+        return Tensor.scalar(f).toString().replaceFirst("^Tensor\\(", "").replaceFirst(", shape=.*$", "");
+    }
+}
