@@ -136,8 +136,13 @@ public final class Tape {
     }
 
     private Tensor[] walk(Tensor target, Tensor[] sources, Tensor outputGradient) {
+        // only watched sources seed the walk: an unwatched one is unconnected even if a recorded op read it, as TF
         Set<Tensor> reachable = Collections.newSetFromMap(new IdentityHashMap<>());
-        Collections.addAll(reachable, sources);
+        for (Tensor s : sources) {
+            if (watched.contains(s)) {
+                reachable.add(s);
+            }
+        }
         boolean[] useful = new boolean[nodes.size()];
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);

@@ -39,34 +39,54 @@ public final class GradientChecker {
         }
     }
 
+    /**
+     * Both Jacobians of {@code f} for each input: {@code theoretical.get(i)[r][c]} is d f(x)[r] / d x_i[c] from the
+     * tape, {@code numerical} the same from central differences; empty arrays for non-floating inputs.
+     */
+    public record Jacobians(List<double[][]> theoretical, List<double[][]> numerical) {
+        /** The largest differences between the two. */
+        public Result result() {
+            double maxAbs = 0;
+            double maxRel = 0;
+            for (int i = 0; i < theoretical.size(); i++) {
+                double[][] theory = theoretical.get(i);
+                double[][] numeric = numerical.get(i);
+                for (int r = 0; r < theory.length; r++) {
+                    for (int c = 0; c < theory[r].length; c++) {
+                        double t = theory[r][c];
+                        double n = numeric[r][c];
+                        double abs = Math.abs(t - n);
+                        if (Double.isNaN(abs)) {
+                            abs = Double.isNaN(t) && Double.isNaN(n) ? 0 : Double.POSITIVE_INFINITY;
+                        }
+                        maxAbs = Math.max(maxAbs, abs);
+                        maxRel = Math.max(maxRel, abs / Math.max(1, Math.max(Math.abs(t), Math.abs(n))));
+                    }
+                }
+            }
+            return new Result(maxAbs, maxRel);
+        }
+    }
+
     /** Checks {@code f} at {@code inputs}. */
     public static Result check(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
+        return jacobians(f, inputs).result();
+    }
+
+    /** Computes both Jacobians of {@code f} at {@code inputs}, for display or custom comparison. */
+    public static Jacobians jacobians(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
         List<Tensor> x = new ArrayList<>();
         for (Tensor t : inputs) {
             x.add(t.dtype().isFloating() ? t.to(DType.FLOAT64) : t);
         }
-        double maxAbs = 0;
-        double maxRel = 0;
+        List<double[][]> theory = new ArrayList<>();
+        List<double[][]> numeric = new ArrayList<>();
         for (int i = 0; i < x.size(); i++) {
-            if (!x.get(i).dtype().isFloating()) {
-                continue;
-            }
-            double[][] theory = theoretical(f, x, i);
-            double[][] numeric = numerical(f, x, i);
-            for (int r = 0; r < theory.length; r++) {
-                for (int c = 0; c < theory[r].length; c++) {
-                    double t = theory[r][c];
-                    double n = numeric[r][c];
-                    double abs = Math.abs(t - n);
-                    if (Double.isNaN(abs)) {
-                        abs = Double.isNaN(t) && Double.isNaN(n) ? 0 : Double.POSITIVE_INFINITY;
-                    }
-                    maxAbs = Math.max(maxAbs, abs);
-                    maxRel = Math.max(maxRel, abs / Math.max(1, Math.max(Math.abs(t), Math.abs(n))));
-                }
-            }
+            boolean differentiable = x.get(i).dtype().isFloating();
+            theory.add(differentiable ? theoretical(f, x, i) : new double[0][0]);
+            numeric.add(differentiable ? numerical(f, x, i) : new double[0][0]);
         }
-        return new Result(maxAbs, maxRel);
+        return new Jacobians(theory, numeric);
     }
 
     /** Rows: elements of f(x); columns: elements of input i. */

@@ -219,12 +219,14 @@ public final class TensorFormat {
                     }
                 }
             }
-            width = padLeft + 1 + (exp ? padRight + 2 + expDigits : padRight);
+            int right = exp ? padRight + 2 + expDigits : padRight;
+            // NumPy widens the integer part so that nan and inf fit in the common width
             for (double v : values) {
                 if (!Double.isFinite(v)) {
-                    width = Math.max(width, nonFinite(v).length());
+                    padLeft = Math.max(padLeft, nonFinite(v).length() - (right + 1));
                 }
             }
+            width = padLeft + 1 + right;
         }
 
         private BigDecimal limited(double v) {

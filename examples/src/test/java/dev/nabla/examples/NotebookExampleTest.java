@@ -1,0 +1,49 @@
+package dev.nabla.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NotebookExampleTest {
+    private static List<String> run() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        NotebookExample.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    @Test
+    void printsTheNotebooksLines() {
+        List<String> lines = run();
+        // the seed notebook's own output, as TensorFlow printed it
+        List<String> notebook = List.of(
+                "Tensor(10.0, shape=(), dtype=float32)",
+                "Tensor([[10.      20.      30.46464]], shape=(1, 3), dtype=float32)",
+                "Tensor(7.0, shape=(), dtype=float32)",
+                "Epoch : 0 [3.0, 11.0]",
+                "Epoch : 1 [2.3, 6.59]",
+                "Epoch : 2 [1.74, 3.7676]",
+                "Epoch : 3 [1.292, 1.9612641]",
+                "Epoch : 4 [0.93360007, 0.80520916]");
+        assertEquals(notebook, lines.subList(0, notebook.size()));
+    }
+
+    @Test
+    void runsAllThirtyEpochsAsFloat32GradientDescent() {
+        List<String> lines = run();
+        // independent float32 replay of x <- x - 0.1 (2x + 1), with the loss x^2 + x - 1 before each update
+        float x = 3.0f;
+        for (int epoch = 0; epoch < 30; epoch++) {
+            float loss = x * x + x - 1f;
+            String expected = "Epoch : " + epoch + " [" + x + ", " + loss + "]";
+            assertEquals(expected, lines.get(3 + epoch));
+            float grad = (x + x) + 1f;
+            x = x - grad * 0.1f;
+        }
+        assertTrue(lines.get(33).startsWith("Gradient check of d(x**2 + x - 1)/dx"), lines.get(33));
+    }
+}
