@@ -13,6 +13,15 @@ public interface Buffer {
     /** Number of elements. */
     long size();
 
+    /**
+     * False when the garbage collector alone reclaims this buffer's memory and {@link #release()} does nothing
+     * useful (small heap arrays): tensors viewing it then skip the {@link java.lang.ref.Cleaner} registration, the
+     * largest fixed cost of a small op.
+     */
+    default boolean requiresRelease() {
+        return true;
+    }
+
     /** Returns the memory to the backend (its pool or allocator); the buffer must not be used afterwards. */
     void release();
 }

@@ -35,9 +35,14 @@ public final class Storage {
      * either explicitly or once {@code holder} becomes unreachable.
      */
     public Cleaner.Cleanable acquire(Object holder) {
+        if (!buffer.requiresRelease()) {
+            return NOTHING_TO_RELEASE;
+        }
         refs.incrementAndGet();
         return CLEANER.register(holder, new Release(this));
     }
+
+    private static final Cleaner.Cleanable NOTHING_TO_RELEASE = () -> { };
 
     private void releaseOne() {
         if (refs.decrementAndGet() == 0) {

@@ -13,13 +13,20 @@ public final class Elementwise {
     private Elementwise() {
     }
 
-    private static String name(Enum<?> op) {
-        return op.name().toLowerCase(java.util.Locale.ROOT);
+    private static final String[] UNARY_NAMES = names(UnaryOp.values());
+    private static final String[] BINARY_NAMES = names(BinaryOp.values());
+
+    private static String[] names(Enum<?>[] ops) {
+        String[] n = new String[ops.length];
+        for (Enum<?> op : ops) {
+            n[op.ordinal()] = op.name().toLowerCase(java.util.Locale.ROOT);
+        }
+        return n;
     }
 
     /** {@code op(x)} element-wise. */
     public static Tensor unary(UnaryOp op, Tensor x) {
-        String name = name(op);
+        String name = UNARY_NAMES[op.ordinal()];
         Backend b = x.storage(name).backend();
         switch (op) {
             case NEG, ABS, SIGN, SQUARE, RELU, STEP -> Checks.notBool(name, x);
@@ -55,7 +62,7 @@ public final class Elementwise {
 
     /** {@code op(a, b)} element-wise with NumPy broadcasting. */
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        String name = name(op);
+        String name = BINARY_NAMES[op.ordinal()];
         Checks.sameDeviceAndDtype(name, a, b);
         if (!op.isComparison()) {
             Checks.notBool(name, a);
