@@ -29,8 +29,10 @@ import java.lang.ref.Cleaner;
  * the garbage collector finds them unreachable.
  */
 public class Tensor implements AutoCloseable {
+    private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
     private final Storage storage;
     private final Shape shape;
+    private final long serial = SERIALS.incrementAndGet();
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
 
@@ -125,6 +127,10 @@ public class Tensor implements AutoCloseable {
     public int rank() { return shape.rank(); }
     /** Number of elements. */
     public long size() { return shape.size(); }
+    /** Increases with each tensor created in this JVM: tells the tape which gradients it made itself. */
+    public long serial() { return serial; }
+    /** The serial of the most recently created tensor. */
+    public static long lastSerial() { return SERIALS.get(); }
     /** True after {@link #close()}. */
     public boolean isClosed() { return closed; }
 

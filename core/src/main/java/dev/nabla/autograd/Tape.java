@@ -158,8 +158,13 @@ public final class Tape {
         if (!reachable.contains(target) || !target.dtype().isFloating()) {
             return result;
         }
+        long firstOwnSerial = Tensor.lastSerial() + 1;
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
-        grads.put(target, outputGradient != null ? outputGradient : Tensor.onesLike(target));
+        Tensor seed = outputGradient != null ? outputGradient : Tensor.onesLike(target);
+        grads.put(target, seed);
+        // with no outer tape recording, gradients this walk made and no longer needs go back to the pool at once
+        HeldGradients held = new HeldGradients(!Recorder.isRecording(), firstOwnSerial);
+        held.hold(seed);
         Set<Tensor> sourceSet = Collections.newSetFromMap(new IdentityHashMap<>());
         Collections.addAll(sourceSet, sources);
         for (int i = nodes.size() - 1; i >= 0; i--) {
@@ -167,7 +172,8 @@ public final class Tape {
                 continue;
             }
             Node node = nodes.get(i);
-            Tensor g = sourceSet.contains(node.output) ? grads.get(node.output) : grads.remove(node.output);
+            boolean isSource = sourceSet.contains(node.output);
+            Tensor g = isSource ? grads.get(node.output) : grads.remove(node.output);
             if (g == null) {
                 continue;
             }
@@ -177,14 +183,71 @@ public final class Tape {
             }
             Tensor[] inputGrads = node.vjp.apply(g, needed);
             for (int j = 0; j < needed.length; j++) {
-                if (needed[j] && inputGrads[j] != null) {
-                    grads.merge(node.inputs[j], inputGrads[j], Tensor::add);
+                Tensor ig = inputGrads[j];
+                if (!needed[j] || ig == null) {
+                    continue;
                 }
+                Tensor prev = grads.get(node.inputs[j]);
+                if (prev == null) {
+                    grads.put(node.inputs[j], ig);
+                    held.hold(ig);
+                } else {
+                    Tensor sum = prev.add(ig);
+                    grads.put(node.inputs[j], sum);
+                    held.hold(sum);
+                    held.drop(prev);
+                    held.dropIfUnheld(ig);
+                }
+            }
+            if (!isSource) {
+                held.drop(g);
             }
         }
         for (int i = 0; i < sources.length; i++) {
             result[i] = grads.get(sources[i]);
         }
         return result;
+    }
+
+    /**
+     * Counts how many entries of the walk's gradient map refer to each gradient tensor, and closes one the walk made
+     * itself (serial at or after {@code firstOwnSerial}) when nothing refers to it any more. Tensors made before the
+     * walk (the caller's output gradient, values a custom gradient captured) are never closed.
+     */
+    private static final class HeldGradients {
+        private final boolean enabled;
+        private final long firstOwnSerial;
+        private final Map<Tensor, Integer> counts = new IdentityHashMap<>();
+
+        HeldGradients(boolean enabled, long firstOwnSerial) {
+            this.enabled = enabled;
+            this.firstOwnSerial = firstOwnSerial;
+        }
+
+        void hold(Tensor t) {
+            counts.merge(t, 1, Integer::sum);
+        }
+
+        void drop(Tensor t) {
+            Integer c = counts.get(t);
+            if (c != null && c > 1) {
+                counts.put(t, c - 1);
+                return;
+            }
+            counts.remove(t);
+            closeIfOwn(t);
+        }
+
+        void dropIfUnheld(Tensor t) {
+            if (!counts.containsKey(t)) {
+                closeIfOwn(t);
+            }
+        }
+
+        private void closeIfOwn(Tensor t) {
+            if (enabled && t.serial() >= firstOwnSerial) {
+                t.close();
+            }
+        }
     }
 }

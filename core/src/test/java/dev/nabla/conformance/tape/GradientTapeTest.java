@@ -357,4 +357,36 @@ class GradientTapeTest {
         assertNotNull(g2);
         assertEquals(s * (1 - s), g2.item(), 1e-6);
     }
+
+    @OnEachDevice
+    void freedIntermediateGradientsNeverCorruptResults(Device d) {
+        // large enough that buffers are pooled and reused, with gradients shared between paths (add passes g through)
+        int n = 20_000;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = (i % 7) - 3;
+        }
+        Variable x = var(d, xs);
+        try (GradientTape tape = new GradientTape()) {
+            Tensor a = x.add(x);                      // 2x
+            Tensor y = a.mul(x).add(a).add(x.square()); // 2x^2 + 2x + x^2 = 3x^2 + 2x
+            float[] g = tape.gradient(y, x).toFloatArray();
+            for (int i = 0; i < n; i++) {
+                assertEquals(6 * xs[i] + 2, g[i], 1e-4, "element " + i); // d(3x^2 + 2x) = 6x + 2
+            }
+        }
+    }
+
+    @OnEachDevice
+    void customGradientMayReturnACapturedTensor(Device d) {
+        Variable x = var(d, new float[5000]);
+        Tensor captured = Tensor.full(d, 2.0, DType.FLOAT32, 5000);
+        try (GradientTape tape = new GradientTape()) {
+            Tensor y = Nabla.customGradient(List.of(x), in -> in.get(0).mul(1), (in, out, g) -> List.of(captured));
+            Tensor z = y.add(y);                      // two paths meet at y before its rule runs
+            // the rule ignores g and returns the captured 2s, so dz/dx = 2 everywhere
+            assertEquals(10_000f, tape.gradient(z, x).sum().item());
+        }
+        assertEquals(10_000f, captured.sum().item(), "the tape must not close a tensor it did not make");
+    }
 }
