@@ -52,6 +52,9 @@ public final class Rng {
         if (!t.isFloating()) {
             throw new IllegalArgumentException("random: dtype must be float32 or float64, got " + t);
         }
+        if (dist == RandomDistribution.UNIFORM && !(a < b)) {
+            throw new IllegalArgumentException("uniform: lo must be less than hi, got [" + a + ", " + b + ")");
+        }
         Backend backend = Backends.get(d);
         Tensor out = Creation.empty(backend, t, Shape.of(shape));
         long start;
@@ -60,6 +63,15 @@ public final class Rng {
             counter += Philox.countersFor(out.size());
         }
         backend.random(dist, seed, start, a, b, out.buffer("random"));
-        return out;
+        if (dist != RandomDistribution.UNIFORM) {
+            return out;
+        }
+        // NOTE: lo + (hi - lo) u is rounded to the dtype and can land on hi itself (float32 uniform(0, 1) gives
+        // 1.0f for a word whose top 24 bits are all ones); clamping to the largest value below hi keeps [lo, hi)
+        float f = (float) b;
+        double below = t == DType.FLOAT32 ? (f < b ? f : Math.nextDown(f)) : Math.nextDown(b);
+        try (out) {
+            return out.minimum(below);
+        }
     }
 }

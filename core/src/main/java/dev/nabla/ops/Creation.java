@@ -83,7 +83,8 @@ public final class Creation {
 
     /** A scalar of {@code like}'s dtype and device: how a Java number joins a tensor op. */
     public static Tensor scalarLike(Tensor like, double v) {
-        Backend b = like.storage("scalar").backend();
+        // no open check here: the op taking the number checks `like` and names itself ("add: ... after close()")
+        Backend b = like.backend();
         Tensor out = empty(b, like.dtype(), Shape.scalar());
         b.fill(out.buffer("scalar"), v);
         return out;

@@ -89,7 +89,10 @@ public final class Reductions {
             }
             DType outType = kind == ReduceOp.ARGMAX ? DType.INT32 : current.dtype();
             Tensor next = Creation.empty(b, outType, Shape.of(dims));
-            b.reduce(kind, current.buffer(op), outer, n, inner, next.buffer(op));
+            // NOTE: an empty result needs no kernel, and a zero-sized launch is an error on some devices
+            if (next.size() > 0) {
+                b.reduce(kind, current.buffer(op), outer, n, inner, next.buffer(op));
+            }
             if (current != x) {
                 current.close();
             }

@@ -1,0 +1,111 @@
+package dev.nabla.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.GradientTape;
+import dev.nabla.Tensor;
+import java.util.Arrays;
+
+/** Inputs where a naive formula overflows, underflows or loses bits. */
+class NumericalStabilityTest {
+    /** log(1 + e^-1 + e^-2): logSumExp of [0, -1, -2]. */
+    private static final double LSE_0_M1_M2 = Math.log(1 + Math.exp(-1) + Math.exp(-2));
+
+    private static void assertFiniteAndClose(double[] expected, double[] actual, double tol, String what) {
+        assertTrue(Arrays.stream(actual).allMatch(Double::isFinite), what + " not finite: " + Arrays.toString(actual));
+        assertArrayEquals(expected, actual, tol, what);
+    }
+
+    @OnEachDevice
+    void logSumExpSoftmaxAndLogSoftmaxOfLargeInputs(Device d) {
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = t == DType.FLOAT32 ? 1e-4 : 1e-12;
+            for (double base : new double[] {1000, -1000}) {
+                // x = base + [0, 1, 2]; shifting by the max: lse = base + 2 + log(1 + e^-1 + e^-2)
+                Tensor x = DeviceTensors.of(d, t, new long[] {3}, new double[] {base, base + 1, base + 2});
+                assertFiniteAndClose(new double[] {base + 2 + LSE_0_M1_M2}, new double[] {x.logSumExp(0).doubleItem()},
+                        tol * 1000, t + " logSumExp at " + base);
+                // softmax_k = e^(k-2) / (1 + e^-1 + e^-2); logSoftmax_k = k - 2 - log(1 + e^-1 + e^-2)
+                double z = 1 + Math.exp(-1) + Math.exp(-2);
+                assertFiniteAndClose(new double[] {Math.exp(-2) / z, Math.exp(-1) / z, 1 / z},
+                        x.softmax(0).toDoubleArray(), tol, t + " softmax at " + base);
+                assertFiniteAndClose(new double[] {-2 - LSE_0_M1_M2, -1 - LSE_0_M1_M2, -LSE_0_M1_M2},
+                        x.logSoftmax(-1).toDoubleArray(), tol, t + " logSoftmax at " + base);
+            }
+        }
+    }
+
+    @OnEachDevice
+    void logSumExpGradientAtLargeInputsIsSoftmax(Device d) {
+        Tensor x = Tensor.of(d, new double[] {1000, 1001, 1002});
+        try (GradientTape tape = new GradientTape()) {
+            tape.watch(x);
+            Tensor y = x.logSumExp(0);
+            double z = 1 + Math.exp(-1) + Math.exp(-2);
+            // d lse/dx = softmax(x)
+            assertFiniteAndClose(new double[] {Math.exp(-2) / z, Math.exp(-1) / z, 1 / z},
+                    tape.gradient(y, x).toDoubleArray(), 1e-12, "gradient");
+        }
+    }
+
+    @OnEachDevice
+    void logSumExpOfAllMinusInfinityIsMinusInfinity(Device d) {
+        double ninf = Double.NEGATIVE_INFINITY;
+        // log(e^-inf + e^-inf) = log 0 = -inf, not NaN from -inf - (-inf)
+        assertEquals(ninf, Tensor.of(d, new double[] {ninf, ninf}).logSumExp(0).doubleItem());
+    }
+
+    @OnEachDevice
+    void sigmoidSaturatesWithoutOverflow(Device d) {
+        // sigmoid(100) = 1 / (1 + e^-100): 1 - 3.7e-44 is 1.0 in float32 and float64
+        // sigmoid(-100) = e^-100 / (1 + e^-100) = 3.720075976020836e-44 (a float32 subnormal)
+        double tiny = Math.exp(-100) / (1 + Math.exp(-100));
+        double[] f32 = Tensor.of(d, new float[] {100, -100, 1000, -1000}).sigmoid().toDoubleArray();
+        assertEquals(1.0, f32[0]);
+        assertEquals(tiny, f32[1], 1e-45);
+        assertEquals(1.0, f32[2]);
+        assertEquals(0.0, f32[3]);
+        double[] f64 = Tensor.of(d, new double[] {100, -100, 1000, -1000}).sigmoid().toDoubleArray();
+        assertEquals(1.0, f64[0]);
+        assertEquals(tiny, f64[1], tiny * 1e-12);
+        assertEquals(1.0, f64[2]);
+        assertEquals(0.0, f64[3]);
+    }
+
+    @OnEachDevice
+    void sigmoidGradientStaysFiniteWhenSaturated(Device d) {
+        Tensor x = Tensor.of(d, new double[] {-1000, -100, 100, 1000});
+        try (GradientTape tape = new GradientTape()) {
+            tape.watch(x);
+            double[] g = tape.gradient(x.sigmoid(), x).toDoubleArray();
+            // s (1 - s): e^-100 (to double precision) at ±100, 0 at ±1000
+            assertFiniteAndClose(new double[] {0, Math.exp(-100), 0, 0}, g, 1e-50, "sigmoid gradient");
+        }
+    }
+
+    @OnEachDevice
+    void sumOfTwoToTheTwentyFourFloat32OnesIsExact(Device d) {
+        // a running float32 sum sticks at 2^24 = 16777216 only past it; up to it every partial sum is exact,
+        // but a naive float accumulation of 2^24 + more ones would stall, so exactness checks the accumulator
+        int n = 1 << 24;
+        try (Tensor ones = Tensor.ones(d, n); Tensor s = ones.sum(); Tensor m = ones.mean()) {
+            assertEquals(16777216f, s.item());
+            assertEquals(1f, m.item());
+        }
+    }
+
+    @OnEachDevice
+    void float32SumOfManySmallValuesKeepsTheirTotal(Device d) {
+        // 1 + 2^22 * 2^-24 = 1.25; adding 2^-24 to 1.0 one at a time in float32 rounds back to 1.0 every time
+        // (a naive loop returns 1.0); blocked or pairwise float32 sums may be off by a few ulps times log n
+        int n = 1 << 22;
+        float[] v = new float[n + 1];
+        Arrays.fill(v, 0x1p-24f);
+        v[0] = 1;
+        assertEquals(1.25f, Tensor.of(d, v).sum().item(), 1e-4f);
+    }
+}
