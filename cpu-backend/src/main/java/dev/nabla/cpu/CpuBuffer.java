@@ -50,6 +50,11 @@ final class CpuBuffer implements Buffer {
         return (byte[]) live();
     }
 
+    /** The pool this buffer's array returns to; kernels borrow scratch arrays from it. */
+    BufferPool pool() {
+        return pool;
+    }
+
     Object live() {
         Object a = array;
         if (a == null) {
@@ -76,6 +81,12 @@ final class CpuBuffer implements Buffer {
             case INT32 -> ((int[]) array)[i] = (int) v;
             case BOOL -> ((byte[]) array)[i] = (byte) (v != 0 ? 1 : 0);
         }
+    }
+
+    /** Only pooled arrays need an explicit release; the garbage collector reclaims the small ones by itself. */
+    @Override
+    public boolean requiresRelease() {
+        return (long) size * dtype.byteSize() >= BufferPool.MIN_POOLED_BYTES;
     }
 
     @Override

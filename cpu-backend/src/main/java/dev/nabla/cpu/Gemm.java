@@ -2,11 +2,20 @@ package dev.nabla.cpu;
 
 import dev.nabla.DType;
 
-/** Batched matrix multiplication. */
+/** Batched matrix multiplication: dispatch by dtype, batch offsets, and the reference triple loop. */
 final class Gemm {
     private Gemm() {
     }
 
+    /** One matrix product of a batch: where its operands and its result start. */
+    record Batch(int aOff, int bOff, int cOff) {
+    }
+
+    /**
+     * Batched {@code out[b] = op(a[b]) · op(b[b])} as {@link dev.nabla.backend.Backend#matmul} defines it:
+     * FLOAT32 through the packed, register-blocked {@link FloatGemm}, FLOAT64 through {@link DoubleGemm}, INT32
+     * through the reference loop.
+     */
     static void batched(CpuBuffer a, long[] aBatchStrides, boolean ta, CpuBuffer b, long[] bBatchStrides, boolean tb,
             CpuBuffer out, long[] batchShape, int m, int k, int n) {
         int batches = 1;
@@ -15,6 +24,18 @@ final class Gemm {
         }
         long[] aOff = offsets(batchShape, aBatchStrides, batches);
         long[] bOff = offsets(batchShape, bBatchStrides, batches);
+        if (a.dtype() == DType.FLOAT32 || a.dtype() == DType.FLOAT64) {
+            Batch[] plan = new Batch[batches];
+            for (int bi = 0; bi < batches; bi++) {
+                plan[bi] = new Batch((int) aOff[bi], (int) bOff[bi], bi * m * n);
+            }
+            if (a.dtype() == DType.FLOAT32) {
+                FloatGemm.multiply(a.floats(), ta, b.floats(), tb, out.floats(), plan, m, k, n, out.pool());
+            } else {
+                DoubleGemm.multiply(a.doubles(), ta, b.doubles(), tb, out.doubles(), plan, m, k, n, out.pool());
+            }
+            return;
+        }
         for (int bi = 0; bi < batches; bi++) {
             reference(a, (int) aOff[bi], ta, b, (int) bOff[bi], tb, out, bi * m * n, m, k, n);
         }
@@ -54,9 +75,5 @@ final class Gemm {
                 c.set(cOff + i * n + j, acc);
             }
         }
-    }
-
-    static boolean isFloat(CpuBuffer x) {
-        return x.dtype() == DType.FLOAT32 || x.dtype() == DType.FLOAT64;
     }
 }

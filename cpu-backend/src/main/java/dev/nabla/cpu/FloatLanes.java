@@ -1,0 +1,157 @@
+package dev.nabla.cpu;
+
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.UnaryOp;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * FLOAT32 element-wise loops: one loop per layout, the op chosen per vector by a switch. Tails run the op's scalar
+ * definition, so results match the generic path exactly there and within float rounding elsewhere.
+ *
+ * <p>NOTE: every {@code lanewise} operator below is a literal constant in its own switch arm. C2 only intrinsifies a
+ * Vector API call whose operator is a compile-time constant; an operator looked up from a map at run time makes
+ * every vector a heap object, about 50x slower.
+ */
+final class FloatLanes {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Bytes, one per float lane, for storing comparison masks as BOOL; null when no such shape exists (then masks are stored lane by lane). */
+    private static final VectorSpecies<Byte> B = byteSpecies(F.length());
+
+    private FloatLanes() {
+    }
+
+    static VectorSpecies<Byte> byteSpecies(int lanes) {
+        int bits = lanes * 8;
+        return bits == 64 || bits == 128 || bits == 256 || bits == 512
+                ? VectorSpecies.of(byte.class, VectorShape.forBitSize(bits)) : null;
+    }
+
+    /** True when the op has a vector form here. */
+    static boolean supports(UnaryOp op) {
+        return op != UnaryOp.LOGICAL_NOT;
+    }
+
+    /** {@code y[i] = op(x[i])} for {@code i} in {@code [lo, hi)}. */
+    static void unary(UnaryOp op, float[] x, float[] y, int lo, int hi) {
+        int i = lo;
+        int bound = lo + F.loopBound(hi - lo);
+        for (; i < bound; i += F.length()) {
+            apply(op, FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        for (; i < hi; i++) {
+            y[i] = (float) op.apply(x[i]);
+        }
+    }
+
+    /**
+     * {@code out[o + j] = op(a[ai + j·as], b[bi + j·bs])} for {@code j < len}, each step 0 (broadcast) or 1; for
+     * comparisons {@code outBools} receives 0/1 and {@code out} is unused.
+     */
+    static void row(BinaryOp op, float[] a, int ai, boolean aBroadcast, float[] b, int bi, boolean bBroadcast,
+            float[] out, byte[] outBools, int o, int len) {
+        // both splats always exist (element 0 is in range when len > 0) so that no phi mixes a vector with null
+        FloatVector sa = FloatVector.broadcast(F, a[ai]);
+        FloatVector sb = FloatVector.broadcast(F, b[bi]);
+        int as = aBroadcast ? 0 : 1;
+        int bs = bBroadcast ? 0 : 1;
+        int j = 0;
+        int bound = F.loopBound(len);
+        if (op.isComparison()) {
+            for (; j < bound; j += F.length()) {
+                FloatVector x = aBroadcast ? sa : FloatVector.fromArray(F, a, ai + j);
+                FloatVector y = bBroadcast ? sb : FloatVector.fromArray(F, b, bi + j);
+                storeMask(compare(op, x, y), outBools, o + j);
+            }
+            for (; j < len; j++) {
+                outBools[o + j] = (byte) op.apply(a[ai + j * as], b[bi + j * bs]);
+            }
+            return;
+        }
+        for (; j < bound; j += F.length()) {
+            FloatVector x = aBroadcast ? sa : FloatVector.fromArray(F, a, ai + j);
+            FloatVector y = bBroadcast ? sb : FloatVector.fromArray(F, b, bi + j);
+            apply(op, x, y).intoArray(out, o + j);
+        }
+        for (; j < len; j++) {
+            out[o + j] = (float) op.apply(a[ai + j * as], b[bi + j * bs]);
+        }
+    }
+
+    static FloatVector apply(UnaryOp op, FloatVector x) {
+        return switch (op) {
+            case NEG -> x.neg();
+            case ABS -> x.abs();
+            case SIGN -> sign(x);
+            case EXP -> x.lanewise(VectorOperators.EXP);
+            case LOG -> x.lanewise(VectorOperators.LOG);
+            case SQRT -> x.sqrt();
+            case RSQRT -> FloatVector.broadcast(F, 1f).div(x.sqrt());
+            case SQUARE -> x.mul(x);
+            case RECIPROCAL -> FloatVector.broadcast(F, 1f).div(x);
+            case SIN -> x.lanewise(VectorOperators.SIN);
+            case COS -> x.lanewise(VectorOperators.COS);
+            case TANH -> x.lanewise(VectorOperators.TANH);
+            case SIGMOID -> sigmoid(x);
+            // x > 0 ? x : 0·x, as the scalar definition (so relu(-3) = -0 and relu(NaN) = NaN)
+            case RELU -> x.mul(0f).blend(x, x.compare(VectorOperators.GT, 0f));
+            case STEP -> FloatVector.zero(F).blend(1f, x.compare(VectorOperators.GT, 0f));
+            case LOGICAL_NOT -> throw new IllegalArgumentException("logical_not is not a float op");
+        };
+    }
+
+    /** Math.signum: ±1, and x itself for ±0 and NaN. */
+    private static FloatVector sign(FloatVector x) {
+        return x.blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
+    }
+
+    /** NOTE: exp is only taken of -|x|, so neither branch overflows (as UnaryOp.SIGMOID). */
+    private static FloatVector sigmoid(FloatVector x) {
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+        FloatVector denominator = e.add(1f);
+        FloatVector positive = FloatVector.broadcast(F, 1f).div(denominator);
+        return positive.blend(e.div(denominator), x.compare(VectorOperators.LT, 0f));
+    }
+
+    static FloatVector apply(BinaryOp op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case POW -> x.lanewise(VectorOperators.POW, y);
+            case MAXIMUM -> x.max(y);
+            case MINIMUM -> x.min(y);
+            default -> throw new IllegalArgumentException(op + " is a comparison");
+        };
+    }
+
+    /** Writes the mask as BOOL bytes 0/1. */
+    private static void storeMask(VectorMask<Float> mask, byte[] out, int at) {
+        if (B != null) {
+            ByteVector.zero(B).blend((byte) 1, mask.cast(B)).intoArray(out, at);
+            return;
+        }
+        // no byte vector as narrow as this mask (4 doubles under AVX2 would need 32 bits): store lane by lane
+        long bits = mask.toLong();
+        for (int lane = 0; lane < mask.length(); lane++) {
+            out[at + lane] = (byte) ((bits >>> lane) & 1);
+        }
+    }
+
+    static VectorMask<Float> compare(BinaryOp op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case EQ -> x.compare(VectorOperators.EQ, y);
+            case NE -> x.compare(VectorOperators.NE, y);
+            case LT -> x.compare(VectorOperators.LT, y);
+            case LE -> x.compare(VectorOperators.LE, y);
+            case GT -> x.compare(VectorOperators.GT, y);
+            case GE -> x.compare(VectorOperators.GE, y);
+            default -> throw new IllegalArgumentException(op + " is not a comparison");
+        };
+    }
+}

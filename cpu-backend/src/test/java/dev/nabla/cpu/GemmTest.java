@@ -1,0 +1,106 @@
+package dev.nabla.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.nabla.DType;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The blocked GEMMs against {@link Gemm#reference} over odd sizes, transposes and broadcast batches. */
+class GemmTest {
+    private final CpuBackend backend = new CpuBackend();
+    private final Random random = new Random(3);
+
+    private static final int[][] SIZES = {
+        {1, 1, 1}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}, {1, 7, 1}, {6, 16, 16}, {7, 5, 17}, {13, 33, 31},
+        {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {FloatGemm.MC + 7, 300, 70}, {1, 600, 2000},
+        {2000, 40, 1}, {64, 513, 64},
+    };
+
+    @Test
+    void float32AndFloat64MatchTheReferenceForEveryTransposeAndSize() {
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64, DType.INT32}) {
+            for (int[] s : SIZES) {
+                for (int flags = 0; flags < 4; flags++) {
+                    check(t, s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0, new long[0], new long[0],
+                            new long[0]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchesWithBroadcastOperands() {
+        int m = 9;
+        int k = 11;
+        int n = 21;
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            // batch (2, 3): a varies over both, b is one matrix for every batch (strides 0)
+            check(t, m, k, n, false, true, new long[] {2, 3}, new long[] {3L * m * k, m * k}, new long[] {0, 0});
+            // a broadcast along the second batch axis, b along the first
+            check(t, m, k, n, true, false, new long[] {2, 3}, new long[] {m * k, 0}, new long[] {0, k * n});
+        }
+    }
+
+    private void check(DType t, int m, int k, int n, boolean ta, boolean tb, long[] batch, long[] aStrides,
+            long[] bStrides) {
+        int aSize = (int) (span(batch, aStrides) + (long) m * k);
+        int bSize = (int) (span(batch, bStrides) + (long) k * n);
+        int batches = 1;
+        for (long d : batch) {
+            batches *= (int) d;
+        }
+        CpuBuffer a = random(t, aSize);
+        CpuBuffer b = random(t, bSize);
+        CpuBuffer fast = (CpuBuffer) backend.allocate(t, (long) batches * m * n);
+        CpuBuffer expected = (CpuBuffer) backend.allocate(t, (long) batches * m * n);
+        backend.fill(fast, Double.NaN); // results must overwrite, never accumulate into garbage
+        backend.matmul(a, aStrides, ta, b, bStrides, tb, fast, batch, m, k, n);
+        long[] aOff = Gemm.offsets(batch, aStrides, batches);
+        long[] bOff = Gemm.offsets(batch, bStrides, batches);
+        for (int i = 0; i < batches; i++) {
+            Gemm.reference(a, (int) aOff[i], ta, b, (int) bOff[i], tb, expected, i * m * n, m, k, n);
+        }
+        double[] got = backend.readDoubles(fast);
+        double[] want = backend.readDoubles(expected);
+        double tolerance = t == DType.FLOAT32 ? 2e-6 * Math.sqrt(k + 1) * 4 : t == DType.FLOAT64 ? 1e-12 * (k + 1) : 0;
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(want[i], got[i], tolerance * (1 + Math.abs(want[i])),
+                    t + " m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at " + i);
+        }
+    }
+
+    private static long span(long[] shape, long[] strides) {
+        long s = 0;
+        for (int d = 0; d < shape.length; d++) {
+            s += (shape[d] - 1) * strides[d];
+        }
+        return s;
+    }
+
+    private CpuBuffer random(DType t, int size) {
+        return switch (t) {
+            case FLOAT32 -> {
+                float[] v = new float[size];
+                for (int i = 0; i < size; i++) {
+                    v[i] = (float) random.nextGaussian();
+                }
+                yield (CpuBuffer) backend.upload(v, t);
+            }
+            case FLOAT64 -> {
+                double[] v = new double[size];
+                for (int i = 0; i < size; i++) {
+                    v[i] = random.nextGaussian();
+                }
+                yield (CpuBuffer) backend.upload(v, t);
+            }
+            default -> {
+                int[] v = new int[size];
+                for (int i = 0; i < size; i++) {
+                    v[i] = random.nextInt(7) - 3;
+                }
+                yield (CpuBuffer) backend.upload(v, t);
+            }
+        };
+    }
+}
