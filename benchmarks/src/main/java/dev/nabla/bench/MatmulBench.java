@@ -1,0 +1,58 @@
+package dev.nabla.bench;
+
+import dev.nabla.Device;
+import dev.nabla.Tensor;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Square float32 matmul. GFLOP/s = 2·n³ / (ms · 10^6); for n = 1024 that is 2147.5 / ms. The CPU backend's thread
+ * count comes from {@code -Dnabla.cpu.threads} (pass it with {@code -jvmArgsAppend}).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class MatmulBench {
+    /** Rows = inner = columns. */
+    @Param({"1024"})
+    public int n;
+
+    private Tensor a;
+    private Tensor b;
+
+    @Setup
+    public void setUp() {
+        Random random = new Random(2);
+        float[] x = new float[n * n];
+        float[] y = new float[n * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextFloat() - 0.5f;
+            y[i] = random.nextFloat() - 0.5f;
+        }
+        a = Tensor.of(Device.cpu(), x, n, n);
+        b = Tensor.of(Device.cpu(), y, n, n);
+    }
+
+    @TearDown
+    public void tearDown() {
+        a.close();
+        b.close();
+    }
+
+    /** {@code a.matmul(b)}, result closed. */
+    @Benchmark
+    public long matmul() {
+        try (Tensor c = a.matmul(b)) {
+            return c.size();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.nabla.bench;
+
+import dev.nabla.GradientTape;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.optim.SGD;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * One step of the notebook's training loop on a scalar: record {@code x·x + x - 1} on a tape, take the gradient,
+ * apply SGD. Everything here is per-op overhead (tape, shapes, dispatch, allocation), not arithmetic.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class NotebookStepBench {
+    private Variable x;
+    private SGD sgd;
+
+    @Setup
+    public void setUp() {
+        x = Variable.of(3f);
+        sgd = new SGD(0.1);
+    }
+
+    /** Forward on a tape, backward, SGD update. */
+    @Benchmark
+    public Variable step() {
+        Tensor loss;
+        GradientTape tape = new GradientTape();
+        try (tape) {
+            loss = x.mul(x).add(x).sub(1);
+        }
+        // as in TF, the gradient is taken after the recording block ends
+        Tensor g = tape.gradient(loss, x);
+        sgd.applyGradients(List.of(g), List.of(x));
+        return x;
+    }
+}
