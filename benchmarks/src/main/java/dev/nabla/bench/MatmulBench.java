@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
@@ -18,6 +19,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * Square float32 matmul. GFLOP/s = 2·n³ / (ms · 10^6); for n = 1024 that is 2147.5 / ms. The CPU backend's thread
  * count comes from {@code -Dnabla.cpu.threads} (pass it with {@code -jvmArgsAppend}).
  */
+// the Vector API is an incubator module: every forked JVM needs it
+@Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -12,12 +12,15 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.State;
 
 /**
  * One step of the notebook's training loop on a scalar: record {@code x·x + x - 1} on a tape, take the gradient,
  * apply SGD. Everything here is per-op overhead (tape, shapes, dispatch, allocation), not arithmetic.
  */
+// the Vector API is an incubator module: every forked JVM needs it
+@Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
