@@ -33,11 +33,11 @@ public final class Shapes {
         for (int i = 0; i < d.length; i++) {
             if (d[i] == -1) {
                 if (unknown >= 0) {
-                    throw new IllegalArgumentException(op + ": only one -1 allowed in " + Arrays.toString(dims));
+                    throw new IllegalArgumentException(op + ": only one -1 allowed in " + Shape.format(dims));
                 }
                 unknown = i;
             } else if (d[i] < 0) {
-                throw new IllegalArgumentException(op + ": negative dimension in " + Arrays.toString(dims));
+                throw new IllegalArgumentException(op + ": negative dimension in " + Shape.format(dims));
             } else {
                 known *= d[i];
             }
@@ -45,7 +45,7 @@ public final class Shapes {
         if (unknown >= 0) {
             if (known == 0 || x.size() % known != 0) {
                 throw new IllegalArgumentException(op + ": cannot reshape " + x.shape() + " to "
-                        + Arrays.toString(dims).replace('[', '(').replace(']', ')'));
+                        + Shape.format(dims));
             }
             d[unknown] = x.size() / known;
         }
@@ -121,15 +121,13 @@ public final class Shapes {
         for (int i = 0; i < axes.length; i++) {
             int a = axes[i] < 0 ? axes[i] + r : axes[i];
             if (axes.length != r || a < 0 || a >= r || seen[a]) {
-                throw new IllegalArgumentException(op + ": axes " + Arrays.toString(axes) + " are not a permutation"
-                        + " of the " + r + " axes of " + x.shape());
+                throw notAPermutation(x, axes);
             }
             seen[a] = true;
             p[i] = a;
         }
         if (axes.length != r) {
-            throw new IllegalArgumentException(op + ": axes " + Arrays.toString(axes) + " are not a permutation"
-                    + " of the " + r + " axes of " + x.shape());
+            throw notAPermutation(x, axes);
         }
         long[] own = x.shape().strides();
         long[] dims = new long[r];
@@ -143,6 +141,11 @@ public final class Shapes {
         Tensor out = gatherStrided(x, op, Shape.of(dims), 0, strides);
         Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.permute(inverse)});
         return out;
+    }
+
+    private static IllegalArgumentException notAPermutation(Tensor x, int[] axes) {
+        return new IllegalArgumentException("permute: axes " + Arrays.toString(axes).replace('[', '(')
+                .replace(']', ')') + " are not a permutation of the " + x.rank() + " axes of " + x.shape());
     }
 
     /** Swaps the last two axes. */
