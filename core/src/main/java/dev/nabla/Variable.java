@@ -111,6 +111,15 @@ public class Variable extends Tensor {
         version++;
     }
 
+    /**
+     * Records that the buffer was written in place by other means than {@code assign} (a fused optimizer update),
+     * so that tapes which saved the old value refuse to use it.
+     */
+    public void markModified() {
+        storage("markModified");
+        version++;
+    }
+
     /** A copy of this variable's current value as a plain tensor (not recorded). */
     public Tensor value() {
         return Tensor.wrap(Creation.copyStorage(this, "value"), shape());

@@ -90,6 +90,51 @@ public interface Backend {
      */
     void random(RandomDistribution dist, long seed, long counter, double a, double b, Buffer out);
 
+    /**
+     * Applies one optimizer update in place to {@code param} (with {@code grad} and the rule's {@code slots}, all of
+     * the parameter's size and dtype). This default runs the rule's scalar definition on host copies and writes the
+     * results back; backends override it with one fused pass over device memory.
+     */
+    default void optimizerStep(OptimizerStep step, Buffer param, Buffer grad, Buffer[] slots) {
+        double[] p = readDoubles(param);
+        double[] g = readDoubles(grad);
+        double[][] s = new double[slots.length][];
+        for (int k = 0; k < slots.length; k++) {
+            s[k] = readDoubles(slots[k]);
+        }
+        double[] e = new double[slots.length];
+        for (int i = 0; i < p.length; i++) {
+            for (int k = 0; k < e.length; k++) {
+                e[k] = s[k][i];
+            }
+            p[i] = step.apply(p[i], g[i], e, param.dtype() == dev.nabla.DType.FLOAT32);
+            for (int k = 0; k < e.length; k++) {
+                s[k][i] = e[k];
+            }
+        }
+        writeBack(p, param);
+        for (int k = 0; k < slots.length; k++) {
+            writeBack(s[k], slots[k]);
+        }
+    }
+
+    private void writeBack(double[] values, Buffer dst) {
+        Buffer staged = upload(values, dev.nabla.DType.FLOAT64);
+        try {
+            Buffer converted = allocate(dst.dtype(), dst.size());
+            try {
+                cast(staged, converted);
+                long[] shape = {dst.size()};
+                long[] dense = {1};
+                copy(converted, 0, dense, dst, 0, dense, shape);
+            } finally {
+                converted.release();
+            }
+        } finally {
+            staged.release();
+        }
+    }
+
     /** Waits for all queued work on this device. */
     default void synchronize() {
     }

@@ -1,66 +1,77 @@
 package dev.nabla.optim;
 
-import dev.nabla.GradientTape;
-import dev.nabla.Tensor;
-import dev.nabla.Variable;
+import dev.nabla.backend.OptimizerStep;
 import java.util.List;
 
 /**
- * Plain gradient descent, {@code v -= learningRate * g} (momentum, Nesterov and weight decay arrive with the training
- * work).
+ * Stochastic gradient descent with optional momentum and Nesterov momentum, as Keras 3's {@code SGD}
+ * (defaults: learning rate 0.01, momentum 0):
+ * {@code m = momentum·m - lr·g; v += m} (Nesterov: {@code v += momentum·m - lr·g}); without momentum
+ * {@code v -= lr·g}.
  *
  * <pre>{@code
- * Optimizer opt = new SGD(0.1);
- * opt.applyGradients(List.of(grad), List.of(variable));
+ * Optimizer plain = new SGD(0.1);
+ * Optimizer heavy = SGD.builder().learningRate(0.05).momentum(0.9).nesterov(true).build();
+ * heavy.minimize(() -> x.square().sum(), List.of(x));
  * }</pre>
  */
-public final class SGD implements Optimizer {
-    private final double learningRate;
-    private long iterations;
+public final class SGD extends SlotOptimizer {
+    private final double momentum;
+    private final boolean nesterov;
 
-    /** Gradient descent with a fixed learning rate. */
+    /** Plain gradient descent with a fixed learning rate. */
     public SGD(double learningRate) {
-        if (!(learningRate >= 0)) {
-            throw new IllegalArgumentException("SGD: learning rate must be >= 0, got " + learningRate);
-        }
-        this.learningRate = learningRate;
+        this(builder().learningRate(learningRate));
     }
 
-    /** The learning rate. */
-    public double learningRate() {
-        return learningRate;
+    private SGD(Builder b) {
+        super(b.options());
+        this.momentum = b.momentum;
+        this.nesterov = b.nesterov;
     }
 
-    @Override
-    public void applyGradients(List<Tensor> grads, List<Variable> vars) {
-        if (grads.size() != vars.size()) {
-            throw new IllegalArgumentException("applyGradients: " + grads.size() + " gradients for " + vars.size()
-                    + " variables");
-        }
-        for (int i = 0; i < vars.size(); i++) {
-            Tensor g = grads.get(i);
-            Variable v = vars.get(i);
-            if (g != null && !g.shape().equals(v.shape())) {
-                throw new IllegalArgumentException("applyGradients: gradient " + g.shape() + " does not match"
-                        + " variable '" + v.name() + "' " + v.shape());
-            }
-        }
-        GradientTape.withoutRecording(() -> {
-            for (int i = 0; i < vars.size(); i++) {
-                Tensor g = grads.get(i);
-                if (g != null) {
-                    try (Tensor step = g.mul(learningRate)) {
-                        vars.get(i).assignSub(step);
-                    }
-                }
-            }
-            return null;
-        });
-        iterations++;
+    /** A builder with Keras' defaults. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     @Override
-    public long iterations() {
-        return iterations;
+    protected OptimizerStep step(double learningRate, long iteration) {
+        return new OptimizerStep.Sgd(learningRate, momentum, nesterov, options().weightDecay());
+    }
+
+    @Override
+    protected List<String> slotNames() {
+        return List.of("momentum");
+    }
+
+    /** Builds an {@link SGD}. */
+    public static final class Builder extends SlotOptimizer.Builder<Builder> {
+        private double momentum;
+        private boolean nesterov;
+
+        private Builder() {
+            super(0.01, 0);
+        }
+
+        /** Momentum in [0, 1]; 0 means plain gradient descent. */
+        public Builder momentum(double momentum) {
+            if (!(momentum >= 0 && momentum <= 1)) {
+                throw new IllegalArgumentException("SGD: momentum must be in [0, 1], got " + momentum);
+            }
+            this.momentum = momentum;
+            return this;
+        }
+
+        /** Nesterov momentum. */
+        public Builder nesterov(boolean nesterov) {
+            this.nesterov = nesterov;
+            return this;
+        }
+
+        /** The optimizer. */
+        public SGD build() {
+            return new SGD(this);
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.nabla.Device;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.OptimizerStep;
 import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
 import dev.nabla.backend.ReduceOp;
@@ -269,5 +270,14 @@ final class CpuBackend implements Backend {
                 }
             }
         });
+    }
+
+    @Override
+    public void optimizerStep(OptimizerStep step, Buffer param, Buffer grad, Buffer[] slots) {
+        CpuBuffer[] s = new CpuBuffer[slots.length];
+        for (int k = 0; k < s.length; k++) {
+            s[k] = cpu(slots[k]);
+        }
+        OptimizerKernels.apply(step, cpu(param), cpu(grad), s);
     }
 }

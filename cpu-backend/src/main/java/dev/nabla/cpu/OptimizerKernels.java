@@ -1,0 +1,51 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+import dev.nabla.backend.OptimizerStep;
+
+/**
+ * Fused optimizer updates: one pass over parameter, gradient and slots, in place, with no temporaries, split over
+ * the cores for large parameters. Each element runs the step's scalar definition, rounded to float32 for float32
+ * parameters as the definition prescribes.
+ */
+final class OptimizerKernels {
+    private OptimizerKernels() {
+    }
+
+    static void apply(OptimizerStep step, CpuBuffer p, CpuBuffer g, CpuBuffer[] slots) {
+        int n = p.n();
+        if (p.dtype() == DType.FLOAT32) {
+            float[] pv = p.floats();
+            float[] gv = g.floats();
+            float[][] sv = new float[slots.length][];
+            for (int k = 0; k < slots.length; k++) {
+                sv[k] = slots[k].floats();
+            }
+            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> {
+                double[] e = new double[sv.length];
+                for (int i = lo; i < hi; i++) {
+                    for (int k = 0; k < e.length; k++) {
+                        e[k] = sv[k][i];
+                    }
+                    pv[i] = (float) step.apply(pv[i], gv[i], e, true);
+                    for (int k = 0; k < e.length; k++) {
+                        sv[k][i] = (float) e[k];
+                    }
+                }
+            });
+            return;
+        }
+        Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> {
+            double[] e = new double[slots.length];
+            for (int i = lo; i < hi; i++) {
+                for (int k = 0; k < e.length; k++) {
+                    e[k] = slots[k].get(i);
+                }
+                p.set(i, step.apply(p.get(i), g.get(i), e, false));
+                for (int k = 0; k < e.length; k++) {
+                    slots[k].set(i, e[k]);
+                }
+            }
+        });
+    }
+}
