@@ -205,7 +205,7 @@ public final class Shapes {
     }
 
     /** Zeros of {@code shape} with {@code x} written at {@code begin}: the adjoint of slice. */
-    static Tensor pad(Tensor x, Shape shape, long[] begin) {
+    public static Tensor pad(Tensor x, Shape shape, long[] begin) {
         String op = "pad";
         Backend b = x.storage(op).backend();
         Tensor out = Creation.full(x.device(), 0, x.dtype(), shape.dims());

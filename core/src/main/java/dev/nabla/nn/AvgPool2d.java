@@ -1,0 +1,31 @@
+package dev.nabla.nn;
+
+import dev.nabla.Tensor;
+
+/**
+ * Average pooling over {@code size × size} windows (stride = size unless given), NCHW, "valid" padding.
+ *
+ * <pre>{@code
+ * Tensor half = new AvgPool2d(2).forward(Tensor.zeros(8, 16, 28, 28));   // (8, 16, 14, 14)
+ * }</pre>
+ */
+public final class AvgPool2d extends Module {
+    private final int size;
+    private final int stride;
+
+    /** Non-overlapping windows. */
+    public AvgPool2d(int size) {
+        this(size, size);
+    }
+
+    /** Windows of {@code size} moving by {@code stride}. */
+    public AvgPool2d(int size, int stride) {
+        this.size = size;
+        this.stride = stride;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        return Functional.avgPool2d(x, size, stride);
+    }
+}

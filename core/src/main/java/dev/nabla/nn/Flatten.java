@@ -1,0 +1,20 @@
+package dev.nabla.nn;
+
+import dev.nabla.Tensor;
+
+/**
+ * Flattens every axis but the first: (N, d1, d2, ...) to (N, d1·d2·...).
+ *
+ * <pre>{@code
+ * Tensor rows = new Flatten().forward(Tensor.zeros(8, 32, 7, 7));   // (8, 1568)
+ * }</pre>
+ */
+public final class Flatten extends Module {
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.rank() < 1) {
+            throw new IllegalArgumentException("Flatten: needs a batch axis, got " + x.shape());
+        }
+        return x.reshape(x.shape().dim(0), x.shape().dim(0) == 0 ? 0 : -1);
+    }
+}

@@ -1,0 +1,31 @@
+package dev.nabla.nn;
+
+import dev.nabla.Tensor;
+
+/**
+ * Max pooling over {@code size × size} windows (stride = size unless given), NCHW, "valid" padding.
+ *
+ * <pre>{@code
+ * Tensor half = new MaxPool2d(2).forward(Tensor.zeros(8, 16, 28, 28));   // (8, 16, 14, 14)
+ * }</pre>
+ */
+public final class MaxPool2d extends Module {
+    private final int size;
+    private final int stride;
+
+    /** Non-overlapping windows. */
+    public MaxPool2d(int size) {
+        this(size, size);
+    }
+
+    /** Windows of {@code size} moving by {@code stride}. */
+    public MaxPool2d(int size, int stride) {
+        this.size = size;
+        this.stride = stride;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        return Functional.maxPool2d(x, size, stride);
+    }
+}

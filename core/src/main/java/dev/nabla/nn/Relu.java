@@ -1,0 +1,17 @@
+package dev.nabla.nn;
+
+import dev.nabla.Tensor;
+
+/**
+ * The rectifier as a layer, for {@link Sequential}.
+ *
+ * <pre>{@code
+ * Module block = new Sequential(new Dense(4, 8, rng), new Relu());
+ * }</pre>
+ */
+public final class Relu extends Module {
+    @Override
+    public Tensor forward(Tensor x) {
+        return x.relu();
+    }
+}
