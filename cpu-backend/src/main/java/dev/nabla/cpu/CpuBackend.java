@@ -202,50 +202,16 @@ final class CpuBackend implements Backend {
                 });
     }
 
-    private static void checkIndices(CpuBuffer indices, long axisSize) {
-        int[] idx = indices.ints();
-        for (int j = 0; j < indices.n(); j++) {
-            if (idx[j] < 0 || idx[j] >= axisSize) {
-                throw new IndexOutOfBoundsException("index " + idx[j] + " at position " + j + " is out of range [0, "
-                        + axisSize + ")");
-            }
-        }
-    }
-
     @Override
     public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out) {
-        CpuBuffer s = cpu(src);
         CpuBuffer ix = cpu(indices);
-        CpuBuffer o = cpu(out);
-        checkIndices(ix, axisSize);
-        int[] idx = ix.ints();
-        int count = ix.n();
-        int in = (int) inner;
-        for (int b = 0; b < outer; b++) {
-            for (int j = 0; j < count; j++) {
-                System.arraycopy(s.live(), (int) ((b * axisSize + idx[j]) * in), o.live(), (b * count + j) * in, in);
-            }
-        }
+        IndexKernels.gather(cpu(src), (int) outer, (int) axisSize, (int) inner, ix.ints(), ix.n(), cpu(out));
     }
 
     @Override
     public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src) {
-        CpuBuffer d = cpu(dst);
         CpuBuffer ix = cpu(indices);
-        CpuBuffer s = cpu(src);
-        checkIndices(ix, axisSize);
-        int[] idx = ix.ints();
-        int count = ix.n();
-        int in = (int) inner;
-        for (int b = 0; b < outer; b++) {
-            for (int j = 0; j < count; j++) {
-                int to = (int) ((b * axisSize + idx[j]) * in);
-                int from = (b * count + j) * in;
-                for (int i = 0; i < in; i++) {
-                    d.set(to + i, d.get(to + i) + s.get(from + i));
-                }
-            }
-        }
+        IndexKernels.scatterAdd(cpu(dst), (int) outer, (int) axisSize, (int) inner, ix.ints(), ix.n(), cpu(src));
     }
 
     @Override

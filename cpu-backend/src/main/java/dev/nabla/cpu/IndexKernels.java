@@ -1,0 +1,84 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+
+/**
+ * Gather and scatter-add over {@code (outer, axisSize, inner)} views. Convolutions gather single elements
+ * ({@code inner == 1}) millions of times per batch, so float32 has direct loops; the work splits over {@code outer},
+ * whose slices never overlap, so scatter-add needs no atomics.
+ */
+final class IndexKernels {
+    private IndexKernels() {
+    }
+
+    static void checkIndices(int[] idx, int count, long axisSize) {
+        for (int j = 0; j < count; j++) {
+            if (idx[j] < 0 || idx[j] >= axisSize) {
+                throw new IndexOutOfBoundsException("index " + idx[j] + " at position " + j + " is out of range [0, "
+                        + axisSize + ")");
+            }
+        }
+    }
+
+    private static int grain(int count, int inner) {
+        return Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, count * inner));
+    }
+
+    static void gather(CpuBuffer s, int outer, int axisSize, int inner, int[] idx, int count, CpuBuffer o) {
+        checkIndices(idx, count, axisSize);
+        if (s.dtype() == DType.FLOAT32 && inner == 1) {
+            float[] src = s.floats();
+            float[] dst = o.floats();
+            Parallel.range(outer, grain(count, 1), (lo, hi) -> {
+                for (int b = lo; b < hi; b++) {
+                    int from = b * axisSize;
+                    int to = b * count;
+                    for (int j = 0; j < count; j++) {
+                        dst[to + j] = src[from + idx[j]];
+                    }
+                }
+            });
+            return;
+        }
+        Object src = s.live();
+        Object dst = o.live();
+        Parallel.range(outer, grain(count, inner), (lo, hi) -> {
+            for (int b = lo; b < hi; b++) {
+                for (int j = 0; j < count; j++) {
+                    System.arraycopy(src, (b * axisSize + idx[j]) * inner, dst, (b * count + j) * inner, inner);
+                }
+            }
+        });
+    }
+
+    static void scatterAdd(CpuBuffer d, int outer, int axisSize, int inner, int[] idx, int count, CpuBuffer s) {
+        checkIndices(idx, count, axisSize);
+        if (d.dtype() == DType.FLOAT32) {
+            float[] dst = d.floats();
+            float[] src = s.floats();
+            Parallel.range(outer, grain(count, inner), (lo, hi) -> {
+                for (int b = lo; b < hi; b++) {
+                    for (int j = 0; j < count; j++) {
+                        int to = (b * axisSize + idx[j]) * inner;
+                        int from = (b * count + j) * inner;
+                        for (int i = 0; i < inner; i++) {
+                            dst[to + i] += src[from + i];
+                        }
+                    }
+                }
+            });
+            return;
+        }
+        Parallel.range(outer, grain(count, inner), (lo, hi) -> {
+            for (int b = lo; b < hi; b++) {
+                for (int j = 0; j < count; j++) {
+                    int to = (b * axisSize + idx[j]) * inner;
+                    int from = (b * count + j) * inner;
+                    for (int i = 0; i < inner; i++) {
+                        d.set(to + i, d.get(to + i) + s.get(from + i));
+                    }
+                }
+            }
+        });
+    }
+}
