@@ -1,0 +1,139 @@
+package dev.nabla.examples;
+
+import dev.nabla.Device;
+import dev.nabla.Rng;
+import dev.nabla.data.Batch;
+import dev.nabla.data.DataLoader;
+import dev.nabla.data.Mnist;
+import dev.nabla.nn.Conv2d;
+import dev.nabla.nn.Dense;
+import dev.nabla.nn.Flatten;
+import dev.nabla.nn.Functional;
+import dev.nabla.nn.MaxPool2d;
+import dev.nabla.nn.Module;
+import dev.nabla.nn.Relu;
+import dev.nabla.nn.Sequential;
+import dev.nabla.optim.Adam;
+import dev.nabla.optim.LearningRateSchedule;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Trains a small CNN on the bundled MNIST digits with Adam on the default device, with a progress bar per epoch,
+ * then prints the test accuracy and the confusion matrix and writes the loss/accuracy chart to
+ * {@code runs/<timestamp>/}. Run it with {@code ./nabla mnist} (options: {@code --epochs N}).
+ */
+public final class MnistExample {
+    private static final int BATCH = 64;
+
+    private MnistExample() {
+    }
+
+    /** The conv 3×3×16 → relu → maxpool → conv 3×3×32 → relu → maxpool → dense 10 network. */
+    static Module model(Rng rng, Device d) {
+        return new Sequential(new Conv2d(1, 16, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
+                new Conv2d(16, 32, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2), new Flatten(),
+                new Dense(32 * 7 * 7, 10, rng, d));
+    }
+
+    /** Runs the job; {@code --epochs N} sets the number of epochs (default 4). */
+    public static void main(String[] args) throws IOException {
+        int epochs = 4;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--epochs") && i + 1 < args.length) {
+                epochs = Integer.parseInt(args[++i]);
+            }
+        }
+        Path run = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(run);
+        Result r = train(epochs, Device.defaultDevice(), System.out, true);
+        TrainingChart.write(r.losses(), r.accuracies(), run.resolve("training.png"));
+        System.out.println("wrote " + run.resolve("training.png"));
+    }
+
+    /** What a training run measured. */
+    record Result(double testAccuracy, int[][] confusion, List<Double> losses, List<Double> accuracies,
+            double trainingSeconds) {
+    }
+
+    /** Trains for {@code epochs} on {@code device}, reporting to {@code out}. */
+    static Result train(int epochs, Device device, PrintStream out, boolean progressBar) {
+        Mnist mnist = Mnist.load();
+        Rng rng = Rng.seeded(7);
+        Module model = model(rng, device);
+        DataLoader train = new DataLoader(mnist.train(), BATCH, true, false, 11, device);
+        // a high rate early, decayed to 5% by the end: reaches 97% in fewer epochs than a constant rate
+        Adam adam = Adam.builder().learningRate(LearningRateSchedule.cosineDecay(4e-3,
+                (long) epochs * train.batchesPerEpoch(), 0.05)).build();
+        List<Double> losses = new ArrayList<>();
+        List<Double> accuracies = new ArrayList<>();
+        out.println("Training on " + device + ": " + mnist.train().size() + " digits, " + mnist.test().size()
+                + " held out, batch " + BATCH + ", " + epochs + " epochs");
+        long start = System.nanoTime();
+        for (int epoch = 0; epoch < epochs; epoch++) {
+            model.train();
+            double sum = 0;
+            int seen = 0;
+            long epochStart = System.nanoTime();
+            try (ProgressBar bar = progressBar ? new ProgressBarBuilder().setTaskName("Epoch " + (epoch + 1))
+                    .setInitialMax(train.batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).continuousUpdate()
+                    .build() : null) {
+                for (Batch b : train) {
+                    try (b) {
+                        float loss = adam.minimize(
+                                () -> Functional.softmaxCrossEntropy(model.forward(b.inputs()), b.labels()),
+                                model.parameters()).item();
+                        losses.add((double) loss);
+                        sum += loss * b.size();
+                        seen += b.size();
+                        if (bar != null) {
+                            double secs = (System.nanoTime() - epochStart) / 1e9;
+                            bar.step();
+                            bar.setExtraMessage(String.format(" loss %.4f, %.0f img/s", sum / seen, seen / secs));
+                        }
+                    }
+                }
+            }
+            double acc = evaluate(model, mnist, device).accuracy;
+            accuracies.add(acc);
+            out.printf("epoch %d: mean loss %.4f, test accuracy %.2f%%%n", epoch + 1, sum / seen, 100 * acc);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Evaluation e = evaluate(model, mnist, device);
+        out.printf("test accuracy %.2f%% (%d of %d) after %.1f s of training%n", 100 * e.accuracy,
+                e.correct, mnist.test().size(), seconds);
+        out.println(ConfusionMatrix.format(e.confusion));
+        return new Result(e.accuracy, e.confusion, losses, accuracies, seconds);
+    }
+
+    private record Evaluation(double accuracy, int correct, int[][] confusion) {
+    }
+
+    private static Evaluation evaluate(Module model, Mnist mnist, Device device) {
+        model.eval();
+        int[][] confusion = new int[10][10];
+        int correct = 0;
+        for (Batch b : new DataLoader(mnist.test(), 500, false, false, 0, device)) {
+            try (b) {
+                int[] predicted = dev.nabla.GradientTape.withoutRecording(() -> model.forward(b.inputs()))
+                        .argmax(1).toIntArray();
+                int[] truth = b.labels().toIntArray();
+                for (int i = 0; i < truth.length; i++) {
+                    confusion[truth[i]][predicted[i]]++;
+                    correct += truth[i] == predicted[i] ? 1 : 0;
+                }
+            }
+        }
+        model.train();
+        return new Evaluation(correct / (double) mnist.test().size(), correct, confusion);
+    }
+}

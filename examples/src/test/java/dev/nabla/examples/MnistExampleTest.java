@@ -1,0 +1,39 @@
+package dev.nabla.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nabla.Device;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MnistExampleTest {
+    @Test
+    void oneEpochLearnsTheDigits(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        MnistExample.Result r = MnistExample.train(1, Device.cpu(), new PrintStream(text, true, StandardCharsets.UTF_8),
+                false);
+        assertTrue(r.testAccuracy() > 0.9, "one epoch reaches over 90%, got " + r.testAccuracy());
+        int total = 0;
+        int diagonal = 0;
+        for (int t = 0; t < 10; t++) {
+            for (int p = 0; p < 10; p++) {
+                total += r.confusion()[t][p];
+                diagonal += t == p ? r.confusion()[t][p] : 0;
+            }
+        }
+        assertEquals(2000, total);
+        assertEquals(r.testAccuracy(), diagonal / 2000.0, 1e-12);
+        assertTrue(text.toString(StandardCharsets.UTF_8).contains("confusion matrix"));
+        Path png = dir.resolve("chart.png");
+        TrainingChart.write(r.losses(), r.accuracies(), png);
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertEquals(0x89, head[0] & 0xFF);
+        assertEquals('P', head[1]);   // the PNG signature
+    }
+}
