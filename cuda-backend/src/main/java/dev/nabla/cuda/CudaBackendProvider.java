@@ -3,14 +3,17 @@ package dev.nabla.cuda;
 import dev.nabla.Device;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BackendProvider;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
- * Registers the CUDA backend. Until the kernels and the JCuda driver binding land (issue "CUDA backend"), it reports
- * itself unavailable with the reason, and Nabla runs on the CPU.
+ * Registers the CUDA backend with {@code ServiceLoader}. Availability is probed once (JCuda's JNI library, the
+ * driver's {@code libcuda.so.1}, at least one device) and never throws: anything that fails makes the backend
+ * unavailable with a one-line reason, and Nabla runs on the CPU.
  */
 public final class CudaBackendProvider implements BackendProvider {
+    /** Creates the provider; nothing is loaded until {@link #isAvailable()} is first asked. */
+    public CudaBackendProvider() {
+    }
+
     @Override
     public String kind() {
         return "cuda";
@@ -23,21 +26,29 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public boolean isAvailable() {
-        return false;
+        return DriverProbe.result().usable();
     }
 
     @Override
     public String availabilityReason() {
-        String driver = driverPresent() ? "an NVIDIA driver is present, but " : "no NVIDIA driver found, and ";
-        return driver + "this build's CUDA backend has no kernels yet (planned: PTX through the JCuda driver API)";
-    }
-
-    private static boolean driverPresent() {
-        return Files.exists(Path.of("/proc/driver/nvidia/version"));
+        return DriverProbe.result().reason();
     }
 
     @Override
     public Backend create(Device device) {
-        throw new IllegalStateException("cuda backend unavailable: " + availabilityReason());
+        DriverProbe.Result probe = DriverProbe.result();
+        if (!probe.usable()) {
+            throw new IllegalStateException("cuda backend unavailable: " + probe.reason());
+        }
+        if (device.index() >= probe.deviceCount()) {
+            throw new IllegalArgumentException("device " + device + " does not exist: the driver sees "
+                    + probe.deviceCount() + " CUDA device(s)");
+        }
+        return new CudaBackend(device, probe.driverVersion());
+    }
+
+    @Override
+    public String diagnose() {
+        return CudaDiagnosis.report();
     }
 }

@@ -1,0 +1,338 @@
+package dev.nabla.cuda;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.RandomDistribution;
+import dev.nabla.backend.ReduceOp;
+import dev.nabla.backend.UnaryOp;
+import jcuda.Pointer;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The CUDA backend of one device: every primitive is a kernel of the shipped PTX (or a cuBLAS GEMM, or a driver
+ * memcpy/memset) queued on the device's one stream, so calls return at once and the host reads
+ * ({@code read*}) and index checks are the only points that wait.
+ */
+final class CudaBackend implements Backend {
+    private static final int NO_ERROR = Integer.MAX_VALUE;
+
+    private final DeviceContext context;
+    private final KernelModules modules;
+    private final DriverMemory memory;
+    private final CachingAllocator allocator;
+    private final HostTransfer transfer;
+    private final Matmul matmul;
+    private final String cublasStatus;
+    private final CudaBuffer errorFlag;
+
+    CudaBackend(Device device, int driverVersion) {
+        this.context = DeviceContext.open(device);
+        this.modules = new KernelModules(context, driverVersion);
+        this.memory = new DriverMemory(context);
+        this.allocator = new CachingAllocator(device, memory, CudaBackend::reclaimUnreachableBuffers);
+        this.transfer = new HostTransfer(context);
+        CublasSetup cublas = CublasSetup.create(context);
+        this.matmul = new Matmul(context, modules, cublas.cublas(), cublas.handle());
+        this.cublasStatus = cublas.status();
+        this.errorFlag = (CudaBuffer) allocate(DType.INT32, 1);
+    }
+
+    // NOTE: the Cleaners of unreachable tensors give their blocks back only after a collection; 50 ms lets the
+    // Cleaner thread drain what the GC found before the allocation is retried.
+    private static void reclaimUnreachableBuffers() {
+        System.gc();
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public Device device() {
+        return context.device();
+    }
+
+    DeviceContext context() {
+        return context;
+    }
+
+    KernelModules modules() {
+        return modules;
+    }
+
+    /** The allocator's counters. */
+    MemoryStats memoryStats() {
+        return allocator.stats();
+    }
+
+    /** Gives the allocator's cached free blocks back to the driver. */
+    void emptyCache() {
+        allocator.releaseCache();
+    }
+
+    /** One line on how GEMMs run here. */
+    String cublasStatus() {
+        return cublasStatus;
+    }
+
+    private static CudaBuffer cuda(Buffer b) {
+        return (CudaBuffer) b;
+    }
+
+    private long blocks(long work) {
+        return KernelLaunch.blocksFor(work, context.multiprocessors());
+    }
+
+    private KernelLaunch kernel(String name) {
+        return KernelLaunch.of(context, name);
+    }
+
+    @Override
+    public Buffer allocate(DType dtype, long size) {
+        CachingAllocator.Block block = allocator.allocate(Math.max(1, size) * dtype.byteSize());
+        return new CudaBuffer(dtype, size, block, memory.pointer(block.address()), allocator);
+    }
+
+    @Override
+    public Buffer upload(Object data, DType dtype) {
+        Object host = HostArrays.toDeviceLayout(data, dtype);
+        CudaBuffer b = (CudaBuffer) allocate(dtype, java.lang.reflect.Array.getLength(host));
+        transfer.upload(host, dtype, b.pointer(0));
+        return b;
+    }
+
+    private Object download(Buffer src) {
+        CudaBuffer b = cuda(src);
+        return transfer.download(b.pointer(0), b.dtype(), b.size());
+    }
+
+    @Override
+    public double[] readDoubles(Buffer src) {
+        return HostArrays.toDoubles(download(src));
+    }
+
+    @Override
+    public float[] readFloats(Buffer src) {
+        return HostArrays.toFloats(download(src));
+    }
+
+    @Override
+    public int[] readInts(Buffer src) {
+        return HostArrays.toInts(download(src));
+    }
+
+    @Override
+    public void fill(Buffer out, double value) {
+        CudaBuffer o = cuda(out);
+        if (o.size() == 0) {
+            return;
+        }
+        if (Double.doubleToRawLongBits(value) == 0) { // +0 is all-zero bits in every dtype (-0 is not)
+            context.makeCurrent();
+            CudaCalls.check(JCudaDriver.cuMemsetD8Async(o.pointer(0), (byte) 0, o.size() * o.dtype().byteSize(),
+                    context.stream()), device() + " fill (cuMemsetD8Async)");
+            return;
+        }
+        kernel(Kernels.fill(o.dtype())).pointer(o.address()).i64(o.size()).f64(value).launch(modules, blocks(o.size()));
+    }
+
+    @Override
+    public void iota(Buffer out) {
+        CudaBuffer o = cuda(out);
+        if (o.size() > 0) {
+            kernel(Kernels.iota(o.dtype())).pointer(o.address()).i64(o.size()).launch(modules, blocks(o.size()));
+        }
+    }
+
+    @Override
+    public void unary(UnaryOp op, Buffer in, Buffer out) {
+        CudaBuffer x = cuda(in);
+        long n = x.size();
+        if (n > 0) {
+            kernel(Kernels.unary(op, x.dtype())).pointer(x.address()).pointer(cuda(out).address()).i64(n)
+                    .launch(modules, blocks((n + 3) / 4));
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Buffer a, long[] aStrides, Buffer b, long[] bStrides, Buffer out, long[] shape) {
+        CudaBuffer x = cuda(a);
+        CudaBuffer y = cuda(b);
+        StridedIter it = StridedIter.of(shape, aStrides, bStrides);
+        long n = it.size();
+        if (n == 0) {
+            return;
+        }
+        boolean aScalar = it.isBroadcastScalar(0);
+        boolean bScalar = it.isBroadcastScalar(1);
+        if ((aScalar || it.isDense(0)) && (bScalar || it.isDense(1))) {
+            kernel(Kernels.binaryDense(op, x.dtype())).pointer(x.address()).pointer(y.address())
+                    .pointer(cuda(out).address()).i64(n).i32(aScalar ? 1 : 0).i32(bScalar ? 1 : 0)
+                    .launch(modules, blocks((n + 3) / 4));
+        } else {
+            kernel(Kernels.binaryStrided(op, x.dtype())).pointer(x.address()).pointer(y.address())
+                    .pointer(cuda(out).address()).i64(n).iter(it).launch(modules, blocks(n));
+        }
+    }
+
+    @Override
+    public void select(Buffer cond, long[] condStrides, Buffer a, long[] aStrides, Buffer b, long[] bStrides,
+            Buffer out, long[] shape) {
+        StridedIter it = StridedIter.of(shape, condStrides, aStrides, bStrides);
+        long n = it.size();
+        if (n > 0) {
+            kernel(Kernels.select(a.dtype())).pointer(cuda(cond).address()).pointer(cuda(a).address())
+                    .pointer(cuda(b).address()).pointer(cuda(out).address()).i64(n).iter(it)
+                    .launch(modules, blocks(n));
+        }
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Buffer in, long outer, long n, long inner, Buffer out) {
+        new Reduction(context, modules, allocator).run(op, cuda(in), outer, n, inner, cuda(out), this::fill);
+    }
+
+    @Override
+    public void matmul(Buffer a, long[] aBatchStrides, boolean transposeA, Buffer b, long[] bBatchStrides,
+            boolean transposeB, Buffer out, long[] batchShape, long m, long k, long n) {
+        CudaBuffer o = cuda(out);
+        if (o.size() == 0) {
+            return;
+        }
+        if (k == 0) {
+            fill(o, 0);
+            return;
+        }
+        if (o.dtype().isFloating()) {
+            matmul.run(cuda(a), aBatchStrides, transposeA, cuda(b), bBatchStrides, transposeB, o, batchShape, m, k, n);
+            return;
+        }
+        // INT32/BOOL: the CPU reference accumulates in double; so does this detour through a FLOAT64 GEMM
+        Buffer a64 = allocate(DType.FLOAT64, a.size());
+        Buffer b64 = allocate(DType.FLOAT64, b.size());
+        Buffer o64 = allocate(DType.FLOAT64, o.size());
+        try {
+            cast(a, a64);
+            cast(b, b64);
+            matmul.run(cuda(a64), aBatchStrides, transposeA, cuda(b64), bBatchStrides, transposeB, cuda(o64),
+                    batchShape, m, k, n);
+            cast(o64, o);
+        } finally { // stream order: the blocks are reused only by work queued after these kernels
+            a64.release();
+            b64.release();
+            o64.release();
+        }
+    }
+
+    @Override
+    public void copy(Buffer src, long srcOffset, long[] srcStrides, Buffer dst, long dstOffset, long[] dstStrides,
+            long[] shape) {
+        CudaBuffer s = cuda(src);
+        CudaBuffer d = cuda(dst);
+        StridedIter it = StridedIter.of(shape, srcStrides, dstStrides);
+        long n = it.size();
+        if (n == 0) {
+            return;
+        }
+        if (it.isDense(0) && it.isDense(1)) {
+            context.makeCurrent();
+            CudaCalls.check(JCudaDriver.cuMemcpyDtoDAsync(d.pointer(dstOffset), s.pointer(srcOffset),
+                    n * s.dtype().byteSize(), context.stream()), device() + " copy (cuMemcpyDtoDAsync)");
+            return;
+        }
+        kernel(Kernels.copy(s.dtype())).pointer(s.address()).pointer(d.address()).i64(n).i64(srcOffset)
+                .i64(dstOffset).iter(it).launch(modules, blocks(n));
+    }
+
+    /**
+     * Throws IndexOutOfBoundsException naming the first bad index, before anything is written (as the CPU backend).
+     * This waits for the stream: the index values live on the device.
+     */
+    private synchronized void checkIndices(String op, CudaBuffer indices, long axisSize) {
+        long count = indices.size();
+        if (count == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaCalls.check(JCudaDriver.cuMemsetD32Async(errorFlag.pointer(0), NO_ERROR, 1, context.stream()),
+                device() + " " + op + " (cuMemsetD32Async)");
+        kernel(Kernels.indexCheck()).pointer(indices.address()).pointer(errorFlag.address()).i64(count).i64(axisSize)
+                .launch(modules, blocks(count));
+        int position = readInt(errorFlag, 0);
+        if (position != NO_ERROR) {
+            int index = readInt(indices, position);
+            throw new IndexOutOfBoundsException(op + " on " + device() + ": index " + index + " at position "
+                    + position + " is out of range [0, " + axisSize + ")");
+        }
+    }
+
+    private int readInt(CudaBuffer b, long index) {
+        context.synchronize();
+        int[] v = new int[1];
+        CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(v), b.pointer(index), 4), device() + " cuMemcpyDtoH");
+        return v[0];
+    }
+
+    @Override
+    public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out) {
+        CudaBuffer ix = cuda(indices);
+        checkIndices("gather", ix, axisSize);
+        long total = outer * ix.size() * inner;
+        if (total > 0) {
+            kernel(Kernels.gather(src.dtype())).pointer(cuda(src).address()).pointer(ix.address())
+                    .pointer(cuda(out).address()).i64(outer).i64(axisSize).i64(inner).i64(ix.size())
+                    .launch(modules, blocks(total));
+        }
+    }
+
+    @Override
+    public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src) {
+        CudaBuffer ix = cuda(indices);
+        checkIndices("scatterAdd", ix, axisSize);
+        long total = outer * ix.size() * inner;
+        if (total > 0) {
+            kernel(Kernels.scatterAdd(dst.dtype())).pointer(ix.address()).pointer(cuda(src).address())
+                    .pointer(cuda(dst).address()).i64(outer).i64(axisSize).i64(inner).i64(ix.size())
+                    .launch(modules, blocks(total));
+        }
+    }
+
+    @Override
+    public void cast(Buffer in, Buffer out) {
+        CudaBuffer x = cuda(in);
+        CudaBuffer y = cuda(out);
+        long n = y.size();
+        if (n == 0) {
+            return;
+        }
+        if (x.dtype() == y.dtype()) {
+            copy(x, 0, new long[] {1}, y, 0, new long[] {1}, new long[] {n});
+            return;
+        }
+        kernel(Kernels.cast(x.dtype(), y.dtype())).pointer(x.address()).pointer(y.address()).i64(n)
+                .launch(modules, blocks(n));
+    }
+
+    @Override
+    public void random(RandomDistribution dist, long seed, long counter, double a, double b, Buffer out) {
+        CudaBuffer o = cuda(out);
+        if (!o.dtype().isFloating()) {
+            throw new IllegalArgumentException("random on " + device() + ": dtype must be float32 or float64, got "
+                    + o.dtype());
+        }
+        long n = o.size();
+        if (n > 0) {
+            kernel(Kernels.random(dist, o.dtype())).pointer(o.address()).i64(n).i64(seed).i64(counter).f64(a).f64(b)
+                    .launch(modules, blocks((n + 3) / 4));
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        context.synchronize();
+    }
+}

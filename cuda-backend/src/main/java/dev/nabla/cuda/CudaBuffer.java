@@ -1,0 +1,65 @@
+package dev.nabla.cuda;
+
+import dev.nabla.DType;
+import dev.nabla.backend.Buffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jcuda.driver.CUdeviceptr;
+
+/** A device buffer: one block of the device's {@link CachingAllocator}, returned to its cache on release. */
+final class CudaBuffer implements Buffer {
+    private final DType dtype;
+    private final long size;
+    private final CachingAllocator.Block block;
+    private final CUdeviceptr pointer;
+    private final CachingAllocator allocator;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    CudaBuffer(DType dtype, long size, CachingAllocator.Block block, CUdeviceptr pointer, CachingAllocator allocator) {
+        this.dtype = dtype;
+        this.size = size;
+        this.block = block;
+        this.pointer = pointer;
+        this.allocator = allocator;
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    /** The device address of element 0. */
+    long address() {
+        checkLive();
+        return block.address();
+    }
+
+    /** The device address of element {@code index}. */
+    long address(long index) {
+        return address() + index * dtype.byteSize();
+    }
+
+    /** The JCuda pointer for memcpy, at element {@code index}. */
+    CUdeviceptr pointer(long index) {
+        checkLive();
+        return index == 0 ? pointer : pointer.withByteOffset(index * dtype.byteSize());
+    }
+
+    private void checkLive() {
+        if (released.get()) {
+            throw new IllegalStateException("CUDA buffer used after release");
+        }
+    }
+
+    /** Idempotent: a second release (a Cleaner racing an explicit close) must not put the block in the cache twice. */
+    @Override
+    public void release() {
+        if (released.compareAndSet(false, true)) {
+            allocator.free(block);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.nabla.cuda;
+
+/**
+ * How a reduction of {@code (outer, n, inner)} is laid on the GPU: which first-pass kernel, and into how many
+ * segments the reduced axis is split so that few outputs (a sum of everything) still occupy every multiprocessor.
+ * With more than one segment the first pass writes partial accumulators and {@code reduce_finish} combines them.
+ *
+ * @param kind the first-pass kernel
+ * @param segments pieces of the reduced axis per output (1: the first pass writes the output)
+ * @param segmentLength elements of the reduced axis per piece (a multiple of 4 for the row kernel's packed loads)
+ * @param blocks grid size of the first pass
+ */
+record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
+    /** The first-pass kernels of reduce.cu. */
+    enum Kind {
+        /** {@code inner == 1}, short rows: a warp per row. */
+        ROWS_WARP,
+        /** {@code inner == 1}, long rows: a 256-thread block per (row, segment). */
+        ROWS_BLOCK,
+        /** {@code inner > 1}: a 32 x 8 block per (32 columns, outer index, segment). */
+        COLS
+    }
+
+    /** Rows up to this length go to a warp each. */
+    static final long WARP_ROW_LIMIT = 1024;
+    /** A row segment is at least this long, so a block's 256 threads each load a few 16-byte packs. */
+    static final long MIN_ROW_SEGMENT = 8192;
+    /** A column segment spans at least this many rows of the reduced axis. */
+    static final long MIN_COL_SEGMENT = 64;
+
+    /** The plan for a GPU with {@code multiprocessors} SMs. */
+    static ReducePlan choose(long outer, long n, long inner, int multiprocessors) {
+        long targetBlocks = (long) Math.max(1, multiprocessors) * 8;
+        long maxGrid = (long) Math.max(1, multiprocessors) * 32;
+        if (inner == 1) {
+            long rows = outer;
+            if (n <= WARP_ROW_LIMIT) {
+                long warpsPerBlock = KernelLaunch.THREADS / 32;
+                return new ReducePlan(Kind.ROWS_WARP, 1, n, clamp((rows + warpsPerBlock - 1) / warpsPerBlock, maxGrid));
+            }
+            long segments = Math.max(1, Math.min(ceilDiv(targetBlocks, rows), n / MIN_ROW_SEGMENT));
+            long length = roundUp4(ceilDiv(n, segments));
+            segments = ceilDiv(n, length);
+            return new ReducePlan(Kind.ROWS_BLOCK, segments, length, clamp(rows * segments, maxGrid));
+        }
+        long tiles = ceilDiv(inner, 32);
+        long base = tiles * outer;
+        long segments = Math.max(1, Math.min(ceilDiv(targetBlocks, base), n / MIN_COL_SEGMENT));
+        long length = ceilDiv(n, segments);
+        segments = ceilDiv(n, length);
+        return new ReducePlan(Kind.COLS, segments, length, clamp(base * segments, maxGrid));
+    }
+
+    private static long clamp(long blocks, long max) {
+        return Math.max(1, Math.min(blocks, max));
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long roundUp4(long v) {
+        return (v + 3) & ~3L;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.nabla.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Reduction plans: the right kernel, and segments that cover the axis and fill the GPU. */
+class ReducePlanTest {
+    private static final int SMS = 132;
+
+    private static void assertCovers(ReducePlan p, long n) {
+        assertTrue(p.segments() >= 1);
+        assertTrue(p.segments() * p.segmentLength() >= n, p.toString());
+        assertTrue((p.segments() - 1) * p.segmentLength() < n, "no empty segment: " + p);
+        assertTrue(p.blocks() >= 1 && p.blocks() <= SMS * 32L, p.toString());
+    }
+
+    @Test
+    void shortRowsGoToAWarpEach() {
+        ReducePlan p = ReducePlan.choose(100_000, 128, 1, SMS);
+        assertEquals(ReducePlan.Kind.ROWS_WARP, p.kind());
+        assertEquals(1, p.segments());
+    }
+
+    @Test
+    void aSumOfEverythingIsSplitAcrossTheGpu() {
+        long n = 1L << 26;
+        ReducePlan p = ReducePlan.choose(1, n, 1, SMS);
+        assertEquals(ReducePlan.Kind.ROWS_BLOCK, p.kind());
+        assertTrue(p.segments() >= SMS, "enough blocks to fill every SM: " + p);
+        assertEquals(0, p.segmentLength() % 4, "packed loads need 4-element segments");
+        assertCovers(p, n);
+    }
+
+    @Test
+    void manyLongRowsNeedNoSecondPass() {
+        ReducePlan p = ReducePlan.choose(10_000, 4096, 1, SMS);
+        assertEquals(ReducePlan.Kind.ROWS_BLOCK, p.kind());
+        assertEquals(1, p.segments());
+        assertCovers(p, 4096);
+    }
+
+    @Test
+    void columnReductionsSplitALongAxisWhenThereAreFewColumns() {
+        ReducePlan p = ReducePlan.choose(1, 1_000_000, 4, SMS);
+        assertEquals(ReducePlan.Kind.COLS, p.kind());
+        assertTrue(p.segments() > 1, p.toString());
+        assertCovers(p, 1_000_000);
+        ReducePlan wide = ReducePlan.choose(64, 100, 4096, SMS);
+        assertEquals(1, wide.segments(), "enough column tiles already: " + wide);
+        assertCovers(wide, 100);
+    }
+
+    @Test
+    void oddLengthsStillCoverTheAxis() {
+        for (long n : new long[] {1, 3, 1025, 8191, 8193, 100_003, 12_345_679}) {
+            assertCovers(ReducePlan.choose(1, n, 1, SMS), n);
+            assertCovers(ReducePlan.choose(3, n, 7, SMS), n);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+// Element-wise binary primitives (Backend.binary) and select (Backend.select).
+// One template per path over (op, dtype), instantiated as
+//   binary_<op>_<dtype>          dense operands, or an operand that is a single broadcast element (a scalar);
+//                                four elements per thread through 16-byte packs
+//   binary_strided_<op>_<dtype>  any broadcast strides, through StridedIter
+//   select_<dtype>               out = cond ? a : b through StridedIter (cond is BOOL)
+// Comparisons write BOOL (one byte 0/1); the other ops keep the operands' dtype.
+#include "common.cuh"
+
+__device__ __forceinline__ float m_pow(float a, float b) { return powf(a, b); }
+__device__ __forceinline__ double m_pow(double a, double b) { return pow(a, b); }
+
+// Each functor is the CUDA spelling of the BinaryOp constant of the same name. `Result<C>` is the compute-type
+// result; comparisons return bool.
+#define NABLA_ARITH(name, expr)                                                                    \
+    struct op_##name {                                                                             \
+        static const bool comparison = false;                                                      \
+        template <class C> __device__ static C apply(C a, C b) { return expr; }                    \
+    };
+#define NABLA_COMPARE(name, expr)                                                                  \
+    struct op_##name {                                                                             \
+        static const bool comparison = true;                                                       \
+        template <class C> __device__ static bool apply(C a, C b) { return expr; }                 \
+    };
+
+// NOTE: Java's Math.pow differs from C's pow in two corners: pow(1, NaN) and pow(-1, +-inf) are NaN, not 1.
+template <class C> __device__ __forceinline__ C java_pow(C a, C b) {
+    if (b != b) return b;
+    if (fabs(a) == C(1) && isinf(b)) return C(NAN);
+    return m_pow(a, b);
+}
+
+NABLA_ARITH(add, a + b)
+NABLA_ARITH(sub, a - b)
+NABLA_ARITH(mul, a * b)
+NABLA_ARITH(div, a / b)
+NABLA_ARITH(pow, java_pow(a, b))
+NABLA_ARITH(maximum, java_max(a, b))
+NABLA_ARITH(minimum, java_min(a, b))
+NABLA_COMPARE(eq, a == b)
+NABLA_COMPARE(ne, a != b)
+NABLA_COMPARE(lt, a < b)
+NABLA_COMPARE(le, a <= b)
+NABLA_COMPARE(gt, a > b)
+NABLA_COMPARE(ge, a >= b)
+
+template <class Op, class T, bool Comparison = Op::comparison> struct BinaryOut;
+template <class Op, class T> struct BinaryOut<Op, T, false> {
+    typedef T type;
+    __device__ static T apply(T a, T b) {
+        typedef typename Compute<T>::type C;
+        return store_compute<T>(Op::template apply<C>(load_compute(a), load_compute(b)));
+    }
+};
+template <class Op, class T> struct BinaryOut<Op, T, true> {
+    typedef u8 type;
+    __device__ static u8 apply(T a, T b) {
+        typedef typename Compute<T>::type C;
+        return Op::template apply<C>(load_compute(a), load_compute(b)) ? 1 : 0;
+    }
+};
+
+// aScalar / bScalar: the operand is one element broadcast to all of `n` (x + 2, a row-free broadcast).
+template <class Op, class T>
+__device__ __forceinline__ void binary_dense(const T* a, const T* b, typename BinaryOut<Op, T>::type* out, i64 n,
+                                             int aScalar, int bScalar) {
+    typedef BinaryOut<Op, T> F;
+    typedef typename F::type Out;
+    i64 packs = n / 4;
+    T a0 = aScalar ? a[0] : T(0);
+    T b0 = bScalar ? b[0] : T(0);
+    GRID_STRIDE_LOOP(p, packs) {
+        Pack<T, 4> x, y;
+        if (aScalar) {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) x.v[j] = a0;
+        } else {
+            x = load_pack(a, p);
+        }
+        if (bScalar) {
+#pragma unroll
+            for (int j = 0; j < 4; ++j) y.v[j] = b0;
+        } else {
+            y = load_pack(b, p);
+        }
+        Pack<Out, 4> z;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) z.v[j] = F::apply(x.v[j], y.v[j]);
+        store_pack(out, p, z);
+    }
+    for (i64 i = packs * 4 + (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
+        out[i] = F::apply(aScalar ? a0 : a[i], bScalar ? b0 : b[i]);
+    }
+}
+
+template <class Op, class T>
+__device__ __forceinline__ void binary_strided(const T* a, const T* b, typename BinaryOut<Op, T>::type* out, i64 n,
+                                               const StridedIter& it) {
+    GRID_STRIDE_LOOP(i, n) {
+        i64 off[2];
+        strided_offsets<2>(it, i, off);
+        out[i] = BinaryOut<Op, T>::apply(a[off[0]], b[off[1]]);
+    }
+}
+
+#define NABLA_BINARY(op, T, dtype)                                                                 \
+    extern "C" __global__ void binary_##op##_##dtype(const T* a, const T* b,                       \
+            BinaryOut<op_##op, T>::type* out, i64 n, int aScalar, int bScalar) {                   \
+        binary_dense<op_##op, T>(a, b, out, n, aScalar, bScalar);                                  \
+    }                                                                                              \
+    extern "C" __global__ void binary_strided_##op##_##dtype(const T* a, const T* b,               \
+            BinaryOut<op_##op, T>::type* out, i64 n, StridedIter it) {                             \
+        binary_strided<op_##op, T>(a, b, out, n, it);                                              \
+    }
+
+#define NABLA_BINARY_ALL_DTYPES(op)                                                                \
+    NABLA_BINARY(op, float, float32)                                                               \
+    NABLA_BINARY(op, double, float64)                                                              \
+    NABLA_BINARY(op, int, int32)                                                                   \
+    NABLA_BINARY(op, u8, bool)
+
+NABLA_BINARY_ALL_DTYPES(add)
+NABLA_BINARY_ALL_DTYPES(sub)
+NABLA_BINARY_ALL_DTYPES(mul)
+NABLA_BINARY_ALL_DTYPES(div)
+NABLA_BINARY_ALL_DTYPES(pow)
+NABLA_BINARY_ALL_DTYPES(maximum)
+NABLA_BINARY_ALL_DTYPES(minimum)
+NABLA_BINARY_ALL_DTYPES(eq)
+NABLA_BINARY_ALL_DTYPES(ne)
+NABLA_BINARY_ALL_DTYPES(lt)
+NABLA_BINARY_ALL_DTYPES(le)
+NABLA_BINARY_ALL_DTYPES(gt)
+NABLA_BINARY_ALL_DTYPES(ge)
+
+// ---- select ---------------------------------------------------------------------------------------------------
+// strides[0] walks cond, strides[1] a, strides[2] b. Only the element size matters, but the kernels are named per
+// dtype like every other family so the host never maps dtypes to widths.
+template <class T>
+__device__ __forceinline__ void select_strided(const u8* cond, const T* a, const T* b, T* out, i64 n,
+                                               const StridedIter& it) {
+    GRID_STRIDE_LOOP(i, n) {
+        i64 off[3];
+        strided_offsets<3>(it, i, off);
+        out[i] = cond[off[0]] ? a[off[1]] : b[off[2]];
+    }
+}
+
+#define NABLA_SELECT(T, dtype)                                                                     \
+    extern "C" __global__ void select_##dtype(const u8* cond, const T* a, const T* b, T* out, i64 n, \
+                                               StridedIter it) {                                   \
+        select_strided<T>(cond, a, b, out, n, it);                                                 \
+    }
+NABLA_SELECT(float, float32)
+NABLA_SELECT(double, float64)
+NABLA_SELECT(int, int32)
+NABLA_SELECT(u8, bool)

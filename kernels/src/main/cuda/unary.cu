@@ -1,0 +1,93 @@
+// Element-wise unary primitives (Backend.unary): out[i] = op(in[i]) over dense buffers of one dtype.
+// One template over (op, dtype); the instantiations at the bottom give the extern "C" names unary_<op>_<dtype>.
+#include "common.cuh"
+
+// Overloads that pick the float or double libdevice function, so one functor serves both compute types.
+__device__ __forceinline__ float m_exp(float x) { return expf(x); }
+__device__ __forceinline__ double m_exp(double x) { return exp(x); }
+__device__ __forceinline__ float m_log(float x) { return logf(x); }
+__device__ __forceinline__ double m_log(double x) { return log(x); }
+__device__ __forceinline__ float m_sqrt(float x) { return sqrtf(x); }
+__device__ __forceinline__ double m_sqrt(double x) { return sqrt(x); }
+__device__ __forceinline__ float m_sin(float x) { return sinf(x); }
+__device__ __forceinline__ double m_sin(double x) { return sin(x); }
+__device__ __forceinline__ float m_cos(float x) { return cosf(x); }
+__device__ __forceinline__ double m_cos(double x) { return cos(x); }
+__device__ __forceinline__ float m_tanh(float x) { return tanhf(x); }
+__device__ __forceinline__ double m_tanh(double x) { return tanh(x); }
+
+// Each functor is the CUDA spelling of the UnaryOp constant of the same name (its Java scalar definition).
+struct op_neg { template <class C> __device__ static C apply(C x) { return -x; } };
+struct op_abs { template <class C> __device__ static C apply(C x) { return fabs(x); } };
+// Math.signum: NaN and signed zeros come back unchanged.
+struct op_sign { template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : x < 0 ? C(-1) : x; } };
+struct op_exp { template <class C> __device__ static C apply(C x) { return m_exp(x); } };
+struct op_log { template <class C> __device__ static C apply(C x) { return m_log(x); } };
+struct op_sqrt { template <class C> __device__ static C apply(C x) { return m_sqrt(x); } };
+// NOTE: 1 / sqrt, not rsqrt(): the hardware rsqrt is approximate and the reference divides.
+struct op_rsqrt { template <class C> __device__ static C apply(C x) { return C(1) / m_sqrt(x); } };
+struct op_square { template <class C> __device__ static C apply(C x) { return x * x; } };
+struct op_reciprocal { template <class C> __device__ static C apply(C x) { return C(1) / x; } };
+struct op_sin { template <class C> __device__ static C apply(C x) { return m_sin(x); } };
+struct op_cos { template <class C> __device__ static C apply(C x) { return m_cos(x); } };
+struct op_tanh { template <class C> __device__ static C apply(C x) { return m_tanh(x); } };
+// NOTE: exp is only taken of a non-positive number, so neither branch overflows.
+struct op_sigmoid {
+    template <class C> __device__ static C apply(C x) {
+        if (x >= 0) return C(1) / (C(1) + m_exp(-x));
+        C e = m_exp(x);
+        return e / (C(1) + e);
+    }
+};
+// NOTE: 0 * x rather than 0 keeps the reference's -0 for negative inputs and NaN for NaN.
+struct op_relu { template <class C> __device__ static C apply(C x) { return x > 0 ? x : C(0) * x; } };
+struct op_step { template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : C(0); } };
+struct op_logical_not { template <class C> __device__ static C apply(C x) { return x == 0 ? C(1) : C(0); } };
+
+template <class Op, class T>
+__device__ __forceinline__ T unary_one(T x) {
+    return store_compute<T>(Op::template apply<typename Compute<T>::type>(load_compute(x)));
+}
+
+// Four elements per thread and iteration through 16-byte packs, then a scalar tail.
+template <class Op, class T>
+__device__ __forceinline__ void unary_dense(const T* in, T* out, i64 n) {
+    i64 packs = n / 4;
+    GRID_STRIDE_LOOP(p, packs) {
+        Pack<T, 4> v = load_pack(in, p);
+#pragma unroll
+        for (int j = 0; j < 4; ++j) v.v[j] = unary_one<Op>(v.v[j]);
+        store_pack(out, p, v);
+    }
+    for (i64 i = packs * 4 + (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)blockDim.x * gridDim.x) {
+        out[i] = unary_one<Op>(in[i]);
+    }
+}
+
+#define NABLA_UNARY(op, T, dtype)                                                                  \
+    extern "C" __global__ void unary_##op##_##dtype(const T* in, T* out, i64 n) {                 \
+        unary_dense<op_##op, T>(in, out, n);                                                       \
+    }
+
+#define NABLA_UNARY_ALL_DTYPES(op)                                                                 \
+    NABLA_UNARY(op, float, float32)                                                                \
+    NABLA_UNARY(op, double, float64)                                                               \
+    NABLA_UNARY(op, int, int32)                                                                    \
+    NABLA_UNARY(op, u8, bool)
+
+NABLA_UNARY_ALL_DTYPES(neg)
+NABLA_UNARY_ALL_DTYPES(abs)
+NABLA_UNARY_ALL_DTYPES(sign)
+NABLA_UNARY_ALL_DTYPES(exp)
+NABLA_UNARY_ALL_DTYPES(log)
+NABLA_UNARY_ALL_DTYPES(sqrt)
+NABLA_UNARY_ALL_DTYPES(rsqrt)
+NABLA_UNARY_ALL_DTYPES(square)
+NABLA_UNARY_ALL_DTYPES(reciprocal)
+NABLA_UNARY_ALL_DTYPES(sin)
+NABLA_UNARY_ALL_DTYPES(cos)
+NABLA_UNARY_ALL_DTYPES(tanh)
+NABLA_UNARY_ALL_DTYPES(sigmoid)
+NABLA_UNARY_ALL_DTYPES(relu)
+NABLA_UNARY_ALL_DTYPES(step)
+NABLA_UNARY_ALL_DTYPES(logical_not)
