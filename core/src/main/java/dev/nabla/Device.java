@@ -83,6 +83,11 @@ public final class Device {
         return index;
     }
 
+    /** The device allocator's counters (allocated, reserved, peak bytes); creates the device's backend if needed. */
+    public MemoryStats memoryStats() {
+        return Backends.get(this).memoryStats();
+    }
+
     /** A human-readable report of every backend: found or not, and why. */
     public static String diagnose() {
         return Backends.diagnose();

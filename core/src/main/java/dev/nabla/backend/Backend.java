@@ -135,6 +135,11 @@ public interface Backend {
         }
     }
 
+    /** The device allocator's counters; zeros for a backend that keeps none. */
+    default dev.nabla.MemoryStats memoryStats() {
+        return new dev.nabla.MemoryStats(0, 0, 0);
+    }
+
     /** Waits for all queued work on this device. */
     default void synchronize() {
     }

@@ -1,5 +1,7 @@
 package dev.nabla.cuda;
 
+import dev.nabla.MemoryStats;
+
 import dev.nabla.Device;
 import dev.nabla.OutOfDeviceMemoryException;
 import java.util.ArrayDeque;

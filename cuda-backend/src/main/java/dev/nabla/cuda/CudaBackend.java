@@ -1,5 +1,7 @@
 package dev.nabla.cuda;
 
+import dev.nabla.MemoryStats;
+
 import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.backend.Backend;
@@ -64,8 +66,8 @@ final class CudaBackend implements Backend {
         return modules;
     }
 
-    /** The allocator's counters. */
-    MemoryStats memoryStats() {
+    @Override
+    public MemoryStats memoryStats() {
         return allocator.stats();
     }
 

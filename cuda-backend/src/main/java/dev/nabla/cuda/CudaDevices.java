@@ -4,21 +4,14 @@ import dev.nabla.Device;
 import dev.nabla.backend.Backends;
 
 /**
- * CUDA-specific facts about a device that core has no API for yet (a {@code Device.memoryStats()} in core would
- * forward here).
+ * CUDA-specific controls that core has no API for (memory statistics are {@code Device.memoryStats()}).
  *
  * <pre>{@code
- * MemoryStats s = CudaDevices.memoryStats(Device.cuda(0));
- * System.out.println(s);   // allocated 12.0 MiB, reserved 64.0 MiB, peak 40.0 MiB
+ * CudaDevices.emptyCache(Device.cuda(0));
  * }</pre>
  */
 public final class CudaDevices {
     private CudaDevices() {
-    }
-
-    /** The caching allocator's counters of a CUDA device (creating its backend if needed). */
-    public static MemoryStats memoryStats(Device device) {
-        return backend(device).memoryStats();
     }
 
     /** Returns the allocator's cached free blocks of a CUDA device to the driver (e.g. before another process runs). */

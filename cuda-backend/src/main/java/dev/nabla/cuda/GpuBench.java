@@ -80,7 +80,7 @@ public final class GpuBench {
         long done = System.nanoTime();
         r.put("small_add_host_us_per_op", f((queued - start) / 1e3 / ops));
         r.put("small_add_total_us_per_op", f((done - start) / 1e3 / ops));
-        r.put("memory", CudaDevices.memoryStats(d).toString());
+        r.put("memory", d.memoryStats().toString());
         StringBuilder text = new StringBuilder();
         r.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
         System.out.print(text);

@@ -1,5 +1,7 @@
 package dev.nabla.cuda;
 
+import dev.nabla.MemoryStats;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
