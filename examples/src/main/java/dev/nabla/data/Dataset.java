@@ -16,4 +16,9 @@ public interface Dataset {
 
     /** The examples at {@code indices}, in that order, as tensors on {@code device}. */
     Batch batch(int[] indices, Device device);
+
+    /** {@link #batch(int[], Device)} on {@link Device#defaultDevice()}. */
+    default Batch batch(int[] indices) {
+        return batch(indices, Device.defaultDevice());
+    }
 }
