@@ -45,9 +45,9 @@ public final class MnistExample {
                 new Dense(32 * 7 * 7, 10, rng, d));
     }
 
-    /** Runs the job; {@code --epochs N} sets the number of epochs (default 4). */
+    /** Runs the job; {@code --epochs N} sets the number of epochs (default 5). */
     public static void main(String[] args) throws IOException {
-        int epochs = 4;
+        int epochs = 5;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--epochs") && i + 1 < args.length) {
                 epochs = Integer.parseInt(args[++i]);
