@@ -6,7 +6,6 @@ import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import com.google.gson.stream.MalformedJsonException;
 import dev.nabla.Shape;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -166,16 +165,36 @@ final class SafetensorsHeader {
                 }
             }
             r.endObject();
-            if (r.peek() != JsonToken.END_DOCUMENT) {
-                throw new CheckpointFormatException(file, "the header has text after its JSON object");
-            }
-        } catch (MalformedJsonException | EOFException | IllegalStateException e) {
-            throw new CheckpointFormatException(file, "the header is not valid JSON: " + e.getMessage(), e);
+            endOfDocument(file, r);
         } catch (CheckpointFormatException e) {
             throw e;
-        } catch (IOException e) {
-            throw new CheckpointFormatException(file, "the header is not valid JSON: " + e.getMessage(), e);
+        } catch (IOException | IllegalStateException e) {
+            // MalformedJsonException, EOFException, or IllegalStateException for a token of the wrong kind
+            throw new CheckpointFormatException(file, "the header is not valid JSON: " + gsonMessage(e), e);
         }
+    }
+
+    private static void endOfDocument(Path file, JsonReader r) throws IOException {
+        boolean trailing;
+        try {
+            trailing = r.peek() != JsonToken.END_DOCUMENT;
+        } catch (MalformedJsonException e) {
+            trailing = true; // a strict reader refuses a second top-level value before it can peek it
+        }
+        if (trailing) {
+            throw new CheckpointFormatException(file, "the header has text after its JSON object (only spaces may "
+                    + "pad it)");
+        }
+    }
+
+    /** Gson's message without its advice to read leniently, which would be the wrong fix for a checkpoint. */
+    private static String gsonMessage(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        int see = m.indexOf("\nSee https://");
+        if (see >= 0) {
+            m = m.substring(0, see);
+        }
+        return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
     }
 
     private static void readMetadata(Path file, JsonReader r, Map<String, String> metadata) throws IOException {
