@@ -59,8 +59,8 @@ public final class Checkpoint {
      * Saves {@code tensors} and the string map {@code metadata} (the header's {@code __metadata__}) to {@code path},
      * replacing it atomically. Tensors appear in the file in the map's iteration order.
      *
-     * @throws IllegalArgumentException for the reserved name {@code __metadata__} or a closed tensor, before
-     *                                  anything is written
+     * @throws IllegalArgumentException for the reserved name {@code __metadata__} or a null tensor, and
+     *                                  {@link IllegalStateException} for a closed one, before anything is written
      * @throws IOException              when the file cannot be written; an existing {@code path} is left as it was
      */
     public static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
@@ -74,6 +74,7 @@ public final class Checkpoint {
 
         Path target = path.toAbsolutePath();
         Path dir = target.getParent();
+        Files.createDirectories(dir); // a checkpoint often goes to a fresh folder (runs/<timestamp>/)
         // same folder: a rename is only atomic within one file system; a dot name keeps it out of listings
         Path temp = dir.resolve("." + target.getFileName() + "."
                 + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".tmp");
@@ -160,7 +161,8 @@ public final class Checkpoint {
                 throw new IllegalArgumentException("save: tensor '" + name + "' is null");
             }
             if (t.isClosed()) {
-                throw new IllegalArgumentException("save: tensor '" + name + "' " + t.shape() + " is closed");
+                // IllegalStateException, as for every other use of a closed tensor (API.md)
+                throw new IllegalStateException("save: tensor '" + name + "' " + t.shape() + " was used after close()");
             }
             StoredType type = StoredType.of(t.dtype());
             long end = offset + Math.multiplyExact(t.size(), type.byteSize);

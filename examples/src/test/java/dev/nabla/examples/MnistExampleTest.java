@@ -36,4 +36,18 @@ class MnistExampleTest {
         assertEquals(0x89, head[0] & 0xFF);
         assertEquals('P', head[1]);   // the PNG signature
     }
+
+    @Test
+    void aSavedRunResumesWithTheSameWeightsAndEpochCount(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("model.safetensors");
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        MnistExample.Result first = MnistExample.train(1, Device.cpu(), quiet, false, null, file);
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        // zero more epochs: only the restored model is evaluated, so it must score exactly as the saved one did
+        MnistExample.Result resumed = MnistExample.train(0, Device.cpu(),
+                new PrintStream(text, true, StandardCharsets.UTF_8), false, file, null);
+        assertEquals(first.testAccuracy(), resumed.testAccuracy());
+        assertTrue(text.toString(StandardCharsets.UTF_8).contains("after 1 epochs"), text.toString());
+        assertEquals("1", dev.nabla.io.Checkpoint.metadata(file).get("epochs"));
+    }
 }
