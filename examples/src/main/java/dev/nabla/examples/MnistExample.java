@@ -15,6 +15,7 @@ import dev.nabla.nn.Relu;
 import dev.nabla.nn.Sequential;
 import dev.nabla.optim.Adam;
 import dev.nabla.optim.LearningRateSchedule;
+import dev.nabla.summary.SummaryWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -64,7 +65,10 @@ public final class MnistExample {
         }
         Path run = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(run);
-        Result r = train(epochs, Device.defaultDevice(), System.out, true, resume, run.resolve(CHECKPOINT));
+        Result r;
+        try (SummaryWriter log = SummaryWriter.create(run)) {
+            r = train(epochs, Device.defaultDevice(), System.out, true, resume, run.resolve(CHECKPOINT), log);
+        }
         TrainingChart.write(r.losses(), r.accuracies(), run.resolve("training.png"));
         System.out.println("wrote " + run.resolve("training.png") + " and " + run.resolve(CHECKPOINT));
     }
@@ -79,18 +83,19 @@ public final class MnistExample {
     /** Trains for {@code epochs} on {@code device} without checkpoints, reporting to {@code out}. */
     static Result train(int epochs, Device device, PrintStream out, boolean progressBar) {
         try {
-            return train(epochs, device, out, progressBar, null, null);
+            return train(epochs, device, out, progressBar, null, null, null);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
     }
 
     /**
-     * Trains for {@code epochs} on {@code device}, first restoring {@code resume} when given, and saving the model,
-     * the optimizer state and the epoch count to {@code save} when given.
+     * Trains for {@code epochs} on {@code device}, first restoring {@code resume} when given, saving the model, the
+     * optimizer state and the epoch count to {@code save} when given, and logging to TensorBoard through {@code log}
+     * when given (loss per step; loss, accuracy and weight histograms per epoch).
      */
-    static Result train(int epochs, Device device, PrintStream out, boolean progressBar, Path resume, Path save)
-            throws IOException {
+    static Result train(int epochs, Device device, PrintStream out, boolean progressBar, Path resume, Path save,
+            SummaryWriter log) throws IOException {
         Mnist mnist = Mnist.load();
         Rng rng = Rng.seeded(7);
         Module model = model(rng, device);
@@ -122,6 +127,9 @@ public final class MnistExample {
                                 () -> Functional.softmaxCrossEntropy(model.forward(b.inputs()), b.labels()),
                                 model.parameters()).item();
                         losses.add((double) loss);
+                        if (log != null) {
+                            log.scalar("step/loss", loss, adam.iterations());
+                        }
                         sum += loss * b.size();
                         seen += b.size();
                         if (bar != null) {
@@ -134,6 +142,13 @@ public final class MnistExample {
             }
             double acc = evaluate(model, mnist, device).accuracy;
             accuracies.add(acc);
+            if (log != null) {
+                log.scalar("epoch/loss", sum / seen, epoch + 1);
+                log.scalar("epoch/test_accuracy", acc, epoch + 1);
+                int e = epoch + 1;
+                model.namedVariables().forEach((name, v) -> log.histogram("weights/" + name, v, e));
+                log.flush();
+            }
             out.printf("epoch %d: mean loss %.4f, test accuracy %.2f%%%n", epoch + 1, sum / seen, 100 * acc);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -41,11 +41,19 @@ class MnistExampleTest {
     void aSavedRunResumesWithTheSameWeightsAndEpochCount(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("model.safetensors");
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        MnistExample.Result first = MnistExample.train(1, Device.cpu(), quiet, false, null, file);
+        MnistExample.Result first;
+        try (dev.nabla.summary.SummaryWriter log = dev.nabla.summary.SummaryWriter.create(dir.resolve("logs"))) {
+            first = MnistExample.train(1, Device.cpu(), quiet, false, null, file, log);
+        }
+        try (var files = Files.list(dir.resolve("logs"))) {
+            Path events = files.findFirst().orElseThrow();
+            assertTrue(events.getFileName().toString().startsWith("events.out.tfevents."));
+            assertTrue(Files.size(events) > 125 * 20, "one event per step and more per epoch");
+        }
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         // zero more epochs: only the restored model is evaluated, so it must score exactly as the saved one did
         MnistExample.Result resumed = MnistExample.train(0, Device.cpu(),
-                new PrintStream(text, true, StandardCharsets.UTF_8), false, file, null);
+                new PrintStream(text, true, StandardCharsets.UTF_8), false, file, null, null);
         assertEquals(first.testAccuracy(), resumed.testAccuracy());
         assertTrue(text.toString(StandardCharsets.UTF_8).contains("after 1 epochs"), text.toString());
         assertEquals("1", dev.nabla.io.Checkpoint.metadata(file).get("epochs"));

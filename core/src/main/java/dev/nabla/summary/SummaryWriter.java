@@ -1,0 +1,131 @@
+package dev.nabla.summary;
+
+import com.google.protobuf.ByteString;
+import dev.nabla.Tensor;
+import dev.nabla.summary.proto.DataType;
+import dev.nabla.summary.proto.Event;
+import dev.nabla.summary.proto.Summary;
+import dev.nabla.summary.proto.SummaryMetadata;
+import dev.nabla.summary.proto.TensorProto;
+import dev.nabla.summary.proto.TensorShapeProto;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes TensorBoard event files: scalars, histograms and text, as TensorFlow's {@code tf.summary} writer does.
+ * Point TensorBoard at the log directory ({@code tensorboard --logdir runs}).
+ *
+ * <pre>{@code
+ * try (SummaryWriter w = SummaryWriter.create(Path.of("runs/demo"))) {
+ *     w.scalar("loss", 0.25, 1);
+ *     w.histogram("weights", Tensor.of(new float[] {0.1f, -0.3f, 0.7f}), 1);
+ *     w.text("note", "first run", 1);
+ * }
+ * }</pre>
+ *
+ * <p>The file is {@code events.out.tfevents.<seconds>.<host>}, a sequence of TFRecord-framed {@code Event} protos
+ * whose first event is the file version {@code brain.Event:2}. Writes are buffered until {@link #flush()} or
+ * {@link #close()}. Thread-safe.
+ */
+public final class SummaryWriter implements AutoCloseable {
+    private final Path file;
+    private final OutputStream stream;
+    private final RecordWriter records;
+    private boolean closed;
+
+    private SummaryWriter(Path file) throws IOException {
+        this.file = file;
+        this.stream = new BufferedOutputStream(Files.newOutputStream(file));
+        this.records = new RecordWriter(stream);
+        write(Event.newBuilder().setWallTime(now()).setFileVersion("brain.Event:2").build());
+    }
+
+    /** A writer of a new event file in {@code logdir} (created if missing). */
+    public static SummaryWriter create(Path logdir) {
+        try {
+            Files.createDirectories(logdir);
+            String host = InetAddress.getLocalHost().getHostName();
+            long seconds = System.currentTimeMillis() / 1000;
+            return new SummaryWriter(logdir.resolve("events.out.tfevents." + seconds + "." + host));
+        } catch (IOException e) {
+            throw new UncheckedIOException("SummaryWriter: cannot create an event file in " + logdir, e);
+        }
+    }
+
+    /** The event file. */
+    public Path file() {
+        return file;
+    }
+
+    private static double now() {
+        return System.currentTimeMillis() / 1000.0;
+    }
+
+    private synchronized void write(Event e) {
+        if (closed) {
+            throw new IllegalStateException("SummaryWriter: " + file + " was used after close()");
+        }
+        try {
+            records.write(e.toByteArray());
+        } catch (IOException ex) {
+            throw new UncheckedIOException("SummaryWriter: cannot write " + file, ex);
+        }
+    }
+
+    private void summary(Summary.Value value, long step) {
+        write(Event.newBuilder().setWallTime(now()).setStep(step)
+                .setSummary(Summary.newBuilder().addValue(value)).build());
+    }
+
+    /** A scalar (TensorBoard's Scalars tab). */
+    public void scalar(String tag, double value, long step) {
+        summary(Summary.Value.newBuilder().setTag(tag).setSimpleValue((float) value).build(), step);
+    }
+
+    /** The distribution of a tensor's values, on any device (TensorBoard's Histograms and Distributions tabs). */
+    public void histogram(String tag, Tensor values, long step) {
+        summary(Summary.Value.newBuilder().setTag(tag).setHisto(Histograms.of(values.toDoubleArray())).build(), step);
+    }
+
+    /** A text (TensorBoard's Text tab, which renders Markdown). */
+    public void text(String tag, String value, long step) {
+        TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
+                .setTensorShape(TensorShapeProto.getDefaultInstance())
+                .addStringVal(ByteString.copyFrom(value, StandardCharsets.UTF_8)).build();
+        SummaryMetadata metadata = SummaryMetadata.newBuilder()
+                .setPluginData(SummaryMetadata.PluginData.newBuilder().setPluginName("text")).build();
+        summary(Summary.Value.newBuilder().setTag(tag).setMetadata(metadata).setTensor(tensor).build(), step);
+    }
+
+    /** Writes buffered events through to the file. */
+    public synchronized void flush() {
+        if (closed) {
+            throw new IllegalStateException("SummaryWriter: " + file + " was used after close()");
+        }
+        try {
+            stream.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("SummaryWriter: cannot flush " + file, e);
+        }
+    }
+
+    /** Flushes and closes the file; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            stream.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("SummaryWriter: cannot close " + file, e);
+        }
+    }
+}
