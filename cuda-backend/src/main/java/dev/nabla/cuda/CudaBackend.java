@@ -1,5 +1,7 @@
 package dev.nabla.cuda;
 
+import dev.nabla.backend.OptimizerStep;
+
 import dev.nabla.MemoryStats;
 
 import dev.nabla.DType;
@@ -336,5 +338,49 @@ final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         context.synchronize();
+    }
+
+    /**
+     * One fused kernel per optimizer family (kernels/src/main/cuda/optim.cu), mirroring the step's scalar definition
+     * operation by operation; other dtypes take the host round trip of the default.
+     */
+    @Override
+    public void optimizerStep(OptimizerStep step, Buffer param, Buffer grad, Buffer[] slots) {
+        CudaBuffer p = cuda(param);
+        DType dtype = p.dtype();
+        if (!dtype.isFloating()) {
+            Backend.super.optimizerStep(step, param, grad, slots);
+            return;
+        }
+        if (p.size() == 0) {
+            return;
+        }
+        long[] s = new long[3];
+        for (int k = 0; k < slots.length; k++) {
+            s[k] = cuda(slots[k]).address();
+        }
+        long g = cuda(grad).address();
+        KernelLaunch launch = switch (step) {
+            case OptimizerStep.Sgd x -> kernel(Kernels.optimizer("sgd", dtype)).pointer(p.address()).pointer(g)
+                    .pointer(s[0]).i64(p.size()).f64(x.learningRate()).f64(x.momentum()).i32(x.nesterov() ? 1 : 0)
+                    .f64(x.weightDecay());
+            case OptimizerStep.Adam x -> kernel(Kernels.optimizer("adam", dtype)).pointer(p.address()).pointer(g)
+                    .pointer(s[0]).pointer(s[1]).pointer(s[2]).i64(p.size()).f64(x.learningRate()).f64(x.alpha())
+                    .f64(1 - x.beta1()).f64(1 - x.beta2()).f64(x.epsilon()).i32(x.amsgrad() ? 1 : 0)
+                    .f64(x.weightDecay());
+            case OptimizerStep.RmsProp x -> {
+                // slots: mean square, then momentum (if any), then the mean gradient (if centered)
+                long momentum = x.momentum() > 0 ? s[1] : 0;
+                long mean = x.centered() ? s[x.momentum() > 0 ? 2 : 1] : 0;
+                yield kernel(Kernels.optimizer("rmsprop", dtype)).pointer(p.address()).pointer(g).pointer(s[0])
+                        .pointer(momentum).pointer(mean).i64(p.size()).f64(x.learningRate()).f64(x.rho())
+                        .f64(1 - x.rho()).f64(x.momentum()).f64(x.epsilon()).i32(x.centered() ? 1 : 0)
+                        .f64(x.weightDecay());
+            }
+            case OptimizerStep.Adagrad x -> kernel(Kernels.optimizer("adagrad", dtype)).pointer(p.address())
+                    .pointer(g).pointer(s[0]).i64(p.size()).f64(x.learningRate()).f64(x.epsilon())
+                    .f64(x.weightDecay());
+        };
+        launch.launch(modules, blocks(p.size()));
     }
 }

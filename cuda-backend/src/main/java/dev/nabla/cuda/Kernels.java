@@ -115,19 +115,36 @@ final class Kernels {
             return "random";
         } else if (kernel.startsWith("gemm_")) {
             return "gemm";
+        } else if (kernel.startsWith("optim_")) {
+            return "optim";
         }
         throw new IllegalArgumentException("no PTX module holds kernel " + kernel);
     }
 
+    /** The fused update of one optimizer family ({@code sgd}, {@code adam}, {@code rmsprop}, {@code adagrad}). */
+    static String optimizer(String algorithm, DType dtype) {
+        return "optim_" + algorithm + "_" + t(dtype);
+    }
+
+    /** The optimizer families with a fused kernel. */
+    static List<String> optimizers() {
+        return List.of("sgd", "adam", "rmsprop", "adagrad");
+    }
+
     /** Every module name. */
     static List<String> modules() {
-        return List.of("unary", "binary", "reduce", "indexing", "creation", "random", "gemm");
+        return List.of("unary", "binary", "reduce", "indexing", "creation", "random", "gemm", "optim");
     }
 
     /** Every kernel name the backend may launch. */
     static List<String> all() {
         List<String> names = new ArrayList<>();
         DType[] floats = {DType.FLOAT32, DType.FLOAT64};
+        for (DType d : floats) {
+            for (String algorithm : optimizers()) {
+                names.add(optimizer(algorithm, d));
+            }
+        }
         for (DType d : DType.values()) {
             for (UnaryOp op : UnaryOp.values()) {
                 names.add(unary(op, d));
