@@ -5,9 +5,8 @@ import dev.nabla.backend.OptimizerStep;
 
 /**
  * Fused optimizer updates: one pass over parameter, gradient and slots, in place, with no temporaries, split over
- * the cores for large parameters. FLOAT32 SGD and Adam run on the Vector API ({@link FloatOptimizerLanes}); the
- * other cases run the step's scalar definition per element, rounded to float32 for float32 parameters as the
- * definition prescribes.
+ * the cores for large parameters. FLOAT32 runs on the Vector API ({@link FloatOptimizerLanes}); FLOAT64 runs the
+ * step's scalar definition per element.
  */
 final class OptimizerKernels {
     private OptimizerKernels() {
@@ -22,21 +21,8 @@ final class OptimizerKernels {
             for (int k = 0; k < slots.length; k++) {
                 sv[k] = slots[k].floats();
             }
-            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> {
-                if (FloatOptimizerLanes.apply(step, pv, gv, sv, lo, hi)) {
-                    return;
-                }
-                double[] e = new double[sv.length];
-                for (int i = lo; i < hi; i++) {
-                    for (int k = 0; k < e.length; k++) {
-                        e[k] = sv[k][i];
-                    }
-                    pv[i] = (float) step.apply(pv[i], gv[i], e, true);
-                    for (int k = 0; k < e.length; k++) {
-                        sv[k][i] = (float) e[k];
-                    }
-                }
-            });
+            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> FloatOptimizerLanes.apply(step, pv, gv, sv,
+                    lo, hi));
             return;
         }
         Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> {
