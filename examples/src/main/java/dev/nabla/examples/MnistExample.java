@@ -1,7 +1,9 @@
 package dev.nabla.examples;
 
+import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.Rng;
+import dev.nabla.Tensor;
 import dev.nabla.data.Batch;
 import dev.nabla.data.DataLoader;
 import dev.nabla.data.Mnist;
@@ -92,7 +94,7 @@ public final class MnistExample {
     /**
      * Trains for {@code epochs} on {@code device}, first restoring {@code resume} when given, saving the model, the
      * optimizer state and the epoch count to {@code save} when given, and logging to TensorBoard through {@code log}
-     * when given (loss per step; loss, accuracy and weight histograms per epoch).
+     * when given (loss and batch accuracy per step; loss, test accuracy and weight histograms per epoch).
      */
     static Result train(int epochs, Device device, PrintStream out, boolean progressBar, Path resume, Path save,
             SummaryWriter log) throws IOException {
@@ -123,12 +125,17 @@ public final class MnistExample {
                     .build() : null) {
                 for (Batch b : train) {
                     try (b) {
-                        float loss = adam.minimize(
-                                () -> Functional.softmaxCrossEntropy(model.forward(b.inputs()), b.labels()),
-                                model.parameters()).item();
+                        Tensor[] logits = new Tensor[1];
+                        float loss = adam.minimize(() -> {
+                            logits[0] = model.forward(b.inputs());
+                            return Functional.softmaxCrossEntropy(logits[0], b.labels());
+                        }, model.parameters()).item();
                         losses.add((double) loss);
                         if (log != null) {
+                            // the batch's accuracy before the update, from the logits the step computed anyway
+                            double batchAccuracy = logits[0].argmax(1).eq(b.labels()).to(DType.FLOAT32).mean().item();
                             log.scalar("step/loss", loss, adam.iterations());
+                            log.scalar("step/batch_accuracy", batchAccuracy, adam.iterations());
                         }
                         sum += loss * b.size();
                         seen += b.size();

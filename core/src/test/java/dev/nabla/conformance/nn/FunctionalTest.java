@@ -228,4 +228,19 @@ class FunctionalTest {
         assertThrows(IllegalArgumentException.class,
                 () -> Functional.softmaxCrossEntropy(Tensor.zeros(d, 2, 3), Tensor.of(d, new int[] {1})));
     }
+
+    @OnEachDevice
+    void conv2dAndPoolingAgreeWithTheCpu(Device d) {
+        org.junit.jupiter.api.Assumptions.assumeFalse(d.equals(Device.cpu()), "a differential test for other devices");
+        Tensor x = random(Device.cpu(), 21, 2, 3, 9, 8);
+        Tensor k = random(Device.cpu(), 22, 4, 3, 3, 3);
+        Tensor b = random(Device.cpu(), 23, 4);
+        Tensor onCpu = Functional.maxPool2d(Functional.conv2d(x, k, b, 1, "same").relu(), 2, 2);
+        Tensor onDevice = Functional.maxPool2d(Functional.conv2d(x.to(d), k.to(d), b.to(d), 1, "same").relu(), 2, 2);
+        double[] e = onCpu.toDoubleArray();
+        double[] g = onDevice.toDoubleArray();
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(e[i], g[i], 1e-9 * Math.max(1, Math.abs(e[i])), "element " + i);
+        }
+    }
 }

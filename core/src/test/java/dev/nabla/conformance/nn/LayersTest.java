@@ -110,8 +110,10 @@ class LayersTest {
         assertEquals(limit * limit / 3, sq / gv.length, 0.05 * limit * limit / 3);   // variance of U(-l, l)
         float[] hv = Initializers.heNormal(Rng.seeded(6), d, 64, 32, 3, 3).toFloatArray();
         double var = 0;
+        double bound = 2 * Math.sqrt(2.0 / (32 * 9)) / 0.87962566103423978;   // two (pre-truncation) deviations
         for (float v : hv) {
             var += v * v / hv.length;
+            assertTrue(Math.abs(v) <= bound + 1e-6, "truncated at two standard deviations: " + v);
         }
         assertEquals(2.0 / (32 * 9), var, 0.1 * 2.0 / (32 * 9));                    // fanIn = 32·3·3
     }
