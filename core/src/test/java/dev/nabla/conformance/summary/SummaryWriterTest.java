@@ -1,5 +1,6 @@
 package dev.nabla.conformance.summary;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,6 +116,33 @@ class SummaryWriterTest {
         assertEquals("text", text.getMetadata().getPluginData().getPluginName());
         assertEquals("héllo *world*", text.getTensor().getStringVal(0).toString(StandardCharsets.UTF_8));
         assertEquals(0, text.getTensor().getTensorShape().getDimCount(), "a scalar string tensor");
+    }
+
+    @OnEachDevice
+    void aWriterStartedInTheSameSecondKeepsTheOtherFile(Device d, @TempDir Path dir) throws IOException {
+        String host;
+        try (SummaryWriter first = SummaryWriter.create(dir)) {
+            String name = first.file().getFileName().toString();
+            host = name.substring(name.indexOf('.', "events.out.tfevents.".length()) + 1);
+        }
+        Files.delete(only(dir));
+        // occupy the names of this second and the next two, so the writer below meets a taken name for certain
+        long now = System.currentTimeMillis() / 1000;
+        byte[] other = "another writer's events".getBytes(StandardCharsets.UTF_8);
+        for (long s = now; s <= now + 2; s++) {
+            Files.write(dir.resolve("events.out.tfevents." + s + "." + host), other);
+        }
+        Path file;
+        try (SummaryWriter writer = SummaryWriter.create(dir)) {
+            writer.scalar("x", 1, 1);
+            file = writer.file();
+        }
+        for (long s = now; s <= now + 2; s++) {
+            assertArrayEquals(other, Files.readAllBytes(dir.resolve("events.out.tfevents." + s + "." + host)));
+        }
+        assertTrue(file.getFileName().toString().matches("events\\.out\\.tfevents\\.\\d+\\..+\\.\\d+"),
+                file.toString());
+        assertEquals(2, read(file).size());
     }
 
     @OnEachDevice
