@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.nabla.Tensor;
 import dev.nabla.summary.proto.DataType;
 import dev.nabla.summary.proto.Event;
+import dev.nabla.summary.proto.HistogramProto;
 import dev.nabla.summary.proto.Summary;
 import dev.nabla.summary.proto.SummaryMetadata;
 import dev.nabla.summary.proto.TensorProto;
@@ -115,9 +116,15 @@ public final class SummaryWriter implements AutoCloseable {
         summary(Summary.Value.newBuilder().setTag(tag).setSimpleValue((float) value).build(), step);
     }
 
-    /** The distribution of a tensor's values, on any device (TensorBoard's Histograms and Distributions tabs). */
+    /**
+     * The distribution of a tensor's values, on any device (TensorBoard's Histograms and Distributions tabs), in
+     * TensorFlow's default buckets.
+     *
+     * @throws IllegalArgumentException if a value is NaN or infinite, as in TensorFlow
+     */
     public void histogram(String tag, Tensor values, long step) {
-        summary(Summary.Value.newBuilder().setTag(tag).setHisto(Histograms.of(values.toDoubleArray())).build(), step);
+        HistogramProto histogram = Histograms.of(tag, values.toDoubleArray());
+        summary(Summary.Value.newBuilder().setTag(tag).setHisto(histogram).build(), step);
     }
 
     /** A text (TensorBoard's Text tab, which renders Markdown). */
