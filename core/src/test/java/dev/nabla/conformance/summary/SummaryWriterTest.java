@@ -19,8 +19,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
@@ -229,6 +234,35 @@ class SummaryWriterTest {
     }
 
     @OnEachDevice
+    void concurrentWritersInterleaveWholeRecords(Device d, @TempDir Path dir) throws Exception {
+        int threads = 4;
+        int each = 300;
+        try (SummaryWriter writer = SummaryWriter.create(dir);
+                ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String tag = "thread" + t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < each; i++) {
+                        writer.scalar(tag, i, i);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        }
+        List<Event> events = read(only(dir));
+        assertEquals(1 + threads * each, events.size());
+        Set<String> seen = new HashSet<>();
+        for (Event e : events.subList(1, events.size())) {
+            Summary.Value v = e.getSummary().getValue(0);
+            assertEquals(e.getStep(), (long) v.getSimpleValue());
+            assertTrue(seen.add(v.getTag() + "@" + e.getStep()), "once each");
+        }
+    }
+
+    @OnEachDevice
     void aCorruptedByteFailsTheCrc(Device d, @TempDir Path dir) throws IOException {
         try (SummaryWriter writer = SummaryWriter.create(dir)) {
             writer.scalar("x", 1, 1);
@@ -250,5 +284,9 @@ class SummaryWriterTest {
         writer.close();
         writer.close();
         assertThrows(IllegalStateException.class, () -> writer.scalar("a", 2, 1));
+        assertThrows(IllegalStateException.class, () -> writer.histogram("h", Tensor.of(d, new float[] {1}), 1));
+        assertThrows(IllegalStateException.class, () -> writer.text("t", "x", 1));
+        assertThrows(IllegalStateException.class, writer::flush);
+        assertEquals(2, read(writer.file()).size(), "nothing written after close");
     }
 }
