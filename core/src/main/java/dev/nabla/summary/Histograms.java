@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * TensorFlow's default histogram: bucket edges ±1e-12·1.1^k up to 1e20 and ±DBL_MAX around 0, a value counted in the
  * first bucket whose limit exceeds it, and runs of empty buckets collapsed into one, as TF's {@code Histogram}
- * encodes them.
+ * encodes them; unlike TF, the empty runs at either end are dropped (see {@link #of}).
  */
 final class Histograms {
     private static final double[] LIMITS = limits();
@@ -18,6 +18,7 @@ final class Histograms {
 
     private static double[] limits() {
         List<Double> pos = new ArrayList<>();
+        // repeated multiplication, not 1e-12 * pow(1.1, k): TF builds the edges this way and the last bits differ
         for (double v = 1e-12; v < 1e20; v *= 1.1) {
             pos.add(v);
         }
@@ -31,15 +32,30 @@ final class Histograms {
         return all;
     }
 
-    static HistogramProto of(double[] values) {
+    /**
+     * The histogram of {@code values}. TensorBoard draws bucket i from limit i-1 to limit i, the first from
+     * {@code min} and the last to {@code max}; TF's leading and trailing empty runs would become buckets whose left
+     * edge lies right of their right edge (older TensorBoards draw them so), hence they are left out here. An empty
+     * array gives {@code num} 0 and no buckets.
+     *
+     * @throws IllegalArgumentException for NaN or infinite values, as TF's histogram summary op refuses them: they
+     *     have no bucket, and min/max/sum would hide the finite distribution
+     */
+    static HistogramProto of(String tag, double[] values) {
         double[] counts = new double[LIMITS.length];
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
         double sum = 0;
         double sumSquares = 0;
-        for (double v : values) {
-            int i = Arrays.binarySearch(LIMITS, v);
-            // the first limit strictly greater than v
+        for (int k = 0; k < values.length; k++) {
+            double v = values[k];
+            if (!Double.isFinite(v)) {
+                throw new IllegalArgumentException("SummaryWriter.histogram: '" + tag + "' holds " + v
+                        + " at flat index " + k + "; a histogram needs finite values");
+            }
+            // NOTE: binarySearch orders -0.0 below 0.0 and TF's operator< does not, so -0.0 is searched as 0.0
+            int i = Arrays.binarySearch(LIMITS, v == 0 ? 0.0 : v);
+            // the first limit strictly greater than v; DBL_MAX itself stays in the last bucket
             int bucket = i >= 0 ? i + 1 : -i - 1;
             counts[Math.min(bucket, counts.length - 1)]++;
             min = Math.min(min, v);
@@ -49,13 +65,21 @@ final class Histograms {
         }
         HistogramProto.Builder h = HistogramProto.newBuilder().setNum(values.length).setSum(sum)
                 .setSumSquares(sumSquares).setMin(values.length == 0 ? 0 : min).setMax(values.length == 0 ? 0 : max);
-        for (int i = 0; i < counts.length;) {
+        int first = 0;
+        while (first < counts.length && counts[first] == 0) {
+            first++;
+        }
+        int last = counts.length - 1;
+        while (last >= first && counts[last] == 0) {
+            last--;
+        }
+        for (int i = first; i <= last;) {
             double end = LIMITS[i];
             double count = counts[i++];
-            if (count <= 0) {
-                while (i < counts.length && counts[i] <= 0) {
-                    end = LIMITS[i];
-                    count = counts[i++];
+            if (count == 0) {
+                // an inner run of empty buckets becomes one, ending where the next filled bucket starts
+                while (counts[i] == 0) {
+                    end = LIMITS[i++];
                 }
             }
             h.addBucketLimit(end).addBucket(count);

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.nabla.Tensor;
 import dev.nabla.summary.proto.DataType;
 import dev.nabla.summary.proto.Event;
+import dev.nabla.summary.proto.HistogramProto;
 import dev.nabla.summary.proto.Summary;
 import dev.nabla.summary.proto.SummaryMetadata;
 import dev.nabla.summary.proto.TensorProto;
@@ -13,9 +14,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Writes TensorBoard event files: scalars, histograms and text, as TensorFlow's {@code tf.summary} writer does.
@@ -39,22 +43,46 @@ public final class SummaryWriter implements AutoCloseable {
     private final RecordWriter records;
     private boolean closed;
 
-    private SummaryWriter(Path file) throws IOException {
+    private SummaryWriter(Path file, OutputStream out) {
         this.file = file;
-        this.stream = new BufferedOutputStream(Files.newOutputStream(file));
+        this.stream = new BufferedOutputStream(out);
         this.records = new RecordWriter(stream);
         write(Event.newBuilder().setWallTime(now()).setFileVersion("brain.Event:2").build());
     }
 
-    /** A writer of a new event file in {@code logdir} (created if missing). */
+    /**
+     * A writer of a new event file in {@code logdir} (created if missing). A writer started in the same second as
+     * another one in {@code logdir} gets the name with {@code .1}, {@code .2}... appended, never the other's file.
+     *
+     * @throws UncheckedIOException if the directory or the file cannot be created
+     */
     public static SummaryWriter create(Path logdir) {
         try {
             Files.createDirectories(logdir);
-            String host = InetAddress.getLocalHost().getHostName();
-            long seconds = System.currentTimeMillis() / 1000;
-            return new SummaryWriter(logdir.resolve("events.out.tfevents." + seconds + "." + host));
+            String base = "events.out.tfevents." + System.currentTimeMillis() / 1000 + "." + hostName();
+            // CREATE_NEW: opening an existing name would truncate the events another writer wrote there. TensorBoard
+            // reads every file whose name contains "tfevents", so a suffix keeps the file visible.
+            for (int n = 0;; n++) {
+                Path file = logdir.resolve(n == 0 ? base : base + "." + n);
+                try {
+                    return new SummaryWriter(file, Files.newOutputStream(file, StandardOpenOption.CREATE_NEW));
+                } catch (FileAlreadyExistsException taken) {
+                    // try the next suffix
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("SummaryWriter: cannot create an event file in " + logdir, e);
+        }
+    }
+
+    /** This machine's name; where it does not resolve (common in containers) the environment's, or localhost. */
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            // the name only labels the file, so a name that DNS does not know is as good
+            String env = System.getenv("HOSTNAME");
+            return env != null && !env.isBlank() && !env.contains("/") ? env.strip() : "localhost";
         }
     }
 
@@ -88,9 +116,15 @@ public final class SummaryWriter implements AutoCloseable {
         summary(Summary.Value.newBuilder().setTag(tag).setSimpleValue((float) value).build(), step);
     }
 
-    /** The distribution of a tensor's values, on any device (TensorBoard's Histograms and Distributions tabs). */
+    /**
+     * The distribution of a tensor's values, on any device (TensorBoard's Histograms and Distributions tabs), in
+     * TensorFlow's default buckets.
+     *
+     * @throws IllegalArgumentException if a value is NaN or infinite, as in TensorFlow
+     */
     public void histogram(String tag, Tensor values, long step) {
-        summary(Summary.Value.newBuilder().setTag(tag).setHisto(Histograms.of(values.toDoubleArray())).build(), step);
+        HistogramProto histogram = Histograms.of(tag, values.toDoubleArray());
+        summary(Summary.Value.newBuilder().setTag(tag).setHisto(histogram).build(), step);
     }
 
     /** A text (TensorBoard's Text tab, which renders Markdown). */
