@@ -10,12 +10,13 @@
 __device__ __forceinline__ float m_pow(float a, float b) { return powf(a, b); }
 __device__ __forceinline__ double m_pow(double a, double b) { return pow(a, b); }
 
-// Each functor is the CUDA spelling of the BinaryOp constant of the same name. `Result<C>` is the compute-type
-// result; comparisons return bool.
-#define NABLA_ARITH(name, expr)                                                                    \
+// Each functor is the CUDA spelling of the BinaryOp constant of the same name: `apply` its floating definition
+// (compute type C), `apply_int` its INT32 definition (exact, wrapping). Comparisons return bool.
+#define NABLA_ARITH(name, expr, int_expr)                                                          \
     struct op_##name {                                                                             \
         static const bool comparison = false;                                                      \
         template <class C> __device__ static C apply(C a, C b) { return expr; }                    \
+        __device__ static int apply_int(int a, int b) { return int_expr; }                         \
     };
 #define NABLA_COMPARE(name, expr)                                                                  \
     struct op_##name {                                                                             \
@@ -23,20 +24,32 @@ __device__ __forceinline__ double m_pow(double a, double b) { return pow(a, b); 
         template <class C> __device__ static bool apply(C a, C b) { return expr; }                 \
     };
 
-// NOTE: Java's Math.pow differs from C's pow in two corners: pow(1, NaN) and pow(-1, +-inf) are NaN, not 1.
-template <class C> __device__ __forceinline__ C java_pow(C a, C b) {
-    if (b != b) return b;
-    if (fabs(a) == C(1) && isinf(b)) return C(NAN);
-    return m_pow(a, b);
+// Truncation toward zero; MIN / -1 wraps to MIN and x / 0 is 0 (BinaryOp.DIV), where C's would trap or be undefined.
+__device__ __forceinline__ int int_div(int a, int b) {
+    if (b == 0) return 0;
+    if (b == -1) return wrap_sub(0, a);
+    return a / b;
 }
 
-NABLA_ARITH(add, a + b)
-NABLA_ARITH(sub, a - b)
-NABLA_ARITH(mul, a * b)
-NABLA_ARITH(div, a / b)
-NABLA_ARITH(pow, java_pow(a, b))
-NABLA_ARITH(maximum, java_max(a, b))
-NABLA_ARITH(minimum, java_min(a, b))
+// Powers by squaring with wrap-around; a negative exponent gives the truncated real result (BinaryOp.POW).
+__device__ __forceinline__ int int_pow(int a, int b) {
+    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+    int result = 1;
+    for (unsigned e = (unsigned)b; e != 0; e >>= 1) {
+        if (e & 1) result = wrap_mul(result, a);
+        a = wrap_mul(a, a);
+    }
+    return result;
+}
+
+// NOTE: CUDA's pow follows C99 Annex F, as BinaryOp.POW does: pow(1, y) = pow(x, 0) = pow(-1, +-inf) = 1.
+NABLA_ARITH(add, a + b, wrap_add(a, b))
+NABLA_ARITH(sub, a - b, wrap_sub(a, b))
+NABLA_ARITH(mul, a * b, wrap_mul(a, b))
+NABLA_ARITH(div, a / b, int_div(a, b))
+NABLA_ARITH(pow, m_pow(a, b), int_pow(a, b))
+NABLA_ARITH(maximum, java_max(a, b), max(a, b))
+NABLA_ARITH(minimum, java_min(a, b), min(a, b))
 NABLA_COMPARE(eq, a == b)
 NABLA_COMPARE(ne, a != b)
 NABLA_COMPARE(lt, a < b)
@@ -51,6 +64,10 @@ template <class Op, class T> struct BinaryOut<Op, T, false> {
         typedef typename Compute<T>::type C;
         return store_compute<T>(Op::template apply<C>(load_compute(a), load_compute(b)));
     }
+};
+template <class Op> struct BinaryOut<Op, int, false> {
+    typedef int type;
+    __device__ static int apply(int a, int b) { return Op::apply_int(a, b); }
 };
 template <class Op, class T> struct BinaryOut<Op, T, true> {
     typedef u8 type;

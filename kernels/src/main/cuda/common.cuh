@@ -51,10 +51,17 @@ __device__ __forceinline__ void strided_offsets(const StridedIter& it, i64 linea
 
 // ---- dtypes -------------------------------------------------------------------------------------------------
 // Compute<T>: the type an element is computed in. float32 stays float (IEEE +,-,*,/,sqrt round exactly as the
-// double reference rounded to float does); INT32 and BOOL compute in double because the reference (the ops'
-// scalar definitions, run in double and stored with Java's conversions) saturates where int arithmetic would wrap.
+// double reference rounded to float does); BOOL, and INT32 comparisons, max/min and casts compute in double
+// (exact for every int). INT32 arithmetic does not: it has its own int forms (BinaryOp/UnaryOp.applyInt), which
+// wrap in two's complement through the wrap_* helpers below.
 template <class T> struct Compute { typedef double type; };
 template <> struct Compute<float> { typedef float type; };
+
+// INT32 arithmetic wraps in two's complement, as Java, TF and NumPy: computed on unsigned, whose overflow C++
+// defines (signed overflow is undefined behaviour the optimizer may exploit).
+__device__ __forceinline__ int wrap_add(int a, int b) { return (int)((unsigned)a + (unsigned)b); }
+__device__ __forceinline__ int wrap_sub(int a, int b) { return (int)((unsigned)a - (unsigned)b); }
+__device__ __forceinline__ int wrap_mul(int a, int b) { return (int)((unsigned)a * (unsigned)b); }
 
 // Java's narrowing rules, the meaning of every store: (int) truncates toward zero, saturates, and maps NaN to 0;
 // BOOL is v != 0 (so NaN is true); (float) rounds to nearest even.

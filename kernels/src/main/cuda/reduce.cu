@@ -9,8 +9,9 @@
 // partial[output * segments + segment], which reduce_finish folds into `out`. The host picks the segment count so
 // that a reduction to few outputs (sum of everything) still fills the GPU.
 //
-// NOTE: float32 and int32 sums accumulate in double, as the CPU reference does: a float accumulator over 2^26
-// elements loses ~3 decimal digits, and double addition costs nothing in a kernel bound by memory bandwidth.
+// NOTE: float32 sums accumulate in double: a float accumulator over 2^26 elements loses ~3 decimal digits, and
+// double addition costs nothing in a kernel bound by memory bandwidth. (The order differs from the CPU's SumOrder,
+// so the last bits may too.) INT32 sums wrap, exactly as on the CPU.
 #include "common.cuh"
 
 // ---- the reductions, as accumulator algebras -----------------------------------------------------------------
@@ -23,6 +24,16 @@ template <class T> struct red_sum {
     __device__ static Acc step(Acc a, T x, i64) { return a + (double)x; }
     __device__ static Acc combine(Acc a, Acc b) { return a + b; }
     __device__ static Out finish(Acc a) { return store_as<T>(a); }
+};
+
+// INT32 sums wrap in two's complement (on unsigned, whose overflow is defined), as every INT32 op does.
+template <> struct red_sum<int> {
+    typedef unsigned Acc;
+    typedef int Out;
+    __device__ static Acc identity() { return 0u; }
+    __device__ static Acc step(Acc a, int x, i64) { return a + (unsigned)x; }
+    __device__ static Acc combine(Acc a, Acc b) { return a + b; }
+    __device__ static Out finish(Acc a) { return (int)a; }
 };
 
 template <class T> struct red_max {

@@ -16,21 +16,40 @@ __device__ __forceinline__ double m_cos(double x) { return cos(x); }
 __device__ __forceinline__ float m_tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double m_tanh(double x) { return tanh(x); }
 
-// Each functor is the CUDA spelling of the UnaryOp constant of the same name (its Java scalar definition).
-struct op_neg { template <class C> __device__ static C apply(C x) { return -x; } };
-struct op_abs { template <class C> __device__ static C apply(C x) { return fabs(x); } };
+// Each functor is the CUDA spelling of the UnaryOp constant of the same name: `apply` its floating definition
+// (compute type C), `apply_int` its INT32 definition (exact, wrapping). Ops core allows only on floats still get
+// an int form (through double, with Java's narrowing) so that every dtype instantiates.
+#define NABLA_INT_VIA_DOUBLE \
+    __device__ static int apply_int(int x) { return java_double_to_int(apply<double>((double)x)); }
+struct op_neg {
+    template <class C> __device__ static C apply(C x) { return -x; }
+    __device__ static int apply_int(int x) { return wrap_sub(0, x); }
+};
+struct op_abs {
+    template <class C> __device__ static C apply(C x) { return fabs(x); }
+    __device__ static int apply_int(int x) { return x < 0 ? wrap_sub(0, x) : x; }
+};
 // Math.signum: NaN and signed zeros come back unchanged.
-struct op_sign { template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : x < 0 ? C(-1) : x; } };
-struct op_exp { template <class C> __device__ static C apply(C x) { return m_exp(x); } };
-struct op_log { template <class C> __device__ static C apply(C x) { return m_log(x); } };
-struct op_sqrt { template <class C> __device__ static C apply(C x) { return m_sqrt(x); } };
+struct op_sign {
+    template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : x < 0 ? C(-1) : x; }
+    __device__ static int apply_int(int x) { return (x > 0) - (x < 0); }
+};
+struct op_exp { template <class C> __device__ static C apply(C x) { return m_exp(x); } NABLA_INT_VIA_DOUBLE };
+struct op_log { template <class C> __device__ static C apply(C x) { return m_log(x); } NABLA_INT_VIA_DOUBLE };
+struct op_sqrt { template <class C> __device__ static C apply(C x) { return m_sqrt(x); } NABLA_INT_VIA_DOUBLE };
 // NOTE: 1 / sqrt, not rsqrt(): the hardware rsqrt is approximate and the reference divides.
-struct op_rsqrt { template <class C> __device__ static C apply(C x) { return C(1) / m_sqrt(x); } };
-struct op_square { template <class C> __device__ static C apply(C x) { return x * x; } };
-struct op_reciprocal { template <class C> __device__ static C apply(C x) { return C(1) / x; } };
-struct op_sin { template <class C> __device__ static C apply(C x) { return m_sin(x); } };
-struct op_cos { template <class C> __device__ static C apply(C x) { return m_cos(x); } };
-struct op_tanh { template <class C> __device__ static C apply(C x) { return m_tanh(x); } };
+struct op_rsqrt {
+    template <class C> __device__ static C apply(C x) { return C(1) / m_sqrt(x); }
+    NABLA_INT_VIA_DOUBLE
+};
+struct op_square {
+    template <class C> __device__ static C apply(C x) { return x * x; }
+    __device__ static int apply_int(int x) { return wrap_mul(x, x); }
+};
+struct op_reciprocal { template <class C> __device__ static C apply(C x) { return C(1) / x; } NABLA_INT_VIA_DOUBLE };
+struct op_sin { template <class C> __device__ static C apply(C x) { return m_sin(x); } NABLA_INT_VIA_DOUBLE };
+struct op_cos { template <class C> __device__ static C apply(C x) { return m_cos(x); } NABLA_INT_VIA_DOUBLE };
+struct op_tanh { template <class C> __device__ static C apply(C x) { return m_tanh(x); } NABLA_INT_VIA_DOUBLE };
 // NOTE: exp is only taken of a non-positive number, so neither branch overflows.
 struct op_sigmoid {
     template <class C> __device__ static C apply(C x) {
@@ -38,15 +57,34 @@ struct op_sigmoid {
         C e = m_exp(x);
         return e / (C(1) + e);
     }
+    NABLA_INT_VIA_DOUBLE
 };
-// NOTE: 0 * x rather than 0 keeps the reference's -0 for negative inputs and NaN for NaN.
-struct op_relu { template <class C> __device__ static C apply(C x) { return x > 0 ? x : C(0) * x; } };
-struct op_step { template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : C(0); } };
-struct op_logical_not { template <class C> __device__ static C apply(C x) { return x == 0 ? C(1) : C(0); } };
+// x where x > 0 or NaN, else +0 (-0 and -inf included), as UnaryOp.RELU.
+struct op_relu {
+    template <class C> __device__ static C apply(C x) { return (x > 0 || x != x) ? x : C(0); }
+    __device__ static int apply_int(int x) { return x > 0 ? x : 0; }
+};
+struct op_step {
+    template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : C(0); }
+    __device__ static int apply_int(int x) { return x > 0 ? 1 : 0; }
+};
+struct op_logical_not {
+    template <class C> __device__ static C apply(C x) { return x == 0 ? C(1) : C(0); }
+    __device__ static int apply_int(int x) { return x == 0 ? 1 : 0; }
+};
+
+template <class Op, class T> struct UnaryOne {
+    __device__ static T apply(T x) {
+        return store_compute<T>(Op::template apply<typename Compute<T>::type>(load_compute(x)));
+    }
+};
+template <class Op> struct UnaryOne<Op, int> {
+    __device__ static int apply(int x) { return Op::apply_int(x); }
+};
 
 template <class Op, class T>
 __device__ __forceinline__ T unary_one(T x) {
-    return store_compute<T>(Op::template apply<typename Compute<T>::type>(load_compute(x)));
+    return UnaryOne<Op, T>::apply(x);
 }
 
 // Four elements per thread and iteration through 16-byte packs, then a scalar tail.

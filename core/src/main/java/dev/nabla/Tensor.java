@@ -290,7 +290,7 @@ public class Tensor implements AutoCloseable {
     public Tensor logSumExp(int axis) { return Reductions.logSumExp(this, axis); }
     /** Softmax along {@code axis}, max-shifted. */
     public Tensor softmax(int axis) { return Reductions.softmax(this, axis); }
-    /** Log of softmax along {@code axis}, computed as {@code x - logSumExp(x)}. */
+    /** Log of softmax along {@code axis}, computed as {@code (x - max) - log(sum(exp(x - max)))}. */
     public Tensor logSoftmax(int axis) { return Reductions.logSoftmax(this, axis); }
 
     // ---- linear algebra and shape --------------------------------------------------------------------------

@@ -16,8 +16,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * {@code add} and {@code sum} of float32 tensors through the public API, each beside the plain Java loop over
- * reused arrays that it should come close to. The add result is closed every invocation, so its array goes back
+ * {@code add}, {@code sum} and {@code exp} of float32 tensors through the public API, each beside the plain Java
+ * loop over reused arrays that it should come close to. The add result is closed every invocation, so its array goes back
  * to the CPU backend's pool and the next add reuses it (no fresh page faults).
  */
 // the Vector API is an incubator module: every forked JVM needs it
@@ -92,5 +92,24 @@ public class ElementwiseBench {
             s += v;
         }
         return s;
+    }
+
+    /** Nabla: {@code a.exp()}, result closed: the scalar StrictMath definition on every element, in parallel. */
+    @Benchmark
+    public long expNabla() {
+        try (Tensor e = ta.exp()) {
+            return e.size();
+        }
+    }
+
+    /** The baseline: one thread, {@code c[i] = (float) Math.exp(a[i])} (HotSpot's exp intrinsic, not vectorized). */
+    @Benchmark
+    public float[] expLoop() {
+        float[] x = a;
+        float[] z = c;
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) Math.exp(x[i]);
+        }
+        return z;
     }
 }

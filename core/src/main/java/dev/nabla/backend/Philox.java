@@ -69,8 +69,8 @@ public final class Philox {
             return a + (b - a) * unitUniform(w[j]);
         }
         int pair = j & ~1;
-        double radius = Math.sqrt(-2.0 * Math.log(unitUniform(w[pair])));
+        double radius = Math.sqrt(-2.0 * StrictMath.log(unitUniform(w[pair])));
         double angle = 2.0 * Math.PI * unitUniform(w[pair + 1]);
-        return a + b * radius * ((j & 1) == 0 ? Math.cos(angle) : Math.sin(angle));
+        return a + b * radius * ((j & 1) == 0 ? StrictMath.cos(angle) : StrictMath.sin(angle));
     }
 }

@@ -1,38 +1,75 @@
 package dev.nabla.backend;
 
 /**
- * Element-wise unary primitives. Each constant carries its scalar definition in double, which is the reference
- * the CPU backend's generic path uses and the meaning every backend must reproduce.
+ * Element-wise unary primitives. Each constant carries its scalar definitions: {@link #apply(double)} for the
+ * floating dtypes (a FLOAT32 result is the double result rounded to float) and, for the ops core allows on INT32,
+ * {@link #applyInt(int)}, which wraps in two's complement ({@code -MIN_VALUE == MIN_VALUE}). These are the reference
+ * the CPU backend's scalar paths run and the meaning every backend must reproduce bit for bit (see {@link BinaryOp}
+ * for why transcendentals are {@link StrictMath}).
  */
 public enum UnaryOp {
-    NEG { public double apply(double x) { return -x; } },
-    ABS { public double apply(double x) { return Math.abs(x); } },
-    SIGN { public double apply(double x) { return Math.signum(x); } },
-    EXP { public double apply(double x) { return Math.exp(x); } },
-    LOG { public double apply(double x) { return Math.log(x); } },
+    NEG {
+        public double apply(double x) { return -x; }
+        public int applyInt(int x) { return -x; }
+    },
+    ABS {
+        public double apply(double x) { return Math.abs(x); }
+        public int applyInt(int x) { return Math.abs(x); }
+    },
+    SIGN {
+        public double apply(double x) { return Math.signum(x); }
+        public int applyInt(int x) { return Integer.signum(x); }
+    },
+    EXP { public double apply(double x) { return StrictMath.exp(x); } },
+    LOG { public double apply(double x) { return StrictMath.log(x); } },
     SQRT { public double apply(double x) { return Math.sqrt(x); } },
     RSQRT { public double apply(double x) { return 1.0 / Math.sqrt(x); } },
-    SQUARE { public double apply(double x) { return x * x; } },
+    SQUARE {
+        public double apply(double x) { return x * x; }
+        public int applyInt(int x) { return x * x; }
+    },
     RECIPROCAL { public double apply(double x) { return 1.0 / x; } },
-    SIN { public double apply(double x) { return Math.sin(x); } },
-    COS { public double apply(double x) { return Math.cos(x); } },
-    TANH { public double apply(double x) { return Math.tanh(x); } },
+    SIN { public double apply(double x) { return StrictMath.sin(x); } },
+    COS { public double apply(double x) { return StrictMath.cos(x); } },
+    TANH { public double apply(double x) { return StrictMath.tanh(x); } },
     /** NOTE: written so that neither branch overflows: exp is only taken of a non-positive number. */
     SIGMOID {
         public double apply(double x) {
             if (x >= 0) {
-                return 1.0 / (1.0 + Math.exp(-x));
+                return 1.0 / (1.0 + StrictMath.exp(-x));
             }
-            double e = Math.exp(x);
+            double e = StrictMath.exp(x);
             return e / (1.0 + e);
         }
     },
-    /** NOTE: relu as a primitive rather than maximum(x, 0): maximum's gradient splits at 0, relu's is 0 there. */
-    RELU { public double apply(double x) { return x > 0 ? x : 0.0 * x; } },
+    /**
+     * {@code max(x, 0)} with NaN propagated and +0 for every non-positive x (-0 and -inf included: the old
+     * {@code 0 * x} gave NaN for -inf). NOTE: relu as a primitive rather than maximum(x, 0): maximum's gradient
+     * splits at 0, relu's is 0 there.
+     */
+    RELU {
+        public double apply(double x) { return x > 0 || x != x ? x : 0.0; }
+        public int applyInt(int x) { return x > 0 ? x : 0; }
+    },
     /** 1 where x is positive, else 0: the mask that relu's gradient multiplies by. */
-    STEP { public double apply(double x) { return x > 0 ? 1.0 : 0.0; } },
-    LOGICAL_NOT { public double apply(double x) { return x == 0 ? 1.0 : 0.0; } };
+    STEP {
+        public double apply(double x) { return x > 0 ? 1.0 : 0.0; }
+        public int applyInt(int x) { return x > 0 ? 1 : 0; }
+    },
+    LOGICAL_NOT {
+        public double apply(double x) { return x == 0 ? 1.0 : 0.0; }
+        public int applyInt(int x) { return x == 0 ? 1 : 0; }
+    };
 
-    /** The scalar definition. */
+    /** The definition for FLOAT32 and FLOAT64, in double. */
     public abstract double apply(double x);
+
+    /**
+     * The definition for INT32 (and BOOL as 0/1): exact, wrapping in two's complement.
+     *
+     * @throws UnsupportedOperationException for the floating-only ops (exp, log, sqrt...)
+     */
+    public int applyInt(int x) {
+        throw new UnsupportedOperationException(name().toLowerCase(java.util.Locale.ROOT) + " has no INT32 form");
+    }
 }

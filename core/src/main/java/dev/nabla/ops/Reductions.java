@@ -163,16 +163,22 @@ public final class Reductions {
         return out;
     }
 
+    /**
+     * The row maximum along {@code axis} (kept as size 1), without gradient, to shift by before {@code exp}; rows
+     * whose maximum is infinite (all -inf, or a +inf) are shifted by 0 instead, as TF does, since {@code x - m}
+     * would be NaN there.
+     */
+    private static Tensor stableShift(Tensor x, int[] ax) {
+        Tensor m = x.max(ax, true).stopGradient();
+        Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
+        return Elementwise.select(finite, m, Tensor.zerosLike(m));
+    }
+
     /** {@code log(sum(exp(x)))} along {@code axis}, keeping it as size 1. */
     static Tensor logSumExpKept(Tensor x, int axis) {
         Checks.floating("logSumExp", x);
-        int a = Shape.normalizeAxis(axis, x.rank(), "logSumExp");
-        int[] ax = {a};
-        // NOTE: shift by the max so exp cannot overflow; an infinite max (all -inf, or +inf) would make x - m NaN,
-        // so such rows are shifted by 0 instead, as TF does
-        Tensor m = x.max(ax, true).stopGradient();
-        Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
-        Tensor shift = Elementwise.select(finite, m, Tensor.zerosLike(m));
+        int[] ax = {Shape.normalizeAxis(axis, x.rank(), "logSumExp")};
+        Tensor shift = stableShift(x, ax);
         return x.sub(shift).exp().sum(ax, true).log().add(shift);
     }
 
@@ -182,13 +188,23 @@ public final class Reductions {
         return logSumExpKept(x, a).squeeze(a);
     }
 
-    /** Softmax along {@code axis}. */
+    /**
+     * Softmax along {@code axis}: {@code e / sum(e)} with {@code e = exp(x - max)}. NOTE: not {@code exp(logSoftmax)}:
+     * that rounds {@code log sum} before exponentiating, so {@code softmax([1000, 1000, -1000])} came out 0.49998546
+     * instead of exactly 0.5 in float32.
+     */
     public static Tensor softmax(Tensor x, int axis) {
-        return logSoftmax(x, axis).exp();
+        Checks.floating("softmax", x);
+        int[] ax = {Shape.normalizeAxis(axis, x.rank(), "softmax")};
+        Tensor e = x.sub(stableShift(x, ax)).exp();
+        return e.div(e.sum(ax, true));
     }
 
-    /** Log-softmax along {@code axis}. */
+    /** Log-softmax along {@code axis}: {@code (x - max) - log(sum(exp(x - max)))}. */
     public static Tensor logSoftmax(Tensor x, int axis) {
-        return x.sub(logSumExpKept(x, axis));
+        Checks.floating("logSoftmax", x);
+        int[] ax = {Shape.normalizeAxis(axis, x.rank(), "logSoftmax")};
+        Tensor shifted = x.sub(stableShift(x, ax));
+        return shifted.sub(shifted.exp().sum(ax, true).log());
     }
 }

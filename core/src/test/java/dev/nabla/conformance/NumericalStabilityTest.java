@@ -40,6 +40,25 @@ class NumericalStabilityTest {
     }
 
     @OnEachDevice
+    void softmaxOfLargeLogitsIsExact(Device d) {
+        // exp(x - max) = [1, 1, e^-2000 = 0], so softmax is exactly [1/2, 1/2, 0]; exp(x - logSumExp) gave 0.49998546
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor x = DeviceTensors.of(d, t, new long[] {3}, new double[] {1000, 1000, -1000});
+            assertArrayEquals(new double[] {0.5, 0.5, 0}, x.softmax(0).toDoubleArray(), 0.0, t + " softmax");
+            // logSoftmax = (x - max) - log(1 + 1 + 0) = [-log 2, -log 2, -2000 - log 2]
+            double ln2 = Math.log(2);
+            double tol = t == DType.FLOAT32 ? Math.ulp(2000f) : Math.ulp(2000.0);
+            assertArrayEquals(new double[] {-ln2, -ln2, -2000 - ln2}, x.logSoftmax(0).toDoubleArray(), tol,
+                    t + " logSoftmax");
+            // rows along axis 1 of a (2, 3) matrix, one of them shifted far down
+            Tensor m = DeviceTensors.of(d, t, new long[] {2, 3}, new double[] {1000, 1000, -1000, -5000, -5000, -5000});
+            double third = t == DType.FLOAT32 ? (float) (1.0 / 3) : 1.0 / 3;
+            assertArrayEquals(new double[] {0.5, 0.5, 0, third, third, third}, m.softmax(1).toDoubleArray(), 0.0,
+                    t + " softmax rows");
+        }
+    }
+
+    @OnEachDevice
     void logSumExpGradientAtLargeInputsIsSoftmax(Device d) {
         Tensor x = Tensor.of(d, new double[] {1000, 1001, 1002});
         try (GradientTape tape = new GradientTape()) {

@@ -111,6 +111,16 @@ final class CpuBackend implements Backend {
         if (VectorKernels.unary(op, x, y)) {
             return;
         }
+        if (x.dtype() == DType.INT32) {
+            int[] src = x.ints();
+            int[] result = y.ints();
+            Parallel.range(y.n(), Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    result[i] = op.applyInt(src[i]);
+                }
+            });
+            return;
+        }
         Parallel.range(y.n(), Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> {
             for (int i = lo; i < hi; i++) {
                 y.set(i, op.apply(x.get(i)));
@@ -127,12 +137,36 @@ final class CpuBackend implements Backend {
         if (VectorKernels.binary(op, x, aStrides, y, bStrides, z, shape)) {
             return;
         }
+        if (x.dtype() == DType.INT32) {
+            intBinary(op, x.ints(), aStrides, y.ints(), bStrides, z, shape);
+            return;
+        }
         StridedRows.forEach(shape, new long[][] {aStrides, bStrides}, new long[2], (row, off, len) -> {
             long as = StridedRows.inner(aStrides);
             long bs = StridedRows.inner(bStrides);
             int o = (int) (row * len);
             for (int j = 0; j < len; j++) {
                 z.set(o + j, op.apply(x.get((int) (off[0] + j * as)), y.get((int) (off[1] + j * bs))));
+            }
+        });
+    }
+
+    /** INT32 operands: {@link BinaryOp#applyInt}, exact and wrapping, never through double. */
+    private static void intBinary(BinaryOp op, int[] x, long[] aStrides, int[] y, long[] bStrides, CpuBuffer out,
+            long[] shape) {
+        long as = StridedRows.inner(aStrides);
+        long bs = StridedRows.inner(bStrides);
+        byte[] bools = op.isComparison() ? out.bools() : null;
+        int[] ints = op.isComparison() ? null : out.ints();
+        StridedRows.forEach(shape, new long[][] {aStrides, bStrides}, new long[2], (row, off, len) -> {
+            int o = (int) (row * len);
+            for (int j = 0; j < len; j++) {
+                int v = op.applyInt(x[(int) (off[0] + j * as)], y[(int) (off[1] + j * bs)]);
+                if (bools != null) {
+                    bools[o + j] = (byte) v;
+                } else {
+                    ints[o + j] = v;
+                }
             }
         });
     }

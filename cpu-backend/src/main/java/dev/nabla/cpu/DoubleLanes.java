@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * arrays that C2 compiles as well); see there for why each operator is a constant in its own switch arm.
  */
 final class DoubleLanes {
-    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorWidth.SHAPE);
     /** Bytes, one per double lane, for storing comparison masks as BOOL; null when no such shape exists (then masks are stored lane by lane). */
     private static final VectorSpecies<Byte> B = FloatLanes.byteSpecies(D.length());
 
@@ -25,12 +25,34 @@ final class DoubleLanes {
         return op != UnaryOp.LOGICAL_NOT;
     }
 
+    /**
+     * True when the op's vector form gives exactly its scalar definition's bits: IEEE-exact operations (and, in
+     * double, nothing rounded twice). Transcendentals are not: the Vector API's EXP, LOG, POW... (SVML on x86) differ
+     * from {@link StrictMath} by an ulp, and from their own fallback used before C2 compiles a loop, so a value
+     * would depend on the host, the vector width, its position in the array and the JIT's warm-up. They run the
+     * scalar definition instead.
+     */
+    static boolean isExact(UnaryOp op) {
+        return switch (op) {
+            case NEG, ABS, SIGN, SQRT, SQUARE, RECIPROCAL, RELU, STEP -> true;
+            case RSQRT -> true;
+            default -> false;
+        };
+    }
+
+    /** True when the op's vector form gives exactly its scalar definition's bits (all but POW, see above). */
+    static boolean isExact(BinaryOp op) {
+        return op != BinaryOp.POW;
+    }
+
     /** {@code y[i] = op(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void unary(UnaryOp op, double[] x, double[] y, int lo, int hi) {
         int i = lo;
-        int bound = lo + D.loopBound(hi - lo);
-        for (; i < bound; i += D.length()) {
-            apply(op, DoubleVector.fromArray(D, x, i)).intoArray(y, i);
+        if (isExact(op)) {
+            int bound = lo + D.loopBound(hi - lo);
+            for (; i < bound; i += D.length()) {
+                apply(op, DoubleVector.fromArray(D, x, i)).intoArray(y, i);
+            }
         }
         for (; i < hi; i++) {
             y[i] = op.apply(x[i]);
@@ -49,7 +71,7 @@ final class DoubleLanes {
         int as = aBroadcast ? 0 : 1;
         int bs = bBroadcast ? 0 : 1;
         int j = 0;
-        int bound = D.loopBound(len);
+        int bound = isExact(op) ? D.loopBound(len) : 0;
         if (op.isComparison()) {
             for (; j < bound; j += D.length()) {
                 DoubleVector x = aBroadcast ? sa : DoubleVector.fromArray(D, a, ai + j);
@@ -76,20 +98,15 @@ final class DoubleLanes {
             case NEG -> x.neg();
             case ABS -> x.abs();
             case SIGN -> sign(x);
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
             case SQRT -> x.sqrt();
             case RSQRT -> DoubleVector.broadcast(D, 1.0).div(x.sqrt());
             case SQUARE -> x.mul(x);
             case RECIPROCAL -> DoubleVector.broadcast(D, 1.0).div(x);
-            case SIN -> x.lanewise(VectorOperators.SIN);
-            case COS -> x.lanewise(VectorOperators.COS);
-            case TANH -> x.lanewise(VectorOperators.TANH);
-            case SIGMOID -> sigmoid(x);
-            // x > 0 ? x : 0·x, as the scalar definition (so relu(-3) = -0 and relu(NaN) = NaN)
-            case RELU -> x.mul(0.0).blend(x, x.compare(VectorOperators.GT, 0.0));
+            // x where x > 0 or x is NaN, else +0: the scalar definition
+            case RELU -> DoubleVector.zero(D).blend(x,
+                    x.compare(VectorOperators.GT, 0.0).or(x.test(VectorOperators.IS_NAN)));
             case STEP -> DoubleVector.zero(D).blend(1.0, x.compare(VectorOperators.GT, 0.0));
-            case LOGICAL_NOT -> throw new IllegalArgumentException("logical_not is not a float op");
+            default -> throw new IllegalArgumentException(op + " has no exact vector form");
         };
     }
 
@@ -98,24 +115,15 @@ final class DoubleLanes {
         return x.blend(1.0, x.compare(VectorOperators.GT, 0.0)).blend(-1.0, x.compare(VectorOperators.LT, 0.0));
     }
 
-    /** NOTE: exp is only taken of -|x|, so neither branch overflows (as UnaryOp.SIGMOID). */
-    private static DoubleVector sigmoid(DoubleVector x) {
-        DoubleVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-        DoubleVector denominator = e.add(1.0);
-        DoubleVector positive = DoubleVector.broadcast(D, 1.0).div(denominator);
-        return positive.blend(e.div(denominator), x.compare(VectorOperators.LT, 0.0));
-    }
-
     static DoubleVector apply(BinaryOp op, DoubleVector x, DoubleVector y) {
         return switch (op) {
             case ADD -> x.add(y);
             case SUB -> x.sub(y);
             case MUL -> x.mul(y);
             case DIV -> x.div(y);
-            case POW -> x.lanewise(VectorOperators.POW, y);
             case MAXIMUM -> x.max(y);
             case MINIMUM -> x.min(y);
-            default -> throw new IllegalArgumentException(op + " is a comparison");
+            default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
         };
     }
 

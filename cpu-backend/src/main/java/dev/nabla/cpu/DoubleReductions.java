@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vectorized SUM, MAX and MIN of FLOAT64 {@code (outer, n, inner)} into {@code (outer, inner)}: the twin of
- * {@link FloatReductions} without its blocking, since double lanes accumulate accurately enough on their own.
+ * {@link FloatReductions}, summing in {@link SumOrder}'s order.
  */
 final class DoubleReductions {
     private static final VectorSpecies<Double> D = DoubleLanes.D;
@@ -29,15 +29,20 @@ final class DoubleReductions {
     }
 
     private static void contiguous(ReduceOp op, double[] x, int outer, int n, double[] y) {
+        if (op == ReduceOp.SUM) {
+            contiguousSum(x, outer, n, y);
+            return;
+        }
         int pieces = Math.min(Parallel.THREADS, n / Parallel.ELEMENTWISE_GRAIN);
         if (outer >= Parallel.THREADS || pieces <= 1) {
             Parallel.range(outer, Math.max(1, Parallel.ELEMENTWISE_GRAIN / n), (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
-                    y[r] = span(op, x, r * n, n);
+                    y[r] = extreme(op == ReduceOp.MAX, x, r * n, n);
                 }
             });
             return;
         }
+        // few long rows: split each row across the threads (max and min are exact, so the split cannot show)
         double[] partial = new double[pieces];
         for (int r = 0; r < outer; r++) {
             int base = r * n;
@@ -45,44 +50,73 @@ final class DoubleReductions {
                 for (int p = lo; p < hi; p++) {
                     int from = (int) ((long) n * p / pieces);
                     int to = (int) ((long) n * (p + 1) / pieces);
-                    partial[p] = span(op, x, base + from, to - from);
+                    partial[p] = extreme(op == ReduceOp.MAX, x, base + from, to - from);
                 }
             });
             double result = partial[0];
             for (int p = 1; p < pieces; p++) {
-                result = op == ReduceOp.SUM ? result + partial[p]
-                        : op == ReduceOp.MAX ? Math.max(result, partial[p]) : Math.min(result, partial[p]);
+                result = op == ReduceOp.MAX ? Math.max(result, partial[p]) : Math.min(result, partial[p]);
             }
             y[r] = result;
         }
     }
 
-    /** The reduction of {@code x[from, from + len)}, len > 0. */
-    static double span(ReduceOp op, double[] x, int from, int len) {
-        return op == ReduceOp.SUM ? sum(x, from, len) : extreme(op == ReduceOp.MAX, x, from, len);
+    /**
+     * Row sums in {@link SumOrder}'s order: the blocks of every row are summed in parallel (any split gives the same
+     * block sums), then each row adds its block sums in sequence.
+     */
+    private static void contiguousSum(double[] x, int outer, int n, double[] y) {
+        int blocks = (n + SumOrder.BLOCK - 1) / SumOrder.BLOCK;
+        if (blocks == 1) {
+            Parallel.range(outer, Math.max(1, Parallel.ELEMENTWISE_GRAIN / n), (lo, hi) -> {
+                double[] lanes = new double[SumOrder.LANES];
+                for (int r = lo; r < hi; r++) {
+                    y[r] = blockSum(x, r * n, n, lanes);
+                }
+            });
+            return;
+        }
+        double[] sums = new double[outer * blocks];
+        Parallel.range(outer * blocks, Math.max(1, Parallel.ELEMENTWISE_GRAIN / SumOrder.BLOCK), (lo, hi) -> {
+            double[] lanes = new double[SumOrder.LANES];
+            for (int t = lo; t < hi; t++) {
+                int r = t / blocks;
+                int from = (t % blocks) * SumOrder.BLOCK;
+                sums[t] = blockSum(x, r * n + from, Math.min(SumOrder.BLOCK, n - from), lanes);
+            }
+        });
+        for (int r = 0; r < outer; r++) {
+            double total = 0;
+            for (int b = 0; b < blocks; b++) {
+                total += sums[r * blocks + b];
+            }
+            y[r] = total;
+        }
     }
 
-    private static double sum(double[] x, int from, int len) {
-        int step = D.length();
-        DoubleVector a0 = DoubleVector.zero(D);
-        DoubleVector a1 = DoubleVector.zero(D);
-        DoubleVector a2 = DoubleVector.zero(D);
-        DoubleVector a3 = DoubleVector.zero(D);
-        int i = from;
-        for (int bound = from + (len / (4 * step)) * 4 * step; i < bound; i += 4 * step) {
-            a0 = a0.add(DoubleVector.fromArray(D, x, i));
-            a1 = a1.add(DoubleVector.fromArray(D, x, i + step));
-            a2 = a2.add(DoubleVector.fromArray(D, x, i + 2 * step));
-            a3 = a3.add(DoubleVector.fromArray(D, x, i + 3 * step));
+    /**
+     * The sum of {@code x[from, from + len)}, {@code 0 < len <= BLOCK}, in {@link SumOrder}'s order: element
+     * {@code i} goes to lane {@code i mod LANES}, so a vector of any width adds whole lanes in the same order as
+     * the definition; {@code lanes} is scratch.
+     */
+    static double blockSum(double[] x, int from, int len, double[] lanes) {
+        java.util.Arrays.fill(lanes, 0);
+        int rows = len / SumOrder.LANES;
+        for (int r = 0; r < rows; r++) {
+            int at = from + r * SumOrder.LANES;
+            for (int k = 0; k < SumOrder.LANES; k += D.length()) {
+                DoubleVector.fromArray(D, lanes, k).add(DoubleVector.fromArray(D, x, at + k)).intoArray(lanes, k);
+            }
         }
-        for (int bound = from + D.loopBound(len); i < bound; i += step) {
-            a0 = a0.add(DoubleVector.fromArray(D, x, i));
+        for (int j = 0, at = from + rows * SumOrder.LANES; j < len % SumOrder.LANES; j++) {
+            lanes[j] += x[at + j];
         }
-        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (int end = from + len; i < end; i++) {
-            s += x[i];
+        for (int width = SumOrder.LANES / 2; width > 0; width /= 2) {
+            for (int j = 0; j < width; j++) {
+                lanes[j] += lanes[j + width];
+            }
         }
-        return s;
+        return lanes[0];
     }
 
     /** Max or min with Math.max/min semantics: NaN wins, and +0 is above -0. */

@@ -10,15 +10,17 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * FLOAT32 element-wise loops: one loop per layout, the op chosen per vector by a switch. Tails run the op's scalar
- * definition, so results match the generic path exactly there and within float rounding elsewhere.
+ * FLOAT32 element-wise loops: one loop per layout, the op chosen per vector by a switch. Vectors are used only for
+ * ops whose vector form is bit-identical to the scalar definition ({@link #isExact}); tails and the other ops run
+ * the definition itself, so every element gets the same bits whatever the vector width, the thread split or the
+ * JIT tier.
  *
  * <p>NOTE: every {@code lanewise} operator below is a literal constant in its own switch arm. C2 only intrinsifies a
  * Vector API call whose operator is a compile-time constant; an operator looked up from a map at run time makes
  * every vector a heap object, about 50x slower.
  */
 final class FloatLanes {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorWidth.SHAPE);
     /** Bytes, one per float lane, for storing comparison masks as BOOL; null when no such shape exists (then masks are stored lane by lane). */
     private static final VectorSpecies<Byte> B = byteSpecies(F.length());
 
@@ -36,12 +38,34 @@ final class FloatLanes {
         return op != UnaryOp.LOGICAL_NOT;
     }
 
+    /**
+     * True when the op's vector form gives exactly its scalar definition's bits: IEEE-exact operations (and, in
+     * float, nothing rounded twice). Transcendentals are not: the Vector API's EXP, LOG, POW... (SVML on x86) differ
+     * from {@link StrictMath} by an ulp, and from their own fallback used before C2 compiles a loop, so a value
+     * would depend on the host, the vector width, its position in the array and the JIT's warm-up. They run the
+     * scalar definition instead.
+     */
+    static boolean isExact(UnaryOp op) {
+        return switch (op) {
+            case NEG, ABS, SIGN, SQRT, SQUARE, RECIPROCAL, RELU, STEP -> true;
+            // 1f / sqrt(x) rounds twice in float; the definition rounds once from double
+            default -> false;
+        };
+    }
+
+    /** True when the op's vector form gives exactly its scalar definition's bits (all but POW, see above). */
+    static boolean isExact(BinaryOp op) {
+        return op != BinaryOp.POW;
+    }
+
     /** {@code y[i] = op(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void unary(UnaryOp op, float[] x, float[] y, int lo, int hi) {
         int i = lo;
-        int bound = lo + F.loopBound(hi - lo);
-        for (; i < bound; i += F.length()) {
-            apply(op, FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        if (isExact(op)) {
+            int bound = lo + F.loopBound(hi - lo);
+            for (; i < bound; i += F.length()) {
+                apply(op, FloatVector.fromArray(F, x, i)).intoArray(y, i);
+            }
         }
         for (; i < hi; i++) {
             y[i] = (float) op.apply(x[i]);
@@ -60,7 +84,7 @@ final class FloatLanes {
         int as = aBroadcast ? 0 : 1;
         int bs = bBroadcast ? 0 : 1;
         int j = 0;
-        int bound = F.loopBound(len);
+        int bound = isExact(op) ? F.loopBound(len) : 0;
         if (op.isComparison()) {
             for (; j < bound; j += F.length()) {
                 FloatVector x = aBroadcast ? sa : FloatVector.fromArray(F, a, ai + j);
@@ -87,20 +111,14 @@ final class FloatLanes {
             case NEG -> x.neg();
             case ABS -> x.abs();
             case SIGN -> sign(x);
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
             case SQRT -> x.sqrt();
-            case RSQRT -> FloatVector.broadcast(F, 1f).div(x.sqrt());
             case SQUARE -> x.mul(x);
             case RECIPROCAL -> FloatVector.broadcast(F, 1f).div(x);
-            case SIN -> x.lanewise(VectorOperators.SIN);
-            case COS -> x.lanewise(VectorOperators.COS);
-            case TANH -> x.lanewise(VectorOperators.TANH);
-            case SIGMOID -> sigmoid(x);
-            // x > 0 ? x : 0·x, as the scalar definition (so relu(-3) = -0 and relu(NaN) = NaN)
-            case RELU -> x.mul(0f).blend(x, x.compare(VectorOperators.GT, 0f));
+            // x where x > 0 or x is NaN, else +0: the scalar definition
+            case RELU -> FloatVector.zero(F).blend(x,
+                    x.compare(VectorOperators.GT, 0f).or(x.test(VectorOperators.IS_NAN)));
             case STEP -> FloatVector.zero(F).blend(1f, x.compare(VectorOperators.GT, 0f));
-            case LOGICAL_NOT -> throw new IllegalArgumentException("logical_not is not a float op");
+            default -> throw new IllegalArgumentException(op + " has no exact vector form");
         };
     }
 
@@ -109,24 +127,15 @@ final class FloatLanes {
         return x.blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
     }
 
-    /** NOTE: exp is only taken of -|x|, so neither branch overflows (as UnaryOp.SIGMOID). */
-    private static FloatVector sigmoid(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-        FloatVector denominator = e.add(1f);
-        FloatVector positive = FloatVector.broadcast(F, 1f).div(denominator);
-        return positive.blend(e.div(denominator), x.compare(VectorOperators.LT, 0f));
-    }
-
     static FloatVector apply(BinaryOp op, FloatVector x, FloatVector y) {
         return switch (op) {
             case ADD -> x.add(y);
             case SUB -> x.sub(y);
             case MUL -> x.mul(y);
             case DIV -> x.div(y);
-            case POW -> x.lanewise(VectorOperators.POW, y);
             case MAXIMUM -> x.max(y);
             case MINIMUM -> x.min(y);
-            default -> throw new IllegalArgumentException(op + " is a comparison");
+            default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
         };
     }
 

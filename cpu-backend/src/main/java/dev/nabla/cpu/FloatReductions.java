@@ -7,17 +7,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vectorized SUM, MAX and MIN of FLOAT32 {@code (outer, n, inner)} into {@code (outer, inner)}.
- *
- * <p>NOTE: float sums are blocked: each block of {@link #SUM_BLOCK} elements (or {@link #ROWS_PER_BLOCK} rows) is
- * summed in float across many vector lanes, so every lane adds only a few dozen values, and the block sums are
- * added in double. A plain float running sum stops growing at 2^24 (adding 1 to 16777216 rounds back) and drifts
- * by about n·2^-24 relative; this stays within a few float ulps of the double-precision sum.
+ * Vectorized SUM, MAX and MIN of FLOAT32 {@code (outer, n, inner)} into {@code (outer, inner)}. Sums add in
+ * {@link SumOrder}'s order: in float across 64 lanes per block (so each lane adds only a few dozen values) and in
+ * double across blocks, so they stay within a few float ulps of the exact sum and their bits depend on nothing but
+ * the data.
  */
 final class FloatReductions {
     private static final VectorSpecies<Float> F = FloatLanes.F;
-    static final int SUM_BLOCK = 4096;
-    static final int ROWS_PER_BLOCK = 64;
     /** Columns one task reduces when {@code inner > 1}: its float and double accumulators stay in L1. */
     private static final int COLUMN_TILE = 1024;
 
@@ -35,16 +31,20 @@ final class FloatReductions {
     }
 
     private static void contiguous(ReduceOp op, float[] x, int outer, int n, float[] y) {
+        if (op == ReduceOp.SUM) {
+            contiguousSum(x, outer, n, y);
+            return;
+        }
         int pieces = Math.min(Parallel.THREADS, n / Parallel.ELEMENTWISE_GRAIN);
         if (outer >= Parallel.THREADS || pieces <= 1) {
             Parallel.range(outer, Math.max(1, Parallel.ELEMENTWISE_GRAIN / n), (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
-                    y[r] = (float) span(op, x, r * n, n);
+                    y[r] = (float) extreme(op == ReduceOp.MAX, x, r * n, n);
                 }
             });
             return;
         }
-        // few long rows: split each row across the threads, then combine the pieces in a fixed order
+        // few long rows: split each row across the threads (max and min are exact, so the split cannot show)
         double[] partial = new double[pieces];
         for (int r = 0; r < outer; r++) {
             int base = r * n;
@@ -52,61 +52,73 @@ final class FloatReductions {
                 for (int p = lo; p < hi; p++) {
                     int from = (int) ((long) n * p / pieces);
                     int to = (int) ((long) n * (p + 1) / pieces);
-                    partial[p] = span(op, x, base + from, to - from);
+                    partial[p] = extreme(op == ReduceOp.MAX, x, base + from, to - from);
                 }
             });
             double result = partial[0];
             for (int p = 1; p < pieces; p++) {
-                result = combine(op, result, partial[p]);
+                result = op == ReduceOp.MAX ? Math.max(result, partial[p]) : Math.min(result, partial[p]);
             }
             y[r] = (float) result;
         }
     }
 
-    private static double combine(ReduceOp op, double a, double b) {
-        return switch (op) {
-            case SUM -> a + b;
-            case MAX -> Math.max(a, b);
-            case MIN -> Math.min(a, b);
-            case ARGMAX -> throw new IllegalArgumentException("argmax is not combined");
-        };
+    /**
+     * Row sums in {@link SumOrder}'s order: the blocks of every row are summed in parallel (any split gives the same
+     * block sums), then each row adds its block sums in sequence.
+     */
+    private static void contiguousSum(float[] x, int outer, int n, float[] y) {
+        int blocks = (n + SumOrder.BLOCK - 1) / SumOrder.BLOCK;
+        if (blocks == 1) {
+            Parallel.range(outer, Math.max(1, Parallel.ELEMENTWISE_GRAIN / n), (lo, hi) -> {
+                float[] lanes = new float[SumOrder.LANES];
+                for (int r = lo; r < hi; r++) {
+                    y[r] = blockSum(x, r * n, n, lanes);
+                }
+            });
+            return;
+        }
+        float[] sums = new float[outer * blocks];
+        Parallel.range(outer * blocks, Math.max(1, Parallel.ELEMENTWISE_GRAIN / SumOrder.BLOCK), (lo, hi) -> {
+            float[] lanes = new float[SumOrder.LANES];
+            for (int t = lo; t < hi; t++) {
+                int r = t / blocks;
+                int from = (t % blocks) * SumOrder.BLOCK;
+                sums[t] = blockSum(x, r * n + from, Math.min(SumOrder.BLOCK, n - from), lanes);
+            }
+        });
+        for (int r = 0; r < outer; r++) {
+            double total = 0;
+            for (int b = 0; b < blocks; b++) {
+                total += sums[r * blocks + b];
+            }
+            y[r] = (float) total;
+        }
     }
 
-    /** The reduction of {@code x[from, from + len)}, len > 0. */
-    static double span(ReduceOp op, float[] x, int from, int len) {
-        return op == ReduceOp.SUM ? sum(x, from, len) : extreme(op == ReduceOp.MAX, x, from, len);
-    }
-
-    private static double sum(float[] x, int from, int len) {
-        double total = 0;
-        for (int start = from, end = from + len; start < end; start += SUM_BLOCK) {
-            total += blockSum(x, start, Math.min(SUM_BLOCK, end - start));
+    /**
+     * The sum of {@code x[from, from + len)}, {@code 0 < len <= BLOCK}, in {@link SumOrder}'s order: element
+     * {@code i} goes to lane {@code i mod LANES}, so a vector of any width adds whole lanes in the same order as
+     * the definition; {@code lanes} is scratch.
+     */
+    static float blockSum(float[] x, int from, int len, float[] lanes) {
+        java.util.Arrays.fill(lanes, 0);
+        int rows = len / SumOrder.LANES;
+        for (int r = 0; r < rows; r++) {
+            int at = from + r * SumOrder.LANES;
+            for (int k = 0; k < SumOrder.LANES; k += F.length()) {
+                FloatVector.fromArray(F, lanes, k).add(FloatVector.fromArray(F, x, at + k)).intoArray(lanes, k);
+            }
         }
-        return total;
-    }
-
-    /** Float sum of at most SUM_BLOCK elements over four vector accumulators (each lane adds few values). */
-    private static float blockSum(float[] x, int from, int len) {
-        int step = F.length();
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = from;
-        for (int bound = from + (len / (4 * step)) * 4 * step; i < bound; i += 4 * step) {
-            a0 = a0.add(FloatVector.fromArray(F, x, i));
-            a1 = a1.add(FloatVector.fromArray(F, x, i + step));
-            a2 = a2.add(FloatVector.fromArray(F, x, i + 2 * step));
-            a3 = a3.add(FloatVector.fromArray(F, x, i + 3 * step));
+        for (int j = 0, at = from + rows * SumOrder.LANES; j < len % SumOrder.LANES; j++) {
+            lanes[j] += x[at + j];
         }
-        for (int bound = from + F.loopBound(len); i < bound; i += step) {
-            a0 = a0.add(FloatVector.fromArray(F, x, i));
+        for (int width = SumOrder.LANES / 2; width > 0; width /= 2) {
+            for (int j = 0; j < width; j++) {
+                lanes[j] += lanes[j + width];
+            }
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (int end = from + len; i < end; i++) {
-            s += x[i];
-        }
-        return s;
+        return lanes[0];
     }
 
     /** Max or min with Math.max/min semantics: NaN wins, and +0 is above -0. */
@@ -144,8 +156,8 @@ final class FloatReductions {
                 int base = o * n * inner + c0;
                 if (op == ReduceOp.SUM) {
                     Arrays.fill(total, 0, w, 0);
-                    for (int k0 = 0; k0 < n; k0 += ROWS_PER_BLOCK) {
-                        foldRows(op, x, base, inner, k0, Math.min(n, k0 + ROWS_PER_BLOCK), block, 0, w);
+                    for (int k0 = 0; k0 < n; k0 += SumOrder.ROWS) {
+                        foldRows(op, x, base, inner, k0, Math.min(n, k0 + SumOrder.ROWS), block, 0, w);
                         for (int j = 0; j < w; j++) {
                             total[j] += block[j];
                         }

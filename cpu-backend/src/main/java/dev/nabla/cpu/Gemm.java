@@ -61,9 +61,24 @@ final class Gemm {
         return off;
     }
 
-    /** The plain triple loop over any dtype, accumulating in double. */
+    /** The plain triple loop over any dtype: INT32 in int arithmetic (wrapping), the others accumulating in double. */
     static void reference(CpuBuffer a, int aOff, boolean ta, CpuBuffer b, int bOff, boolean tb, CpuBuffer c, int cOff,
             int m, int k, int n) {
+        if (a.dtype() == DType.INT32) {
+            int[] x = a.ints();
+            int[] y = b.ints();
+            int[] z = c.ints();
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    int acc = 0;
+                    for (int p = 0; p < k; p++) {
+                        acc += x[aOff + (ta ? p * m + i : i * k + p)] * y[bOff + (tb ? j * k + p : p * n + j)];
+                    }
+                    z[cOff + i * n + j] = acc;
+                }
+            }
+            return;
+        }
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double acc = 0;

@@ -69,6 +69,23 @@ final class IndexKernels {
             });
             return;
         }
+        if (d.dtype() == DType.INT32) {
+            // wraps in two's complement, as CUDA's atomicAdd does
+            int[] dst = d.ints();
+            int[] src = s.ints();
+            Parallel.range(outer, grain(count, inner), (lo, hi) -> {
+                for (int b = lo; b < hi; b++) {
+                    for (int j = 0; j < count; j++) {
+                        int to = (b * axisSize + idx[j]) * inner;
+                        int from = (b * count + j) * inner;
+                        for (int i = 0; i < inner; i++) {
+                            dst[to + i] += src[from + i];
+                        }
+                    }
+                }
+            });
+            return;
+        }
         Parallel.range(outer, grain(count, inner), (lo, hi) -> {
             for (int b = lo; b < hi; b++) {
                 for (int j = 0; j < count; j++) {

@@ -21,6 +21,15 @@ final class Reductions {
     private static double reduceOne(ReduceOp op, CpuBuffer x, int base, int n, int stride) {
         switch (op) {
             case SUM -> {
+                if (x.dtype() == dev.nabla.DType.INT32) {
+                    // INT32 sums wrap in two's complement, as every INT32 op does
+                    int[] values = x.ints();
+                    int acc = 0;
+                    for (int k = 0; k < n; k++) {
+                        acc += values[base + k * stride];
+                    }
+                    return acc;
+                }
                 // double accumulation: exact for float32 inputs summing to < 2^53
                 double acc = 0;
                 for (int k = 0; k < n; k++) {

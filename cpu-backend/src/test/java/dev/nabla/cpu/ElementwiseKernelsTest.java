@@ -11,16 +11,17 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The vector element-wise paths against the ops' scalar definitions, evaluated here by an independent index walk:
- * every layout the fast path claims, odd lengths for the vector tails, 0- and 1-sized dimensions, and lengths past
- * the parallel grain.
+ * The vector element-wise paths against the ops' scalar definitions, bit for bit, evaluated here by an independent
+ * index walk: every layout the fast path claims, odd lengths for the vector tails, 0- and 1-sized dimensions, and
+ * lengths past the parallel grain. The build runs this class at every vector width and at several thread counts.
  */
 class ElementwiseKernelsTest {
     private final CpuBackend backend = new CpuBackend();
     private final Random random = new Random(42);
     private static final int[] LENGTHS = {0, 1, 3, 7, 16, 17, 31, 33, 100, 1021, Parallel.ELEMENTWISE_GRAIN * 2 + 5};
     private static final double[] SPECIALS = {Double.NaN, 0.0, -0.0, Double.POSITIVE_INFINITY,
-        Double.NEGATIVE_INFINITY, 1.0, -1.0, 100.0, -100.0, 1e-30, 89.0, -89.0};
+        Double.NEGATIVE_INFINITY, 1.0, -1.0, 100.0, -100.0, 1e-30, 89.0, -89.0, 1e-310, -1e-310, 1e300, -1e300,
+        Float.MIN_VALUE, -Float.MIN_VALUE, 1e-40, Float.MAX_VALUE, -Float.MAX_VALUE, 0.5};
 
     private CpuBuffer upload(double[] values, DType t) {
         if (t == DType.FLOAT32) {
@@ -53,19 +54,15 @@ class ElementwiseKernelsTest {
         return v;
     }
 
+    /**
+     * The fast paths must give the scalar definition's bits exactly (any NaN matches any NaN): a tolerance here would
+     * let a host's vector width or the JIT's warm-up change results.
+     */
     private static void assertClose(String what, double expected, double actual, DType t) {
-        if (Double.isNaN(expected)) {
-            assertTrue(Double.isNaN(actual), what + ": expected NaN, got " + actual);
-            return;
-        }
-        if (Double.isInfinite(expected) || expected == 0) {
-            assertEquals(expected, actual, 0.0, what);
-            return;
-        }
-        // float: a few ulps of the float result (SVML's float exp/sin/... are within 1 ulp); double: likewise
-        double tolerance = (t == DType.FLOAT32 ? 4e-7 : 4e-15) * Math.max(Math.abs(expected), 1e-30) * 4;
-        if (Math.abs(expected - actual) > tolerance) {
-            fail(what + ": expected " + expected + " but got " + actual);
+        boolean same = Double.isNaN(expected) ? Double.isNaN(actual)
+                : Double.doubleToRawLongBits(expected) == Double.doubleToRawLongBits(actual);
+        if (!same) {
+            fail(what + " " + t + ": expected " + expected + " but got " + actual + " (" + FloatLanes.F + ")");
         }
     }
 
@@ -185,6 +182,58 @@ class ElementwiseKernelsTest {
         for (int i = 0; i < 5; i++) {
             for (int j = 0; j < 3; j++) {
                 assertEquals((float) (av[j * 5 + i] + bv[j]), got[i * 3 + j], 0.0);
+            }
+        }
+    }
+
+    /**
+     * C99 Annex F's special cases of pow (F.9.4.4), written out here from the standard, on the vector body, the tail
+     * and the strided path of both dtypes. Java's Math.pow answers NaN for the first three rows.
+     */
+    private static final double NAN = Double.NaN;
+    private static final double INF = Double.POSITIVE_INFINITY;
+    private static final double[][] POW_CASES = {
+        // {x, y, pow(x, y)}
+        {1, NAN, 1}, {1, INF, 1}, {1, -INF, 1}, {-1, INF, 1}, {-1, -INF, 1},
+        {NAN, 0, 1}, {NAN, -0.0, 1}, {INF, 0, 1}, {-INF, -0.0, 1}, {0, 0, 1},
+        {NAN, 1, NAN}, {2, NAN, NAN}, {-2, 0.5, NAN},
+        {0, -3, INF}, {-0.0, -3, -INF}, {0, -2, INF}, {-0.0, -2, INF}, {-0.0, -INF, INF},
+        {0, 3, 0}, {-0.0, 3, -0.0}, {-0.0, 2, 0}, {0, INF, 0},
+        {0.5, -INF, INF}, {2, -INF, 0}, {0.5, INF, 0}, {2, INF, INF}, {-0.5, INF, 0}, {-2, INF, INF},
+        {-INF, -3, -0.0}, {-INF, -2, 0}, {-INF, 3, -INF}, {-INF, 2, INF},
+        {INF, -1, 0}, {INF, 1, INF}, {2, 10, 1024}, {-2, 3, -8}, {4, 0.5, 2},
+    };
+
+    @Test
+    void powFollowsC99AnnexFOnEveryPath() {
+        int n = POW_CASES.length;
+        double[] x = new double[n];
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = POW_CASES[i][0];
+            y[i] = POW_CASES[i][1];
+        }
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int i = 0; i < n; i++) {
+                assertClose("definition pow(" + x[i] + ", " + y[i] + ")", POW_CASES[i][2],
+                        stored(BinaryOp.POW.apply(x[i], y[i]), t), t);
+            }
+            // dense (vector body and tail), then transposed-strided (the generic loop)
+            long[] dense = {1};
+            CpuBuffer out = (CpuBuffer) backend.allocate(t, n);
+            backend.binary(BinaryOp.POW, upload(x, t), dense, upload(y, t), dense, out, new long[] {n});
+            double[] got = backend.readDoubles(out);
+            for (int i = 0; i < n; i++) {
+                assertClose("dense pow(" + x[i] + ", " + y[i] + ")", POW_CASES[i][2], got[i], t);
+            }
+            double[] xs = new double[2 * n];
+            for (int i = 0; i < n; i++) {
+                xs[2 * i] = x[i];
+            }
+            backend.binary(BinaryOp.POW, upload(xs, t), new long[] {2}, upload(y, t), dense, out, new long[] {n});
+            got = backend.readDoubles(out);
+            for (int i = 0; i < n; i++) {
+                assertClose("strided pow(" + x[i] + ", " + y[i] + ")", POW_CASES[i][2], got[i], t);
             }
         }
     }

@@ -9,25 +9,124 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Vector SUM/MAX/MIN against a double-precision reduction computed here, over contiguous and strided axes. */
+/**
+ * Vector SUM/MAX/MIN against a double-precision reduction computed here (accuracy) and against SumOrder's definition
+ * (bits), over contiguous and strided axes. The build runs this class at every vector width and several thread counts.
+ */
 class ReductionKernelsTest {
     private final CpuBackend backend = new CpuBackend();
     private final Random random = new Random(7);
 
     @Test
-    void sumOfTwoToThe24FloatOnesIsExact() {
-        float[] ones = new float[1 << 24];
+    void floatSumStaysExactWhereAFloatRunningSumStalls() {
+        // 2^24 + 2^20 ones: a float running sum stops at 2^24 (16777216 + 1 rounds back to 16777216), so it is off by
+        // 2^20; each of SumOrder's lanes adds only 64 ones per block and blocks meet in double, so the sum is exact
+        int n = (1 << 24) + (1 << 20);
+        float[] ones = new float[n];
         Arrays.fill(ones, 1f);
-        CpuBuffer x = (CpuBuffer) backend.upload(ones, DType.FLOAT32);
+        float naive = 0;
+        for (float v : ones) {
+            naive += v;
+        }
+        assertEquals(16777216f, naive, 0f, "the data must defeat a float running sum");
         CpuBuffer y = (CpuBuffer) backend.allocate(DType.FLOAT32, 1);
-        backend.reduce(ReduceOp.SUM, x, 1, ones.length, 1, y);
-        assertEquals(16777216f, y.floats()[0], 0f);
-        // a naive float running sum would stop at 2^24: one more must still count
-        float[] more = new float[(1 << 24) + 2];
-        Arrays.fill(more, 1f);
-        CpuBuffer x2 = (CpuBuffer) backend.upload(more, DType.FLOAT32);
-        backend.reduce(ReduceOp.SUM, x2, 1, more.length, 1, y);
-        assertEquals(16777218f, y.floats()[0], 0f);
+        backend.reduce(ReduceOp.SUM, backend.upload(ones, DType.FLOAT32), 1, n, 1, y);
+        assertEquals(17825792f, y.floats()[0], 0f);
+        // the same along an outer axis: (n, 1) summed over axis 0 takes the across-rows path
+        float[] column = new float[1];
+        CpuBuffer z = (CpuBuffer) backend.allocate(DType.FLOAT32, 2);
+        float[] two = new float[2 * n];
+        Arrays.fill(two, 1f);
+        backend.reduce(ReduceOp.SUM, backend.upload(two, DType.FLOAT32), 1, n, 2, z);
+        column[0] = z.floats()[1];
+        assertEquals(17825792f, column[0], 0f);
+    }
+
+    /** SumOrder's definition, written plainly from its Javadoc: lane i mod 64 within blocks of 4096, folded in pairs. */
+    private static double definedContiguousSum(double[] v, int from, int n, boolean f32) {
+        double total = 0;
+        for (int b = 0; b < n; b += 4096) {
+            int len = Math.min(4096, n - b);
+            if (f32) {
+                float[] lanes = new float[64];
+                for (int i = 0; i < len; i++) {
+                    lanes[i % 64] += (float) v[from + b + i];
+                }
+                for (int w = 32; w > 0; w /= 2) {
+                    for (int j = 0; j < w; j++) {
+                        lanes[j] += lanes[j + w];
+                    }
+                }
+                total += lanes[0];
+            } else {
+                double[] lanes = new double[64];
+                for (int i = 0; i < len; i++) {
+                    lanes[i % 64] += v[from + b + i];
+                }
+                for (int w = 32; w > 0; w /= 2) {
+                    for (int j = 0; j < w; j++) {
+                        lanes[j] += lanes[j + w];
+                    }
+                }
+                total += lanes[0];
+            }
+        }
+        return f32 ? (float) total : total;
+    }
+
+    /** An outer-axis sum: FLOAT64 one running sum from the first value; FLOAT32 runs of 64 in float, met in double. */
+    private static double definedStridedSum(double[] v, int base, int n, int stride, boolean f32) {
+        if (!f32) {
+            double acc = v[base];
+            for (int k = 1; k < n; k++) {
+                acc += v[base + k * stride];
+            }
+            return acc;
+        }
+        double total = 0;
+        for (int k0 = 0; k0 < n; k0 += 64) {
+            float run = (float) v[base + k0 * stride];
+            for (int k = k0 + 1; k < Math.min(n, k0 + 64); k++) {
+                run += (float) v[base + k * stride];
+            }
+            total += run;
+        }
+        return (float) total;
+    }
+
+    @Test
+    void sumsHaveTheDefinedBitsWhateverTheWidthAndThreads() {
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int[] s : SHAPES) {
+                int outer = s[0];
+                int n = s[1];
+                int inner = s[2];
+                if (n == 0) {
+                    continue;
+                }
+                double[] v = new double[outer * n * inner];
+                for (int i = 0; i < v.length; i++) {
+                    // mixed magnitudes, so that any change of order changes low bits
+                    double g = random.nextGaussian() * Math.pow(10, random.nextInt(7) - 3);
+                    v[i] = t == DType.FLOAT32 ? (float) g : g;
+                }
+                CpuBuffer x = t == DType.FLOAT32 ? (CpuBuffer) backend.upload(toFloats(v), t)
+                        : (CpuBuffer) backend.upload(v, t);
+                CpuBuffer y = (CpuBuffer) backend.allocate(t, (long) outer * inner);
+                backend.reduce(ReduceOp.SUM, x, outer, n, inner, y);
+                double[] got = backend.readDoubles(y);
+                for (int o = 0; o < outer; o++) {
+                    for (int i = 0; i < inner; i++) {
+                        double expected = inner == 1 ? definedContiguousSum(v, o * n, n, t == DType.FLOAT32)
+                                : definedStridedSum(v, o * n * inner + i, n, inner, t == DType.FLOAT32);
+                        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got[o * inner + i]),
+                                "sum " + t + " (" + outer + ", " + n + ", " + inner + ") at " + o + "," + i + ": expected "
+                                        + expected + ", got " + got[o * inner + i] + " (" + FloatLanes.F + ", "
+                                        + Parallel.THREADS + " threads)");
+                    }
+                }
+            }
+        }
     }
 
     @Test

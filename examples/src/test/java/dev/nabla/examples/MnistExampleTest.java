@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class MnistExampleTest {
     @Test
-    void oneEpochLearnsTheDigits(@TempDir Path dir) throws Exception {
+    void oneEpochLearnsTheDigitsAndRepeatsBitForBit(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         MnistExample.Result r = MnistExample.train(1, Device.cpu(), new PrintStream(text, true, StandardCharsets.UTF_8),
                 false);
@@ -30,6 +30,11 @@ class MnistExampleTest {
         assertEquals(2000, total);
         assertEquals(r.testAccuracy(), diagonal / 2000.0, 1e-12);
         assertTrue(text.toString(StandardCharsets.UTF_8).contains("confusion matrix"));
+        // the same seed in the same JVM (now warmed up, so other JIT tiers run) repeats every loss bit for bit
+        MnistExample.Result again = MnistExample.train(1, Device.cpu(),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false);
+        assertEquals(r.losses(), again.losses(), "per-step losses of two identical runs");
+        assertEquals(r.testAccuracy(), again.testAccuracy());
         Path png = dir.resolve("chart.png");
         TrainingChart.write(r.losses(), r.accuracies(), png);
         byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 8);
