@@ -38,6 +38,7 @@ public final class Device {
 
     /** Parses {@code cpu}, {@code cuda} (meaning {@code cuda:0}) or {@code cuda:N}. */
     public static Device parse(String text) {
+        dev.nabla.ops.Checks.notNull("Device.parse", "text", text);
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
         if (t.equals("cpu")) {
             return CPU;
@@ -52,7 +53,7 @@ public final class Device {
                 // falls through to the error below
             }
         }
-        throw new IllegalArgumentException("unknown device '" + text + "': expected cpu, cuda or cuda:N");
+        throw new IllegalArgumentException("Device.parse: unknown device '" + text + "': expected cpu, cuda or cuda:N");
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.nabla;
 
 import dev.nabla.autograd.Recorder;
 import dev.nabla.autograd.Tape;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,7 +45,7 @@ public final class GradientTape implements AutoCloseable {
 
     /** Watches tensors so that gradients with respect to them can be taken (non-float tensors are ignored). */
     public void watch(Tensor... tensors) {
-        for (Tensor t : tensors) {
+        for (Tensor t : Checks.notNullElements("watch", "tensors", tensors)) {
             tape.watch(t);
         }
     }
@@ -56,16 +57,22 @@ public final class GradientTape implements AutoCloseable {
 
     /** The gradient of {@code sum(target)} with respect to {@code source}, or {@code null} when unconnected. */
     public Tensor gradient(Tensor target, Tensor source) {
+        Checks.notNull("gradient", "target", target);
+        Checks.notNull("gradient", "source", source);
         return tape.gradient(target, new Tensor[] {source}, null)[0];
     }
 
     /** Gradients with respect to each source, {@code null} for unconnected ones. */
     public List<Tensor> gradient(Tensor target, List<? extends Tensor> sources) {
+        Checks.notNull("gradient", "target", target);
+        Checks.notNullElements("gradient", "sources", sources);
         return Arrays.asList(tape.gradient(target, sources.toArray(new Tensor[0]), null));
     }
 
     /** The gradient of {@code sum(target · outputGradient)} with respect to {@code source}. */
     public Tensor gradient(Tensor target, Tensor source, Tensor outputGradient) {
+        Checks.notNull("gradient", "target", target);
+        Checks.notNull("gradient", "source", source);
         return tape.gradient(target, new Tensor[] {source}, outputGradient)[0];
     }
 
@@ -75,6 +82,8 @@ public final class GradientTape implements AutoCloseable {
      */
     public Tensor jacobian(Tensor target, Tensor source) {
         tape.checkUsable("jacobian");
+        Checks.notNull("jacobian", "target", target);
+        Checks.notNull("jacobian", "source", source);
         try {
             return withoutSelf(() -> jacobianRows(target, source, target.shape().dims(), target));
         } finally {
@@ -90,6 +99,8 @@ public final class GradientTape implements AutoCloseable {
      */
     public Tensor batchJacobian(Tensor target, Tensor source) {
         tape.checkUsable("batchJacobian");
+        Checks.notNull("batchJacobian", "target", target);
+        Checks.notNull("batchJacobian", "source", source);
         if (target.rank() < 1 || source.rank() < 1 || target.shape().dim(0) != source.shape().dim(0)) {
             throw new IllegalArgumentException("batchJacobian: target " + target.shape() + " and source "
                     + source.shape() + " need the same leading batch dimension");
@@ -167,12 +178,12 @@ public final class GradientTape implements AutoCloseable {
 
     /** Runs {@code body} with this tape paused (TF's {@code tape.stop_recording()}). */
     public <T> T stopRecording(Supplier<T> body) {
-        return tape.paused(body);
+        return tape.paused(Checks.notNull("stopRecording", "body", body));
     }
 
     /** Runs {@code body} with every tape on this thread paused. */
     public static <T> T withoutRecording(Supplier<T> body) {
-        return Recorder.withoutRecording(body);
+        return Recorder.withoutRecording(Checks.notNull("withoutRecording", "body", body));
     }
 
     /** Frees what the tape saved; later gradient calls throw. */

@@ -1,9 +1,9 @@
 package dev.nabla;
 
 import dev.nabla.backend.Backend;
-import dev.nabla.backend.Backends;
 import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 
 /**
@@ -49,14 +49,16 @@ public final class Rng {
     }
 
     private Tensor draw(Device d, RandomDistribution dist, double a, double b, DType t, long[] shape) {
+        String op = dist == RandomDistribution.UNIFORM ? "uniform" : "normal";
+        Backend backend = Creation.backend(op, d);
+        Checks.notNull(op, "dtype", t);
         if (!t.isFloating()) {
-            throw new IllegalArgumentException("random: dtype must be float32 or float64, got " + t);
+            throw new IllegalArgumentException(op + ": dtype must be float32 or float64, got " + t);
         }
-        if (dist == RandomDistribution.UNIFORM && !(a < b)) {
-            throw new IllegalArgumentException("uniform: lo must be less than hi, got [" + a + ", " + b + ")");
+        if (dist == RandomDistribution.UNIFORM && !(a < b && Double.isFinite(a) && Double.isFinite(b))) {
+            throw new IllegalArgumentException("uniform: need finite lo < hi, got [" + a + ", " + b + ")");
         }
-        Backend backend = Backends.get(d);
-        Tensor out = Creation.empty(backend, t, Shape.of(shape));
+        Tensor out = Creation.empty(op, backend, t, Checks.shape(op, shape));
         long start;
         synchronized (this) {
             start = counter;

@@ -19,17 +19,39 @@ public final class Shape {
     private Shape(long[] dims) {
         this.dims = dims;
         long n = 1;
+        boolean overflow = false;
         for (long d : dims) {
             if (d < 0) {
-                throw new IllegalArgumentException("negative dimension in shape " + format(dims));
+                throw new IllegalArgumentException("Shape.of: negative dimension in shape " + format(dims));
             }
-            n = Math.multiplyExact(n, d);
+        }
+        for (long d : dims) {
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                overflow = true;
+                n = 1;
+            }
+            if (d == 0) {
+                break;
+            }
+        }
+        if (overflow && n != 0) {
+            throw new IllegalArgumentException("Shape.of: shape " + format(dims)
+                    + " has more elements than a long can count (2^63 - 1)");
         }
         this.size = n;
     }
 
-    /** A shape with the given dimensions; no dimensions is a scalar. */
+    /**
+     * A shape with the given dimensions; no dimensions is a scalar.
+     *
+     * @throws IllegalArgumentException for a negative dimension, or more elements than a long can count
+     */
     public static Shape of(long... dims) {
+        if (dims == null) {
+            throw new NullPointerException("Shape.of: argument dims is null");
+        }
         return dims.length == 0 ? SCALAR : new Shape(dims.clone());
     }
 

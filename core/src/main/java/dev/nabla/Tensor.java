@@ -5,6 +5,7 @@ import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Storage;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Indexing;
@@ -89,23 +90,29 @@ public class Tensor implements AutoCloseable {
     public static Tensor of(Device d, float[][] rows) { return Creation.of(d, rows); }
 
     /** FLOAT32 zeros. */
-    public static Tensor zeros(long... shape) { return full(0, DType.FLOAT32, shape); }
+    public static Tensor zeros(long... shape) { return zeros(Device.defaultDevice(), shape); }
     /** FLOAT32 ones. */
-    public static Tensor ones(long... shape) { return full(1, DType.FLOAT32, shape); }
+    public static Tensor ones(long... shape) { return ones(Device.defaultDevice(), shape); }
     /** Zeros of a dtype. */
-    public static Tensor zeros(DType t, long... shape) { return full(0, t, shape); }
+    public static Tensor zeros(DType t, long... shape) {
+        return Creation.full("zeros", Device.defaultDevice(), 0, t, shape);
+    }
     /** Ones of a dtype. */
-    public static Tensor ones(DType t, long... shape) { return full(1, t, shape); }
+    public static Tensor ones(DType t, long... shape) {
+        return Creation.full("ones", Device.defaultDevice(), 1, t, shape);
+    }
     /** FLOAT32 zeros on {@code d}. */
-    public static Tensor zeros(Device d, long... shape) { return Creation.full(d, 0, DType.FLOAT32, shape); }
+    public static Tensor zeros(Device d, long... shape) { return Creation.full("zeros", d, 0, DType.FLOAT32, shape); }
     /** FLOAT32 ones on {@code d}. */
-    public static Tensor ones(Device d, long... shape) { return Creation.full(d, 1, DType.FLOAT32, shape); }
+    public static Tensor ones(Device d, long... shape) { return Creation.full("ones", d, 1, DType.FLOAT32, shape); }
     /** A tensor filled with {@code value}. */
     public static Tensor full(double value, DType t, long... shape) {
-        return Creation.full(Device.defaultDevice(), value, t, shape);
+        return Creation.full("full", Device.defaultDevice(), value, t, shape);
     }
     /** A tensor filled with {@code value} on {@code d}. */
-    public static Tensor full(Device d, double value, DType t, long... shape) { return Creation.full(d, value, t, shape); }
+    public static Tensor full(Device d, double value, DType t, long... shape) {
+        return Creation.full("full", d, value, t, shape);
+    }
     /** INT32 {@code 0 .. n-1}. */
     public static Tensor arange(int n) { return Creation.arange(Device.defaultDevice(), n); }
     /** INT32 {@code 0 .. n-1} on {@code d}. */
@@ -267,11 +274,14 @@ public class Tensor implements AutoCloseable {
     /** Sum along axes, keeping reduced axes as size 1 when {@code keepDims}. */
     public Tensor sum(int[] axes, boolean keepDims) { return Reductions.sum(this, axes, keepDims); }
     /** Mean of all elements. */
-    public Tensor mean() { return Reductions.mean(this, null, false); }
+    public Tensor mean() { return mean(null, false); }
     /** Mean along axes. */
-    public Tensor mean(int... axes) { return Reductions.mean(this, axes, false); }
+    public Tensor mean(int... axes) { return mean(axes, false); }
     /** Mean along axes, optionally keeping them. */
-    public Tensor mean(int[] axes, boolean keepDims) { return Reductions.mean(this, axes, keepDims); }
+    public Tensor mean(int[] axes, boolean keepDims) {
+        storage("mean");
+        return Reductions.mean(this, axes, keepDims);
+    }
     /** Maximum of all elements. */
     public Tensor max() { return Reductions.max(this, null, false); }
     /** Maximum along axes. */
@@ -287,11 +297,20 @@ public class Tensor implements AutoCloseable {
     /** INT32 index of the first maximum along {@code axis}. */
     public Tensor argmax(int axis) { return Reductions.argmax(this, axis); }
     /** {@code log(sum(exp(this), axis))}, max-shifted so it does not overflow. */
-    public Tensor logSumExp(int axis) { return Reductions.logSumExp(this, axis); }
+    public Tensor logSumExp(int axis) {
+        Checks.floatingAxis("logSumExp", this, axis);
+        return Reductions.logSumExp(this, axis);
+    }
     /** Softmax along {@code axis}, max-shifted. */
-    public Tensor softmax(int axis) { return Reductions.softmax(this, axis); }
+    public Tensor softmax(int axis) {
+        Checks.floatingAxis("softmax", this, axis);
+        return Reductions.softmax(this, axis);
+    }
     /** Log of softmax along {@code axis}, computed as {@code (x - max) - log(sum(exp(x - max)))}. */
-    public Tensor logSoftmax(int axis) { return Reductions.logSoftmax(this, axis); }
+    public Tensor logSoftmax(int axis) {
+        Checks.floatingAxis("logSoftmax", this, axis);
+        return Reductions.logSoftmax(this, axis);
+    }
 
     // ---- linear algebra and shape --------------------------------------------------------------------------
 
@@ -310,7 +329,7 @@ public class Tensor implements AutoCloseable {
     /** Removes the given size-1 axes, or all size-1 axes when none are given. */
     public Tensor squeeze(int... axes) { return Shapes.squeeze(this, axes); }
     /** Broadcasts to {@code shape} by NumPy rules. */
-    public Tensor broadcastTo(long... shape) { return Shapes.broadcastTo(this, Shape.of(shape)); }
+    public Tensor broadcastTo(long... shape) { return Shapes.broadcastTo(this, shape); }
     /** The block starting at {@code begin} with {@code size} ({@code -1}: to the end). */
     public Tensor slice(long[] begin, long[] size) { return Shapes.slice(this, begin, size); }
     /** Picks slices along {@code axis} by INT32 {@code indices}. */

@@ -1,6 +1,8 @@
 package dev.nabla;
 
 import dev.nabla.backend.Backend;
+import dev.nabla.ops.Broadcasting;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 
 /**
@@ -28,8 +30,8 @@ public class Variable extends Tensor {
 
     /** A variable holding a copy of {@code initial}. */
     public Variable(Tensor initial, String name, boolean trainable) {
-        super(Creation.copyStorage(initial, "Variable"), initial.shape());
-        this.name = name;
+        super(Creation.copyStorage(Checks.open("Variable", "initial", initial), "Variable"), initial.shape());
+        this.name = Checks.notNull("Variable", "name", name);
         this.trainable = trainable;
     }
 
@@ -77,6 +79,7 @@ public class Variable extends Tensor {
 
     /** Adds {@code d} in place ({@code d} may broadcast to this shape). */
     public void assignAdd(Tensor d) {
+        checkDelta("assignAdd", d);
         try (Tensor next = GradientTape.withoutRecording(() -> this.add(d))) {
             checkCompatible("assignAdd", next);
             write(next);
@@ -85,14 +88,29 @@ public class Variable extends Tensor {
 
     /** Subtracts {@code d} in place ({@code d} may broadcast to this shape). */
     public void assignSub(Tensor d) {
+        checkDelta("assignSub", d);
         try (Tensor next = GradientTape.withoutRecording(() -> this.sub(d))) {
             checkCompatible("assignSub", next);
             write(next);
         }
     }
 
+    /** A delta must be open and of this variable's dtype and device, and broadcast to its shape. */
+    private void checkDelta(String op, Tensor d) {
+        Checks.open(op, "delta", d);
+        storage(op);
+        if (d.dtype() != dtype() || !Broadcasting.broadcastsTo(d.shape(), shape())) {
+            throw new IllegalArgumentException(op + ": variable '" + name + "' has shape " + shape() + " and dtype "
+                    + dtype() + ", delta has shape " + d.shape() + " and dtype " + d.dtype());
+        }
+        if (!d.device().equals(device())) {
+            throw new IllegalArgumentException(op + ": variable '" + name + "' is on " + device() + ", delta on "
+                    + d.device());
+        }
+    }
+
     private void checkCompatible(String op, Tensor v) {
-        v.storage(op);
+        Checks.open(op, "value", v);
         storage(op);
         if (!v.shape().equals(shape()) || v.dtype() != dtype()) {
             throw new IllegalArgumentException(op + ": variable '" + name + "' has shape " + shape() + " and dtype "

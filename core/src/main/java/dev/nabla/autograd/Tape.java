@@ -125,9 +125,11 @@ public final class Tape {
 
     /** One backward pass without releasing (jacobian runs several). */
     public Tensor[] backward(Tensor target, Tensor[] sources, Tensor outputGradient) {
-        if (outputGradient != null && !outputGradient.shape().equals(target.shape())) {
-            throw new IllegalArgumentException("gradient: output gradient shape " + outputGradient.shape()
-                    + " does not match target shape " + target.shape());
+        if (outputGradient != null && (!outputGradient.shape().equals(target.shape())
+                || outputGradient.dtype() != target.dtype() || !outputGradient.device().equals(target.device()))) {
+            throw new IllegalArgumentException("gradient: output gradient " + outputGradient.shape() + " "
+                    + outputGradient.dtype() + " on " + outputGradient.device() + " does not match target "
+                    + target.shape() + " " + target.dtype() + " on " + target.device());
         }
         for (Node n : nodes) {
             n.checkVersions();

@@ -3,6 +3,7 @@ package dev.nabla.check;
 import dev.nabla.DType;
 import dev.nabla.GradientTape;
 import dev.nabla.Tensor;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,11 +71,23 @@ public final class GradientChecker {
 
     /** Checks {@code f} at {@code inputs}. */
     public static Result check(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
-        return jacobians(f, inputs).result();
+        return jacobians("GradientChecker.check", f, inputs).result();
     }
 
     /** Computes both Jacobians of {@code f} at {@code inputs}, for display or custom comparison. */
     public static Jacobians jacobians(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
+        return jacobians("GradientChecker.jacobians", f, inputs);
+    }
+
+    private static Jacobians jacobians(String op, Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
+        Checks.notNull(op, "f", f);
+        Checks.open(op, "inputs", inputs);
+        if (inputs.stream().noneMatch(t -> t.dtype().isFloating())) {
+            // nothing to differentiate: a check would pass without comparing a single derivative
+            throw new IllegalArgumentException(op + ": no float32 or float64 input to differentiate among "
+                    + inputs.stream().map(t -> t.shape() + " " + t.dtype()).toList());
+        }
+        Function<List<Tensor>, Tensor> checked = in -> Checks.returned(op, "f", f.apply(in));
         List<Tensor> x = new ArrayList<>();
         for (Tensor t : inputs) {
             x.add(t.dtype().isFloating() ? t.to(DType.FLOAT64) : t);
@@ -83,21 +96,21 @@ public final class GradientChecker {
         List<double[][]> numeric = new ArrayList<>();
         for (int i = 0; i < x.size(); i++) {
             boolean differentiable = x.get(i).dtype().isFloating();
-            theory.add(differentiable ? theoretical(f, x, i) : new double[0][0]);
-            numeric.add(differentiable ? numerical(f, x, i) : new double[0][0]);
+            theory.add(differentiable ? theoretical(op, checked, x, i) : new double[0][0]);
+            numeric.add(differentiable ? numerical(checked, x, i) : new double[0][0]);
         }
         return new Jacobians(theory, numeric);
     }
 
     /** Rows: elements of f(x); columns: elements of input i. */
-    private static double[][] theoretical(Function<List<Tensor>, Tensor> f, List<Tensor> x, int i) {
+    private static double[][] theoretical(String op, Function<List<Tensor>, Tensor> f, List<Tensor> x, int i) {
         Tensor xi = x.get(i);
         try (GradientTape tape = GradientTape.persistent()) {
             tape.watch(xi);
             Tensor y = f.apply(x);
             if (y.dtype() != DType.FLOAT64) {
-                throw new IllegalArgumentException("GradientChecker: f must return float64 for float64 inputs, got "
-                        + y.dtype());
+                throw new IllegalArgumentException(op + ": f must return float64 for float64 inputs, got "
+                        + y.dtype() + " " + y.shape());
             }
             int rows = (int) y.size();
             int cols = (int) xi.size();

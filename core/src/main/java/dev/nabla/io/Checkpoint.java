@@ -3,6 +3,7 @@ package dev.nabla.io;
 import dev.nabla.Device;
 import dev.nabla.Tensor;
 import dev.nabla.backend.Backends;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +17,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -59,17 +59,16 @@ public final class Checkpoint {
      * Saves {@code tensors} and the string map {@code metadata} (the header's {@code __metadata__}) to {@code path},
      * replacing it atomically. Tensors appear in the file in the map's iteration order.
      *
-     * @throws IllegalArgumentException for the reserved name {@code __metadata__} or a null tensor, and
-     *                                  {@link IllegalStateException} for a closed one, before anything is written
+     * @throws IllegalArgumentException for the reserved name {@code __metadata__}, {@link NullPointerException}
+     *                                  for a null argument, name or tensor, and {@link IllegalStateException} for a
+     *                                  closed tensor, before anything is written
      * @throws IOException              when the file cannot be written; an existing {@code path} is left as it was
      */
     public static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        Objects.requireNonNull(path, "path");
+        Checks.notNull("save", "path", path);
+        Checks.notNullEntries("save", "tensors", tensors);
+        Checks.notNullEntries("save", "metadata", metadata);
         List<SafetensorsHeader.Entry> entries = layout(tensors);
-        for (Map.Entry<String, String> m : Objects.requireNonNull(metadata, "metadata").entrySet()) {
-            Objects.requireNonNull(m.getKey(), "metadata key");
-            Objects.requireNonNull(m.getValue(), () -> "metadata value for '" + m.getKey() + "'");
-        }
         ByteBuffer header = SafetensorsHeader.encode(entries, metadata);
 
         Path target = path.toAbsolutePath();
@@ -118,7 +117,8 @@ public final class Checkpoint {
      *                                   load; no tensor is left behind
      */
     public static Map<String, Tensor> load(Path path, Device device) throws IOException {
-        Objects.requireNonNull(device, "device");
+        Checks.notNull("load", "path", path);
+        Checks.notNull("load", "device", device);
         Backends.get(device); // an unusable device fails here, before the file is read
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             SafetensorsHeader header = SafetensorsHeader.read(path, ch);
@@ -142,6 +142,7 @@ public final class Checkpoint {
 
     /** The {@code __metadata__} strings of {@code path} (empty when it has none), after validating its header. */
     public static Map<String, String> metadata(Path path) throws IOException {
+        Checks.notNull("metadata", "path", path);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return SafetensorsHeader.read(path, ch).metadata;
         }
@@ -152,13 +153,10 @@ public final class Checkpoint {
         List<SafetensorsHeader.Entry> entries = new ArrayList<>(tensors.size());
         long offset = 0;
         for (Map.Entry<String, Tensor> te : tensors.entrySet()) {
-            String name = Objects.requireNonNull(te.getKey(), "tensor name");
+            String name = te.getKey();
             Tensor t = te.getValue();
             if (name.equals(SafetensorsHeader.METADATA_KEY)) {
                 throw new IllegalArgumentException("save: '" + name + "' is reserved for the metadata map");
-            }
-            if (t == null) {
-                throw new IllegalArgumentException("save: tensor '" + name + "' is null");
             }
             if (t.isClosed()) {
                 // IllegalStateException, as for every other use of a closed tensor (API.md)

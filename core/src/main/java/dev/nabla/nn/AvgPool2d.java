@@ -20,6 +20,10 @@ public final class AvgPool2d extends Module {
 
     /** Windows of {@code size} moving by {@code stride}. */
     public AvgPool2d(int size, int stride) {
+        if (size < 1 || stride < 1) {
+            throw new IllegalArgumentException("AvgPool2d: size and stride must be >= 1, got size " + size
+                    + " and stride " + stride);
+        }
         this.size = size;
         this.stride = stride;
     }

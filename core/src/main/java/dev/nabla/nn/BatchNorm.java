@@ -31,6 +31,10 @@ public final class BatchNorm extends Module {
 
     /** A layer with the given momentum and epsilon on {@code device}. */
     public BatchNorm(int channels, double momentum, double epsilon, Device device) {
+        if (channels < 1) {
+            throw new IllegalArgumentException("BatchNorm: channels must be >= 1, got " + channels);
+        }
+        dev.nabla.ops.Checks.notNull("BatchNorm", "device", device);
         this.channels = channels;
         this.momentum = momentum;
         this.epsilon = epsilon;
@@ -43,6 +47,7 @@ public final class BatchNorm extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        dev.nabla.ops.Checks.open("BatchNorm", "x", x);
         if (x.rank() < 2 || x.shape().dim(1) != channels) {
             throw new IllegalArgumentException("BatchNorm: expected (N, " + channels + ", ...), got " + x.shape());
         }

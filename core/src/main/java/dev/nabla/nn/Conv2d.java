@@ -4,6 +4,7 @@ import dev.nabla.Device;
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.ops.Checks;
 
 /**
  * A 2-D convolution over NCHW images with kernel (out, in, k, k) Glorot-uniform and bias zeros.
@@ -26,6 +27,17 @@ public final class Conv2d extends Module {
 
     /** A layer on {@code device}; {@code padding} is "valid" or "same". */
     public Conv2d(int in, int out, int kernelSize, int stride, String padding, Rng rng, Device device) {
+        String op = "Conv2d";
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException(op + ": in and out must be >= 1, got in " + in + " and out " + out);
+        }
+        if (kernelSize < 1 || stride < 1) {
+            throw new IllegalArgumentException(op + ": kernelSize and stride must be >= 1, got kernelSize "
+                    + kernelSize + " and stride " + stride);
+        }
+        Windows.checkPadding(op, padding);
+        Checks.notNull(op, "rng", rng);
+        Checks.notNull(op, "device", device);
         kernel = register("kernel", new Variable(
                 Initializers.glorotUniform(rng, device, out, in, kernelSize, kernelSize), "kernel", true));
         bias = register("bias", new Variable(Initializers.zeros(device, out), "bias", true));

@@ -4,6 +4,7 @@ import dev.nabla.Device;
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.ops.Checks;
 
 /**
  * A fully connected layer, {@code x @ kernel + bias}, with kernel (in, out) Glorot-uniform and bias zeros, as Keras'
@@ -25,6 +26,11 @@ public final class Dense extends Module {
 
     /** A layer on {@code device}. */
     public Dense(int in, int out, Rng rng, Device device) {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException("Dense: in and out must be >= 1, got in " + in + " and out " + out);
+        }
+        Checks.notNull("Dense", "rng", rng);
+        Checks.notNull("Dense", "device", device);
         kernel = register("kernel", new Variable(Initializers.glorotUniform(rng, device, in, out), "kernel", true));
         bias = register("bias", new Variable(Initializers.zeros(device, out), "bias", true));
     }
@@ -41,6 +47,12 @@ public final class Dense extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        Checks.open("Dense", "x", x);
+        long in = kernel.shape().dim(0);
+        if (x.rank() < 2 || x.shape().dim(-1) != in) {
+            throw new IllegalArgumentException("Dense: expected input (batch..., " + in + ") for kernel "
+                    + kernel.shape() + ", got " + x.shape());
+        }
         return x.matmul(kernel).add(bias);
     }
 }

@@ -21,7 +21,7 @@ public final class Dropout extends Module {
             throw new IllegalArgumentException("Dropout: rate must be in [0, 1), got " + rate);
         }
         this.rate = rate;
-        this.rng = rng;
+        this.rng = dev.nabla.ops.Checks.notNull("Dropout", "rng", rng);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.nabla.Nabla;
 import dev.nabla.Rng;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
+import dev.nabla.ops.Checks;
 import dev.nabla.ops.Shapes;
 import java.util.List;
 
@@ -40,6 +41,8 @@ public final class Functional {
      * forward is {@code logSumExp(z) - z[label]} and the gradient the simple {@code (softmax(z) - onehot) / batch}.
      */
     public static Tensor softmaxCrossEntropy(Tensor logits, Tensor labels) {
+        Checks.open("softmaxCrossEntropy", "logits", logits);
+        Checks.open("softmaxCrossEntropy", "labels", labels);
         if (labels.dtype() != DType.INT32) {
             return softmaxCrossEntropyWithProbabilities(logits, labels);
         }
@@ -57,6 +60,8 @@ public final class Functional {
      * fused gradient {@code (softmax(z) - targets) / batch} (targets get no gradient).
      */
     public static Tensor softmaxCrossEntropyWithProbabilities(Tensor logits, Tensor targets) {
+        Checks.open("softmaxCrossEntropy", "logits", logits);
+        Checks.open("softmaxCrossEntropy", "targets", targets);
         checkLogits("softmaxCrossEntropy", logits);
         if (!targets.shape().equals(logits.shape()) || targets.dtype() != logits.dtype()) {
             throw new IllegalArgumentException("softmaxCrossEntropy: targets " + targets.shape() + " " + targets.dtype()
@@ -78,8 +83,18 @@ public final class Functional {
                 (in, out, g) -> List.of(in.get(0).softmax(1).sub(targets).mul(g.div(batch))));
     }
 
-    /** {@code mean((prediction - target)²)}. */
+    /**
+     * {@code mean((prediction - target)²)} of two tensors of one shape. NOTE: shapes must be equal, not merely
+     * broadcast: (3, 1) against (3,) would broadcast to (3, 3) and average nine differences instead of three.
+     */
     public static Tensor meanSquaredError(Tensor prediction, Tensor target) {
+        String op = "meanSquaredError";
+        Checks.open(op, "prediction", prediction);
+        Checks.open(op, "target", target);
+        if (!prediction.shape().equals(target.shape()) || prediction.dtype() != target.dtype()) {
+            throw new IllegalArgumentException(op + ": prediction " + prediction.shape() + " " + prediction.dtype()
+                    + " and target " + target.shape() + " " + target.dtype() + " must have one shape and dtype");
+        }
         return prediction.sub(target).square().mean();
     }
 
@@ -89,6 +104,12 @@ public final class Functional {
      */
     public static Tensor conv2d(Tensor x, Tensor kernel, Tensor bias, int stride, String padding) {
         String op = "conv2d";
+        Checks.open(op, "x", x);
+        Checks.open(op, "kernel", kernel);
+        Windows.checkPadding(op, padding);
+        if (bias != null) {
+            Checks.open(op, "bias", bias);
+        }
         if (x.rank() != 4 || kernel.rank() != 4 || x.shape().dim(1) != kernel.shape().dim(1)) {
             throw new IllegalArgumentException(op + ": expected input (N, C, H, W) and kernel (O, C, KH, KW), got "
                     + x.shape() + " and " + kernel.shape());
@@ -135,6 +156,7 @@ public final class Functional {
     }
 
     private static Tensor pool(String op, Tensor x, int size, int stride, boolean max) {
+        Checks.open(op, "x", x);
         if (x.rank() != 4) {
             throw new IllegalArgumentException(op + ": expected input (N, C, H, W), got " + x.shape());
         }
@@ -153,6 +175,8 @@ public final class Functional {
      * {@code 1 / (1 - rate)}; the identity otherwise.
      */
     public static Tensor dropout(Tensor x, double rate, Rng rng, boolean training) {
+        Checks.open("dropout", "x", x);
+        Checks.notNull("dropout", "rng", rng);
         if (!(rate >= 0 && rate < 1)) {
             throw new IllegalArgumentException("dropout: rate must be in [0, 1), got " + rate);
         }

@@ -75,6 +75,7 @@ public abstract class Module {
      * variable changes.
      */
     public void loadStateDict(Map<String, Tensor> state) {
+        dev.nabla.ops.Checks.notNull("loadStateDict", "state", state);
         Map<String, Variable> mine = namedVariables();
         for (Map.Entry<String, Variable> e : mine.entrySet()) {
             Tensor t = state.get(e.getKey());

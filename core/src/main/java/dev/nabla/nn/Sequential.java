@@ -1,6 +1,7 @@
 package dev.nabla.nn;
 
 import dev.nabla.Tensor;
+import dev.nabla.ops.Checks;
 import java.util.List;
 
 /**
@@ -15,6 +16,7 @@ public final class Sequential extends Module {
 
     /** The layers, in order. */
     public Sequential(Module... layers) {
+        Checks.notNullElements("Sequential", "layers", layers);
         this.layers = List.of(layers);
         for (int i = 0; i < layers.length; i++) {
             register(Integer.toString(i), layers[i]);

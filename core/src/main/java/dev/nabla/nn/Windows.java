@@ -2,6 +2,7 @@ package dev.nabla.nn;
 
 import dev.nabla.Device;
 import dev.nabla.Tensor;
+import dev.nabla.ops.Checks;
 
 /**
  * The sliding windows of a 2-D convolution or pooling, as flat indices into one padded image: gathering with them
@@ -12,6 +13,7 @@ record Windows(int kernelH, int kernelW, int stride, int padTop, int padLeft, in
 
     /** The windows over an {@code h × w} image for "valid" (no padding) or "same" (TF's padding rule). */
     static Windows of(String op, long h, long w, int kernelH, int kernelW, int stride, String padding) {
+        checkPadding(op, padding);
         if (stride < 1 || kernelH < 1 || kernelW < 1) {
             throw new IllegalArgumentException(op + ": kernel and stride must be >= 1, got kernel (" + kernelH + ", "
                     + kernelW + ") stride " + stride);
@@ -42,6 +44,15 @@ record Windows(int kernelH, int kernelW, int stride, int padTop, int padLeft, in
                     + " image of (" + h + ", " + w + ") with " + padding + " padding");
         }
         return new Windows(kernelH, kernelW, stride, padH / 2, padW / 2, (int) h + padH, (int) w + padW, outH, outW);
+    }
+
+    /** {@code padding} is "valid" or "same". */
+    static void checkPadding(String op, String padding) {
+        Checks.notNull(op, "padding", padding);
+        if (!padding.equals("valid") && !padding.equals("same")) {
+            throw new IllegalArgumentException(op + ": padding must be \"valid\" or \"same\", got \"" + padding
+                    + "\"");
+        }
     }
 
     /**

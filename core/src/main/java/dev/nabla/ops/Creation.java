@@ -7,6 +7,7 @@ import dev.nabla.Tensor;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Backends;
+import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Storage;
 
 /** Making tensors: from host data, filled, ranges, copies, casts and device transfers. */
@@ -19,10 +20,32 @@ public final class Creation {
         return Tensor.wrap(new Storage(backend, backend.allocate(dtype, shape.size())), shape);
     }
 
+    /**
+     * As {@link #empty(Backend, DType, Shape)}, for op {@code op}: a size the backend refuses (more elements than
+     * one buffer can hold) is an IllegalArgumentException naming the op and the shape.
+     */
+    public static Tensor empty(String op, Backend backend, DType dtype, Shape shape) {
+        Buffer buffer;
+        try {
+            buffer = backend.allocate(dtype, shape.size());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": cannot allocate a " + dtype + " tensor of shape " + shape + ": "
+                    + e.getMessage(), e);
+        }
+        return Tensor.wrap(new Storage(backend, buffer), shape);
+    }
+
+    /** The backend of {@code d}, checked non-null for {@code op}. */
+    public static Backend backend(String op, Device d) {
+        return Backends.get(Checks.notNull(op, "device", d));
+    }
+
     /** A tensor of host {@code data} ({@code float[]}, {@code double[]}, {@code int[]}, {@code boolean[]}); no shape: 1-D. */
     public static Tensor of(Device d, Object data, long... shape) {
+        Checks.notNull("of", "data", data);
+        Checks.notNull("of", "shape", shape);
         int n = java.lang.reflect.Array.getLength(data);
-        return withShape(d, data, shape.length == 0 ? Shape.of(n) : Shape.of(shape));
+        return withShape(d, data, shape.length == 0 ? Shape.of(n) : Checks.shape("of", shape));
     }
 
     /** A 0-d tensor from a one-element host array. */
@@ -32,6 +55,8 @@ public final class Creation {
 
     /** A tensor of host {@code data} with an explicit shape (the only way to pass a scalar shape). */
     public static Tensor withShape(Device d, Object data, Shape s) {
+        Checks.notNull("of", "data", data);
+        Checks.notNull("of", "device", d);
         int n = java.lang.reflect.Array.getLength(data);
         DType dtype = switch (data) {
             case float[] x -> DType.FLOAT32;
@@ -50,12 +75,13 @@ public final class Creation {
 
     /** A FLOAT32 matrix from rows. @throws IllegalArgumentException for ragged rows */
     public static Tensor of(Device d, float[][] rows) {
+        Checks.notNullElements("of", "rows", rows);
         int cols = rows.length == 0 ? 0 : rows[0].length;
         float[] flat = new float[Checks.intSize("of", (long) rows.length * cols)];
         for (int r = 0; r < rows.length; r++) {
-            if (rows[r] == null || rows[r].length != cols) {
-                throw new IllegalArgumentException("of: ragged rows: row " + r + " has "
-                        + (rows[r] == null ? "null" : rows[r].length + " values") + ", row 0 has " + cols);
+            if (rows[r].length != cols) {
+                throw new IllegalArgumentException("of: ragged rows: row " + r + " has " + rows[r].length
+                        + " values, row 0 has " + cols);
             }
             System.arraycopy(rows[r], 0, flat, r * cols, cols);
         }
@@ -64,9 +90,16 @@ public final class Creation {
 
     /** A tensor filled with {@code value}. */
     public static Tensor full(Device d, double value, DType t, long... shape) {
-        Backend b = Backends.get(d);
-        Tensor out = empty(b, t, Shape.of(shape));
-        b.fill(out.buffer("full"), value);
+        return full("full", d, value, t, shape);
+    }
+
+    /** A tensor filled with {@code value}, for the public op {@code op} ({@code zeros}, {@code ones}, {@code full}). */
+    public static Tensor full(String op, Device d, double value, DType t, long... shape) {
+        Backend b = backend(op, d);
+        Checks.notNull(op, "dtype", t);
+        Shape s = Checks.shape(op, shape);
+        Tensor out = empty(op, b, t, s);
+        b.fill(out.buffer(op), value);
         return out;
     }
 
@@ -75,7 +108,7 @@ public final class Creation {
         if (n < 0) {
             throw new IllegalArgumentException("arange: n must be >= 0, got " + n);
         }
-        Backend b = Backends.get(d);
+        Backend b = backend("arange", d);
         Tensor out = empty(b, DType.INT32, Shape.of(n));
         b.iota(out.buffer("arange"));
         return out;
@@ -103,6 +136,7 @@ public final class Creation {
     /** {@code t} on device {@code d}; gradients flow back to {@code t}'s device. */
     public static Tensor toDevice(Tensor t, Device d) {
         t.storage("to");
+        Checks.notNull("to", "device", d);
         if (t.device().equals(d)) {
             return t;
         }
@@ -129,12 +163,13 @@ public final class Creation {
 
     /** {@code t} converted to {@code dtype}; differentiable between float types. */
     public static Tensor cast(Tensor t, DType dtype) {
-        Backend b = t.storage("cast").backend();
+        Backend b = t.storage("to").backend();
+        Checks.notNull("to", "dtype", dtype);
         if (t.dtype() == dtype) {
             return t;
         }
         Tensor out = empty(b, dtype, t.shape());
-        b.cast(t.buffer("cast"), out.buffer("cast"));
+        b.cast(t.buffer("to"), out.buffer("to"));
         DType from = t.dtype();
         if (from.isFloating() && dtype.isFloating()) {
             Recorder.recordLinear("cast", new Tensor[] {t}, out, (g, needed) -> new Tensor[] {g.to(from)});

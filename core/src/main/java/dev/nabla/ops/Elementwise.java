@@ -33,7 +33,7 @@ public final class Elementwise {
             case LOGICAL_NOT -> Checks.dtype(name, "input", x, DType.BOOL);
             default -> Checks.floating(name, x);
         }
-        Tensor out = Creation.empty(b, x.dtype(), x.shape());
+        Tensor out = Creation.empty(name, b, x.dtype(), x.shape());
         b.unary(op, x.buffer(name), out.buffer(name));
         if (x.dtype().isFloating()) {
             Recorder.record(name, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {unaryGradient(op, x, out, g)});
@@ -69,7 +69,7 @@ public final class Elementwise {
         }
         Shape shape = Broadcasting.shape(name, a.shape(), b.shape());
         Backend backend = a.backend();
-        Tensor out = Creation.empty(backend, op.isComparison() ? DType.BOOL : a.dtype(), shape);
+        Tensor out = Creation.empty(name, backend, op.isComparison() ? DType.BOOL : a.dtype(), shape);
         backend.binary(op, a.buffer(name), Broadcasting.strides(a.shape(), shape), b.buffer(name),
                 Broadcasting.strides(b.shape(), shape), out.buffer(name), shape.dims());
         if (!op.isComparison() && a.dtype().isFloating()) {
@@ -129,12 +129,13 @@ public final class Elementwise {
     /** {@code cond ? a : b} element-wise, all three broadcast together; {@code cond} is BOOL. */
     public static Tensor select(Tensor cond, Tensor a, Tensor b) {
         String name = "where";
+        Checks.notNull(name, "condition", cond).storage(name);
         Checks.dtype(name, "condition", cond, DType.BOOL);
         Checks.sameDeviceAndDtype(name, a, b);
         Checks.sameDevice(name, cond, a);
         Shape shape = Broadcasting.shape(name, Broadcasting.shape(name, cond.shape(), a.shape()), b.shape());
         Backend backend = a.backend();
-        Tensor out = Creation.empty(backend, a.dtype(), shape);
+        Tensor out = Creation.empty(name, backend, a.dtype(), shape);
         backend.select(cond.buffer(name), Broadcasting.strides(cond.shape(), shape), a.buffer(name),
                 Broadcasting.strides(a.shape(), shape), b.buffer(name), Broadcasting.strides(b.shape(), shape),
                 out.buffer(name), shape.dims());

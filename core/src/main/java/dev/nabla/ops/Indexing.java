@@ -41,7 +41,7 @@ public final class Indexing {
     public static Tensor gather(Tensor params, Tensor indices, int axis) {
         String op = "gather";
         params.storage(op);
-        indices.storage(op);
+        Checks.open(op, "indices", indices);
         Checks.dtype(op, "indices", indices, DType.INT32);
         Checks.sameDevice(op, params, indices);
         if (params.rank() == 0) {
@@ -50,7 +50,7 @@ public final class Indexing {
         int a = Shape.normalizeAxis(axis, params.rank(), op);
         Layout l = Layout.of(params.shape(), a);
         Backend b = params.backend();
-        Tensor out = Creation.empty(b, params.dtype(), gatheredShape(params.shape(), a, indices.shape()));
+        Tensor out = Creation.empty(op, b, params.dtype(), gatheredShape(params.shape(), a, indices.shape()));
         try {
             b.gather(params.buffer(op), l.outer, l.axisSize, l.inner, indices.buffer(op), out.buffer(op));
         } catch (IndexOutOfBoundsException e) {

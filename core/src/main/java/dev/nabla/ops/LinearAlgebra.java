@@ -39,7 +39,7 @@ public final class LinearAlgebra {
         outDims[batch.rank()] = m;
         outDims[batch.rank() + 1] = n;
         Backend backend = a.backend();
-        Tensor out = Creation.empty(backend, a.dtype(), Shape.of(outDims));
+        Tensor out = Creation.empty(op, backend, a.dtype(), Shape.of(outDims));
         backend.matmul(a.buffer(op), batchStrides(aBatch, batch, m * k), transposeA, b.buffer(op),
                 batchStrides(bBatch, batch, k * n), transposeB, out.buffer(op), batch.dims(), m, k, n);
         if (a.dtype().isFloating()) {

@@ -27,9 +27,11 @@ public final class Shapes {
     public static Tensor reshape(Tensor x, long... dims) {
         String op = "reshape";
         x.storage(op);
-        long[] d = dims.clone();
+        long[] d = Checks.notNull(op, "shape", dims).clone();
         int unknown = -1;
         long known = 1;
+        boolean zero = false;
+        boolean overflow = false;
         for (int i = 0; i < d.length; i++) {
             if (d[i] == -1) {
                 if (unknown >= 0) {
@@ -38,9 +40,20 @@ public final class Shapes {
                 unknown = i;
             } else if (d[i] < 0) {
                 throw new IllegalArgumentException(op + ": negative dimension in " + Shape.format(dims));
+            } else if (d[i] == 0) {
+                zero = true;
             } else {
-                known *= d[i];
+                long next = known * d[i];
+                overflow |= Math.multiplyHigh(known, d[i]) != 0 || next < 0;
+                known = next;
             }
+        }
+        if (zero) {
+            known = 0;
+        } else if (overflow) {
+            // more elements than a long counts: no tensor has that many
+            throw new IllegalArgumentException(op + ": cannot reshape " + x.shape() + " (" + x.size()
+                    + " elements) to " + Shape.format(dims));
         }
         if (unknown >= 0) {
             if (known == 0 || x.size() % known != 0) {
@@ -72,6 +85,7 @@ public final class Shapes {
 
     /** Removes size-1 axes (all of them when none are named). */
     public static Tensor squeeze(Tensor x, int... axes) {
+        Checks.notNull("squeeze", "axes", axes);
         long[] dims = x.shape().dims();
         boolean[] drop = new boolean[dims.length];
         if (axes.length == 0) {
@@ -106,7 +120,7 @@ public final class Shapes {
     /** A copy of {@code x} laid out as {@code shape}, read through {@code srcStrides} from {@code srcOffset}. */
     private static Tensor gatherStrided(Tensor x, String op, Shape shape, long srcOffset, long[] srcStrides) {
         Backend b = x.storage(op).backend();
-        Tensor out = Creation.empty(b, x.dtype(), shape);
+        Tensor out = Creation.empty(op, b, x.dtype(), shape);
         b.copy(x.buffer(op), srcOffset, srcStrides, out.buffer(op), 0, shape.strides(), shape.dims());
         return out;
     }
@@ -115,6 +129,7 @@ public final class Shapes {
     public static Tensor permute(Tensor x, int... axes) {
         String op = "permute";
         x.storage(op);
+        Checks.notNull(op, "axes", axes);
         int r = x.rank();
         boolean[] seen = new boolean[r];
         int[] p = new int[axes.length];
@@ -160,10 +175,23 @@ public final class Shapes {
         return permute(x, p);
     }
 
+    /** Materializes a broadcast to {@code dims}. */
+    public static Tensor broadcastTo(Tensor x, long[] dims) {
+        String op = "broadcastTo";
+        x.storage(op);
+        String problem = Checks.shapeProblem(Checks.notNull(op, "shape", dims));
+        if (problem != null) {
+            throw new IllegalArgumentException(op + ": cannot broadcast " + x.shape() + " to " + Shape.format(dims)
+                    + ": that shape " + problem);
+        }
+        return broadcastTo(x, Shape.of(dims));
+    }
+
     /** Materializes a broadcast. */
     public static Tensor broadcastTo(Tensor x, Shape shape) {
         String op = "broadcastTo";
         x.storage(op);
+        Checks.notNull(op, "shape", shape);
         if (!Broadcasting.broadcastsTo(x.shape(), shape)) {
             throw new IllegalArgumentException(op + ": cannot broadcast " + x.shape() + " to " + shape);
         }
@@ -179,6 +207,8 @@ public final class Shapes {
     public static Tensor slice(Tensor x, long[] begin, long[] size) {
         String op = "slice";
         x.storage(op);
+        Checks.notNull(op, "begin", begin);
+        Checks.notNull(op, "size", size);
         int r = x.rank();
         if (begin.length != r || size.length != r) {
             throw new IllegalArgumentException(op + ": begin " + Shape.format(begin) + " and size "
@@ -190,7 +220,9 @@ public final class Shapes {
         for (int i = 0; i < r; i++) {
             long d = x.shape().dim(i);
             long s = size[i] == -1 ? d - begin[i] : size[i];
-            if (begin[i] < 0 || s < 0 || begin[i] + s > d) {
+            // NOTE: s > d - begin, not begin + s > d, which overflows for a begin near Long.MAX_VALUE and would
+            // let the copy read outside the buffer
+            if (begin[i] < 0 || begin[i] > d || s < 0 || s > d - begin[i]) {
                 throw new IllegalArgumentException(op + ": begin " + Shape.format(begin) + " size "
                         + Shape.format(size) + " is out of bounds for " + x.shape());
             }
@@ -223,6 +255,7 @@ public final class Shapes {
     /** Joins tensors along an existing axis. */
     public static Tensor concat(List<Tensor> ts, int axis) {
         String op = "concat";
+        Checks.notNullElements(op, "tensors", ts);
         if (ts.isEmpty()) {
             throw new IllegalArgumentException(op + ": needs at least one tensor");
         }
@@ -248,7 +281,7 @@ public final class Shapes {
         dims[a] = total;
         Shape shape = Shape.of(dims);
         Backend b = first.backend();
-        Tensor out = Creation.empty(b, first.dtype(), shape);
+        Tensor out = Creation.empty(op, b, first.dtype(), shape);
         long[] strides = shape.strides();
         long at = 0;
         long[][] begins = new long[ts.size()][];
@@ -274,6 +307,7 @@ public final class Shapes {
 
     /** Joins tensors of equal shape along a new axis. */
     public static Tensor stack(List<Tensor> ts, int axis) {
+        Checks.open("stack", "tensors", ts);
         if (ts.isEmpty()) {
             throw new IllegalArgumentException("stack: needs at least one tensor");
         }

@@ -57,16 +57,13 @@ public final class Adagrad extends SlotOptimizer {
 
         /** The value the squared-gradient accumulator starts at (must be >= 0). */
         public Builder initialAccumulatorValue(double value) {
-            if (!(value >= 0)) {
-                throw new IllegalArgumentException("Adagrad: initial accumulator must be >= 0, got " + value);
-            }
-            this.initialAccumulator = value;
+            this.initialAccumulator = nonNegative("initial accumulator", value);
             return this;
         }
 
-        /** The small constant under the square root. */
+        /** The small constant under the square root (finite, >= 0). */
         public Builder epsilon(double epsilon) {
-            this.epsilon = epsilon;
+            this.epsilon = nonNegative("epsilon", epsilon);
             return this;
         }
 

@@ -61,19 +61,19 @@ public class Adam extends SlotOptimizer {
 
         /** Decay of the first moment, in [0, 1). */
         public Builder beta1(double beta1) {
-            this.beta1 = checkBeta("beta1", beta1);
+            this.beta1 = unitInterval("beta1", beta1);
             return this;
         }
 
         /** Decay of the second moment, in [0, 1). */
         public Builder beta2(double beta2) {
-            this.beta2 = checkBeta("beta2", beta2);
+            this.beta2 = unitInterval("beta2", beta2);
             return this;
         }
 
-        /** The small constant added to the denominator. */
+        /** The small constant added to the denominator (finite, >= 0). */
         public Builder epsilon(double epsilon) {
-            this.epsilon = epsilon;
+            this.epsilon = nonNegative("epsilon", epsilon);
             return this;
         }
 
@@ -81,13 +81,6 @@ public class Adam extends SlotOptimizer {
         public Builder amsgrad(boolean amsgrad) {
             this.amsgrad = amsgrad;
             return this;
-        }
-
-        private static double checkBeta(String name, double beta) {
-            if (!(beta >= 0 && beta < 1)) {
-                throw new IllegalArgumentException("Adam: " + name + " must be in [0, 1), got " + beta);
-            }
-            return beta;
         }
 
         /** The optimizer. */

@@ -1,5 +1,7 @@
 package dev.nabla.optim;
 
+import dev.nabla.ops.Checks;
+
 /**
  * A learning rate that depends on the update count, as Keras' {@code LearningRateSchedule}s.
  *
@@ -61,9 +63,17 @@ public interface LearningRateSchedule {
      * ..., the last value after the last boundary (Keras' {@code PiecewiseConstantDecay}).
      */
     static LearningRateSchedule piecewiseConstant(long[] boundaries, double[] values) {
+        Checks.notNull("piecewiseConstant", "boundaries", boundaries);
+        Checks.notNull("piecewiseConstant", "values", values);
         if (values.length != boundaries.length + 1) {
             throw new IllegalArgumentException("piecewiseConstant: need one more value than boundaries, got "
                     + values.length + " values for " + boundaries.length + " boundaries");
+        }
+        for (int i = 1; i < boundaries.length; i++) {
+            if (boundaries[i] <= boundaries[i - 1]) {
+                throw new IllegalArgumentException("piecewiseConstant: boundaries must be strictly increasing, got "
+                        + java.util.Arrays.toString(boundaries));
+            }
         }
         long[] b = boundaries.clone();
         double[] v = values.clone();

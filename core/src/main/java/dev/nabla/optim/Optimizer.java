@@ -3,6 +3,7 @@ package dev.nabla.optim;
 import dev.nabla.GradientTape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.ops.Checks;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -23,10 +24,12 @@ public interface Optimizer {
 
     /** Records {@code loss} on a new tape, applies its gradients to {@code vars}, and returns the loss. */
     default Tensor minimize(Supplier<Tensor> loss, List<Variable> vars) {
+        Checks.notNull("minimize", "loss", loss);
+        Checks.open("minimize", "vars", vars);
         Tensor value;
         List<Tensor> grads;
         try (GradientTape tape = new GradientTape()) {
-            value = loss.get();
+            value = Checks.returned("minimize", "the loss function", loss.get());
             tape.close();
             grads = tape.gradient(value, vars);
         }

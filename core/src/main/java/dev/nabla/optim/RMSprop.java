@@ -67,25 +67,22 @@ public final class RMSprop extends SlotOptimizer {
 
         /** Decay of the mean square, in [0, 1). */
         public Builder rho(double rho) {
-            if (!(rho >= 0 && rho < 1)) {
-                throw new IllegalArgumentException("RMSprop: rho must be in [0, 1), got " + rho);
-            }
-            this.rho = rho;
+            this.rho = unitInterval("rho", rho);
             return this;
         }
 
         /** Momentum in [0, 1]. */
         public Builder momentum(double momentum) {
             if (!(momentum >= 0 && momentum <= 1)) {
-                throw new IllegalArgumentException("RMSprop: momentum must be in [0, 1], got " + momentum);
+                throw new IllegalArgumentException(algorithm() + ": momentum must be in [0, 1], got " + momentum);
             }
             this.momentum = momentum;
             return this;
         }
 
-        /** The small constant under the square root. */
+        /** The small constant under the square root (finite, >= 0). */
         public Builder epsilon(double epsilon) {
-            this.epsilon = epsilon;
+            this.epsilon = nonNegative("epsilon", epsilon);
             return this;
         }
 

@@ -57,7 +57,7 @@ public final class SGD extends SlotOptimizer {
         /** Momentum in [0, 1]; 0 means plain gradient descent. */
         public Builder momentum(double momentum) {
             if (!(momentum >= 0 && momentum <= 1)) {
-                throw new IllegalArgumentException("SGD: momentum must be in [0, 1], got " + momentum);
+                throw new IllegalArgumentException(algorithm() + ": momentum must be in [0, 1], got " + momentum);
             }
             this.momentum = momentum;
             return this;

@@ -4,6 +4,7 @@ import dev.nabla.GradientTape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
 import dev.nabla.backend.OptimizerStep;
+import dev.nabla.ops.Checks;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -54,6 +55,9 @@ public abstract class SlotOptimizer implements Optimizer {
 
     @Override
     public void applyGradients(List<Tensor> grads, List<Variable> vars) {
+        String op = "applyGradients";
+        Checks.notNull(op, "grads", grads);
+        Checks.open(op, "vars", vars);
         if (grads.size() != vars.size()) {
             throw new IllegalArgumentException("applyGradients: " + grads.size() + " gradients for " + vars.size()
                     + " variables");
@@ -61,6 +65,9 @@ public abstract class SlotOptimizer implements Optimizer {
         for (int i = 0; i < vars.size(); i++) {
             Tensor g = grads.get(i);
             Variable v = vars.get(i);
+            if (g != null) {
+                g.storage(op);
+            }
             if (g != null && (!g.shape().equals(v.shape()) || g.dtype() != v.dtype() || !g.device().equals(v.device()))) {
                 throw new IllegalArgumentException("applyGradients: gradient " + g.shape() + " " + g.dtype() + " on "
                         + g.device() + " does not match variable '" + v.name() + "' " + v.shape() + " " + v.dtype()
@@ -172,6 +179,7 @@ public abstract class SlotOptimizer implements Optimizer {
             double globalClipNorm) {
         /** Checks the values; at most one clipping mode may be set, as in Keras. */
         public Options {
+            Checks.notNull("optimizer", "schedule", schedule);
             int modes = (clipNorm > 0 ? 1 : 0) + (clipValue > 0 ? 1 : 0) + (globalClipNorm > 0 ? 1 : 0);
             if (modes > 1) {
                 throw new IllegalArgumentException("optimizer: set only one of clipNorm, clipValue and "
@@ -198,47 +206,75 @@ public abstract class SlotOptimizer implements Optimizer {
             this.weightDecay = defaultWeightDecay;
         }
 
-        /** A constant learning rate. */
-        public B learningRate(double rate) {
-            if (!(rate >= 0)) {
-                throw new IllegalArgumentException("optimizer: learning rate must be >= 0, got " + rate);
+        /**
+         * The algorithm's name for messages ({@code SGD}, {@code Adam}, {@code AdamW}...): the simple name of the
+         * class this builder is nested in.
+         */
+        protected String algorithm() {
+            Class<?> outer = getClass().getEnclosingClass();
+            return outer != null ? outer.getSimpleName() : getClass().getSimpleName();
+        }
+
+        /** {@code value}, or an IllegalArgumentException naming the algorithm unless it is a finite value >= 0. */
+        protected double nonNegative(String name, double value) {
+            if (!(value >= 0 && value < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException(algorithm() + ": " + name + " must be a finite value >= 0, got "
+                        + value);
             }
-            this.schedule = LearningRateSchedule.constant(rate);
+            return value;
+        }
+
+        /** {@code value}, or an IllegalArgumentException naming the algorithm unless it lies in [0, 1). */
+        protected double unitInterval(String name, double value) {
+            if (!(value >= 0 && value < 1)) {
+                throw new IllegalArgumentException(algorithm() + ": " + name + " must be in [0, 1), got " + value);
+            }
+            return value;
+        }
+
+        /** A constant learning rate (finite, >= 0). */
+        public B learningRate(double rate) {
+            this.schedule = LearningRateSchedule.constant(nonNegative("learning rate", rate));
             return (B) this;
         }
 
         /** A scheduled learning rate. */
         public B learningRate(LearningRateSchedule schedule) {
-            this.schedule = schedule;
+            this.schedule = Checks.notNull(algorithm(), "schedule", schedule);
             return (B) this;
         }
 
-        /** Decoupled weight decay: {@code v -= v · weightDecay · learningRate} before each update. */
+        /** Decoupled weight decay: {@code v -= v · weightDecay · learningRate} before each update (>= 0). */
         public B weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
+            this.weightDecay = nonNegative("weightDecay", weightDecay);
             return (B) this;
         }
 
-        /** Rescales each gradient whose L2 norm exceeds {@code norm} to that norm. */
+        /** Rescales each gradient whose L2 norm exceeds {@code norm} to that norm (0: off). */
         public B clipNorm(double norm) {
-            this.clipNorm = norm;
+            this.clipNorm = nonNegative("clipNorm", norm);
             return (B) this;
         }
 
-        /** Clips each gradient element to {@code [-value, value]}. */
+        /** Clips each gradient element to {@code [-value, value]} (0: off). */
         public B clipValue(double value) {
-            this.clipValue = value;
+            this.clipValue = nonNegative("clipValue", value);
             return (B) this;
         }
 
-        /** Rescales all gradients together when their joint L2 norm exceeds {@code norm}. */
+        /** Rescales all gradients together when their joint L2 norm exceeds {@code norm} (0: off). */
         public B globalClipNorm(double norm) {
-            this.globalClipNorm = norm;
+            this.globalClipNorm = nonNegative("globalClipNorm", norm);
             return (B) this;
         }
 
         /** The shared options as set. */
         protected Options options() {
+            int modes = (clipNorm > 0 ? 1 : 0) + (clipValue > 0 ? 1 : 0) + (globalClipNorm > 0 ? 1 : 0);
+            if (modes > 1) {
+                throw new IllegalArgumentException(algorithm() + ": set only one of clipNorm, clipValue and "
+                        + "globalClipNorm, got " + clipNorm + ", " + clipValue + ", " + globalClipNorm);
+            }
             return new Options(schedule, weightDecay, clipNorm, clipValue, globalClipNorm);
         }
     }

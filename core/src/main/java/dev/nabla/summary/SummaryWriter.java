@@ -2,6 +2,7 @@ package dev.nabla.summary;
 
 import com.google.protobuf.ByteString;
 import dev.nabla.Tensor;
+import dev.nabla.ops.Checks;
 import dev.nabla.summary.proto.DataType;
 import dev.nabla.summary.proto.Event;
 import dev.nabla.summary.proto.HistogramProto;
@@ -57,6 +58,7 @@ public final class SummaryWriter implements AutoCloseable {
      * @throws UncheckedIOException if the directory or the file cannot be created
      */
     public static SummaryWriter create(Path logdir) {
+        Checks.notNull("SummaryWriter.create", "logdir", logdir);
         try {
             Files.createDirectories(logdir);
             String base = "events.out.tfevents." + System.currentTimeMillis() / 1000 + "." + hostName();
@@ -113,6 +115,7 @@ public final class SummaryWriter implements AutoCloseable {
 
     /** A scalar (TensorBoard's Scalars tab). */
     public void scalar(String tag, double value, long step) {
+        Checks.notNull("SummaryWriter.scalar", "tag", tag);
         summary(Summary.Value.newBuilder().setTag(tag).setSimpleValue((float) value).build(), step);
     }
 
@@ -123,12 +126,17 @@ public final class SummaryWriter implements AutoCloseable {
      * @throws IllegalArgumentException if a value is NaN or infinite, as in TensorFlow
      */
     public void histogram(String tag, Tensor values, long step) {
+        String op = "SummaryWriter.histogram";
+        Checks.notNull(op, "tag", tag);
+        Checks.open(op, "values", values);
         HistogramProto histogram = Histograms.of(tag, values.toDoubleArray());
         summary(Summary.Value.newBuilder().setTag(tag).setHisto(histogram).build(), step);
     }
 
     /** A text (TensorBoard's Text tab, which renders Markdown). */
     public void text(String tag, String value, long step) {
+        Checks.notNull("SummaryWriter.text", "tag", tag);
+        Checks.notNull("SummaryWriter.text", "value", value);
         TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_STRING)
                 .setTensorShape(TensorShapeProto.getDefaultInstance())
                 .addStringVal(ByteString.copyFrom(value, StandardCharsets.UTF_8)).build();
