@@ -14,20 +14,48 @@ class ReductionKernelsTest {
     private final CpuBackend backend = new CpuBackend();
     private final Random random = new Random(7);
 
-    @Test
-    void sumOfTwoToThe24FloatOnesIsExact() {
-        float[] ones = new float[1 << 24];
-        Arrays.fill(ones, 1f);
-        CpuBuffer x = (CpuBuffer) backend.upload(ones, DType.FLOAT32);
+    /** A left-to-right float running sum: what the kernel must beat. */
+    private static float naiveFloatSum(float[] v) {
+        float s = 0;
+        for (float x : v) {
+            s += x;
+        }
+        return s;
+    }
+
+    private float reduceSum(float[] v) {
         CpuBuffer y = (CpuBuffer) backend.allocate(DType.FLOAT32, 1);
-        backend.reduce(ReduceOp.SUM, x, 1, ones.length, 1, y);
-        assertEquals(16777216f, y.floats()[0], 0f);
-        // a naive float running sum would stop at 2^24: one more must still count
-        float[] more = new float[(1 << 24) + 2];
-        Arrays.fill(more, 1f);
-        CpuBuffer x2 = (CpuBuffer) backend.upload(more, DType.FLOAT32);
-        backend.reduce(ReduceOp.SUM, x2, 1, more.length, 1, y);
-        assertEquals(16777218f, y.floats()[0], 0f);
+        backend.reduce(ReduceOp.SUM, backend.upload(v, DType.FLOAT32), 1, v.length, 1, y);
+        return y.floats()[0];
+    }
+
+    @Test
+    void sumKeepsCountingPastTwoToThe24() {
+        // 2^24 + 2 ones: a naive float running sum sticks at 2^24 (2^24 + 1 rounds to even, back to 2^24) and
+        // returns 16777216; the exact 16777218 is representable and every blocked partial sum is an exact integer
+        float[] ones = new float[(1 << 24) + 2];
+        Arrays.fill(ones, 1f);
+        assertEquals(16777216f, naiveFloatSum(ones), 0f, "the naive loop fails the exact check below");
+        assertEquals(16777218f, reduceSum(ones), 0f);
+        // 2^24 ones then 2^20 quarters: 2^24 + 2^18 = 17039360; the naive loop adds nothing after 2^24
+        float[] tail = new float[(1 << 24) + (1 << 20)];
+        Arrays.fill(tail, 0, 1 << 24, 1f);
+        Arrays.fill(tail, 1 << 24, tail.length, 0.25f);
+        assertEquals(16777216f, naiveFloatSum(tail), 0f, "the naive loop is 262144 short");
+        assertEquals(17039360f, reduceSum(tail), 4f);
+    }
+
+    @Test
+    void sumOfTenMillionTenthsDoesNotDrift() {
+        // 10^7 copies of 0.1f: the double sum is 1000000.0149011612 (exact: 48 bits suffice); a naive float loop
+        // drifts to 1087937, its roundings all in one direction
+        float[] v = new float[10_000_000];
+        Arrays.fill(v, 0.1f);
+        double exact = 10_000_000 * (double) 0.1f;
+        double tol = 1e-6 * exact;
+        assertTrue(Math.abs(naiveFloatSum(v) - exact) > 1000 * tol, "the naive loop misses by " + (naiveFloatSum(v)
+                - exact));
+        assertEquals(exact, reduceSum(v), tol);
     }
 
     @Test
