@@ -22,17 +22,41 @@ public final class Backends {
     private static List<BackendProvider> loadProviders() {
         List<BackendProvider> list = new ArrayList<>();
         ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(list::add);
+        return byRank(list);
+    }
+
+    /** Highest rank first; equal ranks keep their order. */
+    static List<BackendProvider> byRank(List<BackendProvider> providers) {
+        List<BackendProvider> list = new ArrayList<>(providers);
         list.sort(Comparator.comparingInt(BackendProvider::rank).reversed());
         return List.copyOf(list);
     }
 
     private static BackendProvider provider(String kind) {
-        for (BackendProvider p : PROVIDERS) {
+        return provider(PROVIDERS, kind);
+    }
+
+    private static BackendProvider provider(List<BackendProvider> providers, String kind) {
+        for (BackendProvider p : providers) {
             if (p.kind().equals(kind)) {
                 return p;
             }
         }
         return null;
+    }
+
+    /** The provider that serves {@code d}; throws, with the reason, when there is none or it is unusable. */
+    private static BackendProvider usableProvider(List<BackendProvider> providers, Device d) {
+        BackendProvider p = provider(providers, d.kind());
+        if (p == null) {
+            throw new IllegalStateException("no backend for device " + d + " on the class path (add the nabla-"
+                    + d.kind() + " artifact); providers found: " + providers.stream().map(BackendProvider::kind)
+                    .toList());
+        }
+        if (!p.isAvailable()) {
+            throw new IllegalStateException("device " + d + " is unavailable: " + p.availabilityReason());
+        }
+        return p;
     }
 
     /** True when a provider for the device's kind is present and usable. */
@@ -47,21 +71,7 @@ public final class Backends {
         if (b != null) {
             return b;
         }
-        return BACKENDS.computeIfAbsent(device, d -> {
-            BackendProvider p = provider(d.kind());
-            if (p == null) {
-                throw new IllegalStateException("no backend for device " + d + " on the class path (add the nabla-"
-                        + d.kind() + " artifact); providers found: " + kinds());
-            }
-            if (!p.isAvailable()) {
-                throw new IllegalStateException("device " + d + " is unavailable: " + p.availabilityReason());
-            }
-            return p.create(d);
-        });
-    }
-
-    private static List<String> kinds() {
-        return PROVIDERS.stream().map(BackendProvider::kind).toList();
+        return BACKENDS.computeIfAbsent(device, d -> usableProvider(PROVIDERS, d).create(d));
     }
 
     /** See {@link Device#defaultDevice()}. */
@@ -80,24 +90,41 @@ public final class Backends {
     }
 
     private static Device chooseDefault() {
-        String forced = System.getenv("NABLA_DEVICE");
+        String env = System.getenv("NABLA_DEVICE");
+        String property = System.getProperty("nabla.device");
+        Device d = chooseDefault(PROVIDERS, env, property, LOG);
+        if ((env != null && !env.isBlank()) || (property != null && !property.isBlank())) {
+            get(d); // a forced device's backend is created now, so that a failing create() surfaces here
+        }
+        return d;
+    }
+
+    /**
+     * The default device among {@code providers}: the device named by {@code env} ({@code NABLA_DEVICE}) or, when
+     * that is blank, by {@code property} ({@code nabla.device}), which must be usable; else the highest-ranked usable
+     * provider's device. Falling back to the CPU while another provider is unusable logs one INFO line per such
+     * provider, with its reason.
+     */
+    static Device chooseDefault(List<BackendProvider> providers, String env, String property, System.Logger log) {
+        String forced = env;
         if (forced == null || forced.isBlank()) {
-            forced = System.getProperty("nabla.device");
+            forced = property;
         }
         if (forced != null && !forced.isBlank()) {
             Device d = Device.parse(forced);
-            get(d); // fails with the reason when the forced device cannot be used
+            usableProvider(providers, d); // fails with the reason when the forced device cannot be used
             return d;
         }
-        for (BackendProvider p : PROVIDERS) {
+        List<BackendProvider> ranked = byRank(providers);
+        for (BackendProvider p : ranked) {
             if (p.isAvailable()) {
                 Device d = p.kind().equals("cpu") ? Device.cpu() : Device.parse(p.kind());
-                if (!d.equals(Device.cpu()) || PROVIDERS.size() == 1) {
-                    LOG.log(Level.DEBUG, "default device " + d);
+                if (!d.equals(Device.cpu()) || ranked.size() == 1) {
+                    log.log(Level.DEBUG, "default device " + d);
                 } else {
-                    for (BackendProvider other : PROVIDERS) {
+                    for (BackendProvider other : ranked) {
                         if (!other.isAvailable()) {
-                            LOG.log(Level.INFO, "Nabla runs on cpu: " + other.kind() + " unavailable ("
+                            log.log(Level.INFO, "Nabla runs on cpu: " + other.kind() + " unavailable ("
                                     + other.availabilityReason() + ")");
                         }
                     }

@@ -65,17 +65,18 @@ public final class Indexing {
     }
 
     /**
-     * Zeros of {@code shape} with slices of {@code updates} added along {@code axis} at {@code indices}: the
-     * adjoint of gather (repeated indices add up).
+     * Zeros of {@code shape} with slices of {@code updates} added along {@code axis} (negative counts from the end,
+     * as in gather) at {@code indices}: the adjoint of gather (repeated indices add up).
      */
     public static Tensor scatterAdd(Shape shape, int axis, Tensor indices, Tensor updates) {
         String op = "scatterAdd";
         Checks.dtype(op, "indices", indices, DType.INT32);
-        Shape expected = gatheredShape(shape, axis, indices.shape());
+        int a = Shape.normalizeAxis(axis, shape.rank(), op);
+        Shape expected = gatheredShape(shape, a, indices.shape());
         if (!updates.shape().equals(expected)) {
             throw new IllegalArgumentException(op + ": updates " + updates.shape() + " do not match " + expected);
         }
-        Layout l = Layout.of(shape, axis);
+        Layout l = Layout.of(shape, a);
         Backend b = updates.storage(op).backend();
         Tensor out = Creation.full(updates.device(), 0, updates.dtype(), shape.dims());
         try {
@@ -85,7 +86,7 @@ public final class Indexing {
             throw new IllegalArgumentException(op + ": " + e.getMessage() + " for axis " + axis + " of " + shape, e);
         }
         Recorder.recordLinear(op, new Tensor[] {updates, indices}, out,
-                (g, needed) -> new Tensor[] {g.gather(indices, axis), null});
+                (g, needed) -> new Tensor[] {g.gather(indices, a), null});
         return out;
     }
 

@@ -106,15 +106,53 @@ class NumericalStabilityTest {
         }
     }
 
-    @OnEachDevice
-    void sumOfTwoToTheTwentyFourFloat32OnesIsExact(Device d) {
-        // a running float32 sum sticks at 2^24 = 16777216 only past it; up to it every partial sum is exact,
-        // but a naive float accumulation of 2^24 + more ones would stall, so exactness checks the accumulator
-        int n = 1 << 24;
-        try (Tensor ones = Tensor.ones(d, n); Tensor s = ones.sum(); Tensor m = ones.mean()) {
-            assertEquals(16777216f, s.item());
-            assertEquals(1f, m.item());
+    /** A left-to-right float32 running sum: the naive loop the tolerances below are chosen to reject. */
+    private static float naiveFloatSum(float[] v) {
+        float s = 0;
+        for (float x : v) {
+            s += x;
         }
+        return s;
+    }
+
+    /**
+     * Checks sum and mean of {@code v} against the float64 sum within {@code relTol}, after checking that the naive
+     * float32 loop misses that bound, so the data can tell a blocked sum from a naive one.
+     */
+    private static void assertSumBeatsTheNaiveLoop(Device d, float[] v, double relTol, String what) {
+        double exact = 0;
+        for (float x : v) {
+            exact += x;   // exact in float64 for the data below: every partial sum needs at most 48 bits
+        }
+        double tol = relTol * exact;
+        float naive = naiveFloatSum(v);
+        assertTrue(Math.abs(naive - exact) > 100 * tol, what + ": the naive loop (" + naive + ") must miss " + exact
+                + " by far more than the tolerance " + tol);
+        try (Tensor t = Tensor.of(d, v); Tensor s = t.sum(); Tensor m = t.mean()) {
+            assertEquals(exact, s.item(), tol, what + " sum");
+            assertEquals(exact / v.length, m.item(), relTol * exact / v.length, what + " mean");
+        }
+    }
+
+    @OnEachDevice
+    void float32SumKeepsCountingPastTwoToTheTwentyFour(Device d) {
+        // 2^24 ones, then 2^20 quarters: 2^24 + 2^18 = 17039360 exactly (representable: even and below 2^25). A
+        // naive float32 loop reaches 2^24 = 16777216 and then every 2^24 + 0.25 rounds back to 2^24, so it returns
+        // 16777216, 262144 (1.5%) short; a blocked or pairwise sum is within a few ulps (ulp 2) of the total
+        int ones = 1 << 24;
+        float[] v = new float[ones + (1 << 20)];
+        Arrays.fill(v, 0, ones, 1f);
+        Arrays.fill(v, ones, v.length, 0.25f);
+        assertSumBeatsTheNaiveLoop(d, v, 1e-5, "2^24 ones and 2^20 quarters");
+    }
+
+    @OnEachDevice
+    void float32SumOfTenMillionTenthsDoesNotDrift(Device d) {
+        // 10^7 copies of 0.1f (= 0.100000001490116...): the float64 total is 1000000.0149; a naive float32 loop
+        // drifts to 1087937 (+8.8%), its rounding errors all in the same direction
+        float[] v = new float[10_000_000];
+        Arrays.fill(v, 0.1f);
+        assertSumBeatsTheNaiveLoop(d, v, 1e-5, "10^7 tenths");
     }
 
     @OnEachDevice

@@ -129,6 +129,34 @@ class ReductionKernelsTest {
         }
     }
 
+    /** A left-to-right float running sum: what the kernel must beat. */
+    private static float naiveFloatSum(float[] v) {
+        float s = 0;
+        for (float x : v) {
+            s += x;
+        }
+        return s;
+    }
+
+    private float reduceSum(float[] v) {
+        CpuBuffer y = (CpuBuffer) backend.allocate(DType.FLOAT32, 1);
+        backend.reduce(ReduceOp.SUM, backend.upload(v, DType.FLOAT32), 1, v.length, 1, y);
+        return y.floats()[0];
+    }
+
+    @Test
+    void sumOfTenMillionTenthsDoesNotDrift() {
+        // 10^7 copies of 0.1f: the double sum is 1000000.0149011612 (exact: 48 bits suffice); a naive float loop
+        // drifts to 1087937, its roundings all in one direction
+        float[] v = new float[10_000_000];
+        Arrays.fill(v, 0.1f);
+        double exact = 10_000_000 * (double) 0.1f;
+        double tol = 1e-6 * exact;
+        assertTrue(Math.abs(naiveFloatSum(v) - exact) > 1000 * tol, "the naive loop misses by " + (naiveFloatSum(v)
+                - exact));
+        assertEquals(exact, reduceSum(v), tol);
+    }
+
     @Test
     void largeRandomFloatSumIsCloseToTheDoubleSum() {
         int n = 3_000_001;

@@ -90,7 +90,15 @@ class LayersTest {
     void dropoutFollowsTheMode(Device d) {
         Dropout drop = new Dropout(0.5, Rng.seeded(2));
         Tensor x = Tensor.ones(d, 1000);
-        assertTrue(drop.forward(x).sum().item() != 1000f);
+        // training: each one becomes 0 or 1 / (1 - 0.5) = 2; the dropped count is Binomial(1000, 0.5), mean 500
+        // and standard deviation 15.8, so 400..600 is over six deviations either way
+        float[] y = drop.forward(x).toFloatArray();
+        int dropped = 0;
+        for (float v : y) {
+            assertTrue(v == 0f || v == 2f, "kept ones are scaled to 2: " + v);
+            dropped += v == 0f ? 1 : 0;
+        }
+        assertTrue(dropped >= 400 && dropped <= 600, dropped + " of 1000 dropped at rate 0.5");
         drop.eval();
         assertEquals(1000f, drop.forward(x).sum().item());
     }

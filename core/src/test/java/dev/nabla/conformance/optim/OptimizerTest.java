@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.GradientTape;
+import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
 import dev.nabla.conformance.OnEachDevice;
@@ -134,6 +135,119 @@ class OptimizerTest {
                 p[i] += s[0][i];
             }
         }, 1, lr, "", 0);
+    }
+
+    @OnEachDevice
+    void globalClipNormScalesEveryVariableByTheNormOfAllGradients(Device d) {
+        // Keras: global norm G = sqrt(sum of every squared gradient element over all variables), and every gradient
+        // is multiplied by c / max(G, c). Here g1 = (3, 4) (norm 5), g2 = (0, 12) (norm 12), g3 = null (skipped):
+        // G = sqrt(9 + 16 + 144) = 13; with c = 6.5 the scale is 1/2 for both, so plain SGD(0.1) moves
+        // w1 by -0.1 (1.5, 2) and w2 by -0.1 (0, 6). Clipping per variable (clipNorm 6.5) would leave g1 whole
+        // (5 < 6.5) and scale g2 by 6.5/12 instead.
+        double[] w1Start = {1, -1};
+        double[] w2Start = {0.5, 2};
+        double[] w3Start = {7, 8};
+        List<Tensor> grads = java.util.Arrays.asList(Tensor.of(d, new double[] {3, 4}), Tensor.of(d,
+                new double[] {0, 12}), null);
+
+        Variable w1 = new Variable(Tensor.of(d, w1Start));
+        Variable w2 = new Variable(Tensor.of(d, w2Start));
+        Variable w3 = new Variable(Tensor.of(d, w3Start));
+        SGD.builder().learningRate(0.1).globalClipNorm(6.5).build().applyGradients(grads, List.of(w1, w2, w3));
+        assertArrayEquals(new double[] {1 - 0.15, -1 - 0.2}, w1.toDoubleArray(), 1e-15);
+        assertArrayEquals(new double[] {0.5, 2 - 0.6}, w2.toDoubleArray(), 1e-15);
+        assertArrayEquals(w3Start, w3.toDoubleArray(), 0, "no gradient, no update");
+
+        Variable p1 = new Variable(Tensor.of(d, w1Start));
+        Variable p2 = new Variable(Tensor.of(d, w2Start));
+        SGD.builder().learningRate(0.1).clipNorm(6.5).build().applyGradients(grads.subList(0, 2), List.of(p1, p2));
+        assertArrayEquals(new double[] {1 - 0.3, -1 - 0.4}, p1.toDoubleArray(), 1e-15, "per variable: g1 whole");
+        assertArrayEquals(new double[] {0.5, 2 - 0.1 * 12 * 6.5 / 12}, p2.toDoubleArray(), 1e-15);
+        assertTrue(Math.abs(w1.toDoubleArray()[0] - p1.toDoubleArray()[0]) > 0.1, "global and per-variable differ");
+
+        // below the threshold (G = 13 <= c = 20) nothing is scaled
+        Variable q1 = new Variable(Tensor.of(d, w1Start));
+        Variable q2 = new Variable(Tensor.of(d, w2Start));
+        SGD.builder().learningRate(0.1).globalClipNorm(20).build().applyGradients(grads.subList(0, 2),
+                List.of(q1, q2));
+        assertArrayEquals(new double[] {1 - 0.3, -1 - 0.4}, q1.toDoubleArray(), 1e-15);
+        assertArrayEquals(new double[] {0.5, 2 - 1.2}, q2.toDoubleArray(), 1e-15);
+    }
+
+    @OnEachDevice
+    void globalClipNormOverThreeVariablesOfMixedShapesForSeveralSteps(Device d) {
+        // the same definition on random gradients, float32 variables of shapes (2, 3), (4,) and (): every step
+        // G_t = sqrt(sum over all three of g^2), update w -= lr g min(1, c / G_t), computed here in double
+        Random r = new Random(5);
+        long[][] shapes = {{2, 3}, {4}, {}};
+        int[] sizes = {6, 4, 1};
+        double c = 1.5;
+        double lr = 0.2;
+        double[][] ref = new double[3][];
+        List<Variable> vars = new java.util.ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            ref[k] = new double[sizes[k]];
+            float[] init = new float[sizes[k]];
+            for (int i = 0; i < sizes[k]; i++) {
+                init[i] = (float) r.nextGaussian();
+                ref[k][i] = init[i];
+            }
+            vars.add(new Variable(Tensor.of(d, init).reshape(shapes[k])));   // reshape: () is a scalar
+        }
+        Optimizer opt = SGD.builder().learningRate(lr).globalClipNorm(c).build();
+        for (int step = 0; step < 4; step++) {
+            List<Tensor> grads = new java.util.ArrayList<>();
+            double[][] g = new double[3][];
+            double sumSquares = 0;
+            for (int k = 0; k < 3; k++) {
+                float[] gk = new float[sizes[k]];
+                g[k] = new double[sizes[k]];
+                for (int i = 0; i < sizes[k]; i++) {
+                    gk[i] = (float) (r.nextGaussian() * (step + 1));
+                    g[k][i] = gk[i];
+                    sumSquares += g[k][i] * g[k][i];
+                }
+                grads.add(Tensor.of(d, gk).reshape(shapes[k]));
+            }
+            double scale = c / Math.max(Math.sqrt(sumSquares), c);
+            for (int k = 0; k < 3; k++) {
+                for (int i = 0; i < sizes[k]; i++) {
+                    ref[k][i] -= lr * g[k][i] * scale;
+                }
+            }
+            opt.applyGradients(grads, vars);
+            for (int k = 0; k < 3; k++) {
+                assertArrayEquals(ref[k], vars.get(k).toDoubleArray(), 1e-5, "step " + step + " variable " + k);
+                assertEquals(Shape.of(shapes[k]), vars.get(k).shape());
+            }
+        }
+    }
+
+    @OnEachDevice
+    void staircaseExponentialDecayHoldsTheRateForWholePeriods(Device d) {
+        // Keras ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5, staircase=True): 0.1 · 0.5^floor(t / 3),
+        // so 0.1 for steps 0-2, 0.05 for 3-5, 0.025 for 6-8; the smooth schedule is 0.1 · 0.5^(t / 3) instead
+        LearningRateSchedule stairs = LearningRateSchedule.exponentialDecay(0.1, 3, 0.5, true);
+        double[] expected = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.0125};
+        for (int t = 0; t < expected.length; t++) {
+            assertEquals(expected[t], stairs.at(t), 1e-17, "step " + t);
+        }
+        LearningRateSchedule smooth = LearningRateSchedule.exponentialDecay(0.1, 3, 0.5, false);
+        assertEquals(0.1 * Math.pow(0.5, 4 / 3.0), smooth.at(4), 1e-17);
+        assertTrue(Math.abs(stairs.at(4) - smooth.at(4)) > 0.01, "staircase differs from the smooth schedule");
+        assertThrows(IllegalArgumentException.class, () -> LearningRateSchedule.exponentialDecay(0.1, 0, 0.5, true));
+
+        // and an optimizer follows it: SGD(momentum 0.5) for 6 steps, rate 0.1, 0.1, 0.1, 0.05, 0.05, 0.05
+        double mu = 0.5;
+        Optimizer opt = SGD.builder().learningRate(stairs).momentum(mu).build();
+        compare(d, opt, (t, rate, p, g, s) -> {
+            assertEquals(expected[t], rate, 1e-17);
+            for (int i = 0; i < N; i++) {
+                s[0][i] = mu * s[0][i] - rate * g[i];
+                p[i] += s[0][i];
+            }
+        }, 1, stairs, "", 0);
+        assertEquals(0.025, ((SlotOptimizer) opt).currentLearningRate(), 1e-17, "after six updates: step 6");
     }
 
     private static Rule adam(double b1, double b2, double eps, boolean amsgrad) {
