@@ -47,6 +47,14 @@ final class DoubleLanes {
 
     /** {@code y[i] = op(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void unary(UnaryOp op, double[] x, double[] y, int lo, int hi) {
+        if (op == UnaryOp.EXP) {
+            StrictExpLanes.exp(x, y, lo, hi);
+            return;
+        }
+        if (op == UnaryOp.SIGMOID) {
+            StrictExpLanes.sigmoid(x, y, lo, hi);
+            return;
+        }
         int i = lo;
         if (isExact(op)) {
             int bound = lo + D.loopBound(hi - lo);

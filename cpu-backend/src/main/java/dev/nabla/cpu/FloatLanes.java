@@ -60,6 +60,10 @@ final class FloatLanes {
 
     /** {@code y[i] = op(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void unary(UnaryOp op, float[] x, float[] y, int lo, int hi) {
+        if (op == UnaryOp.EXP || op == UnaryOp.SIGMOID) {
+            throughDouble(op, x, y, lo, hi);
+            return;
+        }
         int i = lo;
         if (isExact(op)) {
             int bound = lo + F.loopBound(hi - lo);
@@ -69,6 +73,32 @@ final class FloatLanes {
         }
         for (; i < hi; i++) {
             y[i] = (float) op.apply(x[i]);
+        }
+    }
+
+    /** Widened values per chunk of {@link #throughDouble}: 16 KiB of doubles, which stay in L1. */
+    private static final int WIDE_CHUNK = 2048;
+
+    /**
+     * EXP and SIGMOID, whose FLOAT32 definition is the double result rounded to float: widen a chunk, run
+     * {@link StrictExpLanes} (StrictMath's exact bits at vector speed), round back. The two conversion loops are
+     * plain loops that C2 vectorizes.
+     */
+    private static void throughDouble(UnaryOp op, float[] x, float[] y, int lo, int hi) {
+        double[] wide = new double[Math.min(WIDE_CHUNK, hi - lo)];
+        for (int from = lo; from < hi; from += WIDE_CHUNK) {
+            int n = Math.min(WIDE_CHUNK, hi - from);
+            for (int j = 0; j < n; j++) {
+                wide[j] = x[from + j];
+            }
+            if (op == UnaryOp.EXP) {
+                StrictExpLanes.exp(wide, wide, 0, n);
+            } else {
+                StrictExpLanes.sigmoid(wide, wide, 0, n);
+            }
+            for (int j = 0; j < n; j++) {
+                y[from + j] = (float) wide[j];
+            }
         }
     }
 
