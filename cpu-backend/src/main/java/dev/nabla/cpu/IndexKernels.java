@@ -69,33 +69,33 @@ final class IndexKernels {
             });
             return;
         }
-        if (d.dtype() == DType.INT32) {
-            // wraps in two's complement, as CUDA's atomicAdd does
-            int[] dst = d.ints();
-            int[] src = s.ints();
-            Parallel.range(outer, grain(count, inner), (lo, hi) -> {
-                for (int b = lo; b < hi; b++) {
-                    for (int j = 0; j < count; j++) {
-                        int to = (b * axisSize + idx[j]) * inner;
-                        int from = (b * count + j) * inner;
-                        for (int i = 0; i < inner; i++) {
-                            dst[to + i] += src[from + i];
-                        }
-                    }
-                }
-            });
-            return;
-        }
+        // FLOAT64 and INT32 are rare here (FLOAT32 is col2im's hot loop above): one walk, a per-row body by dtype
+        SliceBody add = d.dtype() == DType.INT32 ? intAdd(d.ints(), s.ints(), inner) : (to, from) -> {
+            for (int i = 0; i < inner; i++) {
+                d.set(to + i, d.get(to + i) + s.get(from + i));
+            }
+        };
         Parallel.range(outer, grain(count, inner), (lo, hi) -> {
             for (int b = lo; b < hi; b++) {
                 for (int j = 0; j < count; j++) {
-                    int to = (b * axisSize + idx[j]) * inner;
-                    int from = (b * count + j) * inner;
-                    for (int i = 0; i < inner; i++) {
-                        d.set(to + i, d.get(to + i) + s.get(from + i));
-                    }
+                    add.run((b * axisSize + idx[j]) * inner, (b * count + j) * inner);
                 }
             }
         });
+    }
+
+    /** Adds one inner row of the source at {@code from} to the destination at {@code to}. */
+    @FunctionalInterface
+    private interface SliceBody {
+        void run(int to, int from);
+    }
+
+    /** INT32 rows add with wrap-around, as CUDA's atomicAdd does (through double they saturated). */
+    private static SliceBody intAdd(int[] dst, int[] src, int inner) {
+        return (to, from) -> {
+            for (int i = 0; i < inner; i++) {
+                dst[to + i] += src[from + i];
+            }
+        };
     }
 }
