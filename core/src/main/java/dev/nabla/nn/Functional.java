@@ -120,7 +120,8 @@ public final class Functional {
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), (int) kernel.shape().dim(2),
                 (int) kernel.shape().dim(3), stride, padding);
         Tensor cols = unfold(x, w, c);                                   // (N, C·KH·KW, OH·OW)
-        Tensor out = kernel.reshape(o, -1).matmul(cols);                 // (N, O, OH·OW)
+        // the size written out: -1 cannot be inferred when O = 0
+        Tensor out = kernel.reshape(o, (long) c * w.kernelH() * w.kernelW()).matmul(cols);   // (N, O, OH·OW)
         out = out.reshape(n, o, w.outH(), w.outW());
         if (bias != null) {
             if (!bias.shape().equals(Shape.of(o))) {

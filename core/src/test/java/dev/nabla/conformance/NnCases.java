@@ -58,7 +58,10 @@ final class NnCases {
                     OpCase.of(new Conv(3, "valid"), s(2, 1, 5, 5), s(1, 1, 3, 3), s(1)),
                     // a kernel larger than the image: "same" pads it (2 before, ... TF's rule)
                     OpCase.of(new Conv(1, "same"), s(1, 1, 2, 3), s(2, 1, 3, 3), s(2)),
-                    OpCase.of(new Conv(2, "same"), s(1, 2, 6, 6), s(1, 2, 3, 3))));
+                    OpCase.of(new Conv(2, "same"), s(1, 2, 6, 6), s(1, 2, 3, 3)),
+                    // no input channels (the bias alone) and no output channels
+                    OpCase.of(new Conv(1, "valid"), s(1, 0, 3, 3), s(2, 0, 2, 2), s(2)),
+                    OpCase.of(new Conv(1, "same"), s(2, 2, 3, 3), s(0, 2, 2, 2))));
             for (int i = 0; i < RANDOM_CASES; i++) {
                 long n = batch(r);
                 long c = 1 + r.nextInt(3);

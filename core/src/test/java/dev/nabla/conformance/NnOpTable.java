@@ -159,13 +159,19 @@ final class NnOpTable {
         return layer;
     }
 
-    /** conv2d's cases with square kernels (KH x KH, the image widened for "valid") and always a bias. */
+    /**
+     * conv2d's cases with square kernels (KH x KH, the image widened for "valid") and always a bias; without those
+     * of no channels, which the layer's constructor refuses.
+     */
     private static OpInfo.CaseGenerator<Conv> squareKernelsWithBias() {
         return r -> {
             List<OpCase<Conv>> out = new ArrayList<>();
             for (OpCase<Conv> c : NnCases.conv2d().draw(r)) {
                 long[] x = c.shapes().get(0).clone();
                 long[] k = c.shapes().get(1).clone();
+                if (k[0] == 0 || k[1] == 0) {
+                    continue;
+                }
                 k[3] = k[2];
                 if (c.args().padding().equals("valid")) {
                     x[3] = Math.max(x[3], k[3]);
