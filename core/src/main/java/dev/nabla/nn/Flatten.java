@@ -15,6 +15,11 @@ public final class Flatten extends Module {
         if (x.rank() < 1) {
             throw new IllegalArgumentException("Flatten: needs a batch axis, got " + x.shape());
         }
-        return x.reshape(x.shape().dim(0), x.shape().dim(0) == 0 ? 0 : -1);
+        // the product written out: -1 cannot be inferred from 0 elements, and (0, 3) must stay (0, 3), not (0, 0)
+        long rest = 1;
+        for (int i = 1; i < x.rank(); i++) {
+            rest *= x.shape().dim(i);
+        }
+        return x.reshape(x.shape().dim(0), rest);
     }
 }

@@ -51,7 +51,17 @@ public final class Functional {
             throw new IllegalArgumentException("softmaxCrossEntropy: labels " + labels.shape() + " do not match logits "
                     + logits.shape());
         }
-        Tensor oneHot = labels.oneHot((int) logits.shape().dim(1)).to(logits.dtype());
+        int classes = (int) logits.shape().dim(1);
+        // one small read: oneHot gives a zero row for a label outside [0, classes), which would silently drop that
+        // row from the loss (TF and PyTorch refuse such labels too)
+        int[] values = labels.toIntArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= classes) {
+                throw new IllegalArgumentException("softmaxCrossEntropy: label " + values[i] + " at position " + i
+                        + " is out of range [0, " + classes + ") for logits " + logits.shape());
+            }
+        }
+        Tensor oneHot = labels.oneHot(classes).to(logits.dtype());
         return fusedCrossEntropy(logits, oneHot);
     }
 
@@ -71,8 +81,9 @@ public final class Functional {
     }
 
     private static void checkLogits(String op, Tensor logits) {
-        if (logits.rank() != 2) {
-            throw new IllegalArgumentException(op + ": logits must be (batch, classes), got " + logits.shape());
+        if (logits.rank() != 2 || logits.shape().dim(1) == 0) {
+            throw new IllegalArgumentException(op + ": logits must be (batch, classes) with at least one class, got "
+                    + logits.shape());
         }
     }
 
@@ -120,7 +131,8 @@ public final class Functional {
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), (int) kernel.shape().dim(2),
                 (int) kernel.shape().dim(3), stride, padding);
         Tensor cols = unfold(x, w, c);                                   // (N, C·KH·KW, OH·OW)
-        Tensor out = kernel.reshape(o, -1).matmul(cols);                 // (N, O, OH·OW)
+        // the size written out: -1 cannot be inferred when O = 0
+        Tensor out = kernel.reshape(o, (long) c * w.kernelH() * w.kernelW()).matmul(cols);   // (N, O, OH·OW)
         out = out.reshape(n, o, w.outH(), w.outW());
         if (bias != null) {
             if (!bias.shape().equals(Shape.of(o))) {

@@ -67,4 +67,72 @@ final class OpArgs {
             return "depth=" + depth;
         }
     }
+
+    /** pad's result shape and where the input goes. */
+    record Pad(long[] shape, long[] begin) {
+        @Override
+        public String toString() {
+            return "shape=" + Shape.format(shape) + " begin=" + Arrays.toString(begin);
+        }
+    }
+
+    /** scatterAdd's result shape, axis and INT32 indices (values and shape). */
+    record Scatter(long[] shape, int axis, int[] indices, long[] indicesShape) {
+        @Override
+        public String toString() {
+            return "shape=" + Shape.format(shape) + " axis=" + axis + " indices=" + Arrays.toString(indices)
+                    + Shape.format(indicesShape);
+        }
+    }
+
+    /** conv2d's stride and padding ("valid" or "same"); the bias is there when the case has a third input. */
+    record Conv(int stride, String padding) {
+        @Override
+        public String toString() {
+            return "stride=" + stride + " " + padding;
+        }
+    }
+
+    /** A pooling window and stride; {@code defaultStride}: the layer is built with its one-argument constructor. */
+    record Pool(int size, int stride, boolean defaultStride) {
+        @Override
+        public String toString() {
+            return "size=" + size + " stride=" + stride + (defaultStride ? " (default)" : "");
+        }
+    }
+
+    /** softmaxCrossEntropy's INT32 class labels, one per row. */
+    record Labels(int[] labels) {
+        @Override
+        public String toString() {
+            return "labels=" + Arrays.toString(labels);
+        }
+    }
+
+    /**
+     * Target probability rows of the logits' shape (row-major); {@code dispatch}: passed to softmaxCrossEntropy,
+     * which hands float targets on to softmaxCrossEntropyWithProbabilities.
+     */
+    record Targets(double[] values, boolean dispatch) {
+        @Override
+        public String toString() {
+            return "targets=" + Arrays.toString(values) + (dispatch ? " via softmaxCrossEntropy" : "");
+        }
+    }
+
+    /** BatchNorm's mode and epsilon. */
+    record Norm(boolean training, double epsilon) {
+        @Override
+        public String toString() {
+            return (training ? "training" : "evaluation") + " epsilon=" + epsilon;
+        }
+    }
+
+    /** dropout's rate, mode and the seed of its Rng. */
+    record Drop(double rate, boolean training, long seed) {
+        @Override
+        public String toString() {
+            return "rate=" + rate + (training ? " training" : " evaluation") + " seed=" + seed;
+        }
+    }
 }

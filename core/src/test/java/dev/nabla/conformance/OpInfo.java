@@ -25,14 +25,17 @@ import java.util.function.UnaryOperator;
  * @param gradientTolerance GradientChecker's relative tolerance; negative: the op has no gradient to check
  * @param largeCases       a few shapes big enough for a backend's vectorized and parallel paths (forward only),
  *                         or null
+ * @param api              the public method(s) the row covers for {@link OpCoverageTest}: {@code "Owner.method"}
+ *                         (every overload) or {@code "Owner.method(ParamType, ...)"} (one); null: {@code "Tensor."}
+ *                         and the name up to its first parenthesis
  * @param <A>              the type of the op's non-tensor arguments
  */
 record OpInfo<A>(String name, Family family, int arity, CaseGenerator<A> cases, Call<A> call, Reference<A> reference,
         Domain domain, Set<DType> dtypes, UnaryOperator<DType> resultType, double float32Tolerance,
-        double float64Tolerance, double gradientTolerance, CaseGenerator<A> largeCases) {
+        double float64Tolerance, double gradientTolerance, CaseGenerator<A> largeCases, String api) {
 
     /** Which test class runs a row. */
-    enum Family { UNARY, BINARY, COMPARISON, REDUCTION, LINEAR_ALGEBRA, SHAPE, INDEXING, CAST }
+    enum Family { UNARY, BINARY, COMPARISON, REDUCTION, LINEAR_ALGEBRA, SHAPE, INDEXING, CAST, NN }
 
     /** Draws the cases of a row. */
     @FunctionalInterface
@@ -59,43 +62,58 @@ record OpInfo<A>(String name, Family family, int arity, CaseGenerator<A> cases, 
     static <A> OpInfo<A> op(String name, Family family, int arity, CaseGenerator<A> cases, Call<A> call,
             Reference<A> reference) {
         return new OpInfo<>(name, family, arity, cases, call, reference, Domain.REAL, FLOATS, t -> t, 2e-5, 1e-12,
-                1e-6, null);
+                1e-6, null, null);
     }
 
     OpInfo<A> withDomain(Domain d) {
         return new OpInfo<>(name, family, arity, cases, call, reference, d, dtypes, resultType, float32Tolerance,
-                float64Tolerance, gradientTolerance, largeCases);
+                float64Tolerance, gradientTolerance, largeCases, api);
     }
 
     OpInfo<A> withReference(Reference<A> r) {
         return new OpInfo<>(name, family, arity, cases, call, r, domain, dtypes, resultType, float32Tolerance,
-                float64Tolerance, gradientTolerance, largeCases);
+                float64Tolerance, gradientTolerance, largeCases, api);
     }
 
     OpInfo<A> withLargeCases(CaseGenerator<A> large) {
         return new OpInfo<>(name, family, arity, cases, call, reference, domain, dtypes, resultType,
-                float32Tolerance, float64Tolerance, gradientTolerance, large);
+                float32Tolerance, float64Tolerance, gradientTolerance, large, api);
     }
 
     OpInfo<A> withDtypes(Set<DType> t) {
         return new OpInfo<>(name, family, arity, cases, call, reference, domain, t, resultType, float32Tolerance,
-                float64Tolerance, gradientTolerance, largeCases);
+                float64Tolerance, gradientTolerance, largeCases, api);
     }
 
     OpInfo<A> withResultType(UnaryOperator<DType> r) {
         return new OpInfo<>(name, family, arity, cases, call, reference, domain, dtypes, r, float32Tolerance,
-                float64Tolerance, gradientTolerance, largeCases);
+                float64Tolerance, gradientTolerance, largeCases, api);
     }
 
     OpInfo<A> withTolerances(double float32, double float64) {
         return new OpInfo<>(name, family, arity, cases, call, reference, domain, dtypes, resultType, float32,
-                float64, gradientTolerance, largeCases);
+                float64, gradientTolerance, largeCases, api);
+    }
+
+    /** The public method(s) the row covers: see {@code api} above. */
+    OpInfo<A> covering(String method) {
+        return new OpInfo<>(name, family, arity, cases, call, reference, domain, dtypes, resultType,
+                float32Tolerance, float64Tolerance, gradientTolerance, largeCases, method);
+    }
+
+    String apiKey() {
+        return api != null ? api : "Tensor." + name.replaceFirst("\\(.*", "");
+    }
+
+    OpInfo<A> withGradientTolerance(double tol) {
+        return new OpInfo<>(name, family, arity, cases, call, reference, domain, dtypes, resultType,
+                float32Tolerance, float64Tolerance, tol, largeCases, api);
     }
 
     /** A row whose op carries no gradient (comparisons, argmax, integer results). */
     OpInfo<A> withoutGradient() {
         return new OpInfo<>(name, family, arity, cases, call, reference, domain, dtypes, resultType,
-                float32Tolerance, float64Tolerance, -1, largeCases);
+                float32Tolerance, float64Tolerance, -1, largeCases, api);
     }
 
     boolean differentiable() {

@@ -12,9 +12,13 @@ import static dev.nabla.conformance.OpInfo.op;
 
 import dev.nabla.DType;
 import dev.nabla.Nabla;
+import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OpArgs.Axes;
 import dev.nabla.conformance.OpInfo.Family;
+import dev.nabla.nn.Functional;
+import dev.nabla.ops.Indexing;
+import dev.nabla.ops.Shapes;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -34,7 +38,7 @@ final class OpTable {
     private OpTable() {
     }
 
-    static final List<OpInfo<?>> ROWS = List.of(
+    static final List<OpInfo<?>> ROWS = java.util.stream.Stream.<OpInfo<?>>concat(java.util.stream.Stream.of(
             // ---- element-wise unary ---------------------------------------------------------------------
             unary("neg", Tensor::neg, x -> -x).withDtypes(OpInfo.NUMERIC),
             unary("abs", Tensor::abs, Math::abs).withDomain(Domain.NONZERO).withDtypes(OpInfo.NUMERIC),
@@ -49,6 +53,19 @@ final class OpTable {
             unary("tanh", Tensor::tanh, Math::tanh),
             unary("sigmoid", Tensor::sigmoid, x -> 1 / (1 + Math.exp(-x))),
             unary("relu", Tensor::relu, x -> x > 0 ? x : 0).withDomain(Domain.NONZERO).withDtypes(OpInfo.NUMERIC),
+            // -1, 0 or 1; INT32 inputs round to integers, so zeros occur. The gradient is 0 (away from x = 0)
+            unary("sign", Tensor::sign, x -> x > 0 ? 1 : x < 0 ? -1 : 0).withDtypes(OpInfo.NUMERIC),
+            unary("Functional.relu", Functional::relu, x -> x > 0 ? x : 0).withDomain(Domain.NONZERO)
+                    .withDtypes(OpInfo.NUMERIC).covering("Functional.relu"),
+            // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            unary("gelu", Functional::gelu,
+                    x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))))
+                    .withTolerances(5e-5, 1e-12).covering("Functional.gelu"),
+            // a custom rule that is right: softplus log(1 + e^x) with the gradient g sigmoid(x); the check proves
+            // the rule (not a recording of the forward) is what the tape runs, on every device
+            unary("customGradient", x -> Nabla.customGradient(List.of(x), in -> in.get(0).exp().add(1).log(),
+                    (in, out, g) -> List.of(g.mul(in.get(0).sigmoid()))), x -> Math.log1p(Math.exp(x)))
+                    .withTolerances(5e-5, 1e-12).covering("Nabla.customGradient"),
 
             // ---- element-wise binary, broadcasting; and the Java-number overloads ----------------------------
             binary("add", Tensor::add, (a, b) -> a + b).withDtypes(OpInfo.NUMERIC),
@@ -131,13 +148,18 @@ final class OpTable {
             op("stopGradient", SHAPE, 1, ShapeCases.single(), (in, a) -> in.get(0).stopGradient(),
                     (in, a) -> in.get(0)).withDtypes(OpInfo.NUMERIC).withoutGradient(),
             op("concat", SHAPE, 3, ShapeCases.concats(3), (in, a) -> Nabla.concat(in, a.axis()),
-                    (in, a) -> Reference.concat(in, a.axis())).withDtypes(OpInfo.NUMERIC),
+                    (in, a) -> Reference.concat(in, a.axis())).withDtypes(OpInfo.NUMERIC).covering("Nabla.concat"),
             op("stack", SHAPE, 3, ShapeCases.stacks(3), (in, a) -> Nabla.stack(in, a.axis()),
-                    (in, a) -> Reference.stack(in, a.axis())).withDtypes(OpInfo.NUMERIC),
+                    (in, a) -> Reference.stack(in, a.axis())).withDtypes(OpInfo.NUMERIC).covering("Nabla.stack"),
             op("where", SHAPE, 2, ShapeCases.wheres(),
                     (in, a) -> Nabla.where(Tensor.of(in.get(0).device(), a.values(), a.shape()).reshape(a.shape()),
                             in.get(0), in.get(1)),
-                    (in, a) -> Reference.where(a, in.get(0), in.get(1))).withDtypes(OpInfo.NUMERIC),
+                    (in, a) -> Reference.where(a, in.get(0), in.get(1))).withDtypes(OpInfo.NUMERIC)
+                    .covering("Nabla.where"),
+            // internal (dev.nabla.ops): slice's adjoint, and how conv2d pads for "same"
+            op("pad", SHAPE, 1, ShapeCases.pads(), (in, a) -> Shapes.pad(in.get(0), Shape.of(a.shape()), a.begin()),
+                    (in, a) -> Reference.pad(in.get(0), a.shape(), a.begin())).withDtypes(OpInfo.NUMERIC)
+                    .covering("Shapes.pad"),
 
             // ---- indexing ----------------------------------------------------------------------------------
             op("gather", INDEXING, 1, ShapeCases.gathers(),
@@ -145,6 +167,13 @@ final class OpTable {
                             Tensor.of(in.get(0).device(), a.indices(), a.indicesShape()).reshape(a.indicesShape()),
                             a.axis()),
                     (in, a) -> Reference.gather(in.get(0), a)).withDtypes(OpInfo.NUMERIC),
+            // internal (dev.nabla.ops): gather's adjoint, col2im of conv2d and pooling
+            op("scatterAdd", INDEXING, 1, ShapeCases.scatterAdds(),
+                    (in, a) -> Indexing.scatterAdd(Shape.of(a.shape()), a.axis(),
+                            Tensor.of(in.get(0).device(), a.indices(), a.indicesShape()).reshape(a.indicesShape()),
+                            in.get(0)),
+                    (in, a) -> Reference.scatterAdd(in.get(0), a)).withDtypes(OpInfo.NUMERIC)
+                    .covering("Indexing.scatterAdd"),
             op("oneHot", INDEXING, 1, ShapeCases.oneHots(), (in, a) -> in.get(0).oneHot(a.depth()),
                     (in, a) -> Reference.oneHot(in.get(0), a.depth())).withDomain(Domain.SMALL_INTEGERS)
                     .withDtypes(Set.of(DType.INT32)).withResultType(t -> DType.FLOAT32).withoutGradient(),
@@ -153,7 +182,9 @@ final class OpTable {
             cast(DType.FLOAT32, Set.of(DType.FLOAT64, DType.INT32), x -> x),
             cast(DType.FLOAT64, Set.of(DType.FLOAT32, DType.INT32), x -> x),
             cast(DType.INT32, OpInfo.FLOATS, x -> (int) x),
-            cast(DType.BOOL, OpInfo.NUMERIC, x -> x != 0 ? 1 : 0).withDomain(Domain.SMALL_INTEGERS));
+            cast(DType.BOOL, OpInfo.NUMERIC, x -> x != 0 ? 1 : 0).withDomain(Domain.SMALL_INTEGERS)),
+            // ---- neural-network functions and layers (dev.nabla.nn) ----------------------------------------
+            NnOpTable.ROWS.stream()).toList();
 
     /** The rows of one family. */
     static List<OpInfo<?>> family(Family f) {
@@ -228,7 +259,8 @@ final class OpTable {
 
     private static OpInfo<Void> cast(DType to, Set<DType> from, DoubleUnaryOperator reference) {
         OpInfo<Void> row = op("to(" + to + ")", CAST, 1, ShapeCases.single(), (in, a) -> in.get(0).to(to),
-                (in, a) -> in.get(0).map(reference)).withDtypes(from).withResultType(t -> to);
+                (in, a) -> in.get(0).map(reference)).withDtypes(from).withResultType(t -> to)
+                .covering("Tensor.to(DType)");
         // only float -> float casts carry a gradient, and the checker needs a float64 result: see CastOpsTest
         return row.withoutGradient();
     }

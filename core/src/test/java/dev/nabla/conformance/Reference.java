@@ -206,4 +206,38 @@ final class Reference {
         out[labels.rank()] = depth;
         return HostTensor.generate(out, i -> labels.at(Arrays.copyOf(i, labels.rank())) == i[labels.rank()] ? 1 : 0);
     }
+
+    /** out[i] = x[i - begin] where 0 <= i - begin < x.shape on every axis, else 0. */
+    static HostTensor pad(HostTensor x, long[] shape, long[] begin) {
+        return HostTensor.generate(shape, i -> {
+            long[] j = new long[i.length];
+            for (int k = 0; k < i.length; k++) {
+                j[k] = i[k] - begin[k];
+                if (j[k] < 0 || j[k] >= x.shape()[k]) {
+                    return 0;
+                }
+            }
+            return x.at(j);
+        });
+    }
+
+    /**
+     * Zeros of the given shape, then for every index position idx of the indices and every pre/post position:
+     * out[pre, indices[idx], post] += updates[pre, idx..., post] (the adjoint of gather: repeats add up).
+     */
+    static HostTensor scatterAdd(HostTensor updates, OpArgs.Scatter s) {
+        long[] shape = s.shape();
+        int a = normalize(new int[] {s.axis()}, shape.length)[0];
+        int idxRank = s.indicesShape().length;
+        double[] out = new double[(int) HostTensor.sizeOf(shape)];
+        for (int u = 0; u < updates.data().length; u++) {
+            long[] ui = HostTensor.multiIndex(u, updates.shape());
+            long[] oi = new long[shape.length];
+            System.arraycopy(ui, 0, oi, 0, a);
+            oi[a] = s.indices()[HostTensor.flatIndex(Arrays.copyOfRange(ui, a, a + idxRank), s.indicesShape())];
+            System.arraycopy(ui, a + idxRank, oi, a + 1, shape.length - a - 1);
+            out[HostTensor.flatIndex(oi, shape)] += updates.data()[u];
+        }
+        return new HostTensor(shape.clone(), out);
+    }
 }

@@ -372,6 +372,58 @@ final class ShapeCases {
         };
     }
 
+    /** A result shape at least the input's on every axis (0 to 2 more) and an offset that keeps the input inside. */
+    static CaseGenerator<OpArgs.Pad> pads() {
+        return r -> {
+            List<OpCase<OpArgs.Pad>> cases = new ArrayList<>(List.of(OpCase.of(new OpArgs.Pad(s(), s()), s()),
+                    OpCase.of(new OpArgs.Pad(s(5), s(1)), s(3)), OpCase.of(new OpArgs.Pad(s(2, 3), s(2, 0)), s(0, 3)),
+                    OpCase.of(new OpArgs.Pad(s(2, 2), s(0, 0)), s(2, 2)),
+                    OpCase.of(new OpArgs.Pad(s(3, 0, 4), s(1, 0, 2)), s(1, 0, 2))));
+            for (int i = 0; i < RANDOM_CASES; i++) {
+                long[] shape = shape(r, 0, 3, true);
+                long[] out = new long[shape.length];
+                long[] begin = new long[shape.length];
+                for (int a = 0; a < shape.length; a++) {
+                    long extra = r.nextInt(3);
+                    out[a] = shape[a] + extra;
+                    begin[a] = r.nextInt((int) extra + 1);
+                }
+                cases.add(OpCase.of(new OpArgs.Pad(out, begin), shape));
+            }
+            return cases;
+        };
+    }
+
+    /**
+     * A result shape of rank >= 1, an axis, in-range indices of rank 0..2 with repeats, and the updates' shape
+     * (result dimensions before the axis, the indices' shape, those after).
+     */
+    static CaseGenerator<OpArgs.Scatter> scatterAdds() {
+        return r -> {
+            List<OpCase<OpArgs.Scatter>> cases = new ArrayList<>(List.of(
+                    OpCase.of(new OpArgs.Scatter(s(3), 0, new int[] {2, 0, 2}, s(3)), s(3)),
+                    OpCase.of(new OpArgs.Scatter(s(2, 3), -1, new int[] {1}, s()), s(2)),
+                    OpCase.of(new OpArgs.Scatter(s(2, 3), 0, new int[0], s(0)), s(0, 3)),
+                    OpCase.of(new OpArgs.Scatter(s(2, 2, 2), 1, new int[] {1, 1, 0, 1}, s(2, 2)), s(2, 2, 2, 2)),
+                    OpCase.of(new OpArgs.Scatter(s(0, 2), 1, new int[] {1, 1}, s(2)), s(0, 2))));
+            for (int i = 0; i < RANDOM_CASES; i++) {
+                long[] shape = shape(r, 1, 3, true);
+                int axis = r.nextInt(shape.length);
+                shape[axis] = Math.max(1, shape[axis]);
+                long[] idxShape = shape(r, 0, 2, true);
+                int[] idx = new int[(int) HostTensor.sizeOf(idxShape)];
+                Arrays.setAll(idx, j -> r.nextInt((int) shape[axis]));
+                long[] updates = new long[shape.length - 1 + idxShape.length];
+                System.arraycopy(shape, 0, updates, 0, axis);
+                System.arraycopy(idxShape, 0, updates, axis, idxShape.length);
+                System.arraycopy(shape, axis + 1, updates, axis + idxShape.length, shape.length - axis - 1);
+                cases.add(OpCase.of(new OpArgs.Scatter(shape, r.nextBoolean() ? axis : axis - shape.length, idx,
+                        idxShape), updates));
+            }
+            return cases;
+        };
+    }
+
     // ---- large cases: past the sizes where backends switch to vectorized, blocked or parallel kernels ----------
 
     /** One input: a long vector with a ragged tail and a matrix. */

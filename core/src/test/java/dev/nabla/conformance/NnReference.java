@@ -1,0 +1,163 @@
+package dev.nabla.conformance;
+
+import dev.nabla.backend.Philox;
+
+/**
+ * Scalar references of the neural-network functions and layers (dev.nabla.nn), written from their definitions as
+ * plain loops over {@link HostTensor}s: direct convolution (no im2col), window loops for pooling, the cross-entropy
+ * sums, batch statistics.
+ */
+final class NnReference {
+    private NnReference() {
+    }
+
+    /** Output size and leading padding of one spatial axis: TF's "valid" and "same" rules. */
+    private record Axis(int out, int before) {
+        /**
+         * valid: out = floor((in - k) / s) + 1, no padding; same: out = ceil(in / s), total padding
+         * max((out - 1) s + k - in, 0) of which floor(total / 2) before (the odd one after, as TF).
+         */
+        static Axis of(long in, long k, int s, String padding) {
+            if (padding.equals("valid")) {
+                return new Axis((int) ((in - k) / s + 1), 0);
+            }
+            int out = (int) ((in + s - 1) / s);
+            long total = Math.max((out - 1) * (long) s + k - in, 0);
+            return new Axis(out, (int) (total / 2));
+        }
+    }
+
+    /**
+     * y[n, o, i, j] = b[o] + sum_{c, p, q} x[n, c, i s + p - top, j s + q - left] k[o, c, p, q], x read as 0
+     * outside the image; x (N, C, H, W), k (O, C, KH, KW), b (O,) or null.
+     */
+    static HostTensor conv2d(HostTensor x, HostTensor k, HostTensor b, int stride, String padding) {
+        long[] xs = x.shape();
+        long[] ks = k.shape();
+        Axis rows = Axis.of(xs[2], ks[2], stride, padding);
+        Axis cols = Axis.of(xs[3], ks[3], stride, padding);
+        return HostTensor.generate(new long[] {xs[0], ks[0], rows.out(), cols.out()}, idx -> {
+            long n = idx[0];
+            long o = idx[1];
+            double acc = b == null ? 0 : b.at(o);
+            for (long c = 0; c < xs[1]; c++) {
+                for (long p = 0; p < ks[2]; p++) {
+                    for (long q = 0; q < ks[3]; q++) {
+                        long r = idx[2] * stride + p - rows.before();
+                        long s = idx[3] * stride + q - cols.before();
+                        if (r >= 0 && r < xs[2] && s >= 0 && s < xs[3]) {
+                            acc += x.at(n, c, r, s) * k.at(o, c, p, q);
+                        }
+                    }
+                }
+            }
+            return acc;
+        });
+    }
+
+    /**
+     * "valid" pooling of x (N, C, H, W) over size x size windows moving by stride: out = floor((in - size) / stride)
+     * + 1 per axis, y[n, c, i, j] = max (or mean) of x[n, c, i stride + p, j stride + q] over 0 <= p, q < size.
+     */
+    static HostTensor pool(HostTensor x, int size, int stride, boolean max) {
+        long[] xs = x.shape();
+        long oh = (xs[2] - size) / stride + 1;
+        long ow = (xs[3] - size) / stride + 1;
+        return HostTensor.generate(new long[] {xs[0], xs[1], oh, ow}, idx -> {
+            double best = Double.NEGATIVE_INFINITY;
+            double sum = 0;
+            for (int p = 0; p < size; p++) {
+                for (int q = 0; q < size; q++) {
+                    double v = x.at(idx[0], idx[1], idx[2] * stride + p, idx[3] * stride + q);
+                    best = Math.max(best, v);
+                    sum += v;
+                }
+            }
+            return max ? best : sum / (size * size);
+        });
+    }
+
+    /**
+     * Mean cross-entropy of logits z (B, K) against target rows t: L = (1/B) sum_b sum_c t[b, c] (lse_b - z[b, c]),
+     * lse_b = m_b + log sum_c e^(z[b, c] - m_b), m_b = max_c z[b, c] (= -log softmax(z_b)_c weighted by t).
+     */
+    static HostTensor crossEntropy(HostTensor z, double[] targets) {
+        int rows = (int) z.shape()[0];
+        int classes = (int) z.shape()[1];
+        double total = 0;
+        for (int b = 0; b < rows; b++) {
+            double m = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < classes; c++) {
+                m = Math.max(m, z.at(b, c));
+            }
+            double s = 0;
+            for (int c = 0; c < classes; c++) {
+                s += Math.exp(z.at(b, c) - m);
+            }
+            double lse = m + Math.log(s);
+            for (int c = 0; c < classes; c++) {
+                total += targets[b * classes + c] * (lse - z.at(b, c));
+            }
+        }
+        return new HostTensor(new long[0], new double[] {total / rows});
+    }
+
+    /** One-hot rows of INT32 labels, as the targets of {@link #crossEntropy}. */
+    static double[] oneHotRows(int[] labels, int classes) {
+        double[] t = new double[labels.length * classes];
+        for (int b = 0; b < labels.length; b++) {
+            t[b * classes + labels[b]] = 1;
+        }
+        return t;
+    }
+
+    /**
+     * Batch normalization over axis 1 of x (N, C, ...): y = (x - mu_c) / sqrt(var_c + eps) gamma_c + beta_c, with
+     * mu and the biased variance var over every axis but 1 (training), or the given running statistics (evaluation).
+     */
+    static HostTensor batchNorm(HostTensor x, HostTensor gamma, HostTensor beta, HostTensor runningMean,
+            HostTensor runningVariance, boolean training, double epsilon) {
+        int channels = (int) x.shape()[1];
+        double[] mu = new double[channels];
+        double[] var = new double[channels];
+        if (training) {
+            int[] count = new int[channels];
+            for (int i = 0; i < x.data().length; i++) {
+                int c = (int) HostTensor.multiIndex(i, x.shape())[1];
+                mu[c] += x.data()[i];
+                count[c]++;
+            }
+            for (int c = 0; c < channels; c++) {
+                mu[c] /= count[c];
+            }
+            for (int i = 0; i < x.data().length; i++) {
+                int c = (int) HostTensor.multiIndex(i, x.shape())[1];
+                var[c] += (x.data()[i] - mu[c]) * (x.data()[i] - mu[c]) / count[c];
+            }
+        } else {
+            for (int c = 0; c < channels; c++) {
+                mu[c] = runningMean.at(c);
+                var[c] = runningVariance.at(c);
+            }
+        }
+        return HostTensor.generate(x.shape(), i -> {
+            int c = (int) i[1];
+            return (x.at(i) - mu[c]) / Math.sqrt(var[c] + epsilon) * gamma.at(c) + beta.at(c);
+        });
+    }
+
+    /**
+     * Inverted dropout in training: y_i = x_i / (1 - rate) where u_i >= rate, else 0. u_i is element i of a fresh
+     * Rng(seed)'s uniform stream: word i mod 4 of the Philox4x32-10 block for counter i / 4 (the generator's
+     * definition, pinned to the backends by RandomTest), its top 24 bits w as (w + 1/2) 2^-24.
+     */
+    static HostTensor dropout(HostTensor x, double rate, long seed) {
+        double[] out = new double[x.data().length];
+        for (int i = 0; i < out.length; i++) {
+            int word = Philox.block(seed, i / 4)[i % 4];
+            double u = ((word >>> 8) + 0.5) / (1 << 24);
+            out[i] = u >= rate ? x.data()[i] / (1 - rate) : 0;
+        }
+        return new HostTensor(x.shape().clone(), out);
+    }
+}
