@@ -84,7 +84,10 @@ public final class Device {
         return index;
     }
 
-    /** The device allocator's counters (allocated, reserved, peak bytes); creates the device's backend if needed. */
+    /**
+     * The device allocator's counters (allocated, reserved and peak bytes, live buffers); creates the device's
+     * backend if needed. See {@link MemoryStats} for what each backend counts.
+     */
     public MemoryStats memoryStats() {
         return Backends.get(this).memoryStats();
     }

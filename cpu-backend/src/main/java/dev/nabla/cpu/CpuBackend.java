@@ -2,6 +2,7 @@ package dev.nabla.cpu;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
+import dev.nabla.MemoryStats;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
@@ -35,6 +36,12 @@ final class CpuBackend implements Backend {
         }
         int n = (int) size;
         return new CpuBuffer(dtype, n, pool.take(dtype, n), pool);
+    }
+
+    /** Counts the arrays of 16 KiB and more (see {@link BufferPool}). */
+    @Override
+    public MemoryStats memoryStats() {
+        return pool.stats();
     }
 
     @Override

@@ -86,7 +86,7 @@ final class CpuBuffer implements Buffer {
     /** Only pooled arrays need an explicit release; the garbage collector reclaims the small ones by itself. */
     @Override
     public boolean requiresRelease() {
-        return (long) size * dtype.byteSize() >= BufferPool.MIN_POOLED_BYTES;
+        return BufferPool.pooled((long) size * dtype.byteSize());
     }
 
     @Override

@@ -97,7 +97,7 @@ final class CudaBackend implements Backend {
 
     @Override
     public Buffer allocate(DType dtype, long size) {
-        CachingAllocator.Block block = allocator.allocate(Math.max(1, size) * dtype.byteSize());
+        CachingAllocator.Block block = allocator.allocate(Math.max(1, size) * dtype.byteSize(), dtype);
         return new CudaBuffer(dtype, size, block, memory.pointer(block.address()), allocator);
     }
 

@@ -59,7 +59,7 @@ final class CudaBuffer implements Buffer {
     @Override
     public void release() {
         if (released.compareAndSet(false, true)) {
-            allocator.free(block);
+            allocator.free(block, dtype);
         }
     }
 }
