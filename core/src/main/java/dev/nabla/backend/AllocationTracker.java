@@ -25,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * the library method that frame called.
  */
 public final class AllocationTracker {
-    private static final Cleaner CLEANER = Cleaner.create();
     private static final Set<String> LIBRARY = Set.of("autograd", "backend", "ops", "optim", "nn", "io", "summary",
             "check", "graph", "data", "cpu", "cuda");
     private static final StackWalker WALKER = StackWalker.getInstance();
@@ -93,7 +92,7 @@ public final class AllocationTracker {
         Entry e = new Entry(live, where[0], where[1].replace('$', '.'), bytes);
         live.add(e);
         if (buffer != null) {
-            CLEANER.register(buffer, e::release); // the action holds the entry, never the buffer
+            Collected.CLEANER.register(buffer, e::release); // the action holds the entry, never the buffer
         }
         return e;
     }
@@ -116,6 +115,11 @@ public final class AllocationTracker {
                 : a.buffers() != b.buffers() ? Long.compare(b.buffers(), a.buffers())
                 : (a.site() + a.op()).compareTo(b.site() + b.op()));
         return new LeakReport(device, enabled, bytes, buffers, sites);
+    }
+
+    /** The Cleaner's thread starts when tracking first needs it, not when a backend loads this class. */
+    private static final class Collected {
+        static final Cleaner CLEANER = Cleaner.create();
     }
 
     /** Whether {@code className} belongs to Nabla's library (not to its tests, examples or benchmarks). */
