@@ -84,9 +84,31 @@ public final class Device {
         return index;
     }
 
-    /** The device allocator's counters (allocated, reserved, peak bytes); creates the device's backend if needed. */
+    /**
+     * The device allocator's counters (allocated, reserved and peak bytes, live buffers); creates the device's
+     * backend if needed. See {@link MemoryStats} for what each backend counts.
+     */
     public MemoryStats memoryStats() {
         return Backends.get(this).memoryStats();
+    }
+
+    /**
+     * The buffers live on this device now, grouped by the line of your code that allocated them, largest first;
+     * empty unless allocation tracking is on ({@code NABLA_TRACK_ALLOCATIONS=1} or
+     * {@code -Dnabla.trackAllocations=true}). {@code toString()} prints the top sites:
+     *
+     * <pre>{@code
+     * System.gc();                                  // let the Cleaners forget what is already garbage
+     * System.out.println(Device.cpu().leakReport());
+     * // cpu: 1004 live buffers, 4.8 KiB, by allocation site (largest first):
+     * //      3.9 KiB   1000  Tensor.mean at com.example.Train.lambda$main$0(Train.java:42)
+     * //        512 B      1  Rng.normal at com.example.Train.main(Train.java:38)
+     * }</pre>
+     *
+     * See {@link LeakReport} for what counts as live.
+     */
+    public LeakReport leakReport() {
+        return Backends.get(this).leakReport();
     }
 
     /** A human-readable report of every backend: found or not, and why. */

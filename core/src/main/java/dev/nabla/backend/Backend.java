@@ -140,6 +140,14 @@ public interface Backend {
         return new dev.nabla.MemoryStats(0, 0, 0);
     }
 
+    /**
+     * The live buffers by allocation site while {@link AllocationTracker#enabled()}; this default, for a backend that
+     * records none, is an empty report.
+     */
+    default dev.nabla.LeakReport leakReport() {
+        return new dev.nabla.LeakReport(device(), false, 0, 0, java.util.List.of());
+    }
+
     /** Waits for all queued work on this device. */
     default void synchronize() {
     }

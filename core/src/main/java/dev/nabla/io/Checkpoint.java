@@ -50,6 +50,15 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
+    /** Opens {@link #save}'s temporary file; a seam for tests that make the channel fail at chosen bytes. */
+    interface TempFileOpener {
+        FileChannel open(Path temp) throws IOException;
+    }
+
+    /** How {@link #save} opens its temporary file: a new file, for writing. Tests replace it (package-private). */
+    static volatile TempFileOpener tempFiles =
+            temp -> FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+
     /** Saves {@code tensors} to {@code path}, in the map's iteration order, without metadata. */
     public static void save(Path path, Map<String, Tensor> tensors) throws IOException {
         save(path, tensors, Map.of());
@@ -79,7 +88,7 @@ public final class Checkpoint {
                 + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".tmp");
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = tempFiles.open(temp)) {
                 while (header.hasRemaining()) {
                     ch.write(header);
                 }

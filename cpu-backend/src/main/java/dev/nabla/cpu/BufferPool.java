@@ -1,6 +1,9 @@
 package dev.nabla.cpu;
 
 import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.MemoryStats;
+import dev.nabla.backend.MemoryEvents;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -9,13 +12,20 @@ import java.util.Map;
  * Reuses the arrays of released buffers. Fresh large arrays cost page faults on first touch (about 4x the time of
  * an add over reused memory on the 2-core reference machine), so released arrays wait here for the next request of
  * the same dtype and length. Small arrays are left to the garbage collector, which allocates them cheaply.
+ *
+ * <p>It also keeps the CPU's {@link MemoryStats}: an array of {@link #MIN_POOLED_BYTES} or more is live from
+ * {@link #take} to {@link #give} (a buffer's array until its release, a kernel's scratch array until the kernel gives
+ * it back); reserved adds the free arrays waiting here. Small arrays are not counted: no one gives them back.
  */
 final class BufferPool {
-    /** Below this many bytes an array is not pooled. */
+    /** Below this many bytes an array is not pooled, nor counted. */
     static final int MIN_POOLED_BYTES = 1 << 14;
     private final long capacityBytes;
     private final Map<Long, ArrayDeque<Object>> free = new HashMap<>();
     private long pooledBytes;
+    private long allocatedBytes;
+    private long liveArrays;
+    private long peakBytes;
 
     BufferPool(long capacityBytes) {
         this.capacityBytes = capacityBytes;
@@ -25,17 +35,53 @@ final class BufferPool {
         return ((long) length << 3) | dtype.ordinal();
     }
 
+    /** Whether arrays of this many bytes are pooled and counted. */
+    static boolean pooled(long bytes) {
+        return bytes >= MIN_POOLED_BYTES;
+    }
+
     /** An array of exactly {@code length} elements, reused when possible; contents undefined. */
     Object take(DType dtype, int length) {
-        if ((long) length * dtype.byteSize() >= MIN_POOLED_BYTES) {
-            synchronized (this) {
-                ArrayDeque<Object> q = free.get(key(dtype, length));
-                if (q != null && !q.isEmpty()) {
-                    pooledBytes -= (long) length * dtype.byteSize();
-                    return q.pop();
-                }
+        long bytes = (long) length * dtype.byteSize();
+        if (!pooled(bytes)) {
+            return newArray(dtype, length);
+        }
+        Object array = null;
+        long allocated;
+        long live;
+        boolean newPeak;
+        synchronized (this) {
+            ArrayDeque<Object> q = free.get(key(dtype, length));
+            if (q != null && !q.isEmpty()) {
+                pooledBytes -= bytes;
+                array = q.pop();
+            }
+            allocated = allocatedBytes += bytes;
+            live = ++liveArrays;
+            newPeak = allocated > peakBytes;
+            if (newPeak) {
+                peakBytes = allocated;
             }
         }
+        if (array == null) {
+            try {
+                array = newArray(dtype, length);
+            } catch (OutOfMemoryError e) {
+                synchronized (this) {
+                    allocatedBytes -= bytes;
+                    liveArrays--;
+                }
+                throw e;
+            }
+        }
+        MemoryEvents.allocation(Device.cpu(), dtype, bytes, allocated, live);
+        if (newPeak) {
+            MemoryEvents.peak(Device.cpu(), allocated);
+        }
+        return array;
+    }
+
+    private static Object newArray(DType dtype, int length) {
         return switch (dtype) {
             case FLOAT32 -> new float[length];
             case FLOAT64 -> new double[length];
@@ -44,25 +90,34 @@ final class BufferPool {
         };
     }
 
-    /** Returns an array for reuse (dropped when the pool is full). */
+    /** Returns an array from {@link #take} for reuse (dropped when the pool is full); at most once per take. */
     void give(DType dtype, Object array) {
         int length = java.lang.reflect.Array.getLength(array);
         long bytes = (long) length * dtype.byteSize();
-        if (bytes < MIN_POOLED_BYTES) {
+        if (!pooled(bytes)) {
             return;
         }
+        long allocated;
+        long live;
         synchronized (this) {
-            if (pooledBytes + bytes > capacityBytes) {
-                return;
+            allocated = allocatedBytes -= bytes;
+            live = --liveArrays;
+            if (pooledBytes + bytes <= capacityBytes) {
+                free.computeIfAbsent(key(dtype, length), k -> new ArrayDeque<>()).push(array);
+                pooledBytes += bytes;
             }
-            free.computeIfAbsent(key(dtype, length), k -> new ArrayDeque<>()).push(array);
-            pooledBytes += bytes;
         }
+        MemoryEvents.free(Device.cpu(), dtype, bytes, allocated, live);
     }
 
     /** Drops every pooled array. */
     synchronized void clear() {
         free.clear();
         pooledBytes = 0;
+    }
+
+    /** The counters now (see the class comment). */
+    synchronized MemoryStats stats() {
+        return new MemoryStats(allocatedBytes, allocatedBytes + pooledBytes, peakBytes, liveArrays);
     }
 }

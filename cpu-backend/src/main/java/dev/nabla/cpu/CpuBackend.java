@@ -2,6 +2,9 @@ package dev.nabla.cpu;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
+import dev.nabla.LeakReport;
+import dev.nabla.MemoryStats;
+import dev.nabla.backend.AllocationTracker;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
@@ -18,6 +21,7 @@ import dev.nabla.backend.UnaryOp;
  */
 final class CpuBackend implements Backend {
     private final BufferPool pool = new BufferPool(Runtime.getRuntime().maxMemory() / 4);
+    private final AllocationTracker tracker = new AllocationTracker();
 
     @Override
     public Device device() {
@@ -34,7 +38,23 @@ final class CpuBackend implements Backend {
             throw new IllegalArgumentException("cpu: " + size + " elements exceed the 2^31 limit of one CPU buffer");
         }
         int n = (int) size;
-        return new CpuBuffer(dtype, n, pool.take(dtype, n), pool);
+        CpuBuffer b = new CpuBuffer(dtype, n, pool.take(dtype, n), pool);
+        if (AllocationTracker.enabled()) {
+            // a small array is never released explicitly by a tensor: forget it when the GC finds the buffer unreachable
+            b.track(tracker.record((long) n * dtype.byteSize(), b.requiresRelease() ? null : b));
+        }
+        return b;
+    }
+
+    /** Counts the arrays of 16 KiB and more (see {@link BufferPool}). */
+    @Override
+    public MemoryStats memoryStats() {
+        return pool.stats();
+    }
+
+    @Override
+    public LeakReport leakReport() {
+        return tracker.report(device());
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.nabla.cpu;
 
 import dev.nabla.DType;
+import dev.nabla.backend.AllocationTracker;
 import dev.nabla.backend.Buffer;
 
 /**
@@ -12,6 +13,8 @@ final class CpuBuffer implements Buffer {
     private final int size;
     private final BufferPool pool;
     private Object array;
+    /** Its allocation site while tracking is on, else null. */
+    private AllocationTracker.Entry tracked;
 
     CpuBuffer(DType dtype, int size, Object array, BufferPool pool) {
         this.dtype = dtype;
@@ -83,10 +86,14 @@ final class CpuBuffer implements Buffer {
         }
     }
 
+    void track(AllocationTracker.Entry entry) {
+        tracked = entry;
+    }
+
     /** Only pooled arrays need an explicit release; the garbage collector reclaims the small ones by itself. */
     @Override
     public boolean requiresRelease() {
-        return (long) size * dtype.byteSize() >= BufferPool.MIN_POOLED_BYTES;
+        return BufferPool.pooled((long) size * dtype.byteSize());
     }
 
     @Override
@@ -95,6 +102,10 @@ final class CpuBuffer implements Buffer {
         array = null;
         if (a != null) {
             pool.give(dtype, a);
+            AllocationTracker.Entry t = tracked;
+            if (t != null) {
+                t.release();
+            }
         }
     }
 }

@@ -2,8 +2,10 @@ package dev.nabla.cuda;
 
 import dev.nabla.MemoryStats;
 
+import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.OutOfDeviceMemoryException;
+import dev.nabla.backend.MemoryEvents;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,6 +40,7 @@ final class CachingAllocator {
     private long allocated;
     private long reserved;
     private long peak;
+    private long blocks;
 
     /**
      * @param reclaimer run after the cache was emptied and an allocation still failed; it should make unreachable
@@ -62,17 +65,22 @@ final class CachingAllocator {
 
     /** A block of at least {@code bytes}, reused from the cache when one of its size class is free. */
     Block allocate(long bytes) {
+        return allocate(bytes, null);
+    }
+
+    /** {@link #allocate(long)} for a buffer of {@code dtype} (named in the JFR event; null for scratch space). */
+    Block allocate(long bytes, DType dtype) {
         long size = sizeClass(bytes);
-        Block b = takeCachedOrAllocate(size);
+        Block b = takeCachedOrAllocate(size, dtype);
         if (b != null) {
             return b;
         }
         releaseCache();
         reclaimer.run(); // outside the lock: Cleaners call free() from their own thread
-        b = takeCachedOrAllocate(size);
+        b = takeCachedOrAllocate(size, dtype);
         if (b == null) {
             releaseCache(); // the reclaimed blocks came back into the cache, maybe in other size classes
-            b = takeCachedOrAllocate(size);
+            b = takeCachedOrAllocate(size, dtype);
         }
         if (b != null) {
             return b;
@@ -80,7 +88,7 @@ final class CachingAllocator {
         throw new OutOfDeviceMemoryException(device, bytes, memory.freeBytes());
     }
 
-    private synchronized Block takeCachedOrAllocate(long size) {
+    private synchronized Block takeCachedOrAllocate(long size, DType dtype) {
         ArrayDeque<Long> list = freeBySize.get(size);
         Long cached = list == null ? null : list.pollLast(); // LIFO: the most recently used block is warm in L2
         long address;
@@ -94,14 +102,27 @@ final class CachingAllocator {
             reserved += size;
         }
         allocated += size;
-        peak = Math.max(peak, allocated);
+        blocks++;
+        // JFR events under the lock keep the timeline in order; without a recording they are an isEnabled() check
+        MemoryEvents.allocation(device, dtype, size, allocated, blocks);
+        if (allocated > peak) {
+            peak = allocated;
+            MemoryEvents.peak(device, peak);
+        }
         return new Block(address, size);
     }
 
     /** Returns a block to the cache (no driver call). */
-    synchronized void free(Block b) {
+    void free(Block b) {
+        free(b, null);
+    }
+
+    /** {@link #free(Block)} of a buffer of {@code dtype} (named in the JFR event; null for scratch space). */
+    synchronized void free(Block b, DType dtype) {
         allocated -= b.bytes();
+        blocks--;
         freeBySize.computeIfAbsent(b.bytes(), k -> new ArrayDeque<>()).addLast(b.address());
+        MemoryEvents.free(device, dtype, b.bytes(), allocated, blocks);
     }
 
     /** Gives every cached free block back to the driver. */
@@ -117,6 +138,6 @@ final class CachingAllocator {
 
     /** The current counters. */
     synchronized MemoryStats stats() {
-        return new MemoryStats(allocated, reserved, peak);
+        return new MemoryStats(allocated, reserved, peak, blocks);
     }
 }

@@ -2,7 +2,9 @@ package dev.nabla.cuda;
 
 import dev.nabla.backend.OptimizerStep;
 
+import dev.nabla.LeakReport;
 import dev.nabla.MemoryStats;
+import dev.nabla.backend.AllocationTracker;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
@@ -27,6 +29,7 @@ final class CudaBackend implements Backend {
     private final KernelModules modules;
     private final DriverMemory memory;
     private final CachingAllocator allocator;
+    private final AllocationTracker tracker = new AllocationTracker();
     private final HostTransfer transfer;
     private final Matmul matmul;
     private final String cublasStatus;
@@ -73,6 +76,11 @@ final class CudaBackend implements Backend {
         return allocator.stats();
     }
 
+    @Override
+    public LeakReport leakReport() {
+        return tracker.report(device());
+    }
+
     /** Gives the allocator's cached free blocks back to the driver. */
     void emptyCache() {
         allocator.releaseCache();
@@ -97,8 +105,12 @@ final class CudaBackend implements Backend {
 
     @Override
     public Buffer allocate(DType dtype, long size) {
-        CachingAllocator.Block block = allocator.allocate(Math.max(1, size) * dtype.byteSize());
-        return new CudaBuffer(dtype, size, block, memory.pointer(block.address()), allocator);
+        CachingAllocator.Block block = allocator.allocate(Math.max(1, size) * dtype.byteSize(), dtype);
+        CudaBuffer b = new CudaBuffer(dtype, size, block, memory.pointer(block.address()), allocator);
+        if (AllocationTracker.enabled()) {
+            b.track(tracker.record(block.bytes(), null));
+        }
+        return b;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.nabla.cuda;
 
 import dev.nabla.DType;
+import dev.nabla.backend.AllocationTracker;
 import dev.nabla.backend.Buffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jcuda.driver.CUdeviceptr;
@@ -13,6 +14,8 @@ final class CudaBuffer implements Buffer {
     private final CUdeviceptr pointer;
     private final CachingAllocator allocator;
     private final AtomicBoolean released = new AtomicBoolean();
+    /** Its allocation site while tracking is on, else null. */
+    private AllocationTracker.Entry tracked;
 
     CudaBuffer(DType dtype, long size, CachingAllocator.Block block, CUdeviceptr pointer, CachingAllocator allocator) {
         this.dtype = dtype;
@@ -59,7 +62,15 @@ final class CudaBuffer implements Buffer {
     @Override
     public void release() {
         if (released.compareAndSet(false, true)) {
-            allocator.free(block);
+            allocator.free(block, dtype);
+            AllocationTracker.Entry t = tracked;
+            if (t != null) {
+                t.release();
+            }
         }
+    }
+
+    void track(AllocationTracker.Entry entry) {
+        tracked = entry;
     }
 }

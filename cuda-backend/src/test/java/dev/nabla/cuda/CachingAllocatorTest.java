@@ -93,11 +93,11 @@ class CachingAllocatorTest {
         CachingAllocator alloc = new CachingAllocator(DEVICE, dev, () -> { });
         CachingAllocator.Block a = alloc.allocate(1 << 20);
         CachingAllocator.Block b = alloc.allocate(1 << 20);
-        assertEquals(new MemoryStats(2 << 20, 2 << 20, 2 << 20), alloc.stats());
+        assertEquals(new MemoryStats(2 << 20, 2 << 20, 2 << 20, 2), alloc.stats());
         alloc.free(a);
-        assertEquals(new MemoryStats(1 << 20, 2 << 20, 2 << 20), alloc.stats());
+        assertEquals(new MemoryStats(1 << 20, 2 << 20, 2 << 20, 1), alloc.stats());
         alloc.releaseCache();
-        assertEquals(new MemoryStats(1 << 20, 1 << 20, 2 << 20), alloc.stats());
+        assertEquals(new MemoryStats(1 << 20, 1 << 20, 2 << 20, 1), alloc.stats());
         assertEquals(1, dev.frees);
         alloc.free(b);
         assertEquals(0, alloc.stats().allocated());

@@ -2,17 +2,19 @@ package dev.nabla.conformance.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.Device;
 import dev.nabla.MemoryStats;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OnEachDevice;
+import dev.nabla.conformance.memory.Settle;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@link Device#memoryStats()} as documented on {@link MemoryStats}: allocated counts the blocks buffers hold,
- * reserved adds the cached free blocks, peak is the largest allocated. The CPU backend keeps no counters, which
- * {@code MemoryStats} documents as zeros; the CUDA backend's caching allocator keeps them.
+ * reserved adds the cached free blocks, peak is the largest allocated, buffers counts the live ones. On the CPU the
+ * counters are exact for arrays of 16 KiB and more and blind to smaller ones.
  */
 class MemoryStatsTest {
     private static final long MIB = 1 << 20;
@@ -25,38 +27,13 @@ class MemoryStatsTest {
         assertTrue(s.allocated() <= s.peak(), when + ": peak is at least allocated: " + s);
     }
 
-    /**
-     * The counters once unreachable tensors of earlier tests have been returned by their Cleaners (which would
-     * otherwise lower {@code allocated} between two reads): collect until two reads agree.
-     */
     private static MemoryStats settled(Device d) throws InterruptedException {
-        MemoryStats last = d.memoryStats();
-        for (int i = 0; i < 20; i++) {
-            System.gc();
-            Thread.sleep(20);
-            MemoryStats now = d.memoryStats();
-            if (now.equals(last)) {
-                return now;
-            }
-            last = now;
-        }
-        return last;
+        return Settle.settled(d);
     }
 
     @OnEachDevice
     void allocatingAndClosingATensorMovesTheCounters(Device d) throws InterruptedException {
         MemoryStats before = settled(d);
-        if (d.kind().equals("cpu")) {
-            // documented: zeros where a backend keeps none, whatever is allocated
-            MemoryStats zeros = new MemoryStats(0, 0, 0);
-            assertEquals(zeros, before);
-            try (Tensor t = Tensor.zeros(d, FLOATS)) {
-                assertEquals(0f, t.sum().item());
-                assertEquals(zeros, d.memoryStats());
-            }
-            assertEquals(zeros, d.memoryStats());
-            return;
-        }
         assertConsistent(before, "before");
         Tensor t = Tensor.zeros(d, FLOATS);
         MemoryStats held = d.memoryStats();
@@ -84,11 +61,59 @@ class MemoryStatsTest {
         }
     }
 
+    /** Exact on the CPU once earlier garbage is collected: nothing else allocates while the test runs. */
+    @OnEachDevice
+    void cpuCountsArraysOf16KiBAndMoreExactlyAndSmallerOnesNot(Device d) throws InterruptedException {
+        assumeTrue(d.kind().equals("cpu"), "the 16 KiB threshold is the CPU pool's");
+        MemoryStats before = settled(d);
+        Tensor big = Tensor.zeros(d, 4096);              // 16 KiB exactly: pooled and counted
+        MemoryStats held = d.memoryStats();
+        assertEquals(before.allocated() + 16384, held.allocated(), before + " -> " + held);
+        assertEquals(before.buffers() + 1, held.buffers(), before + " -> " + held);
+        assertTrue(held.peak() >= held.allocated() && held.peak() >= before.peak(), held.toString());
+
+        Tensor small = Tensor.zeros(d, 4095);            // one float short: a plain heap array, not counted
+        assertEquals(held, d.memoryStats());
+        small.close();
+        assertEquals(held, d.memoryStats());
+
+        big.close();
+        MemoryStats freed = d.memoryStats();
+        assertEquals(before.allocated(), freed.allocated(), held + " -> " + freed);
+        assertEquals(before.buffers(), freed.buffers(), held + " -> " + freed);
+        assertTrue(freed.reserved() >= freed.allocated() + 16384, "the array waits in the pool: " + freed);
+        assertEquals(held.peak(), freed.peak(), "peak never drops");
+
+        // the same length comes back from the pool: nothing new reserved
+        try (Tensor again = Tensor.zeros(d, 4096)) {
+            MemoryStats reused = d.memoryStats();
+            assertEquals(freed.reserved(), reused.reserved(), freed + " -> " + reused);
+            assertEquals(freed.allocated() + 16384, reused.allocated());
+        }
+
+        // an unclosed tensor comes back through its Cleaner once unreachable
+        allocateAndDrop(d);
+        MemoryStats dropped = d.memoryStats();
+        for (int i = 0; i < 100 && dropped.buffers() != before.buffers(); i++) {
+            System.gc();
+            Thread.sleep(10);
+            dropped = d.memoryStats();
+        }
+        assertEquals(before.allocated(), dropped.allocated(), "after GC: " + dropped);
+        assertEquals(before.buffers(), dropped.buffers(), "after GC: " + dropped);
+    }
+
+    private static void allocateAndDrop(Device d) {
+        Tensor t = Tensor.ones(d, 1 << 16);
+        assertEquals(65536f, t.sum().item());
+    }
+
     @Test
     void printsMebibytes() {
-        assertEquals("allocated 12.0 MiB, reserved 64.0 MiB, peak 40.0 MiB",
-                new MemoryStats(12 * MIB, 64 * MIB, 40 * MIB).toString());
-        assertEquals("allocated 0.5 MiB, reserved 1.0 MiB, peak 1.5 MiB",
-                new MemoryStats(MIB / 2, MIB, 3 * MIB / 2).toString());
+        assertEquals("allocated 12.0 MiB in 3 buffers, reserved 64.0 MiB, peak 40.0 MiB",
+                new MemoryStats(12 * MIB, 64 * MIB, 40 * MIB, 3).toString());
+        assertEquals("allocated 0.5 MiB in 1 buffer, reserved 1.0 MiB, peak 1.5 MiB",
+                new MemoryStats(MIB / 2, MIB, 3 * MIB / 2, 1).toString());
+        assertEquals(new MemoryStats(MIB, MIB, MIB, 0), new MemoryStats(MIB, MIB, MIB), "no count: 0 buffers");
     }
 }

@@ -1,0 +1,89 @@
+package dev.nabla.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.nabla.DType;
+import dev.nabla.MemoryStats;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pool's counters on a pool of its own, so every number is exact, and the JFR events they move with. */
+class BufferPoolTest {
+    private static final int N = 8192; // 32 KiB of float32
+
+    @Test
+    void countsWhatItHandsOutAndGetsBack() {
+        BufferPool pool = new BufferPool(64 << 10); // room for two 32 KiB arrays
+        Object a = pool.take(DType.FLOAT32, N);
+        Object b = pool.take(DType.FLOAT32, N);
+        assertEquals(new MemoryStats(64 << 10, 64 << 10, 64 << 10, 2), pool.stats());
+        Object small = pool.take(DType.FLOAT32, 100); // 400 bytes: left to the GC, not counted
+        assertEquals(new MemoryStats(64 << 10, 64 << 10, 64 << 10, 2), pool.stats());
+        pool.give(DType.FLOAT32, small);
+        pool.give(DType.FLOAT32, a);
+        assertEquals(new MemoryStats(32 << 10, 64 << 10, 64 << 10, 1), pool.stats(), "a waits in the pool");
+        assertSame(a, pool.take(DType.FLOAT32, N), "and is reused");
+        assertEquals(new MemoryStats(64 << 10, 64 << 10, 64 << 10, 2), pool.stats());
+        Object c = pool.take(DType.INT32, N); // another dtype: a new array
+        assertEquals(new MemoryStats(96 << 10, 96 << 10, 96 << 10, 3), pool.stats());
+        pool.give(DType.FLOAT32, a);
+        pool.give(DType.FLOAT32, b);
+        pool.give(DType.INT32, c); // the pool is full: dropped, no longer reserved
+        assertEquals(new MemoryStats(0, 64 << 10, 96 << 10, 0), pool.stats());
+        pool.clear();
+        assertEquals(new MemoryStats(0, 0, 96 << 10, 0), pool.stats());
+    }
+
+    @Test
+    void allocationsFreesAndNewPeaksAreJfrEvents(@TempDir Path dir) throws IOException {
+        BufferPool pool = new BufferPool(1 << 20);
+        Path file = dir.resolve("pool.jfr");
+        try (Recording r = new Recording()) {
+            r.enable("dev.nabla.Allocation");
+            r.enable("dev.nabla.Free");
+            r.enable("dev.nabla.MemoryPeak");
+            r.start();
+            Object a = pool.take(DType.FLOAT32, N);     // peak 32 KiB
+            Object b = pool.take(DType.FLOAT64, N);     // peak 96 KiB
+            pool.give(DType.FLOAT32, a);
+            a = pool.take(DType.FLOAT32, N);            // back to 96 KiB: no new peak
+            pool.give(DType.FLOAT32, a);
+            pool.give(DType.FLOAT64, b);
+            pool.take(DType.FLOAT32, 100);              // small: no event
+            r.stop();
+            r.dump(file);
+        }
+        long me = Thread.currentThread().threadId();
+        List<String> seen = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getThread() != null && e.getThread().getJavaThreadId() == me)
+                .sorted(java.util.Comparator.comparing(RecordedEvent::getStartTime))
+                .map(BufferPoolTest::describe)
+                .toList();
+        assertEquals(List.of(
+                "Allocation FLOAT32 32768 -> 32768 in 1",
+                "MemoryPeak 32768",
+                "Allocation FLOAT64 65536 -> 98304 in 2",
+                "MemoryPeak 98304",
+                "Free FLOAT32 32768 -> 65536 in 1",
+                "Allocation FLOAT32 32768 -> 98304 in 2",
+                "Free FLOAT32 32768 -> 65536 in 1",
+                "Free FLOAT64 65536 -> 0 in 0"), seen);
+    }
+
+    private static String describe(RecordedEvent e) {
+        String name = e.getEventType().getName().substring("dev.nabla.".length());
+        if (name.equals("MemoryPeak")) {
+            return name + " " + e.getLong("peak");
+        }
+        assertEquals("cpu", e.getString("device"));
+        return name + " " + e.getString("dtype") + " " + e.getLong("bytes") + " -> " + e.getLong("allocated")
+                + " in " + e.getLong("buffers");
+    }
+}
