@@ -16,7 +16,10 @@ import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
 import dev.nabla.optim.SGD;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -303,5 +306,48 @@ class NumericsCheckTest {
         } finally {
             Nabla.checkNumerics(false);
         }
+    }
+
+    /**
+     * No floating op is a hole: every row of the op table, given inputs that are all NaN, either throws
+     * NumericsException or returns an output with nothing non-finite in it (a BOOL or INT32 result, or none).
+     */
+    @OnEachDevice
+    void everyOpInTheTableIsChecked(Device d) {
+        List<String> holes = new ArrayList<>();
+        for (OpInfo<?> row : OpTable.ROWS) {
+            holes.addAll(sweep(d, row));
+        }
+        assertTrue(holes.isEmpty(), String.join("\n", holes));
+    }
+
+    private static <A> List<String> sweep(Device d, OpInfo<A> row) {
+        List<String> holes = new ArrayList<>();
+        DType t = row.dtypes().contains(DType.FLOAT32) ? DType.FLOAT32
+                : row.dtypes().contains(DType.FLOAT64) ? DType.FLOAT64 : row.dtypes().iterator().next();
+        for (OpCase<A> c : row.cases().draw(new Random(row.name().hashCode()))) {
+            List<Tensor> in = new ArrayList<>();
+            for (long[] shape : c.shapes()) {
+                in.add(t.isFloating() ? Tensor.full(d, Double.NaN, t, shape) : Tensor.full(d, 0, t, shape));
+            }
+            Nabla.checkNumerics(true);
+            try (Tensor out = row.call().apply(in, c.args())) {
+                Nabla.checkNumerics(false);
+                if (out.dtype().isFloating()
+                        && Arrays.stream(out.toDoubleArray()).anyMatch(v -> !Double.isFinite(v))) {
+                    holes.add(row.name() + " " + t + " " + c + ": returned a non-finite value without throwing");
+                }
+            } catch (NumericsException e) {
+                // (mean over an empty axis makes its own NaN: 0 / 0)
+                boolean nanIn = t.isFloating() && in.stream().anyMatch(x -> x.size() > 0);
+                if (nanIn && !e.getMessage().contains("already held NaN")) {
+                    holes.add(row.name() + " " + c + ": message does not say the input held NaN: " + e.getMessage());
+                }
+            } finally {
+                Nabla.checkNumerics(false);
+                in.forEach(Tensor::close);
+            }
+        }
+        return holes;
     }
 }
