@@ -49,7 +49,9 @@ public class NumericsException extends ArithmeticException {
         this.value = value;
     }
 
-    /** The op whose output held the non-finite value ({@code "log"}, {@code "matmul"}, {@code "SGD"}...). */
+    /**
+     * The op whose output held the non-finite value ({@code "log"}, {@code "matmul"}, {@code "SGD update of 'w'"}...).
+     */
     public String op() {
         return op;
     }

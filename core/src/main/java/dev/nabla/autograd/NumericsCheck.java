@@ -30,7 +30,7 @@ public final class NumericsCheck {
      * once the op path is inlined, and then a toggle from another thread (a debugger, a watchdog) might never be
      * seen by a running training loop. A volatile read is an ordinary load on x86 (and a load-acquire on AArch64),
      * a nanosecond beside an op that allocates a tensor and calls a backend; it is read once per op, in
-     * {@link Recorder#record}. NotebookStepBench's {@code off} figure shows it is within noise.
+     * {@link Recorder#record}. {@code NumericsCheckBench} (off) is within noise of {@code NotebookStepBench}.
      */
     private static volatile boolean enabled = initialSetting(System.getenv("NABLA_CHECK_NUMERICS"),
             System.getProperty("nabla.checkNumerics"));
@@ -154,8 +154,8 @@ public final class NumericsCheck {
         for (int i = 0; i < inputs.length; i++) {
             String already = nonFinite(inputs[i]);
             if (already != null) {
-                m.append("; input ").append(i).append(" already held ").append(already)
-                        .append(" (made outside the checked ops: host data, a fill, a load, or while checking was off)");
+                m.append("; input ").append(i).append(" already held ").append(already).append(
+                        " (made outside the checked ops: host data, a fill, a load, or while checking was off)");
             }
         }
         return new NumericsException(m.toString(), op, shapes, frame, ctx == null ? null : ctx.forwardOp(),
