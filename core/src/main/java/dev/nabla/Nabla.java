@@ -1,5 +1,6 @@
 package dev.nabla;
 
+import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.ops.Checks;
 import dev.nabla.ops.Elementwise;
@@ -54,7 +55,8 @@ public final class Nabla {
         Checks.notNull(op, "gradient", gradient);
         Tensor raw = Checks.returned(op, "forward", Recorder.withoutRecording(() -> forward.apply(inputs)));
         // a fresh tensor object, so that a forward returning one of its inputs does not make a cycle on the tape
-        Tensor out = Recorder.withoutRecording(raw::stopGradient);
+        // (not stopGradient, whose numerics check would name itself instead of customGradient)
+        Tensor out = Shapes.alias(raw, op);
         Tensor[] in = inputs.toArray(new Tensor[0]);
         Recorder.record("customGradient", in, out, (g, needed) -> {
             List<Tensor> grads = Checks.returned(op, "gradient", gradient.apply(inputs, out, g));
@@ -69,10 +71,57 @@ public final class Nabla {
                     throw new IllegalArgumentException(op + ": gradient " + i + " is " + gi.shape() + " "
                             + gi.dtype() + ", but input " + i + " is " + in[i].shape() + " " + in[i].dtype());
                 }
+                // the ops inside the user's function are checked as they run; this catches a NaN it made otherwise
+                // (Tensor.full(NaN, ...), host data)
+                if (gi != null && NumericsCheck.enabled()) {
+                    NumericsCheck.check("customGradient's gradient function (gradient " + i + ")",
+                            new Tensor[] {in[i], out, g}, gi);
+                }
             }
             return grads.toArray(new Tensor[0]);
         });
         return out;
+    }
+
+    /**
+     * Turns the numerics check on or off, for every thread (PyTorch's anomaly mode, for NaN and infinities). While on,
+     * the first op whose floating output holds a NaN or an infinity throws {@link NumericsException} naming the op,
+     * its input shapes and the line of your code that ran it (the first stack frame outside Nabla); an op run by a
+     * gradient also names the forward op whose gradient failed ("in the gradient of log") and, when checking was on
+     * during the forward pass, the line that ran that forward op. Optimizer updates are checked too.
+     *
+     * <pre>{@code
+     * Nabla.checkNumerics(true);               // or NABLA_CHECK_NUMERICS=1, or -Dnabla.checkNumerics=true
+     * Tensor x = Tensor.of(new float[] {4, 0});
+     * try (GradientTape tape = new GradientTape()) {
+     *     tape.watch(x);
+     *     Tensor y = x.sqrt().sum();           // fine: [2, 0]
+     *     tape.gradient(y, x);                 // throws: div produced Inf (inputs (2,), (2,)) in the gradient of
+     * } catch (NumericsException e) {          //   sqrt (inputs (2,), forward at Main.java:5) at Main.java:6; ...
+     *     System.err.println(e.getMessage() + " " + e.op() + " " + e.gradientOf() + " " + e.userFrame());
+     * } finally {
+     *     Nabla.checkNumerics(false);
+     * }
+     * }</pre>
+     *
+     * <p>Off by default, and then free: each op reads one boolean. On, each op's output is reduced on its device and
+     * one number is read back (a device-to-host synchronisation per op on a GPU), and each recorded op notes its
+     * caller's line; expect training to run several times slower. Values made outside ops are not checked (host
+     * data, {@code Tensor.full(Double.NaN, ...)}, loaded checkpoints): the first op that reads such a value and
+     * outputs it is flagged, and the message says that its input already held it. Ops that produce infinities on
+     * purpose (a {@code max} over a {@code -inf} mask) are flagged too: turn the check off around them.
+     */
+    public static void checkNumerics(boolean on) {
+        NumericsCheck.setEnabled(on);
+    }
+
+    /**
+     * True while {@link #checkNumerics(boolean)} is on; at startup, when the environment variable
+     * {@code NABLA_CHECK_NUMERICS} or the system property {@code nabla.checkNumerics} is {@code 1} or {@code true}
+     * (the property wins).
+     */
+    public static boolean isCheckingNumerics() {
+        return NumericsCheck.enabled();
     }
 
     /** The gradient function of {@link #customGradient}. */

@@ -11,9 +11,12 @@ final class Node {
     final Vjp vjp;
     /** Versions of Variable inputs when recorded, or null when the rule does not read its inputs' values. */
     final long[] savedVersions;
+    /** The caller's line that ran the op, when checkNumerics was on; else null. */
+    final StackTraceElement userFrame;
 
-    Node(String op, Tensor[] inputs, Tensor output, Vjp vjp, boolean savesInputs) {
+    Node(String op, Tensor[] inputs, Tensor output, Vjp vjp, boolean savesInputs, StackTraceElement userFrame) {
         this.op = op;
+        this.userFrame = userFrame;
         this.inputs = inputs;
         this.output = output;
         this.vjp = vjp;

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * The per-thread stack of recording tapes. Ops call {@link #record} after computing their output; the op is added
- * to every active tape that watches one of its inputs.
+ * to every active tape that watches one of its inputs, and, with {@code Nabla.checkNumerics} on, the output is checked
+ * for NaN and infinities.
  */
 public final class Recorder {
     private static final ThreadLocal<List<Tape>> ACTIVE = ThreadLocal.withInitial(ArrayList::new);
@@ -59,7 +60,17 @@ public final class Recorder {
         record(op, inputs, output, vjp, false);
     }
 
+    /**
+     * NOTE: every op that computes a floating output calls this (through {@link #record} or {@link #recordLinear}),
+     * recorded or not, so it is where {@code Nabla.checkNumerics} looks at outputs: when checking is off this costs
+     * one read of a volatile boolean (see {@link NumericsCheck}). Ops must therefore call it for floating outputs even
+     * when no gradient flows (a forward inside {@code customGradient}, a paused tape).
+     */
     private static void record(String op, Tensor[] inputs, Tensor output, Vjp vjp, boolean savesInputs) {
+        boolean checking = NumericsCheck.enabled();
+        if (checking) {
+            NumericsCheck.check(op, inputs, output);
+        }
         List<Tape> tapes = ACTIVE.get();
         if (tapes.isEmpty() || !output.dtype().isFloating()) {
             return;
@@ -69,7 +80,8 @@ public final class Recorder {
             Tape tape = tapes.get(i);
             if (tape.isRecording() && tape.watchesAny(inputs)) {
                 if (node == null) {
-                    node = new Node(op, inputs, output, vjp, savesInputs);
+                    node = new Node(op, inputs, output, vjp, savesInputs,
+                            checking ? NumericsCheck.userFrame() : null);
                 }
                 tape.add(node);
             }

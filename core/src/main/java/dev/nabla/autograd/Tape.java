@@ -183,7 +183,11 @@ public final class Tape {
             for (int j = 0; j < needed.length; j++) {
                 needed[j] = reachable.contains(node.inputs[j]) && node.inputs[j].dtype().isFloating();
             }
-            Tensor[] inputGrads = node.vjp.apply(g, needed);
+            // with checkNumerics on, a NaN made by the rule (or by summing its results) names the forward op
+            Tensor[] inputGrads = NumericsCheck.enabled()
+                    ? NumericsCheck.during("in the gradient of", node.op, node.inputs, node.userFrame,
+                            () -> node.vjp.apply(g, needed))
+                    : node.vjp.apply(g, needed);
             for (int j = 0; j < needed.length; j++) {
                 Tensor ig = inputGrads[j];
                 if (!needed[j] || ig == null) {
@@ -194,7 +198,10 @@ public final class Tape {
                     grads.put(node.inputs[j], ig);
                     held.hold(ig);
                 } else {
-                    Tensor sum = prev.add(ig);
+                    Tensor sum = NumericsCheck.enabled()
+                            ? NumericsCheck.during("while adding up the gradients of an input of", node.op, node.inputs,
+                                    node.userFrame, () -> prev.add(ig))
+                            : prev.add(ig);
                     grads.put(node.inputs[j], sum);
                     held.hold(sum);
                     held.drop(prev);

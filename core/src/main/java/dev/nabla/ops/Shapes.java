@@ -3,6 +3,7 @@ package dev.nabla.ops;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Storage;
@@ -112,9 +113,21 @@ public final class Shapes {
         return reshape(x, Arrays.copyOf(out, n));
     }
 
-    /** The same value with no gradient through it. */
+    /**
+     * The same value with no gradient through it. NOTE: not recorded, so it calls the numerics check itself: every
+     * op whose floating output holds a NaN is flagged, views included (reshape is, through its record).
+     */
     public static Tensor stopGradient(Tensor x) {
-        return view(x, x.shape(), "stopGradient");
+        Tensor out = view(x, x.shape(), "stopGradient");
+        if (NumericsCheck.enabled()) {
+            NumericsCheck.check("stopGradient", new Tensor[] {x}, out);
+        }
+        return out;
+    }
+
+    /** A new tensor object sharing {@code x}'s value (a copy for a Variable), not recorded and not checked. */
+    public static Tensor alias(Tensor x, String op) {
+        return view(x, x.shape(), op);
     }
 
     /** A copy of {@code x} laid out as {@code shape}, read through {@code srcStrides} from {@code srcOffset}. */

@@ -3,6 +3,7 @@ package dev.nabla.optim;
 import dev.nabla.GradientTape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.backend.OptimizerStep;
 import dev.nabla.ops.Checks;
 import java.util.ArrayList;
@@ -89,6 +90,12 @@ public abstract class SlotOptimizer implements Optimizer {
                     }
                     v.backend().optimizerStep(step, v.buffer("applyGradients"), g.buffer("applyGradients"), buffers);
                     v.markModified();
+                    // the fused update writes in place without an op's record call: check it here (its input is
+                    // the gradient; the variable's old value is gone)
+                    if (NumericsCheck.enabled()) {
+                        NumericsCheck.check(getClass().getSimpleName() + " update of '" + v.name() + "'",
+                                new Tensor[] {g}, v);
+                    }
                 }
                 if (g != null && g != grads.get(i)) {
                     g.close();

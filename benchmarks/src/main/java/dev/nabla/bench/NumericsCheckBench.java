@@ -1,0 +1,61 @@
+package dev.nabla.bench;
+
+import dev.nabla.GradientTape;
+import dev.nabla.Nabla;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.optim.SGD;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * {@link NotebookStepBench}'s step with {@code Nabla.checkNumerics} off and on. {@code off} must be within noise of
+ * NotebookStepBench (checking off costs one volatile read per op); {@code on} pays a device reduction, a read back
+ * and a stack walk per recorded op. Run both in one go: {@code ./nabla bench 'NotebookStepBench|NumericsCheckBench'}.
+ */
+@Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class NumericsCheckBench {
+    @Param({"off", "on"})
+    public String check;
+
+    private Variable x;
+    private SGD sgd;
+
+    @Setup
+    public void setUp() {
+        Nabla.checkNumerics(check.equals("on"));
+        x = Variable.of(3f);
+        sgd = new SGD(0.1);
+    }
+
+    @TearDown
+    public void tearDown() {
+        Nabla.checkNumerics(false);
+    }
+
+    /** Forward on a tape, backward, SGD update: as NotebookStepBench.step. */
+    @Benchmark
+    public Variable step() {
+        Tensor loss;
+        GradientTape tape = new GradientTape();
+        try (tape) {
+            loss = x.mul(x).add(x).sub(1);
+        }
+        Tensor g = tape.gradient(loss, x);
+        sgd.applyGradients(List.of(g), List.of(x));
+        return x;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.nabla.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nabla.Device;
+import dev.nabla.Nabla;
+import dev.nabla.NumericsException;
+import dev.nabla.Tensor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code NABLA_CHECK_NUMERICS=1} turns the check on at startup and {@code -Dnabla.checkNumerics=false} wins over it,
+ * in a fresh JVM on the CPU (the setting is read once, when Nabla's classes load).
+ */
+class NumericsCheckStartupTest {
+    /** The forked program: reports the setting, then takes log(-1). */
+    public static final class Child {
+        private Child() {
+        }
+
+        public static void main(String[] args) {
+            System.out.println("checking=" + Nabla.isCheckingNumerics());
+            try {
+                float v = Tensor.of(Device.cpu(), new float[] {-1}).log().item();
+                System.out.println("result=" + v);
+            } catch (NumericsException e) {
+                System.out.println("threw=" + e.getMessage());
+            }
+        }
+    }
+
+    private static String run(Map<String, String> env, String... jvmArgs) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(List.of(jvmArgs));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove("NABLA_CHECK_NUMERICS");
+        pb.environment().put("NABLA_DEVICE", "cpu");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    @Test
+    void environmentVariableTurnsItOn() throws Exception {
+        String out = run(Map.of("NABLA_CHECK_NUMERICS", "1"));
+        assertTrue(out.contains("checking=true"), out);
+        assertTrue(out.contains("threw=checkNumerics: log produced NaN (inputs (1,)) at " + Child.class.getName()
+                + ".main(NumericsCheckStartupTest.java:"), out);
+    }
+
+    @Test
+    void propertyWinsOverTheEnvironment() throws Exception {
+        String out = run(Map.of("NABLA_CHECK_NUMERICS", "1"), "-Dnabla.checkNumerics=false");
+        assertTrue(out.contains("checking=false"), out);
+        assertTrue(out.contains("result=NaN"), out);
+    }
+}
