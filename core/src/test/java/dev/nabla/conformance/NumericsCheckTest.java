@@ -333,7 +333,9 @@ class NumericsCheckTest {
             Nabla.checkNumerics(true);
             try (Tensor out = row.call().apply(in, c.args())) {
                 Nabla.checkNumerics(false);
-                if (out.dtype().isFloating()
+                // an op that hands back its input (dropout in evaluation or at rate 0) produced nothing to check
+                boolean identity = in.stream().anyMatch(x -> x == out);
+                if (!identity && out.dtype().isFloating()
                         && Arrays.stream(out.toDoubleArray()).anyMatch(v -> !Double.isFinite(v))) {
                     holes.add(row.name() + " " + t + " " + c + ": returned a non-finite value without throwing");
                 }
