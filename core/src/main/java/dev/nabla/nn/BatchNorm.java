@@ -15,7 +15,7 @@ import dev.nabla.Variable;
  * Tensor y = bn.forward(features);   // (N, 16, H, W)
  * }</pre>
  */
-public final class BatchNorm extends Module {
+public final class BatchNorm extends Layer {
     private final int channels;
     private final double momentum;
     private final double epsilon;

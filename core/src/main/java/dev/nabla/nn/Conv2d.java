@@ -14,7 +14,7 @@ import dev.nabla.ops.Checks;
  * Tensor features = conv.forward(images);    // (N, 1, 28, 28) -> (N, 16, 28, 28)
  * }</pre>
  */
-public final class Conv2d extends Module {
+public final class Conv2d extends Layer {
     private final Variable kernel;
     private final Variable bias;
     private final int stride;

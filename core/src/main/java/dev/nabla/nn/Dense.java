@@ -15,7 +15,7 @@ import dev.nabla.ops.Checks;
  * Tensor logits = layer.forward(Tensor.zeros(32, 784));     // (32, 10)
  * }</pre>
  */
-public final class Dense extends Module {
+public final class Dense extends Layer {
     private final Variable kernel;
     private final Variable bias;
 

@@ -11,7 +11,7 @@ import dev.nabla.Tensor;
  * drop.eval();                      // now forward(x) returns x
  * }</pre>
  */
-public final class Dropout extends Module {
+public final class Dropout extends Layer {
     private final double rate;
     private final Rng rng;
 

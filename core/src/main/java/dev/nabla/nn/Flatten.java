@@ -9,7 +9,7 @@ import dev.nabla.Tensor;
  * Tensor rows = new Flatten().forward(Tensor.zeros(8, 32, 7, 7));   // (8, 1568)
  * }</pre>
  */
-public final class Flatten extends Module {
+public final class Flatten extends Layer {
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() < 1) {

@@ -9,7 +9,7 @@ import dev.nabla.Tensor;
  * Tensor half = new MaxPool2d(2).forward(Tensor.zeros(8, 16, 28, 28));   // (8, 16, 14, 14)
  * }</pre>
  */
-public final class MaxPool2d extends Module {
+public final class MaxPool2d extends Layer {
     private final int size;
     private final int stride;
 

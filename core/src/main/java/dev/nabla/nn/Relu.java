@@ -6,10 +6,10 @@ import dev.nabla.Tensor;
  * The rectifier as a layer, for {@link Sequential}.
  *
  * <pre>{@code
- * Module block = new Sequential(new Dense(4, 8, rng), new Relu());
+ * Layer block = new Sequential(new Dense(4, 8, rng), new Relu());
  * }</pre>
  */
-public final class Relu extends Module {
+public final class Relu extends Layer {
     @Override
     public Tensor forward(Tensor x) {
         return x.relu();

@@ -5,17 +5,17 @@ import dev.nabla.ops.Checks;
 import java.util.List;
 
 /**
- * Modules applied one after the other; children are named {@code "0"}, {@code "1"}, ...
+ * Layers applied one after the other; children are named {@code "0"}, {@code "1"}, ...
  *
  * <pre>{@code
- * Module mlp = new Sequential(new Dense(4, 8, rng), new Relu(), new Dense(8, 1, rng));
+ * Layer mlp = new Sequential(new Dense(4, 8, rng), new Relu(), new Dense(8, 1, rng));
  * }</pre>
  */
-public final class Sequential extends Module {
-    private final List<Module> layers;
+public final class Sequential extends Layer {
+    private final List<Layer> layers;
 
     /** The layers, in order. */
-    public Sequential(Module... layers) {
+    public Sequential(Layer... layers) {
         Checks.notNullElements("Sequential", "layers", layers);
         this.layers = List.of(layers);
         for (int i = 0; i < layers.length; i++) {
@@ -24,14 +24,14 @@ public final class Sequential extends Module {
     }
 
     /** The layers. */
-    public List<Module> layers() {
+    public List<Layer> layers() {
         return layers;
     }
 
     @Override
     public Tensor forward(Tensor x) {
         Tensor h = x;
-        for (Module m : layers) {
+        for (Layer m : layers) {
             h = m.forward(h);
         }
         return h;

@@ -15,7 +15,7 @@ import dev.nabla.nn.Dropout;
 import dev.nabla.nn.Flatten;
 import dev.nabla.nn.Functional;
 import dev.nabla.nn.MaxPool2d;
-import dev.nabla.nn.Module;
+import dev.nabla.nn.Layer;
 import dev.nabla.nn.Relu;
 import dev.nabla.nn.Sequential;
 import java.util.ArrayList;
@@ -154,7 +154,7 @@ final class NnOpTable {
                 .withDtypes(FLOAT32).withTolerances(2e-4, 0).withoutGradient().covering("BatchNorm.forward");
     }
 
-    private static <M extends Module> M load(M layer, Map<String, Tensor> state) {
+    private static <M extends Layer> M load(M layer, Map<String, Tensor> state) {
         layer.loadStateDict(state);
         return layer;
     }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.nabla.Nabla;
 import dev.nabla.Tensor;
 import dev.nabla.nn.Functional;
-import dev.nabla.nn.Module;
+import dev.nabla.nn.Layer;
 import dev.nabla.ops.Indexing;
 import dev.nabla.ops.Shapes;
 import java.io.IOException;
@@ -154,18 +154,18 @@ class OpCoverageTest {
         return m.getDeclaringClass().getSimpleName();
     }
 
-    /** The public, non-abstract subclasses of Module in dev.nabla.nn, from the class files next to Module's. */
+    /** The public, non-abstract subclasses of Layer in dev.nabla.nn, from the class files next to Layer's. */
     static List<Class<?>> layerClasses() {
-        String pkg = Module.class.getPackageName();
+        String pkg = Layer.class.getPackageName();
         List<Class<?>> out = new ArrayList<>();
-        for (String simpleName : classNamesNextTo(Module.class)) {
+        for (String simpleName : classNamesNextTo(Layer.class)) {
             Class<?> c;
             try {
-                c = Class.forName(pkg + "." + simpleName, false, Module.class.getClassLoader());
+                c = Class.forName(pkg + "." + simpleName, false, Layer.class.getClassLoader());
             } catch (ClassNotFoundException e) {
                 throw new AssertionError(e);
             }
-            if (Module.class.isAssignableFrom(c) && Modifier.isPublic(c.getModifiers())
+            if (Layer.class.isAssignableFrom(c) && Modifier.isPublic(c.getModifiers())
                     && !Modifier.isAbstract(c.getModifiers())) {
                 out.add(c);
             }

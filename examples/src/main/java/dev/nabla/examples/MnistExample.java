@@ -12,7 +12,7 @@ import dev.nabla.nn.Dense;
 import dev.nabla.nn.Flatten;
 import dev.nabla.nn.Functional;
 import dev.nabla.nn.MaxPool2d;
-import dev.nabla.nn.Module;
+import dev.nabla.nn.Layer;
 import dev.nabla.nn.Relu;
 import dev.nabla.nn.Sequential;
 import dev.nabla.optim.Adam;
@@ -42,7 +42,7 @@ public final class MnistExample {
     }
 
     /** The conv 3×3×16 → relu → maxpool → conv 3×3×32 → relu → maxpool → dense 10 network. */
-    static Module model(Rng rng, Device d) {
+    static Layer model(Rng rng, Device d) {
         return new Sequential(new Conv2d(1, 16, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
                 new Conv2d(16, 32, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2), new Flatten(),
                 new Dense(32 * 7 * 7, 10, rng, d));
@@ -100,7 +100,7 @@ public final class MnistExample {
             SummaryWriter log) throws IOException {
         Mnist mnist = Mnist.load();
         Rng rng = Rng.seeded(7);
-        Module model = model(rng, device);
+        Layer model = model(rng, device);
         DataLoader train = new DataLoader(mnist.train(), BATCH, true, false, 11, device);
         // a high rate early, decayed to 5% by the end: reaches 97% in fewer epochs than a constant rate
         Adam adam = Adam.builder().learningRate(LearningRateSchedule.cosineDecay(4e-3,
@@ -172,7 +172,7 @@ public final class MnistExample {
     private record Evaluation(double accuracy, int correct, int[][] confusion) {
     }
 
-    private static Evaluation evaluate(Module model, Mnist mnist, Device device) {
+    private static Evaluation evaluate(Layer model, Mnist mnist, Device device) {
         model.eval();
         int[][] confusion = new int[10][10];
         int correct = 0;

@@ -3,7 +3,7 @@ package dev.nabla.examples;
 import dev.nabla.Device;
 import dev.nabla.Tensor;
 import dev.nabla.io.Checkpoint;
-import dev.nabla.nn.Module;
+import dev.nabla.nn.Layer;
 import dev.nabla.optim.SlotOptimizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ final class TrainingState {
     private TrainingState() {
     }
 
-    static void save(Path file, Module model, SlotOptimizer optimizer, int epochs) throws IOException {
+    static void save(Path file, Layer model, SlotOptimizer optimizer, int epochs) throws IOException {
         Map<String, Tensor> all = new LinkedHashMap<>();
         model.stateDict().forEach((k, v) -> all.put(MODEL + k, v));
         optimizer.state().forEach((k, v) -> all.put(OPTIMIZER + k, v));
@@ -29,7 +29,7 @@ final class TrainingState {
     }
 
     /** Restores model and optimizer; returns the number of epochs already trained. */
-    static int restore(Path file, Module model, SlotOptimizer optimizer, Device device) throws IOException {
+    static int restore(Path file, Layer model, SlotOptimizer optimizer, Device device) throws IOException {
         Map<String, Tensor> all = Checkpoint.load(file, device);
         model.loadStateDict(withPrefix(all, MODEL));
         optimizer.build(model.parameters());

@@ -20,7 +20,7 @@ import dev.nabla.nn.Flatten;
 import dev.nabla.nn.Functional;
 import dev.nabla.nn.Initializers;
 import dev.nabla.nn.MaxPool2d;
-import dev.nabla.nn.Module;
+import dev.nabla.nn.Layer;
 import dev.nabla.nn.Relu;
 import dev.nabla.nn.Sequential;
 import dev.nabla.optim.Adam;
@@ -45,7 +45,7 @@ class LayersTest {
     @OnEachDevice
     void sequentialNamesParametersAndRoundTripsItsState(Device d) {
         Rng rng = Rng.seeded(3);
-        Module model = new Sequential(new Conv2d(1, 4, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
+        Layer model = new Sequential(new Conv2d(1, 4, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
                 new Flatten(), new Dense(4 * 2 * 2, 3, rng, d), new BatchNorm(3, 0.9, 1e-3, d));
         Map<String, Variable> named = model.namedVariables();
         assertEquals(List.of("0.kernel", "0.bias", "4.kernel", "4.bias", "5.gamma", "5.beta", "5.moving_mean",
@@ -55,7 +55,7 @@ class LayersTest {
         assertEquals(Shape.of(5, 3), model.forward(x).shape());
 
         Map<String, Tensor> saved = model.stateDict();
-        Module other = new Sequential(new Conv2d(1, 4, 3, 1, "same", Rng.seeded(99), d), new Relu(), new MaxPool2d(2),
+        Layer other = new Sequential(new Conv2d(1, 4, 3, 1, "same", Rng.seeded(99), d), new Relu(), new MaxPool2d(2),
                 new Flatten(), new Dense(16, 3, Rng.seeded(98), d), new BatchNorm(3, 0.9, 1e-3, d));
         other.loadStateDict(saved);
         model.eval();
@@ -146,7 +146,7 @@ class LayersTest {
         }
         Tensor y = Tensor.of(d, labels);
         Rng rng = Rng.seeded(8);
-        Module model = new Sequential(new Conv2d(1, 4, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
+        Layer model = new Sequential(new Conv2d(1, 4, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
                 new Flatten(), new Dense(36, 2, rng, d));
         Adam adam = new Adam(0.02);
         float first = 0;

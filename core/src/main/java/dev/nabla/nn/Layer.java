@@ -9,24 +9,24 @@ import java.util.Map;
 
 /**
  * A layer or model: named variables (trainable parameters and non-trainable state such as running statistics),
- * child modules, a {@link #forward} function, and a training/evaluation mode.
+ * child layers, a {@link #forward} function, and a training/evaluation mode.
  *
  * <pre>{@code
- * Module model = new Sequential(new Dense(784, 128, rng), new Relu(), new Dense(128, 10, rng));
+ * Layer model = new Sequential(new Dense(784, 128, rng), new Relu(), new Dense(128, 10, rng));
  * Tensor logits = model.forward(images);
  * List<Variable> params = model.parameters();
  * Map<String, Tensor> weights = model.stateDict();   // "0.kernel", "0.bias", "2.kernel", ...
  * }</pre>
  */
-public abstract class Module {
+public abstract class Layer {
     private final Map<String, Variable> variables = new LinkedHashMap<>();
-    private final Map<String, Module> children = new LinkedHashMap<>();
+    private final Map<String, Layer> children = new LinkedHashMap<>();
     private boolean training = true;
 
-    /** The module's output for {@code x}. */
+    /** The layer's output for {@code x}. */
     public abstract Tensor forward(Tensor x);
 
-    /** Registers a variable under {@code name} (unique within this module) and returns it. */
+    /** Registers a variable under {@code name} (unique within this layer) and returns it. */
     protected Variable register(String name, Variable v) {
         if (variables.containsKey(name) || children.containsKey(name)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": name '" + name + "' is taken");
@@ -35,8 +35,8 @@ public abstract class Module {
         return v;
     }
 
-    /** Registers a child module under {@code name} and returns it. */
-    protected <M extends Module> M register(String name, M child) {
+    /** Registers a child layer under {@code name} and returns it. */
+    protected <M extends Layer> M register(String name, M child) {
         if (variables.containsKey(name) || children.containsKey(name)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": name '" + name + "' is taken");
         }
@@ -44,7 +44,7 @@ public abstract class Module {
         return child;
     }
 
-    /** Trainable variables of this module and its children, in registration order. */
+    /** Trainable variables of this layer and its children, in registration order. */
     public List<Variable> parameters() {
         List<Variable> out = new ArrayList<>();
         namedVariables().values().stream().filter(Variable::trainable).forEach(out::add);
@@ -94,7 +94,7 @@ public abstract class Module {
         mine.forEach((name, v) -> v.assign(state.get(name).to(v.device())));
     }
 
-    /** Training mode (dropout active, batch statistics used and tracked) for this module and its children. */
+    /** Training mode (dropout active, batch statistics used and tracked) for this layer and its children. */
     public void train() {
         setTraining(true);
     }
