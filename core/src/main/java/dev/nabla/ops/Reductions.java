@@ -121,6 +121,7 @@ public final class Reductions {
 
     /** Mean along axes (NaN over an empty axis, as NumPy). */
     public static Tensor mean(Tensor x, int[] axes, boolean keepDims) {
+        Checks.notBool("mean", x);          // NOTE: before sum, whose message would name sum
         int[] ax = normalizeAxes("mean", axes, x.rank());
         long count = 1;
         for (int a : ax) {
