@@ -95,6 +95,9 @@ class DifferentialFuzzTest {
                 signatures.merge(f.signature, 1, Integer::sum);
                 if (failures.size() < describe) {
                     failures.add(f.message + "\n" + g.program());
+                    // printed at once too, so that a long run stopped early still shows what it found
+                    System.out.println("fuzz FAILURE [" + device + "] " + f.signature + ": " + f.message + "\n"
+                            + g.program());
                 }
             }
             if (System.nanoTime() - lastReport > 60e9) {
