@@ -78,6 +78,7 @@ class DifferentialFuzzTest {
         Stats st = new Stats();
         List<String> failures = new ArrayList<>();
         Map<String, Integer> signatures = new TreeMap<>();
+        System.out.printf("fuzz [%s] seed %d: programs %d to %d%n", device, seed, from, to - 1);
         long start = System.nanoTime();
         long lastReport = start;
         for (int i = from; i < to; i++) {

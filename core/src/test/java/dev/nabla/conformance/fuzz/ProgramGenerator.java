@@ -547,8 +547,12 @@ final class ProgramGenerator {
         long k = ra.shape[ra.rank() - 1];
         int b = rnd.chance(0.3) ? existing(r -> r.dtype == t && r.rank() >= 2 && r.shape[r.rank() - 2] == k
                 && Reference.broadcast(Arrays.copyOf(r.shape, r.rank() - 2),
-                        Arrays.copyOf(ra.shape, ra.rank() - 2)) != null) : -1;
-        if (b < 0) {
+                        Arrays.copyOf(ra.shape, ra.rank() - 2)) != null && fits(matmulShape(ra, r), cap)) : -1;
+        if (b >= 0) {
+            add(Step.of(Kind.MATMUL, a, b));
+            return;
+        }
+        for (int attempt = 0; attempt < 8; attempt++) {
             long[] batch = broadcastVariant(Arrays.copyOf(ra.shape, ra.rank() - 2));
             if (batch.length > 3) {
                 batch = Arrays.copyOfRange(batch, batch.length - 3, batch.length);
@@ -556,9 +560,26 @@ final class ProgramGenerator {
             long[] bs = Arrays.copyOf(batch, batch.length + 2);
             bs[batch.length] = k;
             bs[batch.length + 1] = rnd.chance(0.05) ? 0 : rnd.between(1, 6);
-            b = input(t, fitKeeping(bs, batch.length));
+            bs = fitKeeping(bs, batch.length);
+            RefTensor probe = new RefTensor(bs, t, new double[Reference.size(bs)], new double[Reference.size(bs)]);
+            if (fits(matmulShape(ra, probe), cap) || attempt == 7) {
+                b = input(t, fits(matmulShape(ra, probe), cap) ? bs : new long[] {k, 1});
+                break;
+            }
         }
         add(Step.of(Kind.MATMUL, a, b));
+    }
+
+    /** The shape of {@code a @ b}, for the size cap. */
+    private static long[] matmulShape(RefTensor a, RefTensor b) {
+        long[] batch = Reference.broadcast(Arrays.copyOf(a.shape, a.rank() - 2), Arrays.copyOf(b.shape, b.rank() - 2));
+        if (batch == null) {
+            return new long[] {Long.MAX_VALUE};                 // shrunk to fit, it no longer broadcasts: try again
+        }
+        long[] out = Arrays.copyOf(batch, batch.length + 2);
+        out[batch.length] = a.shape[a.rank() - 2];
+        out[batch.length + 1] = b.shape[b.rank() - 1];
+        return out;
     }
 
     /** Shrinks the leading dims (not dim {@code keep}, the inner one) to fit the cap. */
