@@ -57,6 +57,9 @@ class DifferentialFuzzTest {
         /** The largest |actual - reference| / bound over bounded elements: how close a correct result came. */
         double worstRatio;
         double gradWorstRatio;
+        String worstWhere = "";
+        String gradWorstWhere = "";
+        long truncated;
         long referenceNanos;
         long deviceNanos;
         final Map<String, Integer> kinds = new TreeMap<>();
@@ -86,6 +89,9 @@ class DifferentialFuzzTest {
             Generated g = ProgramGenerator.generate(seed, i, cpu);
             long t1 = System.nanoTime();
             st.referenceNanos += t1 - t0;
+            if (g.truncated()) {
+                st.truncated++;
+            }
             if (only != null) {
                 System.out.println(g.program());
             }
@@ -103,9 +109,9 @@ class DifferentialFuzzTest {
             }
             if (System.nanoTime() - lastReport > 60e9) {
                 lastReport = System.nanoTime();
-                System.out.printf("fuzz [%s] %d/%d programs, %d failing, %.0f s%n", device, st.programs,
-                        to - from, signatures.values().stream().mapToInt(Integer::intValue).sum(),
-                        (lastReport - start) / 1e9);
+                System.out.printf("fuzz [%s] %d/%d programs, %d ops, %d cut short, %d failing, %.0f s%n", device,
+                        st.programs, to - from, st.ops, st.truncated,
+                        signatures.values().stream().mapToInt(Integer::intValue).sum(), (lastReport - start) / 1e9);
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -114,12 +120,14 @@ class DifferentialFuzzTest {
                 + "checks %.1f s), %d ops executed, %d invalid programs checked "
                 + "(%d on purpose, %d by chance); forward elements: %d exact, %d within bounds, %d skipped "
                 + "(uncertain); gradients of %d programs: %d elements exact, %d within bounds, %d skipped "
-                + "(not smooth or not finite), %d null gradients checked; %d failing%n",
+                + "(not smooth or not finite), %d null gradients checked; %d programs cut short before a value "
+                + "over 2^21 elements; %d failing%n",
                 device, seed, st.programs, seconds, st.referenceNanos / 1e9, st.deviceNanos / 1e9, st.ops, st.invalidDeliberate + st.invalidNatural,
                 st.invalidDeliberate, st.invalidNatural, st.exact, st.bounded, st.skipped, st.gradPrograms,
-                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, failing);
-        System.out.printf("fuzz [%s] closest approach to a bound (|actual - reference| / bound): forward %.3g, "
-                + "gradients %.3g%n", device, st.worstRatio, st.gradWorstRatio);
+                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.truncated, failing);
+        System.out.printf("fuzz [%s] closest approach to a bound (|actual - reference| / bound): forward %.3g (%s), "
+                + "gradients %.3g (%s)%n", device, st.worstRatio, st.worstWhere, st.gradWorstRatio,
+                st.gradWorstWhere);
         if (Boolean.getBoolean("nabla.fuzz.opCounts")) {
             System.out.println("fuzz ops executed by kind: " + st.kinds);
         }
@@ -184,7 +192,12 @@ class DifferentialFuzzTest {
                 }
                 st.ops++;
                 st.kinds.merge(s.kind().api, 1, Integer::sum);
+                double before = st.worstRatio;
                 String c = compare(g.values().get(i), t[i], true, st);
+                if (st.worstRatio > before) {
+                    st.worstWhere = "program " + p.index() + " step %" + i + " (" + s.kind().api + ") "
+                            + st.worstWhere;
+                }
                 if (c != null) {
                     return new Failure(s.kind().api + ": wrong value", "step %" + i + " (" + s.kind().api + "): " + c
                             + "\n  reference: " + g.values().get(i) + "\n  got:       " + describe(t[i]));
@@ -243,7 +256,10 @@ class DifferentialFuzzTest {
             st.gradExact += gs.exact;
             st.gradBounded += gs.bounded;
             st.gradSkipped += gs.skipped;
-            st.gradWorstRatio = Math.max(st.gradWorstRatio, gs.worstRatio);
+            if (gs.worstRatio > st.gradWorstRatio) {
+                st.gradWorstRatio = gs.worstRatio;
+                st.gradWorstWhere = "program " + g.program().index() + " gradient by %" + src + " " + gs.worstWhere;
+            }
             if (c != null) {
                 return new Failure("gradient: wrong value", "gradient of sum(%" + g.lossStep() + ") by %" + src
                         + ": " + c + "\n  reference: " + want + "\n  got:       " + describe(got));
@@ -375,7 +391,11 @@ class DifferentialFuzzTest {
                 ok = x[i] == w && (!forward || w != 0 || Math.copySign(1, x[i]) == Math.copySign(1, w));
             } else {
                 ok = Math.abs(x[i] - w) <= e;
-                st.worstRatio = Math.max(st.worstRatio, Math.abs(x[i] - w) / e);
+                if (Math.abs(x[i] - w) / e > st.worstRatio) {
+                    st.worstRatio = Math.abs(x[i] - w) / e;
+                    st.worstWhere = "element " + Program.fmt(multiIndex(i, want.shape)) + " " + show(want.dtype, x[i])
+                            + " vs " + show(want.dtype, w) + " ± " + e;
+                }
             }
             if (e == 0) {
                 st.exact++;

@@ -21,7 +21,7 @@ final class ProgramGenerator {
 
     /** A generated program with its reference results. */
     record Generated(Program program, List<RefTensor> values, int lossStep, List<Integer> sources,
-            List<RefTensor> gradients) {
+            List<RefTensor> gradients, boolean truncated) {
     }
 
     /** SplitMix64: small, and the same numbers on every JDK, so a seed replays anywhere. */
@@ -118,9 +118,11 @@ final class ProgramGenerator {
         int ops = rnd.between(1, 20);
         int invalidOp = rnd.chance(1.0 / 12) ? rnd.nextInt(ops) : -1;
         int invalidAt = -1;
+        boolean truncated = false;
         String why = null;
         boolean deliberate = false;
         for (int op = 0; op < ops; op++) {
+            int mark = steps.size();
             try {
                 if (op == invalidOp) {
                     invalidOp();
@@ -131,6 +133,13 @@ final class ProgramGenerator {
                 invalidAt = steps.size() - 1;
                 why = e.getMessage();
                 deliberate = op == invalidOp;
+                break;
+            } catch (Reference.TooBig e) {
+                while (steps.size() > mark) {                   // the program ends before the oversized op
+                    steps.remove(steps.size() - 1);
+                    values.remove(values.size() - 1);
+                }
+                truncated = true;
                 break;
             }
         }
@@ -150,11 +159,16 @@ final class ProgramGenerator {
                 }
             }
             if (loss >= 0 && !sources.isEmpty()) {
-                RefTensor l = ref.sum(values.get(loss), null, false);
-                grads = ref.gradients(l, sources.stream().map(values::get).toList());
+                try {
+                    RefTensor l = ref.sum(values.get(loss), null, false);
+                    grads = ref.gradients(l, sources.stream().map(values::get).toList());
+                } catch (Reference.TooBig e) {
+                    loss = -1;                                  // no gradient check then
+                    truncated = true;
+                }
             }
         }
-        return new Generated(p, values, loss, sources, grads);
+        return new Generated(p, values, loss, sources, grads, truncated);
     }
 
     // ---- evaluation ------------------------------------------------------------------------------------------

@@ -64,6 +64,16 @@ final class Reference {
         }
     }
 
+    /** A value too big for the fuzzer (a generator slip): the generator ends the program before it. */
+    static final class TooBig extends RuntimeException {
+        TooBig(String what) {
+            super(what, null, false, false);
+        }
+    }
+
+    /** The most elements the reference holds in one value. */
+    static final int MAX_ELEMENTS = 1 << 21;
+
     enum Mode { FORWARD, COMPOSITE, BACKWARD }
 
     private interface Vjp {
@@ -90,8 +100,8 @@ final class Reference {
         for (long d : shape) {
             n *= d;
         }
-        if (n > Integer.MAX_VALUE) {
-            throw new IllegalStateException("reference cannot hold " + Program.fmt(shape));
+        if (n > MAX_ELEMENTS) {
+            throw new TooBig("reference will not hold " + Program.fmt(shape));
         }
         return (int) n;
     }
