@@ -35,7 +35,8 @@ import java.util.TreeMap;
  * <p>System properties: {@code nabla.fuzz.programs} (default 10,000; the long mode is e.g. 1,000,000),
  * {@code nabla.fuzz.first} (the first program index, default 0), {@code nabla.fuzz.seed} (a number, or
  * {@code random}; default fixed), {@code nabla.fuzz.only} (one program index, printed), {@code nabla.fuzz.failures}
- * (how many failures to describe, default 5), {@code nabla.fuzz.opCounts} (print ops executed by kind).
+ * (how many failures to describe, default 5), {@code nabla.fuzz.opCounts} (print ops executed by kind),
+ * {@code nabla.fuzz.debug} (print the reference's reverse pass, node by node; with {@code nabla.fuzz.only}).
  */
 class DifferentialFuzzTest {
     static final long DEFAULT_SEED = 20_260_211L;

@@ -577,7 +577,8 @@ final class ProgramGenerator {
             bs = fitKeeping(bs, batch.length);
             RefTensor probe = new RefTensor(bs, t, new double[Reference.size(bs)], new double[Reference.size(bs)]);
             if (fits(matmulShape(ra, probe), cap) || attempt == 7) {
-                b = input(t, fits(matmulShape(ra, probe), cap) ? bs : new long[] {k, 1});
+                b = input(t, fits(matmulShape(ra, probe), cap) || !fits(new long[] {k}, cap) ? bs
+                        : new long[] {k, 1});
                 break;
             }
         }
@@ -599,6 +600,13 @@ final class ProgramGenerator {
     /** Shrinks the leading dims (not dim {@code keep}, the inner one) to fit the cap. */
     private long[] fitKeeping(long[] d, int keep) {
         while (!fits(d, cap)) {
+            boolean shrinkable = false;
+            for (int i = 0; i < d.length; i++) {
+                shrinkable |= i != keep && d[i] > 1;
+            }
+            if (!shrinkable) {
+                break;                      // the inner dimension alone is past the cap (a concat of empty tensors)
+            }
             int i = rnd.nextInt(d.length);
             if (i != keep) {
                 d[i] = Math.max(1, d[i] / 2);

@@ -299,6 +299,12 @@ final class Reference {
                     continue;
                 }
                 RefTensor[] gi = node.vjp.apply(g);
+                if (Boolean.getBoolean("nabla.fuzz.debug")) {
+                    System.out.println("DEBUG node out " + node.out + "\n   g " + g + " e=" + Arrays.toString(g.e));
+                    for (RefTensor x : gi) {
+                        System.out.println("   -> " + x + (x == null ? "" : " e=" + Arrays.toString(x.e)));
+                    }
+                }
                 for (int i = 0; i < node.inputs.length; i++) {
                     RefTensor in = node.inputs[i];
                     if (in == null || !in.tracked || gi[i] == null) {
@@ -944,7 +950,8 @@ final class Reference {
         }
         boolean[] certain = new boolean[m];
         for (int gi = 0; gi < m; gi++) {
-            certain[gi] = winners[gi] == 1 && Double.isFinite(y.v[gi]);
+            // the library's mask is x == max: an uncompared winner may be NaN there, and NaN == NaN is false
+            certain[gi] = winners[gi] == 1 && Double.isFinite(y.v[gi]) && x.e[winner[gi]] != INF;
         }
         for (int i = 0; i < n; i++) {
             int gi = grp[i];
