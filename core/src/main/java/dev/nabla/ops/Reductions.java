@@ -121,6 +121,7 @@ public final class Reductions {
 
     /** Mean along axes (NaN over an empty axis, as NumPy). */
     public static Tensor mean(Tensor x, int[] axes, boolean keepDims) {
+        Checks.notBool("mean", x);          // NOTE: before sum, whose message would name sum
         int[] ax = normalizeAxes("mean", axes, x.rank());
         long count = 1;
         for (int a : ax) {
@@ -166,9 +167,13 @@ public final class Reductions {
     /**
      * The row maximum along {@code axis} (kept as size 1), without gradient, to shift by before {@code exp}; rows
      * whose maximum is infinite (all -inf, or a +inf) are shifted by 0 instead, as TF does, since {@code x - m}
-     * would be NaN there.
+     * would be NaN there. An empty axis has no maximum and is shifted by 0 too, which gives TF's answers (logSumExp
+     * -inf, an empty softmax) where max threw "max: cannot reduce over an empty dimension".
      */
     private static Tensor stableShift(Tensor x, int[] ax) {
+        if (x.shape().dim(ax[0]) == 0) {
+            return Creation.full(x.device(), 0, x.dtype(), keptShape(x.shape(), ax).dims());
+        }
         Tensor m = x.max(ax, true).stopGradient();
         Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
         return Elementwise.select(finite, m, Tensor.zerosLike(m));

@@ -330,6 +330,8 @@ public final class Shapes {
             if (!t.shape().equals(s)) {
                 throw new IllegalArgumentException("stack: shapes " + s + " and " + t.shape() + " differ");
             }
+            // NOTE: here, or concat's message would name concat
+            Checks.sameDeviceAndDtype("stack", ts.get(0), t);
         }
         return concat(ts.stream().map(t -> t.expandDims(a)).toList(), a);
     }

@@ -55,6 +55,17 @@ class ReductionOpsTest {
         assertEquals(Shape.scalar(), x.sum().shape());
     }
 
+    /** Found by DifferentialFuzzTest: these threw "max: cannot reduce over an empty dimension". */
+    @OnEachDevice
+    void softmaxFamilyOverAnEmptyAxisFollowsTf(Device d) {
+        Tensor x = Tensor.zeros(d, 2, 0);
+        assertArrayEquals(new double[] {Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY},
+                x.logSumExp(1).toDoubleArray());
+        assertEquals(Shape.of(2, 0), x.softmax(1).shape());
+        assertEquals(Shape.of(2, 0), x.logSoftmax(-1).shape());
+        assertEquals(Shape.of(0), x.logSumExp(0).shape());
+    }
+
     @OnEachDevice
     void softmaxRowsSumToOne(Device d) {
         Tensor x = DeviceTensors.normal(d, new java.util.Random(7), 4, 5);

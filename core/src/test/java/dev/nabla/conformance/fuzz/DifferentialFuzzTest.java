@@ -1,0 +1,441 @@
+package dev.nabla.conformance.fuzz;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.GradientTape;
+import dev.nabla.Nabla;
+import dev.nabla.Tensor;
+import dev.nabla.conformance.OnEachDevice;
+import dev.nabla.conformance.fuzz.Program.Kind;
+import dev.nabla.conformance.fuzz.Program.Step;
+import dev.nabla.conformance.fuzz.ProgramGenerator.Generated;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Differential fuzzing: seeded random programs (see {@link ProgramGenerator}) run on each device and on the float64
+ * {@link Reference} interpreter; every intermediate value, every gradient of {@code sum(last float value)} with
+ * respect to every float input (through a {@link GradientTape}), and every rejection must agree.
+ *
+ * <ul>
+ *   <li>Forward values: within the reference's per-element bound (exact where the library must be bit-exact;
+ *       NaN matches NaN, infinities match in sign, and exact zeros in sign).</li>
+ *   <li>Gradients: within the bound of the reference's own reverse mode; elements where the function is not
+ *       differentiable (relu/abs at 0, ties of maximum/minimum and of max/min reductions) or not finite are skipped
+ *       and counted; a source with no recorded path to the loss must get null.</li>
+ *   <li>Invalid programs (the reference rejects a step): that step must throw IllegalArgumentException whose message
+ *       starts with the op's name ({@code "add: ..."}), and no step may throw anything else.</li>
+ * </ul>
+ *
+ * <p>System properties: {@code nabla.fuzz.programs} (default 10,000; the long mode is e.g. 1,000,000),
+ * {@code nabla.fuzz.first} (the first program index, default 0), {@code nabla.fuzz.seed} (a number, or
+ * {@code random}; default fixed), {@code nabla.fuzz.only} (one program index, printed), {@code nabla.fuzz.failures}
+ * (how many failures to describe, default 5), {@code nabla.fuzz.opCounts} (print ops executed by kind),
+ * {@code nabla.fuzz.debug} (print the reference's reverse pass, node by node; with {@code nabla.fuzz.only}).
+ */
+class DifferentialFuzzTest {
+    static final long DEFAULT_SEED = 20_260_211L;
+
+    /** Counters for the summary line. */
+    static final class Stats {
+        long programs;
+        long ops;
+        long invalidDeliberate;
+        long invalidNatural;
+        long exact;
+        long bounded;
+        long skipped;
+        long gradPrograms;
+        long gradExact;
+        long gradBounded;
+        long gradSkipped;
+        long gradNulls;
+        /** The largest |actual - reference| / bound over bounded elements: how close a correct result came. */
+        double worstRatio;
+        double gradWorstRatio;
+        String worstWhere = "";
+        String gradWorstWhere = "";
+        long truncated;
+        long referenceNanos;
+        long deviceNanos;
+        final Map<String, Integer> kinds = new TreeMap<>();
+    }
+
+    @OnEachDevice
+    void randomProgramsAgreeWithTheReference(Device device) {
+        int programs = Integer.getInteger("nabla.fuzz.programs", 10_000);
+        String seedProp = System.getProperty("nabla.fuzz.seed", "").trim();
+        long seed = seedProp.isEmpty() ? DEFAULT_SEED
+                : seedProp.equals("random") ? System.nanoTime() : Long.parseLong(seedProp);
+        Integer only = Integer.getInteger("nabla.fuzz.only");
+        int describe = Integer.getInteger("nabla.fuzz.failures", 5);
+        boolean cpu = !device.isCuda();
+        int first = Integer.getInteger("nabla.fuzz.first", 0);
+        int from = only != null ? only : first;
+        int to = only != null ? only + 1 : first + programs;
+
+        Stats st = new Stats();
+        List<String> failures = new ArrayList<>();
+        Map<String, Integer> signatures = new TreeMap<>();
+        System.out.printf("fuzz [%s] seed %d: programs %d to %d%n", device, seed, from, to - 1);
+        long start = System.nanoTime();
+        long lastReport = start;
+        for (int i = from; i < to; i++) {
+            long t0 = System.nanoTime();
+            Generated g = ProgramGenerator.generate(seed, i, cpu);
+            long t1 = System.nanoTime();
+            st.referenceNanos += t1 - t0;
+            if (g.truncated()) {
+                st.truncated++;
+            }
+            if (only != null) {
+                System.out.println(g.program());
+            }
+            Failure f = run(device, g, st);
+            st.deviceNanos += System.nanoTime() - t1;
+            st.programs++;
+            if (f != null) {
+                signatures.merge(f.signature, 1, Integer::sum);
+                if (failures.size() < describe) {
+                    failures.add(f.message + "\n" + g.program());
+                    // printed at once too, so that a long run stopped early still shows what it found
+                    System.out.println("fuzz FAILURE [" + device + "] " + f.signature + ": " + f.message + "\n"
+                            + g.program());
+                }
+            }
+            if (System.nanoTime() - lastReport > 60e9) {
+                lastReport = System.nanoTime();
+                System.out.printf("fuzz [%s] %d/%d programs, %d ops, %d cut short, %d failing, %.0f s%n", device,
+                        st.programs, to - from, st.ops, st.truncated,
+                        signatures.values().stream().mapToInt(Integer::intValue).sum(), (lastReport - start) / 1e9);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int failing = signatures.values().stream().mapToInt(Integer::intValue).sum();
+        System.out.printf("fuzz [%s] seed %d: %d programs in %.1f s (generator and reference %.1f s, device and "
+                + "checks %.1f s), %d ops executed, %d invalid programs checked "
+                + "(%d on purpose, %d by chance); forward elements: %d exact, %d within bounds, %d skipped "
+                + "(uncertain); gradients of %d programs: %d elements exact, %d within bounds, %d skipped "
+                + "(not smooth or not finite), %d null gradients checked; %d programs cut short before a value "
+                + "over 2^21 elements; %d failing%n",
+                device, seed, st.programs, seconds, st.referenceNanos / 1e9, st.deviceNanos / 1e9, st.ops, st.invalidDeliberate + st.invalidNatural,
+                st.invalidDeliberate, st.invalidNatural, st.exact, st.bounded, st.skipped, st.gradPrograms,
+                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.truncated, failing);
+        System.out.printf("fuzz [%s] closest approach to a bound (|actual - reference| / bound): forward %.3g (%s), "
+                + "gradients %.3g (%s)%n", device, st.worstRatio, st.worstWhere, st.gradWorstRatio,
+                st.gradWorstWhere);
+        if (Boolean.getBoolean("nabla.fuzz.opCounts")) {
+            System.out.println("fuzz ops executed by kind: " + st.kinds);
+        }
+        if (!signatures.isEmpty()) {
+            fail(failing + " of " + st.programs + " programs disagree (seed " + seed + "); by kind: " + signatures
+                    + "\n\n" + String.join("\n", failures));
+        }
+    }
+
+    record Failure(String signature, String message) {
+    }
+
+    // ---- running a program on a device -----------------------------------------------------------------------
+
+    private static Failure run(Device d, Generated g, Stats st) {
+        Program p = g.program();
+        List<Step> steps = p.steps();
+        Tensor[] t = new Tensor[steps.size()];
+        List<Tensor> made = new ArrayList<>();
+        GradientTape tape = new GradientTape();
+        try {
+            for (int i = 0; i < steps.size(); i++) {
+                Step s = steps.get(i);
+                boolean invalid = i == p.invalidAt();
+                try {
+                    t[i] = exec(d, s, t);
+                    made.add(t[i]);
+                    if (s.kind() == Kind.INPUT && t[i].dtype().isFloating()) {
+                        tape.watch(t[i]);
+                    }
+                } catch (IllegalArgumentException e) {
+                    String msg = String.valueOf(e.getMessage());
+                    if (!invalid) {
+                        return new Failure(s.kind().api + ": rejected a valid op",
+                                "step %" + i + " (" + s.kind().api + ") threw " + e + " but the reference accepts it"
+                                        + "\n" + stackTop(e));
+                    }
+                    if (!msg.startsWith(s.kind().api + ":")) {
+                        return new Failure(s.kind().api + ": message does not name the op",
+                                "step %" + i + " threw IllegalArgumentException \"" + msg + "\"; its message should "
+                                        + "start with \"" + s.kind().api + ":\" (reference: " + p.invalidWhy() + ")");
+                    }
+                    if (p.deliberate()) {
+                        st.invalidDeliberate++;
+                    } else {
+                        st.invalidNatural++;
+                    }
+                    return null;
+                } catch (RuntimeException | Error e) {
+                    if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
+                        throw vme;
+                    }
+                    return new Failure(s.kind().api + ": threw " + e.getClass().getSimpleName(),
+                            "step %" + i + " (" + s.kind().api + ") threw " + e + (invalid ? " instead of "
+                                    + "IllegalArgumentException (reference: " + p.invalidWhy() + ")" : "") + "\n"
+                                    + stackTop(e));
+                }
+                if (invalid) {
+                    return new Failure(s.kind().api + ": accepted an invalid op",
+                            "step %" + i + " returned " + describe(t[i]) + " but should throw "
+                                    + "IllegalArgumentException (reference: " + p.invalidWhy() + ")");
+                }
+                st.ops++;
+                st.kinds.merge(s.kind().api, 1, Integer::sum);
+                double before = st.worstRatio;
+                String c = compare(g.values().get(i), t[i], true, st);
+                if (st.worstRatio > before) {
+                    st.worstWhere = "program " + p.index() + " step %" + i + " (" + s.kind().api + ") "
+                            + st.worstWhere;
+                }
+                if (c != null) {
+                    return new Failure(s.kind().api + ": wrong value", "step %" + i + " (" + s.kind().api + "): " + c
+                            + "\n  reference: " + g.values().get(i) + "\n  got:       " + describe(t[i]));
+                }
+            }
+            return gradients(g, t, tape, made, st);
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
+                throw vme;
+            }
+            return new Failure("harness: " + e.getClass().getSimpleName(), "checking threw " + e + "\n" + stackTop(e));
+        } finally {
+            tape.close();
+            for (Tensor x : made) {
+                x.close();
+            }
+        }
+    }
+
+    private static Failure gradients(Generated g, Tensor[] t, GradientTape tape, List<Tensor> made, Stats st) {
+        if (g.lossStep() < 0 || g.sources().isEmpty()) {
+            return null;
+        }
+        Tensor loss;
+        List<Tensor> grads;
+        try {
+            loss = t[g.lossStep()].sum();
+            made.add(loss);
+            grads = tape.gradient(loss, g.sources().stream().map(i -> t[i]).toList());
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
+                throw vme;
+            }
+            return new Failure("gradient: threw " + e.getClass().getSimpleName(), "the gradient of sum(%"
+                    + g.lossStep() + ") threw " + e + "\n" + stackTop(e));
+        }
+        st.gradPrograms++;
+        for (int j = 0; j < grads.size(); j++) {
+            Tensor got = grads.get(j);
+            RefTensor want = g.gradients().get(j);
+            int src = g.sources().get(j);
+            if (got != null) {
+                made.add(got);
+            }
+            if (want == null || got == null) {
+                if ((want == null) != (got == null)) {
+                    return new Failure("gradient: null mismatch", "gradient of sum(%" + g.lossStep() + ") by %" + src
+                            + ": got " + (got == null ? "null" : describe(got)) + ", expected "
+                            + (want == null ? "null (no recorded path)" : want));
+                }
+                st.gradNulls++;
+                continue;
+            }
+            Stats gs = new Stats();
+            String c = compare(want, got, false, gs);
+            st.gradExact += gs.exact;
+            st.gradBounded += gs.bounded;
+            st.gradSkipped += gs.skipped;
+            if (gs.worstRatio > st.gradWorstRatio) {
+                st.gradWorstRatio = gs.worstRatio;
+                st.gradWorstWhere = "program " + g.program().index() + " gradient by %" + src + " " + gs.worstWhere;
+            }
+            if (c != null) {
+                return new Failure("gradient: wrong value", "gradient of sum(%" + g.lossStep() + ") by %" + src
+                        + ": " + c + "\n  reference: " + want + "\n  got:       " + describe(got));
+            }
+        }
+        return null;
+    }
+
+    private static Tensor exec(Device d, Step s, Tensor[] t) {
+        int[] a = s.args();
+        Tensor x = a.length > 0 ? t[a[0]] : null;
+        Double c = s.constant();
+        return switch (s.kind()) {
+            case INPUT -> input(d, s);
+            case NEG -> x.neg();
+            case ABS -> x.abs();
+            case SIGN -> x.sign();
+            case EXP -> x.exp();
+            case LOG -> x.log();
+            case SQRT -> x.sqrt();
+            case RSQRT -> x.rsqrt();
+            case SQUARE -> x.square();
+            case RECIPROCAL -> x.reciprocal();
+            case SIN -> x.sin();
+            case COS -> x.cos();
+            case TANH -> x.tanh();
+            case SIGMOID -> x.sigmoid();
+            case RELU -> x.relu();
+            case ADD -> c != null ? x.add(c) : x.add(t[a[1]]);
+            case SUB -> c != null ? x.sub(c) : x.sub(t[a[1]]);
+            case MUL -> c != null ? x.mul(c) : x.mul(t[a[1]]);
+            case DIV -> c != null ? x.div(c) : x.div(t[a[1]]);
+            case POW -> c != null ? x.pow(c) : x.pow(t[a[1]]);
+            case MAXIMUM -> c != null ? x.maximum(c) : x.maximum(t[a[1]]);
+            case MINIMUM -> c != null ? x.minimum(c) : x.minimum(t[a[1]]);
+            case EQ -> c != null ? x.eq(c) : x.eq(t[a[1]]);
+            case NE -> c != null ? x.ne(c) : x.ne(t[a[1]]);
+            case LT -> c != null ? x.lt(c) : x.lt(t[a[1]]);
+            case LE -> c != null ? x.le(c) : x.le(t[a[1]]);
+            case GT -> c != null ? x.gt(c) : x.gt(t[a[1]]);
+            case GE -> c != null ? x.ge(c) : x.ge(t[a[1]]);
+            case WHERE -> Nabla.where(x, t[a[1]], t[a[2]]);
+            case SUM -> s.axes() == null ? (s.keepDims() ? x.sum(all(x), true) : x.sum())
+                    : s.keepDims() ? x.sum(s.axes(), true) : x.sum(s.axes());
+            case MEAN -> s.axes() == null ? (s.keepDims() ? x.mean(all(x), true) : x.mean())
+                    : s.keepDims() ? x.mean(s.axes(), true) : x.mean(s.axes());
+            case MAX -> s.axes() == null ? (s.keepDims() ? x.max(all(x), true) : x.max())
+                    : s.keepDims() ? x.max(s.axes(), true) : x.max(s.axes());
+            case MIN -> s.axes() == null ? (s.keepDims() ? x.min(all(x), true) : x.min())
+                    : s.keepDims() ? x.min(s.axes(), true) : x.min(s.axes());
+            case ARGMAX -> x.argmax(s.axes()[0]);
+            case LOG_SUM_EXP -> x.logSumExp(s.axes()[0]);
+            case SOFTMAX -> x.softmax(s.axes()[0]);
+            case LOG_SOFTMAX -> x.logSoftmax(s.axes()[0]);
+            case MATMUL -> x.matmul(t[a[1]]);
+            case RESHAPE -> x.reshape(s.dims());
+            case FLATTEN -> x.flatten();
+            case TRANSPOSE -> x.transpose();
+            case PERMUTE -> x.permute(s.axes());
+            case EXPAND_DIMS -> x.expandDims(s.axes()[0]);
+            case SQUEEZE -> x.squeeze(s.axes());
+            case BROADCAST_TO -> x.broadcastTo(s.dims());
+            case SLICE -> x.slice(s.dims(), s.dims2());
+            case CONCAT -> Nabla.concat(Arrays.stream(a).mapToObj(i -> t[i]).toList(), s.axes()[0]);
+            case STACK -> Nabla.stack(Arrays.stream(a).mapToObj(i -> t[i]).toList(), s.axes()[0]);
+            case CAST -> x.to(s.dtype());
+        };
+    }
+
+    private static int[] all(Tensor x) {
+        int[] a = new int[x.rank()];
+        Arrays.setAll(a, i -> i);
+        return a;
+    }
+
+    private static Tensor input(Device d, Step s) {
+        double[] v = s.values();
+        long[] shape = s.shape();
+        boolean scalar = shape.length == 0;   // no shape means 1-D in Tensor.of, so scalars use Tensor.scalar
+        return switch (s.dtype()) {
+            case FLOAT32 -> {
+                float[] f = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    f[i] = (float) v[i];
+                }
+                yield scalar ? Tensor.scalar(d, f[0]) : Tensor.of(d, f, shape);
+            }
+            case FLOAT64 -> scalar ? Tensor.scalar(d, v[0]) : Tensor.of(d, v.clone(), shape);
+            case INT32 -> {
+                int[] n = new int[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    n[i] = (int) v[i];
+                }
+                yield scalar ? Tensor.scalar(d, n[0]) : Tensor.of(d, n, shape);
+            }
+            case BOOL -> {
+                boolean[] b = new boolean[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    b[i] = v[i] != 0;
+                }
+                yield scalar ? Tensor.of(d, b, 1).reshape() : Tensor.of(d, b, shape);
+            }
+        };
+    }
+
+    // ---- comparing -------------------------------------------------------------------------------------------
+
+    /** Null when {@code got} agrees with the reference, else what differs. */
+    static String compare(RefTensor want, Tensor got, boolean forward, Stats st) {
+        if (!Arrays.equals(got.shape().dims(), want.shape)) {
+            return "shape " + got.shape() + ", expected " + Program.fmt(want.shape);
+        }
+        if (got.dtype() != want.dtype) {
+            return "dtype " + got.dtype() + ", expected " + want.dtype;
+        }
+        double[] x = got.toDoubleArray();
+        for (int i = 0; i < x.length; i++) {
+            double w = want.v[i];
+            double e = want.e[i];
+            if (e == Reference.INF) {
+                st.skipped++;
+                continue;
+            }
+            boolean ok;
+            if (Double.isNaN(w)) {
+                ok = Double.isNaN(x[i]);
+            } else if (e == 0) {
+                // exact: infinities by sign, and in forward values zeros by sign too (1/x would differ)
+                ok = x[i] == w && (!forward || w != 0 || Math.copySign(1, x[i]) == Math.copySign(1, w));
+            } else {
+                ok = Math.abs(x[i] - w) <= e;
+                if (Math.abs(x[i] - w) / e > st.worstRatio) {
+                    st.worstRatio = Math.abs(x[i] - w) / e;
+                    st.worstWhere = "element " + Program.fmt(multiIndex(i, want.shape)) + " " + show(want.dtype, x[i])
+                            + " vs " + show(want.dtype, w) + " ± " + e;
+                }
+            }
+            if (e == 0) {
+                st.exact++;
+            } else {
+                st.bounded++;
+            }
+            if (!ok) {
+                return "element " + Program.fmt(multiIndex(i, want.shape)) + " is " + show(want.dtype, x[i])
+                        + ", expected " + show(want.dtype, w) + (e == 0 ? " exactly" : " within " + e
+                        + " (off by " + Math.abs(x[i] - w) + ")");
+            }
+        }
+        return null;
+    }
+
+    private static String show(DType t, double v) {
+        return t == DType.FLOAT32 ? Float.toString((float) v) + " (" + v + ")" : Program.number(v);
+    }
+
+    private static long[] multiIndex(long flat, long[] shape) {
+        long[] idx = new long[shape.length];
+        for (int i = shape.length - 1; i >= 0; i--) {
+            idx[i] = flat % shape[i];
+            flat /= shape[i];
+        }
+        return idx;
+    }
+
+    private static String describe(Tensor t) {
+        return Program.dtypeName(t.dtype()) + " " + t.shape() + " "
+                + Program.values(t.dtype(), t.toDoubleArray(), 16);
+    }
+
+    private static String stackTop(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        StackTraceElement[] st = e.getStackTrace();
+        for (int i = 0; i < Math.min(8, st.length); i++) {
+            sb.append("    at ").append(st[i]).append('\n');
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,1430 @@
+package dev.nabla.conformance.fuzz;
+
+import dev.nabla.DType;
+import dev.nabla.conformance.fuzz.Program.Kind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fuzzer's reference interpreter: every op written here from its mathematical definition and the documented
+ * NumPy/TensorFlow semantics (broadcasting, axes, keepDims, NaN propagation, C99 pow, INT32 wrap-around, Java's
+ * float-to-int cast), over plain {@code double[]} with its own index arithmetic. It never calls the library.
+ *
+ * <h2>Values</h2> Each op computes in float64 and rounds its result to the dtype (a FLOAT32 result is the float64
+ * result rounded once to float, as ARCHITECTURE.md defines every element-wise op); INT32 wraps in two's complement;
+ * BOOL is 0/1.
+ *
+ * <h2>Error bounds</h2> Next to each value the interpreter carries a bound {@code e} on how far a correct
+ * implementation's element may be from it (see {@link RefTensor}), propagated by a running error analysis:
+ * <ul>
+ *   <li>Element-wise ops on exact inputs are exact ({@code e = 0}) on the CPU, whose documented definitions are
+ *       these (IEEE ops, StrictMath transcendentals, C99 pow); other devices get {@link #DEVICE_ULPS} ulps on the
+ *       transcendentals (CUDA's libdevice bounds are 1 to 2 ulps).</li>
+ *   <li>Sums and matrix products may add in any order: {@code |error| <= (n + 1) eps sum|x_i|} (the classical
+ *       bound for recursive summation, with eps = 2^-23 or 2^-52, and it also covers blocked and pairwise orders),
+ *       plus an ulp for the final rounding, plus {@code n} smallest subnormals for underflowing products. When
+ *       {@code sum|x_i|} could overflow the dtype the element becomes uncompared.</li>
+ *   <li>An op on inputs that carry error gets the exact image of the input intervals: for functions monotone in
+ *       each argument (add, sub, mul, div away from 0, pow of a positive base, max, min, exp, log, sqrt, tanh...)
+ *       the extreme values lie at the corners of the box, so the bound is the largest corner distance plus the
+ *       rounding; Lipschitz constants for abs/relu/neg (1) and sin/cos (1, at most 2). Where the box touches a
+ *       pole, a branch cut or a discontinuity (log of a value that may be 0, 1/x across 0, a comparison or sign of
+ *       overlapping intervals, a float-to-int cast across an integer) the result is uncompared.</li>
+ *   <li>This is why float32 programs are compared against float32-rounded references: the bound grows with the
+ *       program's own conditioning (a cancellation after a sum, exp of an uncertain argument), not with a fixed
+ *       tolerance per depth, and stays 0 wherever the library must be bit-exact.</li>
+ * </ul>
+ *
+ * <h2>Gradients</h2> The interpreter records its own tape and runs reverse mode with the textbook derivative of each
+ * op, in the same arithmetic with bounds ({@link Mode#BACKWARD}: every op may also differ by {@link #BACKWARD_ULPS}
+ * ulps, since the library may write a derivative in another but equivalent order). Where a function is not
+ * differentiable or its derivative is convention (relu and abs at 0, ties of maximum/minimum and of max/min
+ * reductions, the derivative of {@code a^b} in b for {@code a <= 0}) or any backward value is not finite, the
+ * gradient element is uncompared: the brief asks for agreement where the function is smooth.
+ */
+final class Reference {
+    static final double INF = Double.POSITIVE_INFINITY;
+    /** Extra ulps for transcendental ops on devices other than the CPU. */
+    static final int DEVICE_ULPS = 4;
+    /** Ulps each backward op may differ by (derivatives written in another order round differently). */
+    static final int BACKWARD_ULPS = 2;
+    /** Ulps each op inside softmax, logSoftmax and logSumExp may differ by (formulas are not API). */
+    static final int COMPOSITE_ULPS = 1;
+
+    /** An invalid op: the library must throw IllegalArgumentException naming {@link #op}. */
+    static final class Invalid extends RuntimeException {
+        final String op;
+
+        Invalid(String op, String why) {
+            super(op + ": " + why, null, false, false);
+            this.op = op;
+        }
+    }
+
+    /** A value too big for the fuzzer (a generator slip): the generator ends the program before it. */
+    static final class TooBig extends RuntimeException {
+        TooBig(String what) {
+            super(what, null, false, false);
+        }
+    }
+
+    /** The most elements the reference holds in one value. */
+    static final int MAX_ELEMENTS = 1 << 21;
+
+    enum Mode { FORWARD, COMPOSITE, BACKWARD }
+
+    private interface Vjp {
+        RefTensor[] apply(RefTensor g);
+    }
+
+    private record Node(RefTensor[] inputs, RefTensor out, Vjp vjp) {
+    }
+
+    private final boolean cpu;
+    private Mode mode = Mode.FORWARD;
+    private boolean recording = true;
+    private final List<Node> tape = new ArrayList<>();
+
+    /** @param cpu true where the device's element-wise ops are the exact documented definitions */
+    Reference(boolean cpu) {
+        this.cpu = cpu;
+    }
+
+    // ---- shapes and indices ----------------------------------------------------------------------------------
+
+    static int size(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        if (n > MAX_ELEMENTS) {
+            throw new TooBig("reference will not hold " + Program.fmt(shape));
+        }
+        return (int) n;
+    }
+
+    static long[] strides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+
+    /** The NumPy broadcast of two shapes, or null. */
+    static long[] broadcast(long[] a, long[] b) {
+        int r = Math.max(a.length, b.length);
+        long[] out = new long[r];
+        for (int i = 0; i < r; i++) {
+            long da = i < r - a.length ? 1 : a[i - (r - a.length)];
+            long db = i < r - b.length ? 1 : b[i - (r - b.length)];
+            if (da != db && da != 1 && db != 1) {
+                return null;
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    static boolean broadcastsTo(long[] from, long[] to) {
+        long[] b = broadcast(from, to);
+        return b != null && Arrays.equals(b, to);
+    }
+
+    /** For each row-major position of {@code to}, the position of {@code from} that broadcasting reads. */
+    static int[] broadcastMap(long[] from, long[] to) {
+        int n = size(to);
+        int r = to.length;
+        int lead = r - from.length;
+        long[] fs = strides(from);
+        long[] st = new long[r];
+        for (int i = 0; i < from.length; i++) {
+            st[lead + i] = from[i] == 1 ? 0 : fs[i];
+        }
+        return walk(to, st, 0, n);
+    }
+
+    /** The positions {@code offset + sum idx[i] * st[i]} over the row-major walk of {@code shape}. */
+    private static int[] walk(long[] shape, long[] st, long offset, int n) {
+        int[] m = new int[n];
+        int r = shape.length;
+        long[] idx = new long[r];
+        long pos = offset;
+        for (int f = 0; f < n; f++) {
+            m[f] = (int) pos;
+            for (int d = r - 1; d >= 0; d--) {
+                idx[d]++;
+                pos += st[d];
+                if (idx[d] < shape[d]) {
+                    break;
+                }
+                pos -= st[d] * idx[d];
+                idx[d] = 0;
+            }
+        }
+        return m;
+    }
+
+    static int axis(String op, int axis, int rank) {
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) {
+            throw new Invalid(op, "axis " + axis + " out of range for rank " + rank);
+        }
+        return a;
+    }
+
+    // ---- rounding and bounds ---------------------------------------------------------------------------------
+
+    static double round(DType t, double x) {
+        return switch (t) {
+            case FLOAT32 -> (float) x;
+            case FLOAT64 -> x;
+            case INT32 -> (int) x;
+            case BOOL -> x != 0 ? 1 : 0;
+        };
+    }
+
+    static double ulp(DType t, double y) {
+        if (!Double.isFinite(y)) {
+            return 0;
+        }
+        return t == DType.FLOAT32 ? Math.ulp((float) y) : Math.ulp(y);
+    }
+
+    static double eps(DType t) {
+        return t == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
+    }
+
+    static double maxFinite(DType t) {
+        return t == DType.FLOAT32 ? Float.MAX_VALUE : Double.MAX_VALUE;
+    }
+
+    /** The final bound of an element: uncompared where the error could reach an overflow or came from nowhere. */
+    private double finish(DType t, double y, double e) {
+        if (Double.isNaN(e) || e == INF) {
+            return INF;
+        }
+        if (mode == Mode.BACKWARD && !Double.isFinite(y)) {
+            return INF;                    // gradients are compared where the function is smooth and finite
+        }
+        if (e == 0) {
+            return 0;
+        }
+        if (!Double.isFinite(y) || Math.abs(y) + e >= maxFinite(t)) {
+            return INF;
+        }
+        return e;
+    }
+
+    private static boolean transcendental(Kind k) {
+        return switch (k) {
+            case EXP, LOG, SIN, COS, TANH, SIGMOID, POW, RSQRT -> true;
+            default -> false;
+        };
+    }
+
+    /** The ulps an op's result may differ by on exact inputs, in the current mode. */
+    private double slack(Kind k, DType t, double y) {
+        int ulps = switch (mode) {
+            case FORWARD -> 0;
+            case COMPOSITE -> COMPOSITE_ULPS;
+            case BACKWARD -> BACKWARD_ULPS;
+        };
+        if (!cpu && transcendental(k)) {
+            ulps += DEVICE_ULPS;
+        }
+        return ulps * ulp(t, y);
+    }
+
+    // ---- tape ------------------------------------------------------------------------------------------------
+
+    private RefTensor record(RefTensor out, Vjp vjp, RefTensor... inputs) {
+        if (!recording || mode == Mode.BACKWARD || !out.floating()) {
+            return out;
+        }
+        for (RefTensor in : inputs) {
+            if (in != null && in.tracked) {
+                out.tracked = true;
+                tape.add(new Node(inputs, out, vjp));
+                return out;
+            }
+        }
+        return out;
+    }
+
+    /** A program input; float inputs are gradient sources. */
+    RefTensor source(DType t, long[] shape, double[] values) {
+        double[] v = new double[values.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = round(t, values[i]);
+        }
+        RefTensor r = new RefTensor(shape.clone(), t, v, new double[v.length]);
+        r.tracked = r.floating();
+        return r;
+    }
+
+    /** An exact scalar constant of a dtype (a Java number operand). */
+    RefTensor constant(DType t, double c) {
+        return new RefTensor(new long[0], t, new double[] {round(t, c)}, new double[1]);
+    }
+
+    private static RefTensor filled(long[] shape, DType t, double c) {
+        double[] v = new double[size(shape)];
+        Arrays.fill(v, round(t, c));
+        return new RefTensor(shape.clone(), t, v, new double[v.length]);
+    }
+
+    /**
+     * Reverse mode from {@code loss} (a scalar): the gradient of each source, or null where no recorded path leads
+     * from the source to the loss (the library's "unconnected" null).
+     */
+    List<RefTensor> gradients(RefTensor loss, List<RefTensor> sources) {
+        Mode saved = mode;
+        mode = Mode.BACKWARD;
+        try {
+            Map<RefTensor, RefTensor> grads = new IdentityHashMap<>();
+            if (!loss.tracked) {
+                return sources.stream().map(s -> (RefTensor) null).toList();
+            }
+            grads.put(loss, filled(loss.shape, loss.dtype, 1));
+            for (int n = tape.size() - 1; n >= 0; n--) {
+                Node node = tape.get(n);
+                RefTensor g = grads.get(node.out);
+                if (g == null) {
+                    continue;
+                }
+                RefTensor[] gi = node.vjp.apply(g);
+                if (Boolean.getBoolean("nabla.fuzz.debug")) {
+                    System.out.println("DEBUG node out " + node.out + "\n   g " + g + " e=" + Arrays.toString(g.e));
+                    for (RefTensor x : gi) {
+                        System.out.println("   -> " + x + (x == null ? "" : " e=" + Arrays.toString(x.e)));
+                    }
+                }
+                for (int i = 0; i < node.inputs.length; i++) {
+                    RefTensor in = node.inputs[i];
+                    if (in == null || !in.tracked || gi[i] == null) {
+                        continue;
+                    }
+                    if (!Arrays.equals(gi[i].shape, in.shape) || gi[i].dtype != in.dtype) {
+                        throw new IllegalStateException("reference bug: gradient " + gi[i] + " for " + in);
+                    }
+                    RefTensor prev = grads.get(in);
+                    grads.put(in, prev == null ? gi[i] : binary(Kind.ADD, prev, gi[i]));
+                }
+            }
+            return sources.stream().map(grads::get).toList();
+        } finally {
+            mode = saved;
+        }
+    }
+
+    // ---- element-wise ----------------------------------------------------------------------------------------
+
+    static double sigmoid(double x) {
+        // the overflow-free form: exp of a non-positive number only
+        if (x >= 0) {
+            return 1.0 / (1.0 + StrictMath.exp(-x));
+        }
+        double z = StrictMath.exp(x);
+        return z / (1.0 + z);
+    }
+
+    static double unaryValue(Kind k, double x) {
+        return switch (k) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case SIGN -> Math.signum(x);
+            case EXP -> StrictMath.exp(x);
+            case LOG -> StrictMath.log(x);
+            case SQRT -> Math.sqrt(x);
+            case RSQRT -> 1.0 / Math.sqrt(x);
+            case SQUARE -> x * x;
+            case RECIPROCAL -> 1.0 / x;
+            case SIN -> StrictMath.sin(x);
+            case COS -> StrictMath.cos(x);
+            case TANH -> StrictMath.tanh(x);
+            case SIGMOID -> sigmoid(x);
+            case RELU -> x > 0 || Double.isNaN(x) ? x : 0.0;     // -0 and -inf give +0
+            default -> throw new IllegalArgumentException(k.name());
+        };
+    }
+
+    static int unaryInt(Kind k, int x) {
+        return switch (k) {
+            case NEG -> -x;                  // -MIN_VALUE wraps to MIN_VALUE
+            case ABS -> x < 0 ? -x : x;      // as does |MIN_VALUE|
+            case SIGN -> Integer.compare(x, 0);
+            case SQUARE -> x * x;
+            case RELU -> Math.max(x, 0);
+            default -> throw new IllegalArgumentException(k.name());
+        };
+    }
+
+    private double unaryError(Kind k, DType t, double x, double ex, double y) {
+        if (ex == 0) {
+            return finish(t, y, slack(k, t, y));
+        }
+        if (ex == INF || !Double.isFinite(x)) {
+            return INF;
+        }
+        double lo = x - ex;
+        double hi = x + ex;
+        double d = switch (k) {
+            case NEG, ABS, RELU -> ex;                              // Lipschitz 1, exact ops
+            case SIN, COS -> Math.min(ex, 2) + ulp(t, 1);
+            case SIGN -> lo <= 0 && hi >= 0 ? INF : 0;
+            case LOG -> lo <= 0 ? INF : spread(k, t, y, lo, hi);
+            case SQRT -> lo < 0 ? INF : spread(k, t, y, lo, hi);
+            case RSQRT -> lo <= 0 ? INF : spread(k, t, y, lo, hi);
+            case RECIPROCAL -> lo <= 0 && hi >= 0 ? INF : spread(k, t, y, lo, hi);
+            case SQUARE -> Math.max(spread(k, t, y, lo, hi), lo < 0 && hi > 0 ? Math.abs(y) : 0);
+            default -> spread(k, t, y, lo, hi);                     // monotone: exp, tanh, sigmoid
+        };
+        return finish(t, y, d + slack(k, t, y));
+    }
+
+    /** Largest distance from y of a monotone f on [lo, hi], plus the rounding of a result there. */
+    private static double spread(Kind k, DType t, double y, double lo, double hi) {
+        double a = unaryValue(k, lo);
+        double b = unaryValue(k, hi);
+        double d = Math.max(Math.abs(a - y), Math.abs(b - y));
+        return d + ulp(t, Math.max(Math.abs(a), Math.abs(b))) + ulp(t, y);
+    }
+
+    RefTensor unary(Kind k, RefTensor x) {
+        String op = k.api;
+        switch (k) {
+            case NEG, ABS, SIGN, SQUARE, RELU -> {
+                if (x.dtype == DType.BOOL) {
+                    throw new Invalid(op, "not defined for bool tensors");
+                }
+            }
+            default -> {
+                if (!x.floating()) {
+                    throw new Invalid(op, "needs a float tensor, got " + x.dtype);
+                }
+            }
+        }
+        int n = x.size();
+        double[] v = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            if (x.dtype == DType.INT32) {
+                v[i] = unaryInt(k, (int) x.v[i]);
+                e[i] = x.e[i] > 0 ? INF : 0;
+            } else {
+                v[i] = round(x.dtype, unaryValue(k, x.v[i]));
+                e[i] = unaryError(k, x.dtype, x.v[i], x.e[i], v[i]);
+            }
+        }
+        RefTensor out = new RefTensor(x.shape.clone(), x.dtype, v, e);
+        return record(out, g -> new RefTensor[] {unaryGradient(k, x, out, g)}, x);
+    }
+
+    private RefTensor unaryGradient(Kind k, RefTensor x, RefTensor y, RefTensor g) {
+        DType t = x.dtype;
+        return switch (k) {
+            case NEG -> unary(Kind.NEG, g);
+            case SIGN -> filled(x.shape, t, 0);                     // zero almost everywhere
+            case ABS -> binary(Kind.MUL, g, kinkMask(x, true));     // sign(x); undefined at 0
+            case RELU -> binary(Kind.MUL, g, kinkMask(x, false));   // step(x); undefined at 0
+            case EXP -> binary(Kind.MUL, g, y);
+            case LOG -> binary(Kind.DIV, g, x);
+            case SQRT -> binary(Kind.DIV, g, binary(Kind.MUL, y, constant(t, 2)));
+            case RSQRT -> binary(Kind.MUL, binary(Kind.DIV, binary(Kind.MUL, g, y), x), constant(t, -0.5));
+            case SQUARE -> binary(Kind.MUL, g, binary(Kind.MUL, x, constant(t, 2)));
+            case RECIPROCAL -> unary(Kind.NEG, binary(Kind.MUL, g, unary(Kind.SQUARE, y)));
+            case SIN -> binary(Kind.MUL, g, unary(Kind.COS, x));
+            case COS -> unary(Kind.NEG, binary(Kind.MUL, g, unary(Kind.SIN, x)));
+            case TANH -> binary(Kind.MUL, g, binary(Kind.SUB, constant(t, 1), unary(Kind.SQUARE, y)));
+            case SIGMOID -> binary(Kind.MUL, g, binary(Kind.MUL, y, binary(Kind.SUB, constant(t, 1), y)));
+            default -> throw new IllegalArgumentException(k.name());
+        };
+    }
+
+    /** sign(x) (abs) or step(x) (relu), uncompared where x may be 0. */
+    private static RefTensor kinkMask(RefTensor x, boolean sign) {
+        int n = x.size();
+        double[] v = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            double lo = x.v[i] - x.e[i];
+            double hi = x.v[i] + x.e[i];
+            if (!(lo > 0 || hi < 0)) {
+                e[i] = INF;
+            }
+            v[i] = x.v[i] > 0 ? 1 : sign && x.v[i] < 0 ? -1 : 0;
+        }
+        return new RefTensor(x.shape.clone(), x.dtype, v, e);
+    }
+
+    /** C99 Annex F pow (F.9.4.4), as TensorFlow, NumPy and CUDA: 1 for x^±0, 1^y and (-1)^±inf, NaN included. */
+    static double pow(double a, double b) {
+        if (b == 0 || a == 1 || (a == -1 && Double.isInfinite(b))) {
+            return 1;
+        }
+        return StrictMath.pow(a, b);
+    }
+
+    static double binaryValue(Kind k, double a, double b) {
+        return switch (k) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case POW -> pow(a, b);
+            case MAXIMUM -> Math.max(a, b);      // NaN propagates; -0 < +0
+            case MINIMUM -> Math.min(a, b);
+            default -> throw new IllegalArgumentException(k.name());
+        };
+    }
+
+    static int binaryInt(Kind k, int a, int b) {
+        return switch (k) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> b == 0 ? 0 : a / b;        // truncates; MIN_VALUE / -1 wraps; x / 0 is 0 (NumPy)
+            case POW -> intPow(a, b);
+            case MAXIMUM -> Math.max(a, b);
+            case MINIMUM -> Math.min(a, b);
+            default -> throw new IllegalArgumentException(k.name());
+        };
+    }
+
+    /** a^b mod 2^32 by repeated squaring; a negative power is the truncated real result (0 for 0). */
+    static int intPow(int a, int b) {
+        if (b < 0) {
+            return a == 1 ? 1 : a == -1 ? ((b & 1) == 0 ? 1 : -1) : 0;
+        }
+        long result = 1;
+        long base = a;
+        for (int p = b; p > 0; p >>= 1) {
+            if ((p & 1) != 0) {
+                result = (int) (result * base);
+            }
+            base = (int) (base * base);
+        }
+        return (int) result;
+    }
+
+    static boolean compare(Kind k, double a, double b) {
+        return switch (k) {
+            case EQ -> a == b;
+            case NE -> a != b;
+            case LT -> a < b;
+            case LE -> a <= b;
+            case GT -> a > b;
+            case GE -> a >= b;
+            default -> throw new IllegalArgumentException(k.name());
+        };
+    }
+
+    private static boolean same(double a, double b) {
+        return Double.compare(a, b) == 0;
+    }
+
+    private double binaryError(Kind k, DType t, double a, double ea, double b, double eb, double y) {
+        if (ea == 0 && eb == 0) {
+            return finish(t, y, slack(k, t, y));
+        }
+        if (ea == INF || eb == INF) {
+            return INF;
+        }
+        if (k == Kind.DIV && b - eb <= 0 && b + eb >= 0) {
+            return INF;                                             // the divisor may be 0
+        }
+        if (k == Kind.POW && !(ea == 0 && a == 1) && !(eb == 0 && b == 0)) {
+            boolean positiveBase = a - ea > 0;
+            boolean negativeBaseIntegerPower = a + ea < 0 && eb == 0 && b == Math.rint(b);
+            if (!positiveBase && !negativeBaseIntegerPower) {
+                return INF;
+            }
+        }
+        // monotone in each argument on the box: the image's extremes are at its corners
+        double d = 0;
+        double m = 0;
+        boolean differ = false;
+        for (int i = 0; i < 4; i++) {
+            double ca = (i & 1) == 0 ? a - ea : a + ea;
+            double cb = (i & 2) == 0 ? b - eb : b + eb;
+            double c = binaryValue(k, ca, cb);
+            if (same(c, y) || (Double.isNaN(c) && Double.isNaN(y))) {
+                continue;
+            }
+            if (!Double.isFinite(c) || !Double.isFinite(y)) {
+                return INF;
+            }
+            differ = true;
+            d = Math.max(d, Math.abs(c - y));
+            m = Math.max(m, Math.abs(c));
+        }
+        double e = differ ? d + ulp(t, m) + ulp(t, y) : 0;
+        return finish(t, y, e + slack(k, t, y));
+    }
+
+    private double compareError(double a, double ea, double b, double eb) {
+        if (ea == 0 && eb == 0) {
+            return 0;
+        }
+        if (ea == INF || eb == INF) {
+            return INF;
+        }
+        if ((Double.isNaN(a) && ea == 0) || (Double.isNaN(b) && eb == 0)) {
+            return 0;                                               // every comparison with NaN is false
+        }
+        return a + ea < b - eb || b + eb < a - ea ? 0 : INF;       // disjoint intervals: the answer is certain
+    }
+
+    RefTensor binary(Kind k, RefTensor a, RefTensor b) {
+        String op = k.api;
+        if (a.dtype != b.dtype) {
+            throw new Invalid(op, "dtype mismatch " + a.dtype + " vs " + b.dtype);
+        }
+        boolean cmp = k.isComparison();
+        if (!cmp && a.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        long[] shape = broadcast(a.shape, b.shape);
+        if (shape == null) {
+            throw new Invalid(op, "cannot broadcast " + Program.fmt(a.shape) + " with " + Program.fmt(b.shape));
+        }
+        int[] ia = broadcastMap(a.shape, shape);
+        int[] ib = broadcastMap(b.shape, shape);
+        int n = ia.length;
+        DType t = a.dtype;
+        double[] v = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            double va = a.v[ia[i]];
+            double vb = b.v[ib[i]];
+            double ea = a.e[ia[i]];
+            double eb = b.e[ib[i]];
+            if (cmp) {
+                v[i] = compare(k, va, vb) ? 1 : 0;
+                e[i] = compareError(va, ea, vb, eb);
+            } else if (t == DType.INT32) {
+                v[i] = binaryInt(k, (int) va, (int) vb);
+                e[i] = ea > 0 || eb > 0 ? INF : 0;
+            } else {
+                v[i] = round(t, binaryValue(k, va, vb));
+                e[i] = binaryError(k, t, va, ea, vb, eb, v[i]);
+            }
+        }
+        RefTensor out = new RefTensor(shape, cmp ? DType.BOOL : t, v, e);
+        if (cmp) {
+            return out;
+        }
+        return record(out, g -> binaryGradient(k, a, b, out, g), a, b);
+    }
+
+    private RefTensor[] binaryGradient(Kind k, RefTensor a, RefTensor b, RefTensor y, RefTensor g) {
+        DType t = a.dtype;
+        RefTensor ga;
+        RefTensor gb;
+        switch (k) {
+            case ADD -> {
+                ga = g;
+                gb = g;
+            }
+            case SUB -> {
+                ga = g;
+                gb = unary(Kind.NEG, g);
+            }
+            case MUL -> {
+                ga = binary(Kind.MUL, g, b);
+                gb = binary(Kind.MUL, g, a);
+            }
+            case DIV -> {                                            // d/db a/b = -a/b^2 = -y/b
+                ga = binary(Kind.DIV, g, b);
+                gb = unary(Kind.NEG, binary(Kind.DIV, binary(Kind.MUL, g, y), b));
+            }
+            case POW -> {                                            // b a^(b-1) and a^b log a (for a > 0)
+                ga = binary(Kind.MUL, binary(Kind.MUL, g, b), binary(Kind.POW, a, binary(Kind.SUB, b,
+                        constant(t, 1))));
+                gb = binary(Kind.MUL, binary(Kind.MUL, g, y), positiveLog(a));
+            }
+            case MAXIMUM, MINIMUM -> {
+                RefTensor[] masks = winnerMasks(a, b, k == Kind.MAXIMUM);
+                ga = binary(Kind.MUL, g, masks[0]);
+                gb = binary(Kind.MUL, g, masks[1]);
+            }
+            default -> throw new IllegalArgumentException(k.name());
+        }
+        return new RefTensor[] {sumTo(ga, a.shape), sumTo(gb, b.shape)};
+    }
+
+    /** log a where a is certainly positive; uncompared elsewhere (the derivative in b of a^b has no real value). */
+    private RefTensor positiveLog(RefTensor a) {
+        RefTensor l = unary(Kind.LOG, a);
+        for (int i = 0; i < l.size(); i++) {
+            if (!(a.v[i] - a.e[i] > 0)) {
+                l.e[i] = INF;
+            }
+        }
+        return l;
+    }
+
+    /** 1/0 masks of which operand of maximum (minimum) wins, broadcast; uncompared at ties. */
+    private static RefTensor[] winnerMasks(RefTensor a, RefTensor b, boolean max) {
+        long[] shape = broadcast(a.shape, b.shape);
+        int[] ia = broadcastMap(a.shape, shape);
+        int[] ib = broadcastMap(b.shape, shape);
+        int n = ia.length;
+        double[] ma = new double[n];
+        double[] mb = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            double va = a.v[ia[i]];
+            double vb = b.v[ib[i]];
+            double ea = a.e[ia[i]];
+            double eb = b.e[ib[i]];
+            boolean aWins = max ? va - ea > vb + eb : va + ea < vb - eb;
+            boolean bWins = max ? vb - eb > va + ea : vb + eb < va - ea;
+            ma[i] = aWins ? 1 : 0;
+            mb[i] = bWins ? 1 : 0;
+            e[i] = aWins || bWins ? 0 : INF;
+        }
+        return new RefTensor[] {new RefTensor(shape, a.dtype, ma, e), new RefTensor(shape, a.dtype, mb, e.clone())};
+    }
+
+    RefTensor where(RefTensor c, RefTensor a, RefTensor b) {
+        String op = "where";
+        if (c.dtype != DType.BOOL) {
+            throw new Invalid(op, "condition must be BOOL, got " + c.dtype);
+        }
+        if (a.dtype != b.dtype) {
+            throw new Invalid(op, "dtype mismatch " + a.dtype + " vs " + b.dtype);
+        }
+        long[] s1 = broadcast(c.shape, a.shape);
+        long[] shape = s1 == null ? null : broadcast(s1, b.shape);
+        if (shape == null) {
+            throw new Invalid(op, "cannot broadcast " + Program.fmt(c.shape) + ", " + Program.fmt(a.shape) + ", "
+                    + Program.fmt(b.shape));
+        }
+        int[] ic = broadcastMap(c.shape, shape);
+        int[] ia = broadcastMap(a.shape, shape);
+        int[] ib = broadcastMap(b.shape, shape);
+        int n = ic.length;
+        double[] v = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            boolean pick = c.v[ic[i]] != 0;
+            v[i] = pick ? a.v[ia[i]] : b.v[ib[i]];
+            e[i] = pick ? a.e[ia[i]] : b.e[ib[i]];
+            if (c.e[ic[i]] > 0) {
+                boolean agree = a.e[ia[i]] == 0 && b.e[ib[i]] == 0 && same(a.v[ia[i]], b.v[ib[i]]);
+                e[i] = agree ? 0 : INF;
+            }
+        }
+        RefTensor out = new RefTensor(shape, a.dtype, v, e);
+        return record(out, g -> {
+            RefTensor zero = constant(g.dtype, 0);
+            return new RefTensor[] {null, sumTo(where(c, g, zero), a.shape), sumTo(where(c, zero, g), b.shape)};
+        }, c, a, b);
+    }
+
+    RefTensor cast(RefTensor x, DType to) {
+        if (x.dtype == to) {
+            return x;                                               // as the library: the same tensor
+        }
+        int n = x.size();
+        double[] v = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            double xv = x.v[i];
+            double xe = x.e[i];
+            if (to == DType.INT32 && x.floating()) {
+                v[i] = (int) xv;                                    // Java: truncate, saturate, NaN to 0
+                e[i] = xe == 0 ? 0 : xe == INF || (int) (xv - xe) != (int) (xv + xe) ? INF : 0;
+            } else {
+                v[i] = round(to, xv);
+                if (x.floating() && to != DType.BOOL) {
+                    e[i] = xe == 0 ? 0 : finish(to, v[i], xe + ulp(to, v[i]));
+                } else {
+                    e[i] = xe > 0 ? INF : 0;
+                }
+            }
+        }
+        RefTensor out = new RefTensor(x.shape.clone(), to, v, e);
+        if (!x.floating() || !out.floating()) {
+            return out;
+        }
+        return record(out, g -> new RefTensor[] {cast(g, x.dtype)}, x);
+    }
+
+    // ---- reductions ------------------------------------------------------------------------------------------
+
+    /** Sorted distinct axes ({@code null}: all). */
+    static int[] axes(String op, int[] axes, int rank) {
+        if (axes == null) {
+            int[] all = new int[rank];
+            Arrays.setAll(all, i -> i);
+            return all;
+        }
+        int[] n = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            n[i] = axis(op, axes[i], rank);
+        }
+        int[] sorted = Arrays.stream(n).sorted().distinct().toArray();
+        if (sorted.length != n.length) {
+            throw new Invalid(op, "repeated axis in " + Arrays.toString(axes));
+        }
+        return sorted;
+    }
+
+    static long[] keptShape(long[] shape, int[] ax) {
+        long[] k = shape.clone();
+        for (int a : ax) {
+            k[a] = 1;
+        }
+        return k;
+    }
+
+    static long[] droppedShape(long[] shape, int[] ax) {
+        long[] out = new long[shape.length - ax.length];
+        int j = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (Arrays.binarySearch(ax, i) < 0) {
+                out[j++] = shape[i];
+            }
+        }
+        return out;
+    }
+
+    /** For each element of x, the position of its group in the kept shape. */
+    static int[] groups(long[] shape, int[] ax) {
+        long[] kept = keptShape(shape, ax);
+        long[] ks = strides(kept);
+        long[] st = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            st[i] = Arrays.binarySearch(ax, i) >= 0 ? 0 : ks[i];
+        }
+        return walk(shape, st, 0, size(shape));
+    }
+
+    RefTensor sum(RefTensor x, int[] axesArg, boolean keepDims) {
+        String op = "sum";
+        if (x.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        int[] ax = axes(op, axesArg, x.rank());
+        long[] kept = keptShape(x.shape, ax);
+        int m = size(kept);
+        int[] grp = groups(x.shape, ax);
+        long count = 1;
+        for (int a : ax) {
+            count *= x.shape[a];
+        }
+        DType t = x.dtype;
+        double[] s = new double[m];
+        double[] abs = new double[m];
+        double[] es = new double[m];
+        boolean[] nan = new boolean[m];
+        boolean[] pinf = new boolean[m];
+        boolean[] ninf = new boolean[m];
+        boolean[] wild = new boolean[m];
+        int[] is = new int[m];
+        for (int i = 0; i < x.size(); i++) {
+            int g = grp[i];
+            double xv = x.v[i];
+            if (t == DType.INT32) {
+                is[g] += (int) xv;                                  // wraps
+                es[g] += x.e[i];
+            } else if (x.e[i] == INF) {
+                wild[g] = true;                                     // could be anything, NaN included
+            } else if (Double.isNaN(xv)) {
+                nan[g] = true;
+            } else if (xv == INF) {
+                pinf[g] = true;
+            } else if (xv == -INF) {
+                ninf[g] = true;
+            } else {
+                s[g] += xv;
+                abs[g] += Math.abs(xv);
+                es[g] += x.e[i];
+            }
+        }
+        double[] v = new double[m];
+        double[] e = new double[m];
+        double max = t == DType.INT32 ? 0 : maxFinite(t);
+        for (int g = 0; g < m; g++) {
+            if (t == DType.INT32) {
+                v[g] = is[g];
+                e[g] = es[g] > 0 ? INF : 0;
+                continue;
+            }
+            boolean overflow = abs[g] >= max;                       // a partial sum could overflow
+            // exact NaN, or exact infinities of both signs: NaN in any order; one exact infinity wins unless an
+            // uncertain element or an overflowing partial sum brings the other
+            if (nan[g] || (pinf[g] && ninf[g])) {
+                v[g] = Double.NaN;
+                e[g] = 0;
+            } else if (pinf[g] || ninf[g]) {
+                v[g] = pinf[g] ? INF : -INF;
+                e[g] = wild[g] || overflow ? INF : 0;
+            } else {
+                v[g] = round(t, s[g]);
+                if (overflow || wild[g]) {
+                    e[g] = INF;
+                } else {
+                    double rounding = count >= 2 ? (count + 1) * eps(t) * abs[g] + ulp(t, v[g]) : 0;
+                    e[g] = finish(t, v[g], es[g] + rounding + (count >= 2 ? slack(Kind.SUM, t, v[g]) : 0));
+                    if (count >= 1 && abs[g] == 0 && e[g] == 0) {
+                        // a sum of zeros: NumPy keeps -0 for sum([-0.]), TF's reductions start from +0; the sign
+                        // is unspecified, so a sign-sensitive op downstream (1/x) is uncompared
+                        e[g] = Double.MIN_VALUE;
+                    }
+                }
+            }
+        }
+        RefTensor out = new RefTensor(keepDims ? kept : droppedShape(x.shape, ax), t, v, e);
+        return record(out, g -> new RefTensor[] {broadcastTo(reshape(g, kept, op), x.shape)}, x);
+    }
+
+    RefTensor mean(RefTensor x, int[] axesArg, boolean keepDims) {
+        String op = "mean";
+        if (x.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        int[] ax = axes(op, axesArg, x.rank());
+        long count = 1;
+        for (int a : ax) {
+            count *= x.shape[a];
+        }
+        RefTensor s = sum(x, ax, keepDims);
+        return binary(Kind.DIV, s, constant(x.dtype, count));     // NaN over an empty axis, as NumPy
+    }
+
+    RefTensor extremum(Kind k, RefTensor x, int[] axesArg, boolean keepDims) {
+        String op = k.api;
+        boolean isMax = k == Kind.MAX;
+        if (x.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        int[] ax = axes(op, axesArg, x.rank());
+        for (int a : ax) {
+            if (x.shape[a] == 0) {
+                throw new Invalid(op, "cannot reduce over an empty dimension of " + Program.fmt(x.shape));
+            }
+        }
+        long[] kept = keptShape(x.shape, ax);
+        int m = size(kept);
+        int[] grp = groups(x.shape, ax);
+        double[] v = new double[m];
+        double[] e = new double[m];
+        boolean[] seen = new boolean[m];
+        boolean[] exactNaN = new boolean[m];
+        for (int i = 0; i < x.size(); i++) {
+            int g = grp[i];
+            double xv = x.v[i];
+            v[g] = !seen[g] ? xv : isMax ? Math.max(v[g], xv) : Math.min(v[g], xv);
+            seen[g] = true;
+            e[g] = Math.max(e[g], x.e[i]);
+            exactNaN[g] |= Double.isNaN(xv) && x.e[i] == 0;
+        }
+        for (int g = 0; g < m; g++) {
+            e[g] = exactNaN[g] ? 0 : x.dtype == DType.INT32 ? (e[g] > 0 ? INF : 0) : finish(x.dtype, v[g], e[g]);
+        }
+        RefTensor out = new RefTensor(keepDims ? kept : droppedShape(x.shape, ax), x.dtype, v, e);
+        return record(out, g -> new RefTensor[] {extremumGradient(x, out, grp, g)}, x);
+    }
+
+    /** The gradient goes to the unique extreme element of each group; groups with ties are uncompared. */
+    private RefTensor extremumGradient(RefTensor x, RefTensor y, int[] grp, RefTensor g) {
+        int n = x.size();
+        int m = y.size();
+        int[] winner = new int[m];
+        int[] winners = new int[m];
+        Arrays.fill(winner, -1);
+        for (int i = 0; i < n; i++) {
+            if (x.v[i] == y.v[grp[i]]) {
+                winner[grp[i]] = i;
+                winners[grp[i]]++;
+            }
+        }
+        boolean[] certain = new boolean[m];
+        for (int gi = 0; gi < m; gi++) {
+            // the library's mask is x == max: an uncompared winner may be NaN there, and NaN == NaN is false
+            certain[gi] = winners[gi] == 1 && Double.isFinite(y.v[gi]) && x.e[winner[gi]] != INF;
+        }
+        for (int i = 0; i < n; i++) {
+            int gi = grp[i];
+            if (certain[gi] && i != winner[gi]
+                    && !(Math.abs(x.v[i] - y.v[gi]) > x.e[i] + x.e[winner[gi]])) {
+                certain[gi] = false;                                // an error interval overlaps the extreme
+            }
+        }
+        double[] v = new double[n];
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            int gi = grp[i];
+            if (!certain[gi]) {
+                e[i] = INF;
+            } else if (i == winner[gi]) {
+                v[i] = g.v[gi];
+                e[i] = g.e[gi];
+            } else {
+                e[i] = Double.isFinite(g.v[gi]) && g.e[gi] != INF ? 0 : INF;   // 0 * g is NaN for g = inf
+            }
+        }
+        return new RefTensor(x.shape.clone(), x.dtype, v, e);
+    }
+
+    RefTensor argmax(RefTensor x, int axisArg) {
+        String op = "argmax";
+        if (x.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        int a = axis(op, axisArg, x.rank());
+        if (x.shape[a] == 0) {
+            throw new Invalid(op, "cannot reduce over an empty dimension of " + Program.fmt(x.shape));
+        }
+        int[] ax = {a};
+        long[] kept = keptShape(x.shape, ax);
+        int m = size(kept);
+        int[] grp = groups(x.shape, ax);
+        int[] best = new int[m];
+        Arrays.fill(best, -1);
+        boolean[] uncertain = new boolean[m];
+        // first pass: the first NaN, else the first maximum (NumPy's argmax)
+        for (int i = 0; i < x.size(); i++) {
+            int g = grp[i];
+            int b = best[g];
+            if (b < 0 || (!Double.isNaN(x.v[b]) && (Double.isNaN(x.v[i]) || x.v[i] > x.v[b]))) {
+                best[g] = i;
+            }
+            uncertain[g] |= x.e[i] == INF;
+        }
+        // the index along the axis, and whether any rival's interval reaches the winner's
+        int[] seen = new int[m];
+        double[] v = new double[m];
+        double[] e = new double[m];
+        for (int i = 0; i < x.size(); i++) {
+            int g = grp[i];
+            int b = best[g];
+            if (i == b) {
+                v[g] = seen[g];
+            } else if (!Double.isNaN(x.v[b])) {
+                boolean tieAfter = x.e[i] == 0 && x.e[b] == 0 && x.v[i] == x.v[b] && i > b;
+                if (!tieAfter && !(x.v[i] + x.e[i] < x.v[b] - x.e[b])) {
+                    uncertain[g] = true;
+                }
+            }
+            seen[g]++;
+        }
+        for (int g = 0; g < m; g++) {
+            e[g] = uncertain[g] ? INF : 0;
+        }
+        return new RefTensor(droppedShape(x.shape, ax), DType.INT32, v, e);
+    }
+
+    /** The row maximum along the axis, without gradient; 0 where it is not finite, and for an empty axis. */
+    private RefTensor stableShift(RefTensor x, int a) {
+        if (x.shape[a] == 0) {
+            return filled(keptShape(x.shape, new int[] {a}), x.dtype, 0);
+        }
+        boolean saved = recording;
+        recording = false;
+        try {
+            RefTensor m = extremum(Kind.MAX, x, new int[] {a}, true);
+            RefTensor finite = binary(Kind.LT, unary(Kind.ABS, m), constant(x.dtype, INF));
+            return where(finite, m, constant(x.dtype, 0));
+        } finally {
+            recording = saved;
+        }
+    }
+
+    RefTensor axisComposite(Kind k, RefTensor x, int axisArg) {
+        String op = k.api;
+        if (!x.floating()) {
+            throw new Invalid(op, "needs a float tensor, got " + x.dtype);
+        }
+        int a = axis(op, axisArg, x.rank());
+        Mode saved = mode;
+        if (mode == Mode.FORWARD) {
+            mode = Mode.COMPOSITE;
+        }
+        try {
+            int[] ax = {a};
+            RefTensor shift = stableShift(x, a);
+            RefTensor shifted = binary(Kind.SUB, x, shift);
+            return switch (k) {
+                case LOG_SUM_EXP -> squeeze(binary(Kind.ADD, unary(Kind.LOG, sum(unary(Kind.EXP, shifted), ax, true)),
+                        shift), new int[] {a}, op);
+                case SOFTMAX -> {
+                    RefTensor ex = unary(Kind.EXP, shifted);
+                    yield binary(Kind.DIV, ex, sum(ex, ax, true));
+                }
+                case LOG_SOFTMAX -> binary(Kind.SUB, shifted, unary(Kind.LOG, sum(unary(Kind.EXP, shifted), ax,
+                        true)));
+                default -> throw new IllegalArgumentException(k.name());
+            };
+        } finally {
+            mode = saved;
+        }
+    }
+
+    // ---- matmul ----------------------------------------------------------------------------------------------
+
+    RefTensor matmul(RefTensor a, RefTensor b) {
+        String op = "matmul";
+        if (a.dtype != b.dtype) {
+            throw new Invalid(op, "dtype mismatch " + a.dtype + " vs " + b.dtype);
+        }
+        if (a.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        if (a.rank() < 2 || b.rank() < 2) {
+            throw new Invalid(op, "operands need rank >= 2");
+        }
+        long m = a.shape[a.rank() - 2];
+        long k = a.shape[a.rank() - 1];
+        long kb = b.shape[b.rank() - 2];
+        long n = b.shape[b.rank() - 1];
+        if (k != kb) {
+            throw new Invalid(op, "inner dimensions differ");
+        }
+        long[] aBatch = Arrays.copyOf(a.shape, a.rank() - 2);
+        long[] bBatch = Arrays.copyOf(b.shape, b.rank() - 2);
+        long[] batch = broadcast(aBatch, bBatch);
+        if (batch == null) {
+            throw new Invalid(op, "cannot broadcast batch dimensions");
+        }
+        int[] ia = broadcastMap(aBatch, batch);
+        int[] ib = broadcastMap(bBatch, batch);
+        long[] shape = Arrays.copyOf(batch, batch.length + 2);
+        shape[batch.length] = m;
+        shape[batch.length + 1] = n;
+        DType t = a.dtype;
+        int nb = ia.length;
+        int mi = (int) m;
+        int ki = (int) k;
+        int ni = (int) n;
+        double[] v = new double[nb * mi * ni];
+        double[] e = new double[v.length];
+        double max = t == DType.INT32 ? 0 : maxFinite(t);
+        double tinyPerTerm = t == DType.FLOAT32 ? Float.MIN_VALUE : Double.MIN_VALUE;
+        for (int p = 0; p < nb; p++) {
+            int ao = ia[p] * mi * ki;
+            int bo = ib[p] * ki * ni;
+            for (int i = 0; i < mi; i++) {
+                for (int j = 0; j < ni; j++) {
+                    int o = (p * mi + i) * ni + j;
+                    if (t == DType.INT32) {
+                        int s = 0;
+                        boolean unsure = false;
+                        for (int q = 0; q < ki; q++) {
+                            s += (int) a.v[ao + i * ki + q] * (int) b.v[bo + q * ni + j];
+                            unsure |= a.e[ao + i * ki + q] > 0 || b.e[bo + q * ni + j] > 0;
+                        }
+                        v[o] = s;
+                        e[o] = unsure ? INF : 0;
+                        continue;
+                    }
+                    double s = 0;
+                    double abs = 0;
+                    double prop = 0;
+                    boolean special = false;
+                    for (int q = 0; q < ki; q++) {
+                        double x = a.v[ao + i * ki + q];
+                        double y = b.v[bo + q * ni + j];
+                        double ex = a.e[ao + i * ki + q];
+                        double ey = b.e[bo + q * ni + j];
+                        double pr = x * y;
+                        s += pr;
+                        if (Double.isFinite(x) && Double.isFinite(y)) {
+                            abs += Math.abs(pr);                 // inf when it overflows: uncompared below
+                        } else {
+                            special = true;
+                        }
+                        if (ex > 0 || ey > 0) {
+                            prop += Math.abs(x) * ey + ex * Math.abs(y) + ex * ey;   // NaN/inf give NaN: uncompared
+                        }
+                    }
+                    // with a non-finite operand the double sum is the order-independent IEEE answer (NaN, or the
+                    // one infinity) unless a product or partial sum of finite operands could overflow (whether it
+                    // does depends on the order and on fused multiply-adds)
+                    v[o] = round(t, s);
+                    if (abs >= max || Double.isNaN(prop)) {
+                        e[o] = INF;
+                    } else if (special) {
+                        e[o] = prop > 0 ? INF : 0;
+                    } else {
+                        double rounding = ki == 0 ? 0 : (ki + 1) * eps(t) * abs + ulp(t, v[o]) + ki * tinyPerTerm;
+                        e[o] = finish(t, v[o], prop + rounding + slack(Kind.MATMUL, t, v[o]));
+                    }
+                }
+            }
+        }
+        RefTensor out = new RefTensor(shape, t, v, e);
+        return record(out, g -> new RefTensor[] {
+            sumTo(matmul(g, transposeLast(b)), a.shape),
+            sumTo(matmul(transposeLast(a), g), b.shape)
+        }, a, b);
+    }
+
+    private RefTensor transposeLast(RefTensor x) {
+        int[] p = new int[x.rank()];
+        Arrays.setAll(p, i -> i);
+        p[p.length - 2] = p.length - 1;
+        p[p.length - 1] = p.length - 2;
+        return permute(x, p, "transpose");
+    }
+
+    // ---- shapes ----------------------------------------------------------------------------------------------
+
+    RefTensor reshape(RefTensor x, long[] dims, String op) {
+        int unknown = -1;
+        long known = 1;
+        boolean zero = false;
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] == -1) {
+                if (unknown >= 0) {
+                    throw new Invalid(op, "only one -1 allowed");
+                }
+                unknown = i;
+            } else if (dims[i] < 0) {
+                throw new Invalid(op, "negative dimension");
+            } else if (dims[i] == 0) {
+                zero = true;
+            } else {
+                known = Math.multiplyExact(known, dims[i]);
+            }
+        }
+        if (zero) {
+            known = 0;
+        }
+        long[] d = dims.clone();
+        if (unknown >= 0) {
+            if (known == 0 || x.size() % known != 0) {
+                throw new Invalid(op, "cannot infer -1 in " + Program.fmt(dims) + " for " + x.size() + " elements");
+            }
+            d[unknown] = x.size() / known;
+        }
+        long target = 1;
+        for (long di : d) {
+            target *= di;
+        }
+        if (target != x.size()) {
+            throw new Invalid(op, "cannot reshape " + Program.fmt(x.shape) + " to " + Program.fmt(dims));
+        }
+        RefTensor out = new RefTensor(d, x.dtype, x.v.clone(), x.e.clone());
+        return record(out, g -> new RefTensor[] {reshape(g, x.shape, op)}, x);
+    }
+
+    RefTensor expandDims(RefTensor x, int axisArg) {
+        int a = axis("expandDims", axisArg, x.rank() + 1);
+        long[] d = new long[x.rank() + 1];
+        for (int i = 0, j = 0; i < d.length; i++) {
+            d[i] = i == a ? 1 : x.shape[j++];
+        }
+        return reshape(x, d, "expandDims");
+    }
+
+    RefTensor squeeze(RefTensor x, int[] axesArg, String op) {
+        boolean[] drop = new boolean[x.rank()];
+        if (axesArg.length == 0) {
+            for (int i = 0; i < drop.length; i++) {
+                drop[i] = x.shape[i] == 1;
+            }
+        } else {
+            for (int ax : axesArg) {
+                int a = axis(op, ax, x.rank());
+                if (x.shape[a] != 1) {
+                    throw new Invalid(op, "cannot squeeze axis " + ax + " of size " + x.shape[a]);
+                }
+                drop[a] = true;
+            }
+        }
+        long[] out = new long[x.rank()];
+        int n = 0;
+        for (int i = 0; i < drop.length; i++) {
+            if (!drop[i]) {
+                out[n++] = x.shape[i];
+            }
+        }
+        return reshape(x, Arrays.copyOf(out, n), op);
+    }
+
+    RefTensor permute(RefTensor x, int[] axesArg, String op) {
+        int r = x.rank();
+        if (axesArg.length != r) {
+            throw new Invalid(op, "not a permutation");
+        }
+        boolean[] seen = new boolean[r];
+        int[] p = new int[r];
+        for (int i = 0; i < r; i++) {
+            int a = axesArg[i] < 0 ? axesArg[i] + r : axesArg[i];
+            if (a < 0 || a >= r || seen[a]) {
+                throw new Invalid(op, "not a permutation");
+            }
+            seen[a] = true;
+            p[i] = a;
+        }
+        long[] own = strides(x.shape);
+        long[] dims = new long[r];
+        long[] st = new long[r];
+        int[] inverse = new int[r];
+        for (int i = 0; i < r; i++) {
+            dims[i] = x.shape[p[i]];
+            st[i] = own[p[i]];
+            inverse[p[i]] = i;
+        }
+        int[] map = walk(dims, st, 0, size(dims));
+        RefTensor out = gatherCopy(x, dims, map);
+        return record(out, g -> new RefTensor[] {permute(g, inverse, op)}, x);
+    }
+
+    RefTensor transpose(RefTensor x) {
+        if (x.rank() < 2) {
+            throw new Invalid("transpose", "needs rank >= 2");
+        }
+        return transposeLast(x);
+    }
+
+    private static RefTensor gatherCopy(RefTensor x, long[] dims, int[] map) {
+        double[] v = new double[map.length];
+        double[] e = new double[map.length];
+        for (int i = 0; i < map.length; i++) {
+            v[i] = x.v[map[i]];
+            e[i] = x.e[map[i]];
+        }
+        return new RefTensor(dims, x.dtype, v, e);
+    }
+
+    RefTensor broadcastTo(RefTensor x, long[] dims) {
+        String op = "broadcastTo";
+        for (long d : dims) {
+            if (d < 0) {
+                throw new Invalid(op, "negative dimension");
+            }
+        }
+        if (!broadcastsTo(x.shape, dims)) {
+            throw new Invalid(op, "cannot broadcast " + Program.fmt(x.shape) + " to " + Program.fmt(dims));
+        }
+        RefTensor out = gatherCopy(x, dims.clone(), broadcastMap(x.shape, dims));
+        return record(out, g -> new RefTensor[] {sumTo(g, x.shape)}, x);
+    }
+
+    /** Sums a gradient down to a shape it was broadcast from (the adjoint of broadcasting). */
+    private RefTensor sumTo(RefTensor g, long[] shape) {
+        if (g == null || Arrays.equals(g.shape, shape)) {
+            return g;
+        }
+        int lead = g.rank() - shape.length;
+        List<Integer> ax = new ArrayList<>();
+        for (int i = 0; i < g.rank(); i++) {
+            if (i < lead || (shape[i - lead] == 1 && g.shape[i] != 1)) {
+                ax.add(i);
+            }
+        }
+        RefTensor s = sum(g, ax.stream().mapToInt(Integer::intValue).toArray(), true);
+        return reshape(s, shape, "reshape");
+    }
+
+    RefTensor slice(RefTensor x, long[] begin, long[] size) {
+        String op = "slice";
+        int r = x.rank();
+        if (begin.length != r || size.length != r) {
+            throw new Invalid(op, "begin and size need one entry per axis");
+        }
+        long[] dims = new long[r];
+        long[] st = strides(x.shape);
+        long offset = 0;
+        for (int i = 0; i < r; i++) {
+            long d = x.shape[i];
+            long s = size[i] == -1 ? d - begin[i] : size[i];
+            if (begin[i] < 0 || begin[i] > d || s < 0 || s > d - begin[i]) {
+                throw new Invalid(op, "out of bounds");
+            }
+            dims[i] = s;
+            offset += begin[i] * st[i];
+        }
+        RefTensor out = gatherCopy(x, dims, walk(dims, st, offset, size(dims)));
+        return record(out, g -> new RefTensor[] {pad(g, x.shape, begin)}, x);
+    }
+
+    /** Zeros of {@code shape} with {@code g} at {@code begin} (the adjoint of slice; backward only). */
+    private static RefTensor pad(RefTensor g, long[] shape, long[] begin) {
+        RefTensor out = filled(shape, g.dtype, 0);
+        long[] st = strides(shape);
+        long offset = 0;
+        for (int i = 0; i < begin.length; i++) {
+            offset += begin[i] * st[i];
+        }
+        int[] map = walk(g.shape, st, offset, g.size());
+        for (int i = 0; i < map.length; i++) {
+            out.v[map[i]] = g.v[i];
+            out.e[map[i]] = g.e[i];
+        }
+        return out;
+    }
+
+    RefTensor concat(List<RefTensor> ts, int axisArg, String op) {
+        RefTensor first = ts.get(0);
+        int a = axis(op, axisArg, Math.max(first.rank(), 1));
+        if (first.rank() == 0) {
+            throw new Invalid(op, "cannot concatenate scalars");
+        }
+        long total = 0;
+        for (RefTensor t : ts) {
+            if (t.dtype != first.dtype) {
+                throw new Invalid(op, "dtype mismatch " + first.dtype + " vs " + t.dtype);
+            }
+            boolean ok = t.rank() == first.rank();
+            for (int i = 0; ok && i < t.rank(); i++) {
+                ok = i == a || t.shape[i] == first.shape[i];
+            }
+            if (!ok) {
+                throw new Invalid(op, "shapes differ outside the axis");
+            }
+            total += t.shape[a];
+        }
+        long[] dims = first.shape.clone();
+        dims[a] = total;
+        RefTensor out = filled(dims, first.dtype, 0);
+        long[] st = strides(dims);
+        long at = 0;
+        long[][] begins = new long[ts.size()][];
+        for (int i = 0; i < ts.size(); i++) {
+            RefTensor t = ts.get(i);
+            int[] map = walk(t.shape, st, at * st[a], t.size());
+            for (int j = 0; j < map.length; j++) {
+                out.v[map[j]] = t.v[j];
+                out.e[map[j]] = t.e[j];
+            }
+            begins[i] = new long[dims.length];
+            begins[i][a] = at;
+            at += t.shape[a];
+        }
+        RefTensor[] inputs = ts.toArray(new RefTensor[0]);
+        return record(out, g -> {
+            RefTensor[] grads = new RefTensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                grads[i] = slice(g, begins[i], inputs[i].shape);
+            }
+            return grads;
+        }, inputs);
+    }
+
+    RefTensor stack(List<RefTensor> ts, int axisArg) {
+        String op = "stack";
+        long[] s = ts.get(0).shape;
+        int a = axis(op, axisArg, s.length + 1);
+        for (RefTensor t : ts) {
+            if (!Arrays.equals(t.shape, s)) {
+                throw new Invalid(op, "shapes differ");
+            }
+            if (t.dtype != ts.get(0).dtype) {
+                throw new Invalid(op, "dtype mismatch");
+            }
+        }
+        return concat(ts.stream().map(t -> expandDims(t, a)).toList(), a, op);
+    }
+}
