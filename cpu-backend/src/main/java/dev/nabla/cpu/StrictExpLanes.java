@@ -45,96 +45,96 @@ final class StrictExpLanes {
     /** Adding and subtracting 1.5·2^52 rounds a double of magnitude below 2^51 to an integer. */
     private static final double ROUNDER = 0x1.8p52;
 
-    /** High words of |x| where fdlibm changes path. */
-    private static final long HI_HALF_LN2 = 0x3fd62e42L;
-    private static final long HI_THREE_HALVES_LN2 = 0x3ff0a2b2L;
-    private static final long HI_TWO_M28 = 0x3e300000L;
-    private static final long HI_OVERFLOW_RANGE = 0x40862e42L;
-    private static final long HI_NOT_FINITE = 0x7ff00000L;
+    /**
+     * Where fdlibm changes path, as thresholds on |x|: its tests on the high word of |x| ({@code hx > 0x3fd62e42},
+     * {@code hx < 0x3ff0a2b2}, {@code hx < 0x3e300000}, {@code hx >= 0x40862e42}) are comparisons of |x| with the
+     * double whose high word is that bound and whose low word is 0 (positive doubles order as their bits).
+     */
+    private static final double ABOVE_HALF_LN2 = Double.longBitsToDouble(0x3fd62e43L << 32);
+    private static final double BELOW_THREE_HALVES_LN2 = Double.longBitsToDouble(0x3ff0a2b2L << 32);
+    private static final double BELOW_TWO_M28 = Double.longBitsToDouble(0x3e300000L << 32);
+    private static final double OVERFLOW_RANGE = Double.longBitsToDouble(0x40862e42L << 32);
 
     private StrictExpLanes() {
     }
 
     /** {@code y[i] = StrictMath.exp(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void exp(double[] x, double[] y, int lo, int hi) {
-        int i = lo;
-        for (int bound = lo + D.loopBound(hi - lo); i < bound; i += D.length()) {
-            exp(DoubleVector.fromArray(D, x, i)).intoArray(y, i);
-        }
-        for (; i < hi; i++) {
+        lanes(x, y, lo, hi, false);
+        for (int i = lo + D.loopBound(hi - lo); i < hi; i++) {
             y[i] = StrictMath.exp(x[i]);
         }
     }
 
     /** {@code y[i] = UnaryOp.SIGMOID.apply(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void sigmoid(double[] x, double[] y, int lo, int hi) {
-        int i = lo;
-        for (int bound = lo + D.loopBound(hi - lo); i < bound; i += D.length()) {
-            sigmoid(DoubleVector.fromArray(D, x, i)).intoArray(y, i);
-        }
-        for (; i < hi; i++) {
+        lanes(x, y, lo, hi, true);
+        for (int i = lo + D.loopBound(hi - lo); i < hi; i++) {
             y[i] = dev.nabla.backend.UnaryOp.SIGMOID.apply(x[i]);
         }
     }
 
-    /** {@code StrictMath.exp} of every lane. */
-    static DoubleVector exp(DoubleVector x) {
-        LongVector bits = x.viewAsIntegralLanes();
-        LongVector hx = bits.lanewise(VectorOperators.LSHR, 32).and(0x7fffffffL);
-        VectorMask<Double> negative = bits.compare(VectorOperators.LT, 0L).cast(D);
+    /**
+     * The whole vectors of {@code [lo, hi)}: exp, or sigmoid = 1/(1 + e) for x >= 0 and e/(1 + e) otherwise with
+     * e = exp(-|x|). NOTE: one method with no calls in the loop: a vector passed to or returned from a method C2 does
+     * not inline (this body is past its inlining size) is boxed, which made the lanes as slow as StrictMath itself.
+     */
+    private static void lanes(double[] in, double[] out, int lo, int hi, boolean sigmoid) {
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        for (int i = lo, bound = lo + D.loopBound(hi - lo); i < bound; i += D.length()) {
+            DoubleVector input = DoubleVector.fromArray(D, in, i);
+            DoubleVector x = sigmoid ? input.abs().neg() : input;
+            DoubleVector ax = x.abs();
+            // the sign only matters where k != 0, so -0 may count as positive
+            VectorMask<Double> negative = x.compare(VectorOperators.LT, 0.0);
 
-        // k = trunc(x/ln2 + 1/2 sign(x)), or sign(x) below 1.5 ln2, or 0 up to 0.5 ln2
-        DoubleVector v = x.mul(INV_LN2).add(DoubleVector.broadcast(D, 0.5).blend(-0.5, negative));
-        DoubleVector t = truncate(v);
-        VectorMask<Double> nearOne = hx.compare(VectorOperators.LT, HI_THREE_HALVES_LN2).cast(D);
-        t = t.blend(DoubleVector.broadcast(D, 1.0).blend(-1.0, negative), nearOne);
-        VectorMask<Double> reduced = hx.compare(VectorOperators.GT, HI_HALF_LN2).cast(D);
-        t = DoubleVector.zero(D).blend(t, reduced);
+            // k = trunc(x/ln2 + 1/2 sign(x)) (by rounding to nearest and stepping back toward zero where that went
+            // past), or sign(x) below 1.5 ln2, or 0 up to 0.5 ln2
+            DoubleVector v = x.mul(INV_LN2).add(DoubleVector.broadcast(D, 0.5).blend(-0.5, negative));
+            DoubleVector nearest = v.add(ROUNDER).sub(ROUNDER);
+            VectorMask<Double> upward = nearest.compare(VectorOperators.GT, v).andNot(negative);
+            VectorMask<Double> downward = nearest.compare(VectorOperators.LT, v).and(negative);
+            DoubleVector t = nearest.sub(1.0, upward).add(1.0, downward);
+            VectorMask<Double> nearOne = ax.compare(VectorOperators.LT, BELOW_THREE_HALVES_LN2);
+            t = t.blend(one.blend(-1.0, negative), nearOne);
+            VectorMask<Double> reduced = ax.compare(VectorOperators.GE, ABOVE_HALF_LN2);
+            t = DoubleVector.zero(D).blend(t, reduced);
 
-        DoubleVector high = x.sub(t.mul(LN2_HI));
-        DoubleVector low = t.mul(LN2_LO);
-        DoubleVector r = x.blend(high.sub(low), reduced);
+            DoubleVector high = x.sub(t.mul(LN2_HI));
+            DoubleVector low = t.mul(LN2_LO);
+            DoubleVector r = x.blend(high.sub(low), reduced);
 
-        DoubleVector r2 = r.mul(r);
-        DoubleVector poly = r2.mul(P5).add(P4).mul(r2).add(P3).mul(r2).add(P2).mul(r2).add(P1);
-        DoubleVector c = r.sub(r2.mul(poly));
-        DoubleVector rc = r.mul(c);
-        // k == 0: 1 - ((r c)/(c - 2) - r); else 1 - ((lo - (r c)/(2 - c)) - hi), scaled by 2^k
-        DoubleVector unscaled = DoubleVector.broadcast(D, 1.0).sub(rc.div(c.sub(2.0)).sub(r));
-        DoubleVector y = DoubleVector.broadcast(D, 1.0).sub(low.sub(rc.div(DoubleVector.broadcast(D, 2.0).sub(c)))
-                .sub(high));
-        LongVector k = t.add(ROUNDER).viewAsIntegralLanes().sub(Double.doubleToRawLongBits(ROUNDER));
-        LongVector yBits = y.viewAsIntegralLanes();
-        DoubleVector scaled = yBits.add(k.lanewise(VectorOperators.LSHL, 52)).viewAsFloatingLanes();
-        DoubleVector deep = yBits.add(k.add(1000).lanewise(VectorOperators.LSHL, 52)).viewAsFloatingLanes()
-                .mul(TWO_M1000);
-        scaled = scaled.blend(deep, k.compare(VectorOperators.LT, -1021L).cast(D));
-        DoubleVector result = unscaled.blend(scaled, reduced);
+            DoubleVector r2 = r.mul(r);
+            DoubleVector poly = r2.mul(P5).add(P4).mul(r2).add(P3).mul(r2).add(P2).mul(r2).add(P1);
+            DoubleVector c = r.sub(r2.mul(poly));
+            DoubleVector rc = r.mul(c);
+            // k == 0: 1 - ((r c)/(c - 2) - r); else 1 - ((lo - (r c)/(2 - c)) - hi), scaled by 2^k. One division
+            // serves both: rounding is symmetric, so c - 2 = -(2 - c) and (r c)/(c - 2) = -q exactly
+            DoubleVector q = rc.div(DoubleVector.broadcast(D, 2.0).sub(c));
+            DoubleVector unscaled = one.sub(q.neg().sub(r));
+            DoubleVector y = one.sub(low.sub(q).sub(high));
+            LongVector k = t.add(ROUNDER).viewAsIntegralLanes().sub(Double.doubleToRawLongBits(ROUNDER));
+            LongVector yBits = y.viewAsIntegralLanes();
+            DoubleVector scaled = yBits.add(k.lanewise(VectorOperators.LSHL, 52)).viewAsFloatingLanes();
+            VectorMask<Double> deep = k.compare(VectorOperators.LT, -1021L).cast(D);
+            if (deep.anyTrue()) {
+                scaled = scaled.blend(yBits.add(k.add(1000).lanewise(VectorOperators.LSHL, 52)).viewAsFloatingLanes()
+                        .mul(TWO_M1000), deep);
+            }
+            DoubleVector e = unscaled.blend(scaled, reduced);
 
-        result = result.blend(x.add(1.0), hx.compare(VectorOperators.LT, HI_TWO_M28).cast(D));
-        if (hx.compare(VectorOperators.GE, HI_OVERFLOW_RANGE).anyTrue()) {
-            result = result.blend(Double.POSITIVE_INFINITY, x.compare(VectorOperators.GT, O_THRESHOLD));
-            result = result.blend(0.0, x.compare(VectorOperators.LT, U_THRESHOLD));
-            // NaN stays NaN (x + x); exp(+inf) = +inf by the overflow blend, exp(-inf) = 0 by the underflow one
-            result = result.blend(x.add(x), x.test(VectorOperators.IS_NAN));
+            e = e.blend(x.add(1.0), ax.compare(VectorOperators.LT, BELOW_TWO_M28));
+            if (ax.compare(VectorOperators.LT, OVERFLOW_RANGE).not().anyTrue()) {   // NaN included
+                e = e.blend(Double.POSITIVE_INFINITY, x.compare(VectorOperators.GT, O_THRESHOLD));
+                e = e.blend(0.0, x.compare(VectorOperators.LT, U_THRESHOLD));
+                // NaN stays NaN (x + x); exp(+inf) = +inf by the overflow blend, exp(-inf) = 0 by the underflow one
+                e = e.blend(x.add(x), x.test(VectorOperators.IS_NAN));
+            }
+            if (sigmoid) {
+                // 1/(1 + e) or e/(1 + e): one division of the chosen numerator
+                e = one.blend(e, input.compare(VectorOperators.GE, 0.0).not()).div(e.add(1.0));
+            }
+            e.intoArray(out, i);
         }
-        return result;
-    }
-
-    /** {@code UnaryOp.SIGMOID}: 1/(1 + e) for x >= 0 and e/(1 + e) otherwise, with e = exp(-|x|). */
-    static DoubleVector sigmoid(DoubleVector x) {
-        DoubleVector e = exp(x.abs().neg());
-        DoubleVector denominator = e.add(1.0);
-        DoubleVector positive = DoubleVector.broadcast(D, 1.0).div(denominator);
-        return positive.blend(e.div(denominator), x.compare(VectorOperators.GE, 0.0).not());
-    }
-
-    /** Truncation toward zero of doubles below 2^51 in magnitude (larger ones are already integers or not used). */
-    private static DoubleVector truncate(DoubleVector v) {
-        DoubleVector nearest = v.add(ROUNDER).sub(ROUNDER);
-        // round-to-nearest may have gone one past v, away from zero: step back toward zero
-        VectorMask<Double> overshotUp = nearest.compare(VectorOperators.GT, v).and(v.compare(VectorOperators.GE, 0.0));
-        VectorMask<Double> overshotDown = nearest.compare(VectorOperators.LT, v).and(v.compare(VectorOperators.LT, 0.0));
-        return nearest.sub(1.0, overshotUp).add(1.0, overshotDown);
     }
 }
