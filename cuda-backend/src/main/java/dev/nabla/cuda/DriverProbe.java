@@ -4,8 +4,9 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
- * Loads JCuda and initializes the CUDA driver once per JVM. It never throws: a missing JNI library, a missing
- * {@code libcuda.so.1}, a driver without devices all become an unusable result with a one-line reason.
+ * Loads JCuda and initializes the CUDA driver once per JVM, unless {@link DriverPresence} shows from the file system
+ * alone that there is no driver (then no native code loads at all). It never throws: a missing JNI library, a
+ * missing {@code libcuda.so.1}, a driver without devices all become an unusable result with a one-line reason.
  */
 final class DriverProbe {
     /** What the probe found. */
@@ -33,6 +34,10 @@ final class DriverProbe {
     }
 
     private static Result probe() {
+        java.util.Optional<String> absent = DriverPresence.absence();
+        if (absent.isPresent()) {
+            return new Result(false, absent.get(), -1, 0);
+        }
         try {
             JCudaDriver.setExceptionsEnabled(false);
             int init = JCudaDriver.cuInit(0);
