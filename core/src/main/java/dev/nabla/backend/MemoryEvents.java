@@ -29,11 +29,8 @@ public final class MemoryEvents {
     private MemoryEvents() {
     }
 
-    @Name("dev.nabla.Allocation")
-    @Label("Nabla Allocation")
-    @Category({"Nabla", "Memory"})
-    @Description("A device allocator handed out a buffer")
-    static final class Allocation extends Event {
+    /** What an allocation and a free record: the buffer, and the totals after it. */
+    abstract static class BufferEvent extends Event {
         @Label("Device")
         String device;
         @Label("Data Type")
@@ -42,11 +39,30 @@ public final class MemoryEvents {
         @DataAmount
         long bytes;
         @Label("Allocated")
-        @Description("Bytes live buffers hold after this allocation")
+        @Description("Bytes live buffers hold after this event")
         @DataAmount
         long allocated;
         @Label("Live Buffers")
         long buffers;
+
+        /** Fills and commits the event, if a recording wants it. */
+        final void commit(Device device, DType dtype, long bytes, long allocated, long buffers) {
+            if (isEnabled()) {
+                this.device = device.toString();
+                this.dtype = dtype == null ? "" : dtype.name();
+                this.bytes = bytes;
+                this.allocated = allocated;
+                this.buffers = buffers;
+                commit();
+            }
+        }
+    }
+
+    @Name("dev.nabla.Allocation")
+    @Label("Nabla Allocation")
+    @Category({"Nabla", "Memory"})
+    @Description("A device allocator handed out a buffer")
+    static final class Allocation extends BufferEvent {
     }
 
     @Name("dev.nabla.Free")
@@ -54,20 +70,7 @@ public final class MemoryEvents {
     @Category({"Nabla", "Memory"})
     @Description("A device allocator got a buffer back")
     @StackTrace(false)
-    static final class Free extends Event {
-        @Label("Device")
-        String device;
-        @Label("Data Type")
-        String dtype;
-        @Label("Size")
-        @DataAmount
-        long bytes;
-        @Label("Allocated")
-        @Description("Bytes live buffers hold after this free")
-        @DataAmount
-        long allocated;
-        @Label("Live Buffers")
-        long buffers;
+    static final class Free extends BufferEvent {
     }
 
     @Name("dev.nabla.MemoryPeak")
@@ -84,28 +87,12 @@ public final class MemoryEvents {
 
     /** Records that {@code device} handed out a buffer of {@code bytes}; the totals are after it. */
     public static void allocation(Device device, DType dtype, long bytes, long allocated, long buffers) {
-        Allocation e = new Allocation();
-        if (e.isEnabled()) {
-            e.device = device.toString();
-            e.dtype = dtype == null ? "" : dtype.name();
-            e.bytes = bytes;
-            e.allocated = allocated;
-            e.buffers = buffers;
-            e.commit();
-        }
+        new Allocation().commit(device, dtype, bytes, allocated, buffers);
     }
 
     /** Records that {@code device} got a buffer of {@code bytes} back; the totals are after it. */
     public static void free(Device device, DType dtype, long bytes, long allocated, long buffers) {
-        Free e = new Free();
-        if (e.isEnabled()) {
-            e.device = device.toString();
-            e.dtype = dtype == null ? "" : dtype.name();
-            e.bytes = bytes;
-            e.allocated = allocated;
-            e.buffers = buffers;
-            e.commit();
-        }
+        new Free().commit(device, dtype, bytes, allocated, buffers);
     }
 
     /** Records a new peak of {@code device}'s allocated bytes. */
