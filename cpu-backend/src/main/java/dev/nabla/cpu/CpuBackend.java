@@ -21,6 +21,10 @@ import dev.nabla.backend.UnaryOp;
  */
 final class CpuBackend implements Backend {
     private final BufferPool pool = new BufferPool(Runtime.getRuntime().maxMemory() / 4);
+
+    CpuBackend() {
+        VectorSupport.tellOnceIfMissing();
+    }
     private final AllocationTracker tracker = new AllocationTracker();
 
     @Override
@@ -128,7 +132,7 @@ final class CpuBackend implements Backend {
     public void unary(UnaryOp op, Buffer in, Buffer out) {
         CpuBuffer x = cpu(in);
         CpuBuffer y = cpu(out);
-        if (VectorKernels.unary(op, x, y)) {
+        if (VectorSupport.AVAILABLE && VectorKernels.unary(op, x, y)) {
             return;
         }
         if (x.dtype() == DType.INT32) {
@@ -154,7 +158,7 @@ final class CpuBackend implements Backend {
         CpuBuffer x = cpu(a);
         CpuBuffer y = cpu(b);
         CpuBuffer z = cpu(out);
-        if (VectorKernels.binary(op, x, aStrides, y, bStrides, z, shape)) {
+        if (VectorSupport.AVAILABLE && VectorKernels.binary(op, x, aStrides, y, bStrides, z, shape)) {
             return;
         }
         if (x.dtype() == DType.INT32) {
@@ -214,7 +218,11 @@ final class CpuBackend implements Backend {
     public void reduce(ReduceOp op, Buffer in, long outer, long n, long inner, Buffer out) {
         CpuBuffer x = cpu(in);
         CpuBuffer y = cpu(out);
-        if (VectorKernels.reduce(op, x, outer, n, inner, y)) {
+        if (VectorSupport.AVAILABLE && VectorKernels.reduce(op, x, outer, n, inner, y)) {
+            return;
+        }
+        if (op == ReduceOp.SUM && x.dtype().isFloating()) {
+            ScalarKernels.sum(x, (int) outer, (int) n, (int) inner, y);
             return;
         }
         Reductions.generic(op, x, (int) outer, (int) n, (int) inner, y);

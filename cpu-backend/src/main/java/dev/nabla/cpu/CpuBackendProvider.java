@@ -23,8 +23,8 @@ public final class CpuBackendProvider implements BackendProvider {
 
     @Override
     public String availabilityReason() {
-        return Runtime.getRuntime().availableProcessors() + " cores, Vector API species "
-                + VectorKernels.describeSpecies();
+        return Runtime.getRuntime().availableProcessors() + " cores, "
+                + VectorSupport.describe();
     }
 
     @Override

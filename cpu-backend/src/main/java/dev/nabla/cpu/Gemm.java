@@ -24,6 +24,12 @@ final class Gemm {
         }
         long[] aOff = offsets(batchShape, aBatchStrides, batches);
         long[] bOff = offsets(batchShape, bBatchStrides, batches);
+        if ((a.dtype() == DType.FLOAT32 || a.dtype() == DType.FLOAT64) && !VectorSupport.AVAILABLE) {
+            for (int bi = 0; bi < batches; bi++) {
+                ScalarKernels.matmul(a, (int) aOff[bi], ta, b, (int) bOff[bi], tb, out, bi * m * n, m, k, n);
+            }
+            return;
+        }
         if (a.dtype() == DType.FLOAT32 || a.dtype() == DType.FLOAT64) {
             Batch[] plan = new Batch[batches];
             for (int bi = 0; bi < batches; bi++) {
