@@ -30,7 +30,7 @@ public final class NumericsCheck {
      * once the op path is inlined, and then a toggle from another thread (a debugger, a watchdog) might never be
      * seen by a running training loop. A volatile read is an ordinary load on x86 (and a load-acquire on AArch64),
      * a nanosecond beside an op that allocates a tensor and calls a backend; it is read once per op, in
-     * {@link Recorder#record}. {@code NumericsCheckBench} (off) is within noise of {@code NotebookStepBench}.
+     * {@link Recorder#record}. {@code NotebookStepBench} measures it, with checking off and on.
      */
     private static volatile boolean enabled = initialSetting(System.getenv("NABLA_CHECK_NUMERICS"),
             System.getProperty("nabla.checkNumerics"));
