@@ -140,7 +140,7 @@ public class Variable extends Tensor {
 
     /** A copy of this variable's current value as a plain tensor (not recorded). */
     public Tensor value() {
-        return Tensor.wrap(Creation.copyStorage(this, "value"), shape());
+        return new Tensor(Creation.copyStorage(this, "value"), shape());
     }
 
     @Override
@@ -148,6 +148,6 @@ public class Variable extends Tensor {
         if (isClosed()) {
             return "Variable '" + name + "' <closed>";
         }
-        return dev.nabla.ops.TensorFormat.describe("Variable '" + name + "'", this);
+        return TensorFormat.describe("Variable '" + name + "'", this);
     }
 }

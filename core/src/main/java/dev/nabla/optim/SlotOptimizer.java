@@ -5,6 +5,7 @@ import dev.nabla.Tensor;
 import dev.nabla.Variable;
 import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.backend.OptimizerStep;
+import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Checks;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -67,7 +68,7 @@ public abstract class SlotOptimizer implements Optimizer {
             Tensor g = grads.get(i);
             Variable v = vars.get(i);
             if (g != null) {
-                g.storage(op);
+                TensorAccess.storage(g, op);
             }
             if (g != null && (!g.shape().equals(v.shape()) || g.dtype() != v.dtype() || !g.device().equals(v.device()))) {
                 throw new IllegalArgumentException("applyGradients: gradient " + g.shape() + " " + g.dtype() + " on "
@@ -86,9 +87,9 @@ public abstract class SlotOptimizer implements Optimizer {
                     Tensor[] s = slotsFor(v, step.slots());
                     dev.nabla.backend.Buffer[] buffers = new dev.nabla.backend.Buffer[s.length];
                     for (int k = 0; k < s.length; k++) {
-                        buffers[k] = s[k].buffer("applyGradients");
+                        buffers[k] = TensorAccess.buffer(s[k], "applyGradients");
                     }
-                    v.backend().optimizerStep(step, v.buffer("applyGradients"), g.buffer("applyGradients"), buffers);
+                    TensorAccess.backend(v).optimizerStep(step, TensorAccess.buffer(v, "applyGradients"), TensorAccess.buffer(g, "applyGradients"), buffers);
                     v.markModified();
                     // the fused update writes in place without an op's record call: check it here (its input is
                     // the gradient; the variable's old value is gone)
