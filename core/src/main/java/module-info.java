@@ -12,6 +12,8 @@
  * }
  * }</pre>
  */
+// protobuf-java has no module-info: it is the automatic module its manifest names
+@SuppressWarnings("requires-automatic")
 module dev.nabla {
     requires com.google.gson;
     requires com.google.protobuf;

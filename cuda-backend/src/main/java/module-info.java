@@ -6,6 +6,8 @@
  * java --module-path libs --add-modules dev.nabla.cpu,dev.nabla.cuda --enable-native-access=dev.nabla.cuda ...
  * }</pre>
  */
+// jcuda has no module-info: it is an automatic module named after its jar file
+@SuppressWarnings("requires-automatic")
 module dev.nabla.cuda {
     requires dev.nabla;
     requires dev.nabla.kernels;

@@ -17,6 +17,12 @@ import java.util.Map;
  * What every Keras-style optimizer shares: the learning-rate schedule, decoupled weight decay, gradient clipping,
  * per-variable slot tensors, the iteration count, and saving and restoring that state. A subclass only says which
  * fused {@link OptimizerStep} an update is and how its slots start.
+ *
+ * <pre>{@code
+ * SlotOptimizer adam = Adam.builder().learningRate(1e-3).clipNorm(1.0).build();
+ * adam.applyGradients(grads, vars);
+ * Map<String, Tensor> state = adam.state();   // slots and iterations, to checkpoint beside the weights
+ * }</pre>
  */
 public abstract class SlotOptimizer implements Optimizer {
     private final Options options;
@@ -182,7 +188,14 @@ public abstract class SlotOptimizer implements Optimizer {
         iterations = (long) it.doubleItem();
     }
 
-    /** Options shared by every algorithm, with Keras' names and meanings. */
+    /**
+     * Options shared by every algorithm, with Keras' names and meanings.
+     *
+     * <pre>{@code
+     * // built by every algorithm's builder; a subclass reads them through its constructor
+     * SGD sgd = SGD.builder().learningRate(0.1).weightDecay(1e-4).globalClipNorm(5).build();
+     * }</pre>
+     */
     public record Options(LearningRateSchedule schedule, double weightDecay, double clipNorm, double clipValue,
             double globalClipNorm) {
         /** Checks the values; at most one clipping mode may be set, as in Keras. */
@@ -199,7 +212,13 @@ public abstract class SlotOptimizer implements Optimizer {
         }
     }
 
-    /** The builder methods every algorithm shares. */
+    /**
+     * The builder methods every algorithm shares.
+     *
+     * <pre>{@code
+     * Optimizer rms = RMSprop.builder().learningRate(1e-3).clipValue(0.5).build();
+     * }</pre>
+     */
     @SuppressWarnings("unchecked")
     public abstract static class Builder<B extends Builder<B>> {
         private LearningRateSchedule schedule;
