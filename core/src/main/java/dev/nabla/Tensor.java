@@ -44,6 +44,7 @@ public class Tensor implements AutoCloseable {
             @Override public Backend backend(Tensor t) { return t.backend(); }
             @Override public long serial(Tensor t) { return t.serial; }
             @Override public long lastSerial() { return SERIALS.get(); }
+            @Override public void markModified(Variable v) { v.markModified(); }
         });
     }
 

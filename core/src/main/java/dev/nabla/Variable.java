@@ -133,7 +133,7 @@ public class Variable extends Tensor {
      * Records that the buffer was written in place by other means than {@code assign} (a fused optimizer update),
      * so that tapes which saved the old value refuse to use it.
      */
-    public void markModified() {
+    void markModified() {
         storage("markModified");
         version++;
     }

@@ -2,6 +2,7 @@ package dev.nabla.internal;
 
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
+import dev.nabla.Variable;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Storage;
@@ -31,6 +32,9 @@ public final class TensorAccess {
 
         /** The serial of the most recently created tensor. */
         long lastSerial();
+
+        /** Records that {@code v}'s buffer was written in place by other means than {@code assign*}. */
+        void markModified(Variable v);
     }
 
     private static volatile Operations operations;
@@ -82,6 +86,14 @@ public final class TensorAccess {
     /** The creation serial of {@code t}. */
     public static long serial(Tensor t) {
         return access().serial(t);
+    }
+
+    /**
+     * Records that {@code v}'s buffer was written in place by other means than {@code assign*} (a fused optimizer
+     * update), so that tapes which saved the old value refuse to use it.
+     */
+    public static void markModified(Variable v) {
+        access().markModified(v);
     }
 
     /** The serial of the most recently created tensor in this JVM. */

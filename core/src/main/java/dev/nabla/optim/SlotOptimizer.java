@@ -96,7 +96,7 @@ public abstract class SlotOptimizer implements Optimizer {
                         buffers[k] = TensorAccess.buffer(s[k], "applyGradients");
                     }
                     TensorAccess.backend(v).optimizerStep(step, TensorAccess.buffer(v, "applyGradients"), TensorAccess.buffer(g, "applyGradients"), buffers);
-                    v.markModified();
+                    TensorAccess.markModified(v);
                     // the fused update writes in place without an op's record call: check it here (its input is
                     // the gradient; the variable's old value is gone)
                     if (NumericsCheck.enabled()) {
