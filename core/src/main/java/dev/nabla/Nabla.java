@@ -1,8 +1,6 @@
 package dev.nabla;
 
 import dev.nabla.autograd.NumericsCheck;
-import dev.nabla.autograd.Recorder;
-import dev.nabla.ops.Checks;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Shapes;
 import java.util.List;
@@ -49,38 +47,7 @@ public final class Nabla {
      */
     public static Tensor customGradient(List<Tensor> inputs, Function<List<Tensor>, Tensor> forward,
             CustomGradient gradient) {
-        String op = "customGradient";
-        Checks.open(op, "inputs", inputs);
-        Checks.notNull(op, "forward", forward);
-        Checks.notNull(op, "gradient", gradient);
-        Tensor raw = Checks.returned(op, "forward", Recorder.withoutRecording(() -> forward.apply(inputs)));
-        // a fresh tensor object, so that a forward returning one of its inputs does not make a cycle on the tape
-        // (not stopGradient, whose numerics check would name itself instead of customGradient)
-        Tensor out = Shapes.alias(raw, op);
-        Tensor[] in = inputs.toArray(new Tensor[0]);
-        Recorder.record("customGradient", in, out, (g, needed) -> {
-            List<Tensor> grads = Checks.returned(op, "gradient", gradient.apply(inputs, out, g));
-            if (grads.size() != in.length) {
-                throw new IllegalArgumentException(op + ": the gradient function returned " + grads.size()
-                        + " gradients for " + in.length + " inputs");
-            }
-            for (int i = 0; i < in.length; i++) {
-                Tensor gi = grads.get(i);
-                // a gradient has the shape and dtype of its input; anything else would flow on as a wrong answer
-                if (gi != null && (!gi.shape().equals(in[i].shape()) || gi.dtype() != in[i].dtype())) {
-                    throw new IllegalArgumentException(op + ": gradient " + i + " is " + gi.shape() + " "
-                            + gi.dtype() + ", but input " + i + " is " + in[i].shape() + " " + in[i].dtype());
-                }
-                // the ops inside the user's function are checked as they run; this catches a NaN it made otherwise
-                // (Tensor.full(NaN, ...), host data)
-                if (gi != null && NumericsCheck.enabled()) {
-                    NumericsCheck.check("customGradient's gradient function (gradient " + i + ")",
-                            new Tensor[] {in[i], out, g}, gi);
-                }
-            }
-            return grads.toArray(new Tensor[0]);
-        });
-        return out;
+        return dev.nabla.ops.CustomGradients.apply(inputs, forward, gradient::apply);
     }
 
     /**
