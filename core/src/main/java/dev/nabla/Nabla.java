@@ -3,7 +3,12 @@ package dev.nabla;
 import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Shapes;
+import dev.nabla.graph.GraphFunction;
+import dev.nabla.graph.TracedFunction;
+import dev.nabla.ops.Checks;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import java.util.function.Function;
 
 /**
@@ -48,6 +53,37 @@ public final class Nabla {
     public static Tensor customGradient(List<Tensor> inputs, Function<List<Tensor>, Tensor> forward,
             CustomGradient gradient) {
         return dev.nabla.ops.CustomGradients.apply(inputs, forward, gradient::apply);
+    }
+
+    /**
+     * A traced function of no inputs, TensorFlow's {@code tf.function} on a closure: the first call runs
+     * {@code body} once and records its ops into a graph; later calls replay the graph. Variables it reads are
+     * captured by reference, and {@code assign*} and optimizer updates inside run on every call. See
+     * {@link TracedFunction} for the rules.
+     *
+     * <pre>{@code
+     * Variable x = Variable.of(3.0f);
+     * TracedFunction fx = Nabla.function(() -> x.square().add(x).sub(1));
+     * fx.call();                                // traces: runs the lambda once
+     * x.assign(Tensor.scalar(2f));
+     * fx.call();                                // replays: 5.0, from x's current value
+     * }</pre>
+     */
+    public static TracedFunction function(Supplier<Tensor> body) {
+        Checks.notNull("function", "body", body);
+        return GraphFunction.of("function", 0, in -> body.get());
+    }
+
+    /** A traced function of one tensor; it retraces for each new shape, dtype or device of its input. */
+    public static TracedFunction function(Function<Tensor, Tensor> body) {
+        Checks.notNull("function", "body", body);
+        return GraphFunction.of("function", 1, in -> body.apply(in[0]));
+    }
+
+    /** A traced function of two tensors; it retraces for each new signature of its inputs. */
+    public static TracedFunction function(BiFunction<Tensor, Tensor, Tensor> body) {
+        Checks.notNull("function", "body", body);
+        return GraphFunction.of("function", 2, in -> body.apply(in[0], in[1]));
     }
 
     /**
