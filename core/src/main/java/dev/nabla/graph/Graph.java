@@ -1,6 +1,7 @@
 package dev.nabla.graph;
 
 import dev.nabla.Tensor;
+import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.ops.Dispatch;
 import java.util.ArrayList;
@@ -69,8 +70,47 @@ final class Graph {
         };
     }
 
-    /** Replays the graph on {@code args}. */
+    /** {@code -Dnabla.graph.optimize=false} replays every call op by op, for comparisons. */
+    static final boolean OPTIMIZE = !"false".equals(System.getProperty("nabla.graph.optimize"));
+    private Plan plan;
+    private boolean planned;
+
+    /** The optimized plan, built at the first replay that can use it; null when the graph has none. */
+    synchronized Plan plan() {
+        if (!planned) {
+            planned = true;
+            try {
+                plan = Plan.of(this);
+            } catch (RuntimeException e) {
+                System.getLogger("dev.nabla").log(System.Logger.Level.WARNING, name
+                        + ": could not optimize the traced graph, replaying it op by op: " + e, e);
+            }
+        }
+        return plan;
+    }
+
+    /** The plan if it was built, else null. */
+    synchronized Plan builtPlan() {
+        return plan;
+    }
+
+    /**
+     * Replays the graph on {@code args}: through the optimized {@link Plan} when nothing records (no tape, no
+     * enclosing trace, no numerics check), else op by op.
+     */
     Tensor run(Tensor[] args) {
+        if (OPTIMIZE && !Recorder.isRecording() && Dispatch.listener() == null && !NumericsCheck.enabled()) {
+            Plan p = plan();
+            Tensor r = p == null ? null : p.run(args);
+            if (r != null) {
+                return r;
+            }
+        }
+        return replay(args);
+    }
+
+    /** Replays the graph op by op through {@link Dispatch}. */
+    Tensor replay(Tensor[] args) {
         Tensor[] env = new Tensor[values.size()];
         for (int v = 0; v < env.length; v++) {
             Value value = values.get(v);

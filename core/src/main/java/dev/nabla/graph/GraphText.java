@@ -29,6 +29,11 @@ final class GraphText {
         }
         nodes(g, g.nodes, "  ", s);
         s.append("  return %").append(g.output).append('\n');
+        Plan plan = g.builtPlan();
+        if (plan != null) {
+            s.append("replayed without a tape as (dead code eliminated, common subexpressions merged, constants "
+                    + "folded, element-wise chains fused):\n").append(plan.listing());
+        }
         return s.toString();
     }
 
