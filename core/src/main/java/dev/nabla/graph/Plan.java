@@ -234,13 +234,14 @@ final class Plan {
         for (Step s : steps) {
             boolean foldable = !s.isEffect() && s.primitive.isPure() && s.out != root[result];
             for (int j = 0; foldable && j < s.in.length; j++) {
-                foldable = s.in[j] >= 0 && root[s.in[j]] == s.in[j]
-                        && values.get(s.in[j]).kind() == Value.Kind.CONSTANT;
+                foldable = s.in[j] >= 0 && values.get(root[s.in[j]]).kind() == Value.Kind.CONSTANT;
             }
             if (foldable) {
                 Tensor[] in = new Tensor[s.in.length];
                 for (int j = 0; j < in.length; j++) {
-                    in[j] = values.get(s.in[j]).captured();
+                    Tensor c = values.get(root[s.in[j]]).captured();
+                    Shape shape = values.get(s.in[j]).shape();
+                    in[j] = c.shape().equals(shape) ? c : TensorAccess.wrap(TensorAccess.storage(c, "function"), shape);
                 }
                 values.set(s.out, Value.constant(Dispatch.execute(s.backend, s.primitive, in)));
             } else {
