@@ -25,6 +25,7 @@ module dev.nabla {
     exports dev.nabla;
     exports dev.nabla.backend;
     exports dev.nabla.check;
+    exports dev.nabla.graph;
     exports dev.nabla.io;
     exports dev.nabla.nn;
     exports dev.nabla.optim;

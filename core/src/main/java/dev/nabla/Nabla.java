@@ -1,11 +1,14 @@
 package dev.nabla;
 
 import dev.nabla.autograd.NumericsCheck;
-import dev.nabla.autograd.Recorder;
-import dev.nabla.ops.Checks;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Shapes;
+import dev.nabla.graph.GraphFunction;
+import dev.nabla.graph.TracedFunction;
+import dev.nabla.ops.Checks;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import java.util.function.Function;
 
 /**
@@ -49,38 +52,38 @@ public final class Nabla {
      */
     public static Tensor customGradient(List<Tensor> inputs, Function<List<Tensor>, Tensor> forward,
             CustomGradient gradient) {
-        String op = "customGradient";
-        Checks.open(op, "inputs", inputs);
-        Checks.notNull(op, "forward", forward);
-        Checks.notNull(op, "gradient", gradient);
-        Tensor raw = Checks.returned(op, "forward", Recorder.withoutRecording(() -> forward.apply(inputs)));
-        // a fresh tensor object, so that a forward returning one of its inputs does not make a cycle on the tape
-        // (not stopGradient, whose numerics check would name itself instead of customGradient)
-        Tensor out = Shapes.alias(raw, op);
-        Tensor[] in = inputs.toArray(new Tensor[0]);
-        Recorder.record("customGradient", in, out, (g, needed) -> {
-            List<Tensor> grads = Checks.returned(op, "gradient", gradient.apply(inputs, out, g));
-            if (grads.size() != in.length) {
-                throw new IllegalArgumentException(op + ": the gradient function returned " + grads.size()
-                        + " gradients for " + in.length + " inputs");
-            }
-            for (int i = 0; i < in.length; i++) {
-                Tensor gi = grads.get(i);
-                // a gradient has the shape and dtype of its input; anything else would flow on as a wrong answer
-                if (gi != null && (!gi.shape().equals(in[i].shape()) || gi.dtype() != in[i].dtype())) {
-                    throw new IllegalArgumentException(op + ": gradient " + i + " is " + gi.shape() + " "
-                            + gi.dtype() + ", but input " + i + " is " + in[i].shape() + " " + in[i].dtype());
-                }
-                // the ops inside the user's function are checked as they run; this catches a NaN it made otherwise
-                // (Tensor.full(NaN, ...), host data)
-                if (gi != null && NumericsCheck.enabled()) {
-                    NumericsCheck.check("customGradient's gradient function (gradient " + i + ")",
-                            new Tensor[] {in[i], out, g}, gi);
-                }
-            }
-            return grads.toArray(new Tensor[0]);
-        });
-        return out;
+        return dev.nabla.ops.CustomGradients.apply(inputs, forward, gradient::apply);
+    }
+
+    /**
+     * A traced function of no inputs, TensorFlow's {@code tf.function} on a closure: the first call runs
+     * {@code body} once and records its ops into a graph; later calls replay the graph. Variables it reads are
+     * captured by reference, and {@code assign*} and optimizer updates inside run on every call. See
+     * {@link TracedFunction} for the rules.
+     *
+     * <pre>{@code
+     * Variable x = Variable.of(3.0f);
+     * TracedFunction fx = Nabla.function(() -> x.square().add(x).sub(1));
+     * fx.call();                                // traces: runs the lambda once
+     * x.assign(Tensor.scalar(2f));
+     * fx.call();                                // replays: 5.0, from x's current value
+     * }</pre>
+     */
+    public static TracedFunction function(Supplier<Tensor> body) {
+        Checks.notNull("function", "body", body);
+        return GraphFunction.of("function", 0, in -> body.get());
+    }
+
+    /** A traced function of one tensor; it retraces for each new shape, dtype or device of its input. */
+    public static TracedFunction function(Function<Tensor, Tensor> body) {
+        Checks.notNull("function", "body", body);
+        return GraphFunction.of("function", 1, in -> body.apply(in[0]));
+    }
+
+    /** A traced function of two tensors; it retraces for each new signature of its inputs. */
+    public static TracedFunction function(BiFunction<Tensor, Tensor, Tensor> body) {
+        Checks.notNull("function", "body", body);
+        return GraphFunction.of("function", 2, in -> body.apply(in[0], in[1]));
     }
 
     /**

@@ -1,10 +1,13 @@
 package dev.nabla;
 
 import dev.nabla.backend.Backend;
+import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
 import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
+import dev.nabla.ops.Dispatch;
+import dev.nabla.ops.Primitive;
 
 /**
  * A counter-based random generator (Philox4x32-10): the same seed gives the same numbers on every backend.
@@ -58,13 +61,7 @@ public final class Rng {
         if (dist == RandomDistribution.UNIFORM && !(a < b && Double.isFinite(a) && Double.isFinite(b))) {
             throw new IllegalArgumentException("uniform: need finite lo < hi, got [" + a + ", " + b + ")");
         }
-        Tensor out = Creation.empty(op, backend, t, Checks.shape(op, shape));
-        long start;
-        synchronized (this) {
-            start = counter;
-            counter += Philox.countersFor(out.size());
-        }
-        backend.random(dist, seed, start, a, b, out.buffer("random"));
+        Tensor out = Dispatch.apply(backend, new Draw(op, this, dist, a, b, Checks.shape(op, shape), t));
         if (dist != RandomDistribution.UNIFORM) {
             return out;
         }
@@ -74,6 +71,26 @@ public final class Rng {
         double below = t == DType.FLOAT32 ? (f < b ? f : Math.nextDown(f)) : Math.nextDown(b);
         try (out) {
             return out.minimum(below);
+        }
+    }
+
+    /** Reserves the counters for {@code size} draws: the stream advances on every call, traced or not. */
+    private synchronized long reserve(long size) {
+        long start = counter;
+        counter += Philox.countersFor(size);
+        return start;
+    }
+
+    /**
+     * The random-draw primitive: each application takes the next counters of its generator, so a traced function
+     * draws new numbers on every call (as a stateful {@code tf.random.Generator}).
+     */
+    record Draw(String name, Rng rng, RandomDistribution dist, double a, double b, Shape shape, DType dtype)
+            implements Primitive {
+        @Override public Recording recording() { return Recording.NONE; }
+        @Override public boolean isPure() { return false; }
+        @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
+            backend.random(dist, rng.seed, rng.reserve(shape.size()), a, b, out);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.nabla.backend.UnaryOp;
 import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
+import dev.nabla.ops.Dispatch;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Indexing;
 import dev.nabla.ops.LinearAlgebra;
@@ -167,15 +168,25 @@ public class Tensor implements AutoCloseable {
             throw new IllegalStateException("item: only a tensor with one element can be converted to a number, got "
                     + "shape " + shape);
         }
+        Dispatch.refuseHostReadWhileTracing("item", this);
         return backend().readDoubles(buffer("item"))[0];
     }
 
     /** A row-major host copy converted to float. */
-    public float[] toFloatArray() { return backend().readFloats(buffer("toFloatArray")); }
+    public float[] toFloatArray() {
+        Dispatch.refuseHostReadWhileTracing("toFloatArray", this);
+        return backend().readFloats(buffer("toFloatArray"));
+    }
     /** A row-major host copy converted to double. */
-    public double[] toDoubleArray() { return backend().readDoubles(buffer("toDoubleArray")); }
+    public double[] toDoubleArray() {
+        Dispatch.refuseHostReadWhileTracing("toDoubleArray", this);
+        return backend().readDoubles(buffer("toDoubleArray"));
+    }
     /** A row-major host copy converted to int (truncating). */
-    public int[] toIntArray() { return backend().readInts(buffer("toIntArray")); }
+    public int[] toIntArray() {
+        Dispatch.refuseHostReadWhileTracing("toIntArray", this);
+        return backend().readInts(buffer("toIntArray"));
+    }
 
     /** This tensor on device {@code d} (itself when already there); differentiable. */
     public Tensor to(Device d) { return Creation.toDevice(this, d); }
@@ -369,6 +380,9 @@ public class Tensor implements AutoCloseable {
     public String toString() {
         if (closed) {
             return "Tensor(<closed>, shape=" + shape + ", dtype=" + dtype() + ")";
+        }
+        if (Dispatch.listener() != null) {
+            return "Tensor(<traced>, shape=" + shape + ", dtype=" + dtype() + ")";
         }
         return TensorFormat.describe("Tensor", this);
     }

@@ -123,6 +123,11 @@ public class Variable extends Tensor {
     }
 
     private void write(Tensor v) {
+        dev.nabla.ops.Dispatch.effect("assign '" + name + "'", new Tensor[] {v}, in -> writeNow(in[0]),
+                () -> writeNow(v));
+    }
+
+    private void writeNow(Tensor v) {
         Backend b = backend();
         long[] strides = shape().strides();
         b.copy(v.buffer("assign"), 0, strides, buffer("assign"), 0, strides, shape().dims());

@@ -121,7 +121,7 @@ public final class NumericsCheck {
     }
 
     private static NumericsException failure(String op, Tensor[] inputs, Tensor output) {
-        double[] values = output.toDoubleArray();
+        double[] values = TensorAccess.backend(output).readDoubles(TensorAccess.buffer(output, "checkNumerics"));
         long first = -1;
         long bad = 0;
         for (int i = 0; i < values.length; i++) {
@@ -168,7 +168,7 @@ public final class NumericsCheck {
         if (t == null || t.isClosed() || !t.dtype().isFloating()) {
             return null;
         }
-        for (double v : t.toDoubleArray()) {
+        for (double v : TensorAccess.backend(t).readDoubles(TensorAccess.buffer(t, "checkNumerics"))) {
             if (!Double.isFinite(v)) {
                 return describe(v);
             }

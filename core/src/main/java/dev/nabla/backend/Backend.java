@@ -143,6 +143,53 @@ public interface Backend {
         }
     }
 
+    /**
+     * Runs a fused element-wise program into {@code out} (dense, the program's shape and dtype), reading
+     * {@code inputs} over the program's strides. This default runs the steps one by one through {@link #unary} and
+     * {@link #binary} with temporary buffers, which is what the unfused ops do; backends override it with one pass.
+     */
+    default void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
+        FusedProgram.Step[] steps = program.steps();
+        long[] shape = program.shape();
+        long[] dense = new long[shape.length];
+        long stride = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            dense[i] = shape[i] == 1 ? 0 : stride;
+            stride *= shape[i];
+        }
+        Buffer[] results = new Buffer[steps.length];
+        try {
+            for (int k = 0; k < steps.length; k++) {
+                FusedProgram.Step s = steps[k];
+                Buffer target = k == steps.length - 1 ? out : allocate(program.dtype(), program.size());
+                results[k] = target;
+                Buffer a = s.a() >= 0 ? results[s.a()] : inputs[-1 - s.a()];
+                long[] as = s.a() >= 0 ? dense : program.inputStrides()[-1 - s.a()];
+                if (s.unary() != null) {
+                    if (s.a() < 0 && !program.isDense(-1 - s.a())) {
+                        // a broadcast operand of a unary step: materialize it first
+                        Buffer full = allocate(program.dtype(), program.size());
+                        copy(a, 0, as, full, 0, dense, shape);
+                        unary(s.unary(), full, target);
+                        full.release();
+                    } else {
+                        unary(s.unary(), a, target);
+                    }
+                } else {
+                    Buffer b = s.b() >= 0 ? results[s.b()] : inputs[-1 - s.b()];
+                    long[] bs = s.b() >= 0 ? dense : program.inputStrides()[-1 - s.b()];
+                    binary(s.binary(), a, as, b, bs, target, shape);
+                }
+            }
+        } finally {
+            for (int k = 0; k < steps.length - 1; k++) {
+                if (results[k] != null) {
+                    results[k].release();
+                }
+            }
+        }
+    }
+
     /** The device allocator's counters; zeros for a backend that keeps none. */
     default dev.nabla.MemoryStats memoryStats() {
         return new dev.nabla.MemoryStats(0, 0, 0);

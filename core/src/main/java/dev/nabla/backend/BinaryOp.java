@@ -106,6 +106,11 @@ public enum BinaryOp {
     /** The definition for INT32: exact, wrapping in two's complement; comparisons give 0 or 1. */
     public abstract int applyInt(int a, int b);
 
+    /** The dtypes this op accepts and the dtype it gives: the one rule core's checks and the kernel lists read. */
+    public DTypeRule dtypes() {
+        return isComparison() ? DTypeRule.COMPARISON : DTypeRule.NUMERIC;
+    }
+
     /** True for the comparisons, whose result is BOOL. */
     public boolean isComparison() {
         return ordinal() >= EQ.ordinal();

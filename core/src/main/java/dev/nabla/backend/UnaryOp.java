@@ -66,6 +66,15 @@ public enum UnaryOp {
         public int applyInt(int x) { return x == 0 ? 1 : 0; }
     };
 
+    /** The dtypes this op accepts and the dtype it gives: the one rule core's checks and the kernel lists read. */
+    public DTypeRule dtypes() {
+        return switch (this) {
+            case NEG, ABS, SIGN, SQUARE, RELU, STEP -> DTypeRule.NUMERIC;
+            case LOGICAL_NOT -> DTypeRule.LOGICAL;
+            default -> DTypeRule.FLOATING;
+        };
+    }
+
     /** The definition for FLOAT32 and FLOAT64, in double. */
     public abstract double apply(double x);
 

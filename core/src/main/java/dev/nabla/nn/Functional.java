@@ -53,7 +53,9 @@ public final class Functional {
         int classes = (int) logits.shape().dim(1);
         // one small read: oneHot gives a zero row for a label outside [0, classes), which would silently drop that
         // row from the loss (TF and PyTorch refuse such labels too)
-        int[] values = labels.toIntArray();
+        // (read inside: a traced step checks the labels of its first call)
+        int[] values = dev.nabla.internal.TensorAccess.backend(labels)
+                .readInts(dev.nabla.internal.TensorAccess.buffer(labels, "softmaxCrossEntropy"));
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= classes) {
                 throw new IllegalArgumentException("softmaxCrossEntropy: label " + values[i] + " at position " + i

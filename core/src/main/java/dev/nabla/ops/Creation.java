@@ -4,7 +4,6 @@ import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
-import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Backends;
 import dev.nabla.backend.Buffer;
@@ -99,9 +98,22 @@ public final class Creation {
         Backend b = backend(op, d);
         Checks.notNull(op, "dtype", t);
         Shape s = Checks.shape(op, shape);
-        Tensor out = empty(op, b, t, s);
-        b.fill(TensorAccess.buffer(out, op), value);
-        return out;
+        return Dispatch.apply(b, new Fill(op, value, s, t));
+    }
+
+    /** The fill primitive: every element {@code value}, converted to the dtype. */
+    public record Fill(String name, double value, Shape shape, DType dtype) implements Primitive {
+        @Override public Recording recording() { return Recording.NONE; }
+        @Override public String attributes() { return "value=" + value; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) { b.fill(out, value); }
+    }
+
+    /** The iota primitive: INT32 {@code 0 .. n-1}. */
+    public record Iota(Shape shape) implements Primitive {
+        @Override public String name() { return "arange"; }
+        @Override public DType dtype() { return DType.INT32; }
+        @Override public Recording recording() { return Recording.NONE; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) { b.iota(out); }
     }
 
     /** INT32 0 .. n-1. */
@@ -109,19 +121,13 @@ public final class Creation {
         if (n < 0) {
             throw new IllegalArgumentException("arange: n must be >= 0, got " + n);
         }
-        Backend b = backend("arange", d);
-        Tensor out = empty(b, DType.INT32, Shape.of(n));
-        b.iota(TensorAccess.buffer(out, "arange"));
-        return out;
+        return Dispatch.apply(backend("arange", d), new Iota(Shape.of(n)));
     }
 
     /** A scalar of {@code like}'s dtype and device: how a Java number joins a tensor op. */
     public static Tensor scalarLike(Tensor like, double v) {
         // no open check here: the op taking the number checks `like` and names itself ("add: ... after close()")
-        Backend b = TensorAccess.backend(like);
-        Tensor out = empty(b, like.dtype(), Shape.scalar());
-        b.fill(TensorAccess.buffer(out, "scalar"), v);
-        return out;
+        return Dispatch.apply(TensorAccess.backend(like), new Fill("scalar", v, Shape.scalar(), like.dtype()));
     }
 
     /** A fresh storage holding a copy of {@code t}'s elements on its device. */
@@ -141,17 +147,33 @@ public final class Creation {
         if (t.device().equals(d)) {
             return t;
         }
-        Backend target = Backends.get(d);
-        Object host = switch (t.dtype()) {
-            case FLOAT32 -> t.toFloatArray();
-            case FLOAT64 -> t.toDoubleArray();
-            case INT32 -> t.toIntArray();
-            case BOOL -> toBooleans(t.toIntArray());
-        };
-        Tensor out = TensorAccess.wrap(new Storage(target, target.upload(host, t.dtype())), t.shape());
-        Device from = t.device();
-        Recorder.recordLinear("to", new Tensor[] {t}, out, (g, needed) -> new Tensor[] {g.to(from)});
-        return out;
+        return Dispatch.apply(Backends.get(d), new Transfer(TensorAccess.backend(t), t.shape(), t.dtype()), t);
+    }
+
+    /** The device-transfer primitive, run on the target backend: a host copy of the source uploaded there. */
+    public record Transfer(Backend source, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "to"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return "from=" + source.device(); }
+        @Override public void compute(Backend target, Buffer[] in, Buffer out) {
+            Object host = switch (dtype) {
+                case FLOAT32 -> source.readFloats(in[0]);
+                case FLOAT64 -> source.readDoubles(in[0]);
+                case INT32 -> source.readInts(in[0]);
+                case BOOL -> toBooleans(source.readInts(in[0]));
+            };
+            Buffer staged = target.upload(host, dtype);
+            try {
+                long[] dims = shape.dims();
+                long[] strides = shape.strides();
+                target.copy(staged, 0, strides, out, 0, strides, dims);
+            } finally {
+                staged.release();
+            }
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {g.to(source.device())};
+        }
     }
 
     private static boolean[] toBooleans(int[] v) {
@@ -169,12 +191,19 @@ public final class Creation {
         if (t.dtype() == dtype) {
             return t;
         }
-        Tensor out = empty(b, dtype, t.shape());
-        b.cast(TensorAccess.buffer(t, "to"), TensorAccess.buffer(out, "to"));
-        DType from = t.dtype();
-        if (from.isFloating() && dtype.isFloating()) {
-            Recorder.recordLinear("cast", new Tensor[] {t}, out, (g, needed) -> new Tensor[] {g.to(from)});
+        return Dispatch.apply(b, new Cast(t.shape(), t.dtype(), dtype), t);
+    }
+
+    /** The cast primitive; differentiable between the float types (the gradient casts back). */
+    public record Cast(Shape shape, DType from, DType dtype) implements Primitive {
+        @Override public String name() { return "cast"; }
+        @Override public Recording recording() {
+            return from.isFloating() && dtype.isFloating() ? Recording.LINEAR : Recording.NONE;
         }
-        return out;
+        @Override public String attributes() { return "to=" + dtype; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) { b.cast(in[0], out); }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {g.to(from)};
+        }
     }
 }

@@ -3,9 +3,10 @@ package dev.nabla.ops;
 import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
-import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.DTypeRule;
 import dev.nabla.backend.UnaryOp;
 import dev.nabla.internal.TensorAccess;
 
@@ -28,18 +29,31 @@ public final class Elementwise {
     /** {@code op(x)} element-wise. */
     public static Tensor unary(UnaryOp op, Tensor x) {
         String name = UNARY_NAMES[op.ordinal()];
-        Backend b = TensorAccess.storage(x, name).backend();
-        switch (op) {
-            case NEG, ABS, SIGN, SQUARE, RELU, STEP -> Checks.notBool(name, x);
-            case LOGICAL_NOT -> Checks.dtype(name, "input", x, DType.BOOL);
-            default -> Checks.floating(name, x);
+        TensorAccess.storage(x, name);
+        checkDtype(name, op.dtypes(), x);
+        return Dispatch.apply(new Unary(op, x.shape(), x.dtype()), x);
+    }
+
+    /** The dtype check of a rule, in the words the rule's ops have always used. */
+    private static void checkDtype(String name, DTypeRule rule, Tensor x) {
+        switch (rule) {
+            case NUMERIC -> Checks.notBool(name, x);
+            case LOGICAL -> Checks.dtype(name, "input", x, DType.BOOL);
+            case FLOATING -> Checks.floating(name, x);
+            case COMPARISON -> { }
         }
-        Tensor out = Creation.empty(name, b, x.dtype(), x.shape());
-        b.unary(op, TensorAccess.buffer(x, name), TensorAccess.buffer(out, name));
-        if (x.dtype().isFloating()) {
-            Recorder.record(name, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {unaryGradient(op, x, out, g)});
+    }
+
+    /** The primitive {@code op(x)}: its forward is one backend call, its gradient {@link #unaryGradient}. */
+    public record Unary(UnaryOp op, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return UNARY_NAMES[op.ordinal()]; }
+        @Override public Recording recording() {
+            return dtype.isFloating() ? Recording.SAVES_INPUTS : Recording.NONE;
         }
-        return out;
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) { b.unary(op, in[0], out); }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {unaryGradient(op, in[0], out, g)};
+        }
     }
 
     private static Tensor unaryGradient(UnaryOp op, Tensor x, Tensor y, Tensor g) {
@@ -65,23 +79,27 @@ public final class Elementwise {
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         String name = BINARY_NAMES[op.ordinal()];
         Checks.sameDeviceAndDtype(name, a, b);
-        if (!op.isComparison()) {
-            Checks.notBool(name, a);
-        }
+        checkDtype(name, op.dtypes(), a);
         Shape shape = Broadcasting.shape(name, a.shape(), b.shape());
-        Backend backend = TensorAccess.backend(a);
-        Tensor out = Creation.empty(name, backend, op.isComparison() ? DType.BOOL : a.dtype(), shape);
-        backend.binary(op, TensorAccess.buffer(a, name), Broadcasting.strides(a.shape(), shape), TensorAccess.buffer(b, name),
-                Broadcasting.strides(b.shape(), shape), TensorAccess.buffer(out, name), shape.dims());
-        if (!op.isComparison() && a.dtype().isFloating()) {
-            Tensor[] inputs = {a, b};
-            if (op == BinaryOp.ADD || op == BinaryOp.SUB) {
-                Recorder.recordLinear(name, inputs, out, (g, needed) -> binaryGradient(op, a, b, out, g, needed));
-            } else {
-                Recorder.record(name, inputs, out, (g, needed) -> binaryGradient(op, a, b, out, g, needed));
+        return Dispatch.apply(new Binary(op, a.shape(), b.shape(), shape, op.dtypes().result(a.dtype())), a, b);
+    }
+
+    /** The primitive {@code op(a, b)} over broadcast strides; its gradient is {@link #binaryGradient}. */
+    public record Binary(BinaryOp op, Shape aShape, Shape bShape, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return BINARY_NAMES[op.ordinal()]; }
+        @Override public Recording recording() {
+            if (op.isComparison() || !dtype.isFloating()) {
+                return Recording.NONE;
             }
+            return op == BinaryOp.ADD || op == BinaryOp.SUB ? Recording.LINEAR : Recording.SAVES_INPUTS;
         }
-        return out;
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.binary(op, in[0], Broadcasting.strides(aShape, shape), in[1], Broadcasting.strides(bShape, shape), out,
+                    shape.dims());
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return binaryGradient(op, in[0], in[1], out, g, needed);
+        }
     }
 
     private static Tensor[] binaryGradient(BinaryOp op, Tensor a, Tensor b, Tensor y, Tensor g, boolean[] needed) {
@@ -135,21 +153,31 @@ public final class Elementwise {
         Checks.sameDeviceAndDtype(name, a, b);
         Checks.sameDevice(name, cond, a);
         Shape shape = Broadcasting.shape(name, Broadcasting.shape(name, cond.shape(), a.shape()), b.shape());
-        Backend backend = TensorAccess.backend(a);
-        Tensor out = Creation.empty(name, backend, a.dtype(), shape);
-        backend.select(TensorAccess.buffer(cond, name), Broadcasting.strides(cond.shape(), shape), TensorAccess.buffer(a, name),
-                Broadcasting.strides(a.shape(), shape), TensorAccess.buffer(b, name), Broadcasting.strides(b.shape(), shape),
-                TensorAccess.buffer(out, name), shape.dims());
-        if (a.dtype().isFloating()) {
-            Recorder.record(name, new Tensor[] {cond, a, b}, out, (g, needed) -> {
-                Tensor zero = Creation.scalarLike(g, 0);
-                return new Tensor[] {
-                    null,
-                    needed[1] ? Broadcasting.sumToShape(select(cond, g, zero), a.shape()) : null,
-                    needed[2] ? Broadcasting.sumToShape(select(cond, zero, g), b.shape()) : null
-                };
-            });
+        return Dispatch.apply(TensorAccess.backend(a), new Select(cond.shape(), a.shape(), b.shape(), shape, a.dtype()),
+                cond, a, b);
+    }
+
+    /** The primitive {@code cond ? a : b}; its gradient is {@link #selectGradient}. */
+    public record Select(Shape condShape, Shape aShape, Shape bShape, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "where"; }
+        @Override public Recording recording() {
+            return dtype.isFloating() ? Recording.SAVES_INPUTS : Recording.NONE;
         }
-        return out;
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.select(in[0], Broadcasting.strides(condShape, shape), in[1], Broadcasting.strides(aShape, shape), in[2],
+                    Broadcasting.strides(bShape, shape), out, shape.dims());
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return selectGradient(in[0], in[1], in[2], g, needed);
+        }
+    }
+
+    private static Tensor[] selectGradient(Tensor cond, Tensor a, Tensor b, Tensor g, boolean[] needed) {
+        Tensor zero = Creation.scalarLike(g, 0);
+        return new Tensor[] {
+            null,
+            needed[1] ? Broadcasting.sumToShape(select(cond, g, zero), a.shape()) : null,
+            needed[2] ? Broadcasting.sumToShape(select(cond, zero, g), b.shape()) : null
+        };
     }
 }

@@ -3,8 +3,8 @@ package dev.nabla.ops;
 import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
-import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
+import dev.nabla.backend.Buffer;
 import dev.nabla.internal.TensorAccess;
 
 
@@ -49,20 +49,28 @@ public final class Indexing {
             throw new IllegalArgumentException(op + ": params must have rank >= 1, got " + params.shape());
         }
         int a = Shape.normalizeAxis(axis, params.rank(), op);
-        Layout l = Layout.of(params.shape(), a);
-        Backend b = TensorAccess.backend(params);
-        Tensor out = Creation.empty(op, b, params.dtype(), gatheredShape(params.shape(), a, indices.shape()));
-        try {
-            b.gather(TensorAccess.buffer(params, op), l.outer, l.axisSize, l.inner, TensorAccess.buffer(indices, op), TensorAccess.buffer(out, op));
-        } catch (IndexOutOfBoundsException e) {
-            out.close();
-            throw new IllegalArgumentException(op + ": " + e.getMessage() + " for axis " + axis + " of "
-                    + params.shape(), e);
+        return Dispatch.apply(new Gather(params.shape(), a, axis, indices.shape(),
+                gatheredShape(params.shape(), a, indices.shape()), params.dtype()), params, indices);
+    }
+
+    /** The gather primitive (inputs: params, indices); its gradient is the scatter-add of {@code g}. */
+    public record Gather(Shape paramsShape, int axis, int givenAxis, Shape indicesShape, Shape shape, DType dtype)
+            implements Primitive {
+        @Override public String name() { return "gather"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return "axis=" + axis; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            Layout l = Layout.of(paramsShape, axis);
+            try {
+                b.gather(in[0], l.outer, l.axisSize, l.inner, in[1], out);
+            } catch (IndexOutOfBoundsException e) {
+                throw new IllegalArgumentException("gather: " + e.getMessage() + " for axis " + givenAxis + " of "
+                        + paramsShape, e);
+            }
         }
-        Shape paramsShape = params.shape();
-        Recorder.recordLinear(op, new Tensor[] {params, indices}, out,
-                (g, needed) -> new Tensor[] {scatterAdd(paramsShape, a, indices, g), null});
-        return out;
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {scatterAdd(paramsShape, axis, in[1], g), null};
+        }
     }
 
     /**
@@ -77,18 +85,28 @@ public final class Indexing {
         if (!updates.shape().equals(expected)) {
             throw new IllegalArgumentException(op + ": updates " + updates.shape() + " do not match " + expected);
         }
-        Layout l = Layout.of(shape, a);
-        Backend b = TensorAccess.storage(updates, op).backend();
-        Tensor out = Creation.full(updates.device(), 0, updates.dtype(), shape.dims());
-        try {
-            b.scatterAdd(TensorAccess.buffer(out, op), l.outer, l.axisSize, l.inner, TensorAccess.buffer(indices, op), TensorAccess.buffer(updates, op));
-        } catch (IndexOutOfBoundsException e) {
-            out.close();
-            throw new IllegalArgumentException(op + ": " + e.getMessage() + " for axis " + axis + " of " + shape, e);
+        TensorAccess.storage(updates, op);
+        return Dispatch.apply(new ScatterAdd(shape, a, axis, updates.dtype()), updates, indices);
+    }
+
+    /** The scatter-add primitive into zeros (inputs: updates, indices); its gradient is the gather of {@code g}. */
+    public record ScatterAdd(Shape shape, int axis, int givenAxis, DType dtype) implements Primitive {
+        @Override public String name() { return "scatterAdd"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return "axis=" + axis; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            Layout l = Layout.of(shape, axis);
+            b.fill(out, 0);
+            try {
+                b.scatterAdd(out, l.outer, l.axisSize, l.inner, in[1], in[0]);
+            } catch (IndexOutOfBoundsException e) {
+                throw new IllegalArgumentException("scatterAdd: " + e.getMessage() + " for axis " + givenAxis + " of "
+                        + shape, e);
+            }
         }
-        Recorder.recordLinear(op, new Tensor[] {updates, indices}, out,
-                (g, needed) -> new Tensor[] {g.gather(indices, a), null});
-        return out;
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {g.gather(in[1], axis), null};
+        }
     }
 
     /** One-hot FLOAT32 rows; labels outside {@code [0, depth)} give all-zero rows, as TF. */

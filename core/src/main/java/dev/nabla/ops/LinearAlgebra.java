@@ -1,10 +1,10 @@
 package dev.nabla.ops;
 
+import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
-import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
-import dev.nabla.internal.TensorAccess;
+import dev.nabla.backend.Buffer;
 import java.util.Arrays;
 
 /** Batched matrix multiplication with optional transposed operands. */
@@ -39,28 +39,46 @@ public final class LinearAlgebra {
         long[] outDims = Arrays.copyOf(batch.dims(), batch.rank() + 2);
         outDims[batch.rank()] = m;
         outDims[batch.rank() + 1] = n;
-        Backend backend = TensorAccess.backend(a);
-        Tensor out = Creation.empty(op, backend, a.dtype(), Shape.of(outDims));
-        backend.matmul(TensorAccess.buffer(a, op), batchStrides(aBatch, batch, m * k), transposeA, TensorAccess.buffer(b, op),
-                batchStrides(bBatch, batch, k * n), transposeB, TensorAccess.buffer(out, op), batch.dims(), m, k, n);
-        if (a.dtype().isFloating()) {
-            Recorder.record(op, new Tensor[] {a, b}, out, (g, needed) -> {
-                // with C = op(A) op(B): dA and dB below are the four transpose cases of dC op(B)^T and op(A)^T dC
-                Tensor ga = null;
-                Tensor gb = null;
-                if (needed[0]) {
-                    ga = transposeA ? matmul(b, g, transposeB, true) : matmul(g, b, false, !transposeB);
-                }
-                if (needed[1]) {
-                    gb = transposeB ? matmul(g, a, true, transposeA) : matmul(a, g, !transposeA, false);
-                }
-                return new Tensor[] {
-                    ga == null ? null : Broadcasting.sumToShape(ga, a.shape()),
-                    gb == null ? null : Broadcasting.sumToShape(gb, b.shape())
-                };
-            });
+        return Dispatch.apply(new MatMul(a.shape(), b.shape(), transposeA, transposeB, batch, Shape.of(outDims),
+                a.dtype(), m, k, n), a, b);
+    }
+
+    /** The batched matmul primitive; its gradient is {@link #matmulGradient}. */
+    public record MatMul(Shape aShape, Shape bShape, boolean transposeA, boolean transposeB, Shape batch, Shape shape,
+            DType dtype, long m, long k, long n) implements Primitive {
+        @Override public String name() { return "matmul"; }
+        @Override public Recording recording() {
+            return dtype.isFloating() ? Recording.SAVES_INPUTS : Recording.NONE;
         }
-        return out;
+        @Override public String attributes() {
+            return transposeA || transposeB ? "transposeA=" + transposeA + " transposeB=" + transposeB : "";
+        }
+        @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
+            Shape aBatch = Shape.of(Arrays.copyOf(aShape.dims(), aShape.rank() - 2));
+            Shape bBatch = Shape.of(Arrays.copyOf(bShape.dims(), bShape.rank() - 2));
+            backend.matmul(in[0], batchStrides(aBatch, batch, m * k), transposeA, in[1],
+                    batchStrides(bBatch, batch, k * n), transposeB, out, batch.dims(), m, k, n);
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return matmulGradient(in[0], in[1], transposeA, transposeB, g, needed);
+        }
+    }
+
+    /** With C = op(A) op(B): dA and dB below are the four transpose cases of dC op(B)^T and op(A)^T dC. */
+    private static Tensor[] matmulGradient(Tensor a, Tensor b, boolean transposeA, boolean transposeB, Tensor g,
+            boolean[] needed) {
+        Tensor ga = null;
+        Tensor gb = null;
+        if (needed[0]) {
+            ga = transposeA ? matmul(b, g, transposeB, true) : matmul(g, b, false, !transposeB);
+        }
+        if (needed[1]) {
+            gb = transposeB ? matmul(g, a, true, transposeA) : matmul(a, g, !transposeA, false);
+        }
+        return new Tensor[] {
+            ga == null ? null : Broadcasting.sumToShape(ga, a.shape()),
+            gb == null ? null : Broadcasting.sumToShape(gb, b.shape())
+        };
     }
 
     private static long[] batchStrides(Shape own, Shape batch, long matrixSize) {

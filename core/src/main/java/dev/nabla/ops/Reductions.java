@@ -3,8 +3,8 @@ package dev.nabla.ops;
 import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
-import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
+import dev.nabla.backend.Buffer;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.internal.TensorAccess;
 import java.util.Arrays;
@@ -54,70 +54,91 @@ public final class Reductions {
     }
 
     /**
-     * Runs a reduction primitive over the axes, merging runs of adjacent axes into one pass and going from the
-     * last run to the first; the result has the kept shape.
+     * The reduction primitive over sorted axes: runs of adjacent axes merge into one backend pass, going from the
+     * last run to the first; the output is {@code shape} (the kept or the dropped shape: the same elements).
      */
-    private static Tensor reduceRaw(String op, ReduceOp kind, Tensor x, int[] axes) {
-        Backend b = TensorAccess.storage(x, op).backend();
-        long[] dims = x.shape().dims();
-        Tensor current = x;
-        int i = axes.length - 1;
-        while (i >= 0) {
-            int hi = axes[i];
-            int lo = hi;
-            while (i > 0 && axes[i - 1] == lo - 1) {
-                lo = axes[--i];
-            }
-            i--;
-            long outer = 1;
-            long n = 1;
-            long inner = 1;
-            for (int d = 0; d < dims.length; d++) {
-                if (d < lo) {
-                    outer *= dims[d];
-                } else if (d <= hi) {
-                    n *= dims[d];
-                } else {
-                    inner *= dims[d];
+    public record Reduce(String name, ReduceOp kind, Shape inShape, int[] axes, Shape shape, DType dtype)
+            implements Primitive {
+        static Reduce of(String op, ReduceOp kind, Tensor x, int[] axes, boolean keepDims) {
+            for (int a : axes) {
+                if (x.shape().dim(a) == 0 && kind != ReduceOp.SUM) {
+                    throw new IllegalArgumentException(op + ": cannot reduce over an empty dimension of "
+                            + x.shape());
                 }
             }
-            if (n == 0 && kind != ReduceOp.SUM) {
-                throw new IllegalArgumentException(op + ": cannot reduce over an empty dimension of "
-                        + x.shape());
-            }
-            for (int d = lo; d <= hi; d++) {
-                dims[d] = 1;
-            }
-            DType outType = kind == ReduceOp.ARGMAX ? DType.INT32 : current.dtype();
-            Tensor next = Creation.empty(b, outType, Shape.of(dims));
-            // NOTE: an empty result needs no kernel, and a zero-sized launch is an error on some devices
-            if (next.size() > 0) {
-                b.reduce(kind, TensorAccess.buffer(current, op), outer, n, inner, TensorAccess.buffer(next, op));
-            }
-            if (current != x) {
-                current.close();
-            }
-            current = next;
+            Shape out = keepDims ? keptShape(x.shape(), axes) : droppedShape(x.shape(), axes);
+            return new Reduce(op, kind, x.shape(), axes, out, kind == ReduceOp.ARGMAX ? DType.INT32 : x.dtype());
         }
-        if (current == x) {
-            return TensorAccess.wrap(Creation.copyStorage(x, op), x.shape());
+
+        @Override public Recording recording() {
+            return switch (kind) {
+                case SUM -> Recording.LINEAR;
+                case ARGMAX -> Recording.NONE;
+                case MAX, MIN -> Recording.SAVES_INPUTS;
+            };
         }
-        return current;
+
+        @Override public String attributes() {
+            return "axes=" + Arrays.toString(axes).replace('[', '(').replace(']', ')');
+        }
+
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            long[] dims = inShape.dims();
+            Buffer current = in[0];
+            int i = axes.length - 1;
+            if (i < 0) {
+                long[] strides = inShape.strides();
+                b.copy(current, 0, strides, out, 0, strides, dims);
+                return;
+            }
+            while (i >= 0) {
+                int hi = axes[i];
+                int lo = hi;
+                while (i > 0 && axes[i - 1] == lo - 1) {
+                    lo = axes[--i];
+                }
+                i--;
+                long outer = 1;
+                long n = 1;
+                long inner = 1;
+                for (int d = 0; d < dims.length; d++) {
+                    if (d < lo) {
+                        outer *= dims[d];
+                    } else if (d <= hi) {
+                        n *= dims[d];
+                    } else {
+                        inner *= dims[d];
+                    }
+                }
+                Buffer next = i < 0 ? out : b.allocate(dtype, outer * inner);
+                // NOTE: an empty result needs no kernel, and a zero-sized launch is an error on some devices
+                if (outer * inner > 0) {
+                    b.reduce(kind, current, outer, n, inner, next);
+                }
+                if (current != in[0]) {
+                    current.release();
+                }
+                for (int d = lo; d <= hi; d++) {
+                    dims[d] = 1;
+                }
+                current = next;
+            }
+        }
+
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            Shape kept = keptShape(inShape, axes);
+            if (kind == ReduceOp.SUM) {
+                return new Tensor[] {g.reshape(kept.dims()).broadcastTo(inShape.dims())};
+            }
+            return new Tensor[] {extremumGradient(in[0], out.reshape(kept.dims()), axes, g.reshape(kept.dims()))};
+        }
     }
 
     /** Sum along axes. */
     public static Tensor sum(Tensor x, int[] axes, boolean keepDims) {
         Checks.notBool("sum", x);
         int[] ax = normalizeAxes("sum", axes, x.rank());
-        Tensor kept = reduceRaw("sum", ReduceOp.SUM, x, ax);
-        Tensor out = keepDims ? kept : kept.reshape(droppedShape(x.shape(), ax).dims());
-        if (out != kept) {
-            kept.close();
-        }
-        Shape keptShape = keptShape(x.shape(), ax);
-        Recorder.recordLinear("sum", new Tensor[] {x}, out,
-                (g, needed) -> new Tensor[] {g.reshape(keptShape.dims()).broadcastTo(x.shape().dims())});
-        return out;
+        return Dispatch.apply(Reduce.of("sum", ReduceOp.SUM, x, ax, keepDims), x);
     }
 
     /** Mean along axes (NaN over an empty axis, as NumPy). */
@@ -144,25 +165,21 @@ public final class Reductions {
     private static Tensor extremum(String op, ReduceOp kind, Tensor x, int[] axes, boolean keepDims) {
         Checks.notBool(op, x);
         int[] ax = normalizeAxes(op, axes, x.rank());
-        Tensor kept = reduceRaw(op, kind, x, ax);
-        Tensor out = keepDims ? kept : kept.reshape(droppedShape(x.shape(), ax).dims());
-        Shape keptShape = keptShape(x.shape(), ax);
-        // NOTE: ties share the gradient equally, as TF's reduce_max gradient does
-        Recorder.record(op, new Tensor[] {x}, out, (g, needed) -> {
-            Tensor mask = x.eq(kept).to(x.dtype());
-            Tensor count = mask.sum(ax, true);
-            return new Tensor[] {g.reshape(keptShape.dims()).mul(mask).div(count)};
-        });
-        return out;
+        return Dispatch.apply(Reduce.of(op, kind, x, ax, keepDims), x);
+    }
+
+    /** NOTE: ties share the gradient equally, as TF's reduce_max gradient does. */
+    private static Tensor extremumGradient(Tensor x, Tensor kept, int[] ax, Tensor keptGrad) {
+        Tensor mask = x.eq(kept).to(x.dtype());
+        Tensor count = mask.sum(ax, true);
+        return keptGrad.mul(mask).div(count);
     }
 
     /** INT32 index of the first maximum along one axis (NaN counts as the maximum, as NumPy). */
     public static Tensor argmax(Tensor x, int axis) {
         Checks.notBool("argmax", x);
         int a = Shape.normalizeAxis(axis, x.rank(), "argmax");
-        Tensor kept = reduceRaw("argmax", ReduceOp.ARGMAX, x, new int[] {a});
-        Tensor out = kept.reshape(droppedShape(x.shape(), new int[] {a}).dims());
-        return out;
+        return Dispatch.apply(Reduce.of("argmax", ReduceOp.ARGMAX, x, new int[] {a}, false), x);
     }
 
     /**

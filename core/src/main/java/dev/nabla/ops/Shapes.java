@@ -1,12 +1,11 @@
 package dev.nabla.ops;
 
+import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
-import dev.nabla.Variable;
 import dev.nabla.autograd.NumericsCheck;
-import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
-import dev.nabla.backend.Storage;
+import dev.nabla.backend.Buffer;
 import dev.nabla.internal.TensorAccess;
 import java.util.Arrays;
 import java.util.List;
@@ -17,12 +16,18 @@ public final class Shapes {
     }
 
     /**
-     * A tensor with {@code x}'s elements and a new shape, sharing {@code x}'s buffer. NOTE: a Variable's buffer
-     * changes in place, so a view of a Variable is a copy; otherwise the immutable view would change too.
+     * The view primitive: {@code x}'s elements with a new shape, sharing {@code x}'s buffer (a Variable's is copied,
+     * see {@link Dispatch#execute}). Reshape records it with the gradient {@code g.reshape(from)}; stopGradient and
+     * aliases record nothing.
      */
-    private static Tensor view(Tensor x, Shape shape, String op) {
-        Storage s = x instanceof Variable ? Creation.copyStorage(x, op) : TensorAccess.storage(x, op);
-        return TensorAccess.wrap(s, shape);
+    public record View(String name, Shape from, Shape shape, DType dtype, Recording recording) implements Primitive {
+        @Override public boolean isView() { return true; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            throw new UnsupportedOperationException(name + " is a view");
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {g.reshape(from.dims())};
+        }
     }
 
     /** Same elements in a new shape; one dimension may be -1. */
@@ -69,10 +74,7 @@ public final class Shapes {
             throw new IllegalArgumentException(op + ": cannot reshape " + x.shape() + " (" + x.size()
                     + " elements) to " + target + " (" + target.size() + " elements)");
         }
-        Tensor out = view(x, target, op);
-        Shape from = x.shape();
-        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.reshape(from.dims())});
-        return out;
+        return Dispatch.apply(new View(op, x.shape(), target, x.dtype(), Primitive.Recording.LINEAR), x);
     }
 
     /** Inserts a size-1 axis. */
@@ -119,7 +121,9 @@ public final class Shapes {
      * op whose floating output holds a NaN is flagged, views included (reshape is, through its record).
      */
     public static Tensor stopGradient(Tensor x) {
-        Tensor out = view(x, x.shape(), "stopGradient");
+        TensorAccess.storage(x, "stopGradient");
+        Tensor out = Dispatch.apply(new View("stopGradient", x.shape(), x.shape(), x.dtype(),
+                Primitive.Recording.NONE), x);
         if (NumericsCheck.enabled()) {
             NumericsCheck.check("stopGradient", new Tensor[] {x}, out);
         }
@@ -128,15 +132,34 @@ public final class Shapes {
 
     /** A new tensor object sharing {@code x}'s value (a copy for a Variable), not recorded and not checked. */
     public static Tensor alias(Tensor x, String op) {
-        return view(x, x.shape(), op);
+        TensorAccess.storage(x, op);
+        return Dispatch.apply(new View(op, x.shape(), x.shape(), x.dtype(), Primitive.Recording.NONE), x);
     }
 
-    /** A copy of {@code x} laid out as {@code shape}, read through {@code srcStrides} from {@code srcOffset}. */
-    private static Tensor gatherStrided(Tensor x, String op, Shape shape, long srcOffset, long[] srcStrides) {
-        Backend b = TensorAccess.storage(x, op).backend();
-        Tensor out = Creation.empty(op, b, x.dtype(), shape);
-        b.copy(TensorAccess.buffer(x, op), srcOffset, srcStrides, TensorAccess.buffer(out, op), 0, shape.strides(), shape.dims());
-        return out;
+    /**
+     * The strided-copy primitive: {@code shape}'s elements read from input 0 through {@code srcStrides} from
+     * {@code srcOffset} (permute, broadcast, slice). {@code kind} names the op and picks its gradient rule.
+     */
+    public record StridedCopy(String name, Shape from, Shape shape, DType dtype, long srcOffset, long[] srcStrides,
+            long[] begin, int[] inverse) implements Primitive {
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() {
+            return switch (name) {
+                case "permute" -> "inverse=" + Arrays.toString(inverse).replace('[', '(').replace(']', ')');
+                case "slice" -> "begin=" + Shape.format(begin);
+                default -> "";
+            };
+        }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.copy(in[0], srcOffset, srcStrides, out, 0, shape.strides(), shape.dims());
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {switch (name) {
+                case "permute" -> g.permute(inverse);
+                case "slice" -> pad(g, from, begin);
+                default -> Broadcasting.sumToShape(g, from);
+            }};
+        }
     }
 
     /** Reorders axes. */
@@ -167,9 +190,7 @@ public final class Shapes {
             strides[i] = own[p[i]];
             inverse[p[i]] = i;
         }
-        Tensor out = gatherStrided(x, op, Shape.of(dims), 0, strides);
-        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.permute(inverse)});
-        return out;
+        return Dispatch.apply(new StridedCopy(op, x.shape(), Shape.of(dims), x.dtype(), 0, strides, null, inverse), x);
     }
 
     private static IllegalArgumentException notAPermutation(Tensor x, int[] axes) {
@@ -209,12 +230,11 @@ public final class Shapes {
         if (!Broadcasting.broadcastsTo(x.shape(), shape)) {
             throw new IllegalArgumentException(op + ": cannot broadcast " + x.shape() + " to " + shape);
         }
-        Tensor out = x.shape().equals(shape) ? view(x, shape, op)
-                : gatherStrided(x, op, shape, 0, Broadcasting.strides(x.shape(), shape));
-        Shape from = x.shape();
-        Recorder.recordLinear(op, new Tensor[] {x}, out,
-                (g, needed) -> new Tensor[] {Broadcasting.sumToShape(g, from)});
-        return out;
+        if (x.shape().equals(shape)) {
+            return Dispatch.apply(new View(op, x.shape(), shape, x.dtype(), Primitive.Recording.LINEAR), x);
+        }
+        return Dispatch.apply(new StridedCopy(op, x.shape(), shape, x.dtype(), 0,
+                Broadcasting.strides(x.shape(), shape), null, null), x);
     }
 
     /** The block at {@code begin} of {@code size} (-1: to the end). */
@@ -243,11 +263,8 @@ public final class Shapes {
             dims[i] = s;
             offset += begin[i] * strides[i];
         }
-        Tensor out = gatherStrided(x, op, Shape.of(dims), offset, strides);
-        Shape from = x.shape();
-        long[] start = begin.clone();
-        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {pad(g, from, start)});
-        return out;
+        return Dispatch.apply(new StridedCopy(op, x.shape(), Shape.of(dims), x.dtype(), offset, strides,
+                begin.clone(), null), x);
     }
 
     /** {@code before[i]} zeros ahead of axis {@code i} of {@code x} and {@code after[i]} behind it. */
@@ -274,18 +291,27 @@ public final class Shapes {
 
     /** Zeros of {@code shape} with {@code x} written at {@code begin}: the adjoint of slice. */
     public static Tensor pad(Tensor x, Shape shape, long[] begin) {
-        String op = "pad";
-        Backend b = TensorAccess.storage(x, op).backend();
-        Tensor out = Creation.full(x.device(), 0, x.dtype(), shape.dims());
-        long[] strides = shape.strides();
-        long offset = 0;
-        for (int i = 0; i < begin.length; i++) {
-            offset += begin[i] * strides[i];
+        TensorAccess.storage(x, "pad");
+        return Dispatch.apply(new Pad(x.shape(), shape, x.dtype(), begin), x);
+    }
+
+    /** The pad primitive: zeros of {@code shape} with input 0 written at {@code begin}; its gradient is a slice. */
+    public record Pad(Shape from, Shape shape, DType dtype, long[] begin) implements Primitive {
+        @Override public String name() { return "pad"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return "begin=" + Shape.format(begin); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.fill(out, 0);
+            long[] strides = shape.strides();
+            long offset = 0;
+            for (int i = 0; i < begin.length; i++) {
+                offset += begin[i] * strides[i];
+            }
+            b.copy(in[0], 0, from.strides(), out, offset, strides, from.dims());
         }
-        b.copy(TensorAccess.buffer(x, op), 0, x.shape().strides(), TensorAccess.buffer(out, op), offset, strides, x.shape().dims());
-        long[] size = x.shape().dims();
-        Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.slice(begin, size)});
-        return out;
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {g.slice(begin, from.dims())};
+        }
     }
 
     /** Joins tensors along an existing axis. */
@@ -316,29 +342,40 @@ public final class Shapes {
         long[] dims = first.shape().dims();
         dims[a] = total;
         Shape shape = Shape.of(dims);
-        Backend b = TensorAccess.backend(first);
-        Tensor out = Creation.empty(op, b, first.dtype(), shape);
-        long[] strides = shape.strides();
-        long at = 0;
-        long[][] begins = new long[ts.size()][];
-        for (int i = 0; i < ts.size(); i++) {
-            Tensor t = ts.get(i);
-            b.copy(TensorAccess.buffer(t, op), 0, t.shape().strides(), TensorAccess.buffer(out, op), at * strides[a], strides, t.shape().dims());
-            begins[i] = new long[dims.length];
-            begins[i][a] = at;
-            at += t.shape().dim(a);
+        Shape[] from = new Shape[ts.size()];
+        for (int i = 0; i < from.length; i++) {
+            TensorAccess.storage(ts.get(i), op);
+            from[i] = ts.get(i).shape();
         }
-        Tensor[] inputs = ts.toArray(new Tensor[0]);
-        Recorder.recordLinear(op, inputs, out, (g, needed) -> {
-            Tensor[] grads = new Tensor[inputs.length];
-            for (int i = 0; i < inputs.length; i++) {
+        return Dispatch.apply(new Concat(from, a, shape, first.dtype()), ts.toArray(new Tensor[0]));
+    }
+
+    /** The concat primitive along {@code axis}; its gradient slices {@code g} back into the inputs' blocks. */
+    public record Concat(Shape[] from, int axis, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "concat"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return "axis=" + axis; }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            long[] strides = shape.strides();
+            long at = 0;
+            for (int i = 0; i < in.length; i++) {
+                b.copy(in[i], 0, from[i].strides(), out, at * strides[axis], strides, from[i].dims());
+                at += from[i].dim(axis);
+            }
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            Tensor[] grads = new Tensor[in.length];
+            long at = 0;
+            for (int i = 0; i < in.length; i++) {
                 if (needed[i]) {
-                    grads[i] = g.slice(begins[i], inputs[i].shape().dims());
+                    long[] begin = new long[shape.rank()];
+                    begin[axis] = at;
+                    grads[i] = g.slice(begin, from[i].dims());
                 }
+                at += from[i].dim(axis);
             }
             return grads;
-        });
-        return out;
+        }
     }
 
     /** Joins tensors of equal shape along a new axis. */

@@ -82,6 +82,13 @@ public abstract class SlotOptimizer implements Optimizer {
                         + " on " + v.device());
             }
         }
+        // traced: one graph node that replays this whole update (clipping, schedule, slots, iterations) every call
+        Tensor[] traced = grads.toArray(new Tensor[0]);
+        dev.nabla.ops.Dispatch.effect(getClass().getSimpleName() + ".applyGradients", traced,
+                in -> update(java.util.Arrays.asList(in), vars), () -> update(grads, vars));
+    }
+
+    private void update(List<Tensor> grads, List<Variable> vars) {
         GradientTape.withoutRecording(() -> {
             List<Tensor> clipped = GradientClipping.clip(grads, options);
             double lr = options.schedule().at(iterations);

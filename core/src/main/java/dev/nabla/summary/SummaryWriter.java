@@ -2,6 +2,8 @@ package dev.nabla.summary;
 
 import com.google.protobuf.ByteString;
 import dev.nabla.Tensor;
+import dev.nabla.graph.GraphFunction;
+import dev.nabla.graph.TracedFunction;
 import dev.nabla.ops.Checks;
 import dev.nabla.summary.proto.DataType;
 import dev.nabla.summary.proto.Event;
@@ -143,6 +145,30 @@ public final class SummaryWriter implements AutoCloseable {
         SummaryMetadata metadata = SummaryMetadata.newBuilder()
                 .setPluginData(SummaryMetadata.PluginData.newBuilder().setPluginName("text")).build();
         summary(Summary.Value.newBuilder().setTag(tag).setMetadata(metadata).setTensor(tensor).build(), step);
+    }
+
+    /**
+     * The graph of {@code f}'s most recent trace (TensorBoard's Graphs tab): a {@code GraphDef} whose nodes are the
+     * function's inputs, captured Variables and constants, and ops, each with its inputs and the {@code dtype} and
+     * {@code _output_shapes} attributes, all under the name scope {@code name}.
+     *
+     * <pre>{@code
+     * TracedFunction step = Nabla.function(() -> sgd.minimize(loss, vars));
+     * step.call();
+     * writer.graph("train_step", step);
+     * }</pre>
+     *
+     * @throws IllegalStateException before {@code f}'s first call
+     * @throws IllegalArgumentException for a TracedFunction that {@code Nabla.function} did not make
+     */
+    public void graph(String name, TracedFunction f) {
+        String op = "SummaryWriter.graph";
+        Checks.notNull(op, "name", name);
+        Checks.notNull(op, "f", f);
+        if (!(f instanceof GraphFunction g)) {
+            throw new IllegalArgumentException(op + ": " + f.getClass().getName() + " is not a Nabla.function");
+        }
+        write(Event.newBuilder().setWallTime(now()).setGraphDef(GraphDefs.of(name, g.nodes()).toByteString()).build());
     }
 
     /** Writes buffered events through to the file. */

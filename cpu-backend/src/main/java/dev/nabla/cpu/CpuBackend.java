@@ -8,6 +8,7 @@ import dev.nabla.backend.AllocationTracker;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.OptimizerStep;
 import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
@@ -150,6 +151,19 @@ final class CpuBackend implements Backend {
                 y.set(i, op.apply(x.get(i)));
             }
         });
+    }
+
+    @Override
+    public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
+        if (!FusedKernels.applies(program)) {
+            Backend.super.fused(program, inputs, out);
+            return;
+        }
+        CpuBuffer[] in = new CpuBuffer[inputs.length];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = cpu(inputs[i]);
+        }
+        FusedKernels.run(program, in, cpu(out));
     }
 
     @Override

@@ -55,4 +55,11 @@ class NotebookExampleTest {
         assertEquals(slope, Double.parseDouble(m.group(3).replace(',', '.')), 1e-8, "numerical");
         assertTrue(Double.parseDouble(m.group(4).replace(',', '.')) < 1e-8, "max abs error " + m.group(4));
     }
+
+    @Test
+    void theTracedLoopPrintsTheSameLines() {
+        List<String> lines = run();
+        assertEquals("Traced (Nabla.function):", lines.get(34));
+        assertEquals(lines.subList(3, 33), lines.subList(35, 65));
+    }
 }

@@ -6,10 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nabla.Device;
+import dev.nabla.Nabla;
+import dev.nabla.Variable;
+import dev.nabla.graph.TracedFunction;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OnEachDevice;
 import dev.nabla.summary.SummaryWriter;
+import dev.nabla.summary.proto.DataType;
 import dev.nabla.summary.proto.Event;
+import dev.nabla.summary.proto.GraphDef;
+import dev.nabla.summary.proto.NodeDef;
+import dev.nabla.summary.proto.TensorShapeProto;
 import dev.nabla.summary.proto.HistogramProto;
 import dev.nabla.summary.proto.Summary;
 import java.io.IOException;
@@ -19,8 +26,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
@@ -288,5 +297,42 @@ class SummaryWriterTest {
         assertThrows(IllegalStateException.class, () -> writer.text("t", "x", 1));
         assertThrows(IllegalStateException.class, writer::flush);
         assertEquals(2, read(writer.file()).size(), "nothing written after close");
+    }
+
+    @OnEachDevice
+    void graphOfATracedFunctionIsAGraphDefWithShapesAndDtypes(Device d, @TempDir Path dir) throws IOException {
+        Variable w = new Variable(Tensor.of(d, new float[] {1, 2, 3}), "w", true);
+        TracedFunction f = Nabla.function((Tensor x) -> {
+            Tensor y = x.mul(w).relu().sum();
+            w.assignSub(x.mul(0.5));
+            return y;
+        });
+        try (SummaryWriter writer = SummaryWriter.create(dir)) {
+            assertThrows(IllegalStateException.class, () -> writer.graph("f_x", f));
+            f.call(Tensor.of(d, new float[] {1, 1, 1}));
+            writer.graph("f_x", f);
+        }
+        List<Event> events = read(only(dir));
+        assertEquals(2, events.size());
+        GraphDef g = GraphDef.parseFrom(events.get(1).getGraphDef());
+        Map<String, NodeDef> byName = new HashMap<>();
+        for (NodeDef n : g.getNodeList()) {
+            assertTrue(n.getName().startsWith("f_x/"), n.getName());
+            for (String input : n.getInputList()) {
+                assertTrue(byName.containsKey(input), n.getName() + " reads " + input + " before it is defined");
+            }
+            byName.put(n.getName(), n);
+        }
+        NodeDef input = byName.get("f_x/input_0");
+        assertEquals("Input", input.getOp());
+        NodeDef mul = g.getNodeList().stream().filter(n -> n.getOp().equals("mul")).findFirst().orElseThrow();
+        assertEquals(List.of("f_x/input_0", "f_x/w_1"), mul.getInputList());
+        assertEquals("Variable", byName.get("f_x/w_1").getOp());
+        assertEquals(DataType.DT_FLOAT, mul.getAttrOrThrow("dtype").getType());
+        TensorShapeProto shape = mul.getAttrOrThrow("_output_shapes").getList().getShape(0);
+        assertEquals(List.of(3L), shape.getDimList().stream().map(TensorShapeProto.Dim::getSize).toList());
+        NodeDef sum = g.getNodeList().stream().filter(n -> n.getOp().equals("sum")).findFirst().orElseThrow();
+        assertEquals(0, sum.getAttrOrThrow("_output_shapes").getList().getShape(0).getDimCount());
+        assertTrue(g.getNodeList().stream().anyMatch(n -> n.getOp().equals("assign 'w'")), g.toString());
     }
 }

@@ -1,0 +1,102 @@
+package dev.nabla.bench;
+
+import dev.nabla.Nabla;
+import dev.nabla.Rng;
+import dev.nabla.DType;
+import dev.nabla.Tensor;
+import dev.nabla.graph.TracedFunction;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * {@code ((a*b + c) * d).relu()} on 2^24 float32: eager (four passes, four buffers), traced (one fused pass), and
+ * a plain Java loop computing the same expression in one pass, single-threaded and split over as many threads as the
+ * CPU backend uses ({@code nabla.cpu.threads}, default the processor count).
+ */
+@Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class FusedExpressionBench {
+    private static final int N = 1 << 24;
+    private Tensor a;
+    private Tensor b;
+    private Tensor c;
+    private Tensor d;
+    private float[] fa;
+    private float[] fb;
+    private float[] fc;
+    private float[] fd;
+    private float[] out;
+    private TracedFunction traced;
+    private ForkJoinPool pool;
+
+    @Setup
+    public void setUp() {
+        Rng rng = Rng.seeded(1);
+        a = rng.normal(DType.FLOAT32, N);
+        b = rng.normal(DType.FLOAT32, N);
+        c = rng.normal(DType.FLOAT32, N);
+        d = rng.normal(DType.FLOAT32, N);
+        fa = a.toFloatArray();
+        fb = b.toFloatArray();
+        fc = c.toFloatArray();
+        fd = d.toFloatArray();
+        out = new float[N];
+        traced = Nabla.function((Tensor x, Tensor y) -> x.mul(y).add(c).mul(d).relu());
+        traced.call(a, b).close();
+        pool = new ForkJoinPool(Integer.getInteger("nabla.cpu.threads", Runtime.getRuntime().availableProcessors()));
+    }
+
+    @TearDown
+    public void tearDown() {
+        pool.shutdown();
+    }
+
+    @Benchmark
+    public float eager() {
+        try (Tensor ab = a.mul(b); Tensor abc = ab.add(c); Tensor abcd = abc.mul(d); Tensor r = abcd.relu()) {
+            return r.size();
+        }
+    }
+
+    @Benchmark
+    public float traced() {
+        try (Tensor r = traced.call(a, b)) {
+            return r.size();
+        }
+    }
+
+    @Benchmark
+    public float[] javaLoop() {
+        for (int i = 0; i < N; i++) {
+            float v = (fa[i] * fb[i] + fc[i]) * fd[i];
+            out[i] = v > 0 ? v : 0f;
+        }
+        return out;
+    }
+
+    @Benchmark
+    public float[] javaLoopParallel() {
+        int chunks = pool.getParallelism();
+        int step = (N + chunks - 1) / chunks;
+        pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(k -> {
+            int hi = Math.min(N, (k + 1) * step);
+            for (int i = k * step; i < hi; i++) {
+                float v = (fa[i] * fb[i] + fc[i]) * fd[i];
+                out[i] = v > 0 ? v : 0f;
+            }
+        })).join();
+        return out;
+    }
+}

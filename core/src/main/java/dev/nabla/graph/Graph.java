@@ -1,0 +1,190 @@
+package dev.nabla.graph;
+
+import dev.nabla.Tensor;
+import dev.nabla.autograd.NumericsCheck;
+import dev.nabla.autograd.Recorder;
+import dev.nabla.ops.Dispatch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One trace of a function: its values and its nodes in program order. {@link #run} replays it op by op through
+ * {@link Dispatch}, so tapes record a replay exactly as they record the eager body, the numerics check sees every op,
+ * and an enclosing trace inlines it.
+ */
+final class Graph {
+    final String name;
+    final int arity;
+    final List<Value> values;
+    final List<Node> nodes;
+    final int output;
+    /** For each top-level node, the node values whose last reader it is (freed after it when nothing records). */
+    private final int[][] freeAfter;
+
+    Graph(String name, int arity, List<Value> values, List<Node> nodes, int output) {
+        this.name = name;
+        this.arity = arity;
+        this.values = values;
+        this.nodes = nodes;
+        this.output = output;
+        this.freeAfter = lifetimes();
+    }
+
+    private int[][] lifetimes() {
+        int[] last = new int[values.size()];
+        Arrays.fill(last, -1);
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            for (int v : n.reads()) {
+                if (v >= 0) {
+                    last[v] = i;
+                }
+            }
+            int out = output(n);
+            if (out >= 0 && last[out] < i) {
+                last[out] = i;                    // a value nobody reads dies where it is made
+            }
+        }
+        List<List<Integer>> free = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            free.add(new ArrayList<>());
+        }
+        for (int v = 0; v < values.size(); v++) {
+            if (v != output && values.get(v).kind() == Value.Kind.NODE && last[v] >= 0) {
+                free.get(last[v]).add(v);
+            }
+        }
+        int[][] r = new int[nodes.size()][];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = free.get(i).stream().mapToInt(Integer::intValue).toArray();
+        }
+        return r;
+    }
+
+    static int output(Node n) {
+        return switch (n) {
+            case Node.Apply a -> a.output();
+            case Node.Custom c -> c.output();
+            case Node.Effect e -> -1;
+        };
+    }
+
+    /** {@code -Dnabla.graph.optimize=false} replays every call op by op, for comparisons. */
+    static final boolean OPTIMIZE = !"false".equals(System.getProperty("nabla.graph.optimize"));
+    private Plan plan;
+    private boolean planned;
+
+    /** The optimized plan, built at the first replay that can use it; null when the graph has none. */
+    synchronized Plan plan() {
+        if (!planned) {
+            planned = true;
+            try {
+                plan = Plan.of(this);
+            } catch (RuntimeException e) {
+                System.getLogger("dev.nabla").log(System.Logger.Level.WARNING, name
+                        + ": could not optimize the traced graph, replaying it op by op: " + e, e);
+            }
+        }
+        return plan;
+    }
+
+    /** The plan if it was built, else null. */
+    synchronized Plan builtPlan() {
+        return plan;
+    }
+
+    /**
+     * Replays the graph on {@code args}: through the optimized {@link Plan} when nothing records (no tape, no
+     * enclosing trace, no numerics check), else op by op.
+     */
+    Tensor run(Tensor[] args) {
+        if (OPTIMIZE && !Recorder.isRecording() && Dispatch.listener() == null && !NumericsCheck.enabled()) {
+            Plan p = plan();
+            Tensor r = p == null ? null : p.run(args);
+            if (r != null) {
+                return r;
+            }
+        }
+        return replay(args);
+    }
+
+    /** Replays the graph op by op through {@link Dispatch}. */
+    Tensor replay(Tensor[] args) {
+        Tensor[] env = new Tensor[values.size()];
+        for (int v = 0; v < env.length; v++) {
+            Value value = values.get(v);
+            switch (value.kind()) {
+                case INPUT -> env[v] = args[value.index()];
+                case VARIABLE, CONSTANT -> env[v] = value.captured();
+                case NODE -> { }
+            }
+        }
+        // tapes and an enclosing trace hold on to the intermediates; otherwise each goes back to the pool at once
+        boolean free = !Recorder.isRecording() && Dispatch.listener() == null;
+        Tensor result = null;
+        try {
+            for (int i = 0; i < nodes.size(); i++) {
+                run(nodes.get(i), env);
+                if (free) {
+                    for (int v : freeAfter[i]) {
+                        if (env[v] != null && env[v] != env[output]) {
+                            env[v].close();
+                        }
+                        env[v] = null;
+                    }
+                }
+            }
+            result = env[output];
+            return result;
+        } finally {
+            if (free && result == null) {
+                for (int v = 0; v < env.length; v++) {
+                    if (values.get(v).kind() == Value.Kind.NODE && env[v] != null) {
+                        env[v].close();
+                    }
+                }
+            }
+        }
+    }
+
+    private static Tensor[] gather(int[] ids, Tensor[] env) {
+        Tensor[] t = new Tensor[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            t[i] = ids[i] < 0 ? null : env[ids[i]];
+        }
+        return t;
+    }
+
+    private static void run(Node node, Tensor[] env) {
+        switch (node) {
+            case Node.Apply a -> env[a.output()] = Dispatch.apply(a.backend(), a.primitive(), gather(a.inputs(), env));
+            case Node.Effect e -> {
+                Tensor[] in = gather(e.inputs(), env);
+                Dispatch.effect(e.name(), in, e.replay(), () -> e.replay().accept(in));
+            }
+            case Node.Custom c -> {
+                if (!c.ruleReplayable() && Recorder.isRecording()) {
+                    for (Node n : c.body()) {
+                        run(n, env);
+                    }
+                    return;
+                }
+                Dispatch.Listener outer = Dispatch.listener();
+                int mark = outer == null ? 0 : outer.mark();
+                Recorder.withoutRecording(() -> {
+                    for (Node n : c.body()) {
+                        run(n, env);
+                    }
+                    return null;
+                });
+                Tensor[] in = gather(c.inputs(), env);
+                Tensor out = env[c.output()];
+                c.record().accept(in, out);
+                if (outer != null) {
+                    outer.customGradient(mark, in, out, c.record());
+                }
+            }
+        }
+    }
+}

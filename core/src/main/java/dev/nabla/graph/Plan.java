@@ -1,0 +1,543 @@
+package dev.nabla.graph;
+
+import dev.nabla.DType;
+import dev.nabla.Shape;
+import dev.nabla.Tensor;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.UnaryOp;
+import dev.nabla.internal.TensorAccess;
+import dev.nabla.ops.Broadcasting;
+import dev.nabla.ops.Creation;
+import dev.nabla.ops.Dispatch;
+import dev.nabla.ops.Elementwise;
+import dev.nabla.ops.Primitive;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A graph compiled for replay when nothing records it (no tape, no enclosing trace, no numerics check): the passes
+ * run once, then each call runs the plan on buffers.
+ * <ol>
+ *   <li>customGradient bodies are inlined (their rule only matters to a tape);</li>
+ *   <li>dead-code elimination: ops whose values reach neither the result nor a side effect go (random draws stay:
+ *       they advance their generator);</li>
+ *   <li>common-subexpression elimination: a pure op equal to an earlier one on the same values is computed once
+ *       (not across a side effect, which may change a Variable both read);</li>
+ *   <li>constant folding: ops of constants only (fills, scalars, their casts...) are computed once, here;</li>
+ *   <li>fusion: chains of element-wise float ops of one shape, whose intermediates have no other reader, become one
+ *       {@link FusedProgram} (one pass over memory, each op still rounding to its dtype, so the same bits);</li>
+ *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
+ *       reader has run, so a call allocates only its result.</li>
+ * </ol>
+ * Views (reshape...) share their source's buffer, as in eager mode; a view of a Variable is a copy.
+ */
+final class Plan {
+    /** A step of a plan: a primitive on buffers, or a side effect on tensors. */
+    private static final class Step {
+        Primitive primitive;
+        Backend backend;
+        int[] in;
+        int out = -1;
+        String effect;
+        Consumer<Tensor[]> replay;
+        Buffer[] buffers;
+
+        boolean isEffect() {
+            return effect != null;
+        }
+    }
+
+    private final Graph graph;
+    private final List<Value> values;
+    private final List<Step> steps;
+    private final int[] root;
+    private final Buffer[] fixed;
+    private final Tensor[] tensors;          // per value: a tensor an effect can be given, when fixed
+    private final List<Tensor> slots = new ArrayList<>();
+    private final int result;
+    private final int resultRoot;
+    private final Backend resultBackend;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private Plan(Graph graph, List<Value> values, List<Step> steps, int[] root, int result) {
+        this.graph = graph;
+        this.values = values;
+        this.steps = steps;
+        this.root = root;
+        this.result = result;
+        this.resultRoot = root[result];
+        Backend rb = null;
+        for (Step s : steps) {
+            if (!s.isEffect() && s.out == resultRoot) {
+                rb = s.backend;
+            }
+        }
+        this.resultBackend = rb;
+        this.fixed = new Buffer[values.size()];
+        this.tensors = new Tensor[values.size()];
+        planMemory();
+    }
+
+    /** The plan of {@code g}, or null when its result is not computed by it (an input or a capture handed back). */
+    static Plan of(Graph g) {
+        List<Value> values = new ArrayList<>(g.values);
+        List<Step> steps = new ArrayList<>();
+        flatten(g.nodes, steps);
+        int[] alias = new int[values.size()];
+        Arrays.setAll(alias, i -> i);
+        int[] root = new int[values.size()];
+        Arrays.setAll(root, i -> i);
+        // views: share the source's buffer, except a Variable's (a copy)
+        List<Step> kept = new ArrayList<>();
+        for (Step s : steps) {
+            if (!s.isEffect() && s.primitive.isView()) {
+                int src = s.in[0];
+                if (values.get(root[src]).kind() == Value.Kind.VARIABLE) {
+                    s.primitive = new Snapshot(s.primitive.name(), s.primitive.shape(), s.primitive.dtype());
+                    kept.add(s);
+                } else {
+                    root[s.out] = root[src];
+                }
+                continue;
+            }
+            kept.add(s);
+        }
+        steps = kept;
+        int result = g.output;
+        if (values.get(root[result]).kind() != Value.Kind.NODE) {
+            return null;
+        }
+        steps = eliminateDeadCode(steps, root, result);
+        commonSubexpressions(steps, values, root);
+        foldConstants(steps, values, root, result);
+        if (values.get(root[result]).kind() != Value.Kind.NODE) {
+            return null;
+        }
+        steps = fuse(steps, values, root, result);
+        return new Plan(g, values, steps, root, result);
+    }
+
+    private static void flatten(List<Node> nodes, List<Step> out) {
+        for (Node n : nodes) {
+            switch (n) {
+                case Node.Apply a -> {
+                    Step s = new Step();
+                    s.primitive = a.primitive();
+                    s.backend = a.backend();
+                    s.in = a.inputs().clone();
+                    s.out = a.output();
+                    out.add(s);
+                }
+                case Node.Effect e -> {
+                    Step s = new Step();
+                    s.effect = e.name();
+                    s.in = e.inputs().clone();
+                    s.replay = e.replay();
+                    out.add(s);
+                }
+                case Node.Custom c -> flatten(c.body(), out);
+            }
+        }
+    }
+
+    private static List<Step> eliminateDeadCode(List<Step> steps, int[] root, int result) {
+        boolean[] live = new boolean[root.length];
+        live[root[result]] = true;
+        boolean[] keep = new boolean[steps.size()];
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            keep[i] = s.isEffect() || !s.primitive.isPure() || live[s.out];
+            if (keep[i]) {
+                for (int v : s.in) {
+                    if (v >= 0) {
+                        live[root[v]] = true;
+                        live[v] = true;
+                    }
+                }
+            }
+        }
+        List<Step> r = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            if (keep[i]) {
+                r.add(steps.get(i));
+            }
+        }
+        return r;
+    }
+
+    /** A primitive's identity for CSE: its class and every component, arrays by content. */
+    private static String key(Primitive p) {
+        StringBuilder k = new StringBuilder(p.getClass().getName());
+        if (!p.getClass().isRecord()) {
+            return null;
+        }
+        try {
+            for (RecordComponent c : p.getClass().getRecordComponents()) {
+                Object v = c.getAccessor().invoke(p);
+                k.append('|').append(v instanceof Object[] || v != null && v.getClass().isArray()
+                        ? Arrays.deepToString(new Object[] {v}) : v instanceof Backend ? System.identityHashCode(v)
+                        : String.valueOf(v));
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+        return k.toString();
+    }
+
+    private static void commonSubexpressions(List<Step> steps, List<Value> values, int[] root) {
+        Map<String, Integer> seen = new HashMap<>();
+        int[] replace = new int[values.size()];
+        Arrays.setAll(replace, i -> i);
+        for (Step s : steps) {
+            for (int j = 0; j < s.in.length; j++) {
+                if (s.in[j] >= 0) {
+                    s.in[j] = replace[s.in[j]];
+                }
+            }
+            if (s.isEffect()) {
+                seen.clear();
+                continue;
+            }
+            if (!s.primitive.isPure()) {
+                continue;
+            }
+            String k = key(s.primitive);
+            if (k == null) {
+                continue;
+            }
+            k += Arrays.toString(s.in) + System.identityHashCode(s.backend);
+            Integer earlier = seen.putIfAbsent(k, s.out);
+            if (earlier != null) {
+                replace[s.out] = earlier;
+                root[s.out] = root[earlier];
+                s.out = -2;                       // computed already: dropped below
+            }
+        }
+        // views were resolved before CSE; a replaced value keeps pointing at the survivor through root
+        for (int v = 0; v < root.length; v++) {
+            root[v] = root[replace[root[v]]];
+        }
+        steps.removeIf(s -> !s.isEffect() && s.out == -2);
+    }
+
+    private static void foldConstants(List<Step> steps, List<Value> values, int[] root, int result) {
+        List<Step> kept = new ArrayList<>();
+        for (Step s : steps) {
+            boolean foldable = !s.isEffect() && s.primitive.isPure() && s.out != root[result];
+            for (int j = 0; foldable && j < s.in.length; j++) {
+                foldable = s.in[j] >= 0 && values.get(root[s.in[j]]).kind() == Value.Kind.CONSTANT;
+            }
+            if (foldable) {
+                Tensor[] in = new Tensor[s.in.length];
+                for (int j = 0; j < in.length; j++) {
+                    Tensor c = values.get(root[s.in[j]]).captured();
+                    Shape shape = values.get(s.in[j]).shape();
+                    in[j] = c.shape().equals(shape) ? c : TensorAccess.wrap(TensorAccess.storage(c, "function"), shape);
+                }
+                values.set(s.out, Value.constant(Dispatch.execute(s.backend, s.primitive, in)));
+            } else {
+                kept.add(s);
+            }
+        }
+        steps.clear();
+        steps.addAll(kept);
+    }
+
+    private static boolean fusible(Step s) {
+        if (s.isEffect() || !s.primitive.dtype().isFloating()) {
+            return false;
+        }
+        return switch (s.primitive) {
+            case Elementwise.Unary u -> u.op() != UnaryOp.LOGICAL_NOT;
+            case Elementwise.Binary b -> !b.op().isComparison();
+            default -> false;
+        };
+    }
+
+    private static List<Step> fuse(List<Step> steps, List<Value> values, int[] root, int result) {
+        int[] uses = new int[values.size()];
+        for (Step s : steps) {
+            for (int v : s.in) {
+                if (v >= 0) {
+                    uses[root[v]]++;
+                    if (root[v] != v) {
+                        uses[v] += 2;               // a view reads it: never fused away
+                    }
+                }
+            }
+        }
+        uses[root[result]] += 2;
+        // group of each step (by index), merged as chains are found; a group is closed at a side effect
+        Map<Integer, List<Integer>> groupOfValue = new HashMap<>();
+        List<List<Integer>> groups = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            if (s.isEffect()) {
+                groupOfValue.clear();
+                continue;
+            }
+            if (!fusible(s)) {
+                continue;
+            }
+            List<Integer> group = new ArrayList<>();
+            for (int v : s.in) {
+                List<Integer> g = groupOfValue.get(v);
+                Step producer = g == null ? null : steps.get(g.get(g.size() - 1));
+                if (g != null && uses[v] == 1 && root[v] == v && producer.backend == s.backend
+                        && producer.primitive.shape().equals(s.primitive.shape())
+                        && producer.primitive.dtype() == s.primitive.dtype()) {
+                    groupOfValue.remove(v);
+                    groups.remove(g);
+                    group.addAll(g);
+                }
+            }
+            group.add(i);
+            group.sort(null);
+            groups.add(group);
+            groupOfValue.put(s.out, group);
+        }
+        Map<Integer, Step> replacement = new HashMap<>();
+        java.util.Set<Integer> removed = new java.util.HashSet<>();
+        for (List<Integer> g : groups) {
+            if (g.size() < 2) {
+                continue;
+            }
+            Step last = steps.get(g.get(g.size() - 1));
+            Shape shape = last.primitive.shape();
+            Map<Integer, Integer> stepOf = new HashMap<>();
+            List<Integer> external = new ArrayList<>();
+            List<FusedProgram.Step> program = new ArrayList<>();
+            for (int index : g) {
+                Step s = steps.get(index);
+                int[] operands = new int[2];
+                for (int j = 0; j < s.in.length; j++) {
+                    Integer k = stepOf.get(s.in[j]);
+                    if (k == null) {
+                        int e = external.indexOf(s.in[j]);
+                        if (e < 0) {
+                            external.add(s.in[j]);
+                            e = external.size() - 1;
+                        }
+                        k = -1 - e;
+                    }
+                    operands[j] = k;
+                }
+                program.add(switch (s.primitive) {
+                    case Elementwise.Unary u -> new FusedProgram.Step(u.op(), null, operands[0], 0);
+                    case Elementwise.Binary b -> new FusedProgram.Step(null, b.op(), operands[0], operands[1]);
+                    default -> throw new AssertionError(s.primitive);
+                });
+                stepOf.put(s.out, program.size() - 1);
+                removed.add(index);
+            }
+            long[][] strides = new long[external.size()][];
+            for (int e = 0; e < strides.length; e++) {
+                strides[e] = Broadcasting.strides(values.get(external.get(e)).shape(), shape);
+            }
+            DType dtype = last.primitive.dtype();
+            Step f = new Step();
+            f.primitive = new Fused(new FusedProgram(dtype, shape.dims(), strides,
+                    program.toArray(new FusedProgram.Step[0])), shape, dtype);
+            f.backend = last.backend;
+            f.in = external.stream().mapToInt(Integer::intValue).toArray();
+            f.out = last.out;
+            replacement.put(g.get(g.size() - 1), f);
+        }
+        List<Step> r = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step f = replacement.get(i);
+            if (f != null) {
+                r.add(f);
+            } else if (!removed.contains(i)) {
+                r.add(steps.get(i));
+            }
+        }
+        return r;
+    }
+
+    /** Buffers for every intermediate: a free one of the same device, dtype and size once its last reader ran. */
+    private void planMemory() {
+        for (int v = 0; v < values.size(); v++) {
+            Value value = values.get(v);
+            if (root[v] == v && (value.kind() == Value.Kind.CONSTANT || value.kind() == Value.Kind.VARIABLE)) {
+                fixed[v] = TensorAccess.buffer(value.captured(), "function");
+                tensors[v] = value.captured();
+            }
+        }
+        int[] last = new int[values.size()];
+        Arrays.fill(last, -1);
+        for (int i = 0; i < steps.size(); i++) {
+            for (int v : steps.get(i).in) {
+                if (v >= 0) {
+                    last[root[v]] = i;
+                }
+            }
+        }
+        Map<String, List<Tensor>> free = new HashMap<>();
+        Map<Integer, Tensor> slotOf = new HashMap<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            if (!s.isEffect() && s.out != resultRoot) {
+                Value out = values.get(s.out);
+                String k = System.identityHashCode(s.backend) + " " + out.dtype() + " " + out.shape().size();
+                List<Tensor> pool = free.computeIfAbsent(k, x -> new ArrayList<>());
+                Tensor slot = pool.isEmpty() ? null : pool.remove(pool.size() - 1);
+                if (slot == null) {
+                    slot = Creation.empty("function", s.backend, out.dtype(), out.shape());
+                    slots.add(slot);
+                }
+                slotOf.put(s.out, slot);
+                fixed[s.out] = TensorAccess.buffer(slot, "function");
+                if (last[s.out] < i) {
+                    pool.add(slot);                       // nobody reads it (a random draw kept for its stream)
+                }
+            }
+            for (int v : s.in) {
+                if (v >= 0 && last[root[v]] == i && slotOf.containsKey(root[v])) {
+                    Value value = values.get(root[v]);
+                    String k = System.identityHashCode(backendOf(root[v])) + " " + value.dtype() + " "
+                            + value.shape().size();
+                    free.computeIfAbsent(k, x -> new ArrayList<>()).add(slotOf.get(root[v]));
+                    last[root[v]] = Integer.MAX_VALUE;    // freed once
+                }
+            }
+        }
+        // tensors for effects that read slot values (their views included)
+        for (int v = 0; v < values.size(); v++) {
+            Tensor slot = slotOf.get(root[v]);
+            if (slot != null) {
+                fixed[v] = fixed[root[v]];
+                tensors[v] = TensorAccess.wrap(TensorAccess.storage(slot, "function"), values.get(v).shape());
+            } else if (root[v] != v && tensors[root[v]] != null) {
+                fixed[v] = fixed[root[v]];
+                tensors[v] = TensorAccess.wrap(TensorAccess.storage(tensors[root[v]], "function"),
+                        values.get(v).shape());
+            }
+        }
+        for (Step s : steps) {
+            if (!s.isEffect()) {
+                s.buffers = new Buffer[s.in.length];
+            }
+        }
+    }
+
+    private Backend backendOf(int v) {
+        for (Step s : steps) {
+            if (!s.isEffect() && s.out == v) {
+                return s.backend;
+            }
+        }
+        return null;
+    }
+
+    /** Runs the plan, or returns null when another thread is running it (the caller replays op by op). */
+    Tensor run(Tensor[] args) {
+        if (!lock.tryLock()) {
+            return null;
+        }
+        try {
+            return runLocked(args);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Tensor runLocked(Tensor[] args) {
+        Buffer[] buf = fixed.clone();
+        Value resultValue = values.get(result);
+        Tensor out = Creation.empty("function", resultBackend, resultValue.dtype(), resultValue.shape());
+        Buffer outBuffer = TensorAccess.buffer(out, "function");
+        for (int v = 0; v < buf.length; v++) {
+            if (root[v] == resultRoot) {
+                buf[v] = outBuffer;
+            } else if (values.get(root[v]).kind() == Value.Kind.INPUT) {
+                buf[v] = TensorAccess.buffer(args[values.get(root[v]).index()], "function");
+            }
+        }
+        try {
+            for (Step s : steps) {
+                if (s.isEffect()) {
+                    Tensor[] in = new Tensor[s.in.length];
+                    for (int j = 0; j < in.length; j++) {
+                        in[j] = s.in[j] < 0 ? null : tensorOf(s.in[j], args, out);
+                    }
+                    s.replay.accept(in);
+                } else {
+                    Buffer[] in = s.buffers;
+                    for (int j = 0; j < in.length; j++) {
+                        in[j] = buf[s.in[j]];
+                    }
+                    s.primitive.compute(s.backend, in, buf[s.out]);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    private Tensor tensorOf(int v, Tensor[] args, Tensor out) {
+        if (tensors[v] != null) {
+            return tensors[v];
+        }
+        Value value = values.get(v);
+        if (root[v] == resultRoot) {
+            return TensorAccess.wrap(TensorAccess.storage(out, "function"), value.shape());
+        }
+        Value r = values.get(root[v]);
+        Tensor arg = args[r.index()];
+        return v == root[v] ? arg : TensorAccess.wrap(TensorAccess.storage(arg, "function"), value.shape());
+    }
+
+    /** The plan, one step a line, for the listing. */
+    String listing() {
+        StringBuilder s = new StringBuilder();
+        for (Step step : steps) {
+            if (step.isEffect()) {
+                s.append("  ").append(step.effect).append(args(step.in)).append('\n');
+            } else {
+                s.append("  %").append(step.out).append(" = ").append(step.primitive.name()).append(args(step.in));
+                String a = step.primitive.attributes();
+                if (!a.isEmpty()) {
+                    s.append(" {").append(a).append('}');
+                }
+                s.append(" : ").append(values.get(step.out).type()).append('\n');
+            }
+        }
+        s.append("  return %").append(result).append('\n');
+        s.append("  (").append(slots.size()).append(" planned buffers)\n");
+        return s.toString();
+    }
+
+    private static String args(int[] ids) {
+        StringBuilder s = new StringBuilder("(");
+        for (int i = 0; i < ids.length; i++) {
+            s.append(i == 0 ? "" : ", ").append(ids[i] < 0 ? "none" : "%" + ids[i]);
+        }
+        return s.append(')').toString();
+    }
+
+    /** Used by tests and listings: the number of fused steps. */
+    int fusedSteps() {
+        return (int) steps.stream().filter(s -> !s.isEffect() && s.primitive instanceof Fused).count();
+    }
+
+    Graph graph() {
+        return graph;
+    }
+
+    @SuppressWarnings("unused")
+    private static boolean isBinary(Primitive p, BinaryOp op) {
+        return p instanceof Elementwise.Binary b && b.op() == op;
+    }
+}

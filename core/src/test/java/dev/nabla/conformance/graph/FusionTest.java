@@ -1,0 +1,227 @@
+package dev.nabla.conformance.graph;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.GradientTape;
+import dev.nabla.Nabla;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.conformance.OnEachDevice;
+import dev.nabla.graph.GraphFunction;
+import dev.nabla.graph.TracedFunction;
+import dev.nabla.optim.SGD;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+
+/** Fused element-wise chains against the unfused ops (eager), bit for bit, on random programs and inputs. */
+class FusionTest {
+    private static final String[] UNARY = {"neg", "abs", "exp", "log", "sqrt", "square", "sin", "tanh", "sigmoid",
+        "relu", "reciprocal", "rsqrt", "cos", "sign"};
+    private static final String[] BINARY = {"add", "sub", "mul", "div", "maximum", "minimum", "pow"};
+
+    private static Tensor unary(String op, Tensor x) {
+        return switch (op) {
+            case "neg" -> x.neg();
+            case "abs" -> x.abs();
+            case "exp" -> x.exp();
+            case "log" -> x.log();
+            case "sqrt" -> x.sqrt();
+            case "square" -> x.square();
+            case "sin" -> x.sin();
+            case "tanh" -> x.tanh();
+            case "sigmoid" -> x.sigmoid();
+            case "relu" -> x.relu();
+            case "reciprocal" -> x.reciprocal();
+            case "rsqrt" -> x.rsqrt();
+            case "cos" -> x.cos();
+            default -> x.sign();
+        };
+    }
+
+    private static Tensor binary(String op, Tensor a, Tensor b) {
+        return switch (op) {
+            case "add" -> a.add(b);
+            case "sub" -> a.sub(b);
+            case "mul" -> a.mul(b);
+            case "div" -> a.div(b);
+            case "maximum" -> a.maximum(b);
+            case "minimum" -> a.minimum(b);
+            default -> a.pow(b);
+        };
+    }
+
+    /** A random expression over four inputs: (m, k), a (k) row, an (m, 1) column and a scalar, from a seed. */
+    private static Function<Tensor[], Tensor> program(long seed, List<String> text) {
+        Random r = new Random(seed);
+        int length = 2 + r.nextInt(8);
+        String[] ops = new String[length];
+        int[] operand = new int[length];
+        for (int i = 0; i < length; i++) {
+            boolean isUnary = r.nextBoolean();
+            ops[i] = isUnary ? UNARY[r.nextInt(UNARY.length)] : BINARY[r.nextInt(BINARY.length)];
+            operand[i] = isUnary ? -1 : r.nextInt(4);
+        }
+        text.add(Arrays.toString(ops) + " " + Arrays.toString(operand));
+        return in -> {
+            Tensor x = in[0];
+            for (int i = 0; i < length; i++) {
+                x = operand[i] < 0 ? unary(ops[i], x) : (i % 2 == 0 ? binary(ops[i], x, in[operand[i]])
+                        : binary(ops[i], in[operand[i]], x));
+            }
+            return x;
+        };
+    }
+
+    private static Tensor random(Device d, DType t, Random r, long... shape) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        double[] v = new double[(int) n];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextInt(20) == 0 ? 0 : r.nextGaussian() * 3;
+        }
+        Tensor x = Tensor.of(d, v, shape);
+        return t == DType.FLOAT64 ? x : x.to(t);
+    }
+
+    @OnEachDevice
+    void fusedChainsEqualTheUnfusedOpsBitForBit(Device d) {
+        Random values = new Random(11);
+        int fusedPrograms = 0;
+        for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            for (long seed = 0; seed < 40; seed++) {
+                List<String> text = new ArrayList<>();
+                Function<Tensor[], Tensor> body = program(seed, text);
+                long m = seed % 5 == 0 ? 301 : 1 + seed % 7;
+                long k = seed % 5 == 0 ? 257 : 1 + seed * 5;
+                TracedFunction f = GraphFunction.of("chain", 4, body);
+                for (int call = 0; call < 3; call++) {
+                    Tensor[] in = {random(d, t, values, m, k), random(d, t, values, k), random(d, t, values, m, 1),
+                        random(d, t, values)};
+                    float[] eager = body.apply(in).toFloatArray();
+                    double[] eager64 = body.apply(in).toDoubleArray();
+                    Tensor traced = f.call(in);
+                    assertArrayEquals(eager64, traced.toDoubleArray(), t + " " + text + " call " + call);
+                    assertArrayEquals(eager, traced.toFloatArray());
+                }
+                fusedPrograms += f.listing().contains("= fused(") ? 1 : 0;
+                assertEquals(1, f.traceCount());
+            }
+        }
+        assertTrue(fusedPrograms > 40, "fused " + fusedPrograms + " of 80 programs");
+    }
+
+    @OnEachDevice
+    void theBenchmarkExpressionIsOneFusedStep(Device d) {
+        Random r = new Random(3);
+        TracedFunction f = GraphFunction.of("expr", 4, in -> in[0].mul(in[1]).add(in[2]).mul(in[3]).relu());
+        Tensor[] in = new Tensor[4];
+        for (int i = 0; i < 4; i++) {
+            in[i] = random(d, DType.FLOAT32, r, 100_000);
+        }
+        float[] eager = in[0].mul(in[1]).add(in[2]).mul(in[3]).relu().toFloatArray();
+        assertArrayEquals(eager, f.call(in).toFloatArray());
+        assertArrayEquals(eager, f.call(in).toFloatArray());
+        String listing = f.listing();
+        assertTrue(listing.contains("= fused(%0, %1, %2, %3) {relu(mul(add(mul(in0, in1), in2), in3))} : (100000,) "
+                + "float32"), listing);
+    }
+
+    @OnEachDevice
+    void aPlannedTrainingStepKeepsItsBuffersAndMatchesEager(Device d) {
+        Random r = new Random(5);
+        Variable w1 = new Variable(random(d, DType.FLOAT32, r, 64, 32).mul(0.1), "w1", true);
+        Variable w2 = new Variable(random(d, DType.FLOAT32, r, 32, 10).mul(0.1), "w2", true);
+        Variable e1 = new Variable(w1, "e1", true);
+        Variable e2 = new Variable(w2, "e2", true);
+        Tensor x = random(d, DType.FLOAT32, r, 16, 64);
+        SGD tracedSgd = new SGD(0.05);
+        SGD eagerSgd = new SGD(0.05);
+        TracedFunction step = Nabla.function((Tensor in) -> {
+            try (GradientTape tape = new GradientTape()) {
+                Tensor loss = in.matmul(w1).relu().matmul(w2).logSoftmax(1).mean().neg();
+                tracedSgd.applyGradients(tape.gradient(loss, List.of(w1, w2)), List.of(w1, w2));
+                return loss;
+            }
+        });
+        for (int i = 0; i < 30; i++) {
+            Tensor eager;
+            try (GradientTape tape = new GradientTape()) {
+                eager = x.matmul(e1).relu().matmul(e2).logSoftmax(1).mean().neg();
+                eagerSgd.applyGradients(tape.gradient(eager, List.of(e1, e2)), List.of(e1, e2));
+            }
+            try (Tensor loss = step.call(x)) {
+                assertEquals(eager.toFloatArray()[0], loss.toFloatArray()[0], 0f, "step " + i);
+            }
+            assertArrayEquals(e1.toFloatArray(), w1.toFloatArray(), "step " + i);
+            assertArrayEquals(e2.toFloatArray(), w2.toFloatArray(), "step " + i);
+        }
+        assertTrue(step.listing().contains("planned buffers"), step.listing());
+    }
+
+    /**
+     * Memory planning: once planned, a replayed training step takes no buffer from the allocator (the JFR event
+     * {@code dev.nabla.Allocation} that every pooled allocation emits), where the eager step takes dozens. The loss it
+     * returns is a scalar, below the pooled size. (No matmul here: the CPU GEMM takes its packing scratch from the
+     * pool on every call, traced or not.)
+     */
+    @OnEachDevice
+    void aReplayedTrainingStepAllocatesNothing(Device d) throws Exception {
+        Random r = new Random(8);
+        Variable w1 = new Variable(random(d, DType.FLOAT32, r, 64, 256).mul(0.05), "w1", true);
+        Variable w2 = new Variable(random(d, DType.FLOAT32, r, 256).mul(0.05), "w2", true);
+        Tensor x = random(d, DType.FLOAT32, r, 64, 256);
+        SGD sgd = new SGD(0.01);
+        java.util.function.Supplier<Tensor> body = () -> {
+            try (GradientTape tape = new GradientTape()) {
+                Tensor loss = x.mul(w1).add(w2).tanh().logSoftmax(1).mean().neg();
+                sgd.applyGradients(tape.gradient(loss, List.of(w1, w2)), List.of(w1, w2));
+                return loss;
+            }
+        };
+        TracedFunction step = Nabla.function(body);
+        for (int i = 0; i < 3; i++) {
+            step.call().close();
+        }
+        long traced = allocations(() -> {
+            for (int i = 0; i < 5; i++) {
+                step.call().close();
+            }
+        });
+        long eager = allocations(() -> {
+            for (int i = 0; i < 5; i++) {
+                body.get().close();
+            }
+        });
+        assertEquals(0, traced, "allocations in 5 replayed steps (eager: " + eager + ")\n" + step.listing());
+        assertTrue(eager > 20, "eager allocations " + eager);
+    }
+
+    private static long allocations(Runnable work) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("nabla-alloc", ".jfr");
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("dev.nabla.Allocation");
+            recording.start();
+            work.run();
+            recording.stop();
+            recording.dump(file);
+            var events = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals("dev.nabla.Allocation")).toList();
+            if (System.getProperty("nabla.test.printAllocations") != null && !events.isEmpty()) {
+                System.out.println("ALLOC " + events.get(0).getStackTrace().getFrames().stream().limit(12)
+                        .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName()).toList());
+            }
+            return events.size();
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+import dev.nabla.backend.FusedProgram;
+
+/**
+ * One pass for a fused element-wise program: each thread's range is cut into blocks that stay in L1, and every step
+ * runs over a block with the same lane loops the unfused op uses ({@link FloatLanes#unary}, {@link FloatLanes#row}),
+ * so each step rounds exactly as the unfused op and the result has the same bits, while the intermediates never go
+ * to memory. A dense input is read in place and a one-value input as a broadcast; any other broadcast (a row or a
+ * column) is gathered block by block into scratch, runs of the innermost dimension at a time.
+ */
+final class FusedKernels {
+    /** Elements per block: 8 KiB of floats per step, a few steps' blocks fit in L1. */
+    private static final int BLOCK = 2048;
+    private static final ThreadLocal<float[][]> FLOAT_SCRATCH = new ThreadLocal<>();
+    private static final ThreadLocal<double[][]> DOUBLE_SCRATCH = new ThreadLocal<>();
+
+    private FusedKernels() {
+    }
+
+    /** True when this pass applies: a float dtype and the Vector API present. */
+    static boolean applies(FusedProgram p) {
+        return VectorSupport.AVAILABLE && (p.dtype() == DType.FLOAT32 || p.dtype() == DType.FLOAT64);
+    }
+
+    static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
+        int n = (int) p.size();
+        boolean[] scalar = new boolean[in.length];
+        boolean[] gathered = new boolean[in.length];
+        for (int k = 0; k < in.length; k++) {
+            scalar[k] = p.isScalar(k) || n == 1;
+            gathered[k] = !scalar[k] && !p.isDense(k);
+        }
+        if (p.dtype() == DType.FLOAT32) {
+            float[][] ext = new float[in.length][];
+            for (int k = 0; k < in.length; k++) {
+                ext[k] = in[k].floats();
+            }
+            float[] z = out.floats();
+            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> floats(p, ext, scalar, gathered, z, lo, hi));
+        } else {
+            double[][] ext = new double[in.length][];
+            for (int k = 0; k < in.length; k++) {
+                ext[k] = in[k].doubles();
+            }
+            double[] z = out.doubles();
+            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> doubles(p, ext, scalar, gathered, z, lo, hi));
+        }
+    }
+
+    private static float[][] floatScratch(int steps) {
+        float[][] s = FLOAT_SCRATCH.get();
+        if (s == null || s.length < steps) {
+            s = new float[steps][BLOCK];
+            FLOAT_SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    private static double[][] doubleScratch(int steps) {
+        double[][] s = DOUBLE_SCRATCH.get();
+        if (s == null || s.length < steps) {
+            s = new double[steps][BLOCK];
+            DOUBLE_SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    private static void floats(FusedProgram p, float[][] ext0, boolean[] scalar, boolean[] gathered, float[] z,
+            int lo, int hi) {
+        FusedProgram.Step[] steps = p.steps();
+        int last = steps.length - 1;
+        float[][] scratch = floatScratch(steps.length + ext0.length);
+        float[][] ext = ext0.clone();
+        for (int at = lo; at < hi; at += BLOCK) {
+            int n = Math.min(BLOCK, hi - at);
+            for (int k = 0; k < ext.length; k++) {
+                if (gathered[k]) {
+                    ext[k] = scratch[steps.length + k];
+                    gather(ext0[k], null, p.shape(), p.inputStrides()[k], at, n, ext[k], null);
+                }
+            }
+            // a gathered input is read like a step's block: from offset 0
+            int base = at;
+            for (int k = 0; k <= last; k++) {
+                FusedProgram.Step s = steps[k];
+                float[] dst = k == last ? z : scratch[k];
+                int d = k == last ? at : 0;
+                if (s.unary() != null) {
+                    float[] src;
+                    int si;
+                    if (s.a() >= 0) {
+                        src = scratch[s.a()];
+                        si = 0;
+                    } else if (scalar[-1 - s.a()]) {
+                        java.util.Arrays.fill(dst, d, d + n, ext[-1 - s.a()][0]);
+                        src = dst;
+                        si = d;
+                    } else {
+                        src = ext[-1 - s.a()];
+                        si = gathered[-1 - s.a()] ? 0 : base;
+                    }
+                    if (src != dst || si != d) {
+                        System.arraycopy(src, si, dst, d, n);
+                    }
+                    FloatLanes.unary(s.unary(), dst, dst, d, d + n);
+                } else {
+                    int a = s.a();
+                    int b = s.b();
+                    float[] x = a >= 0 ? scratch[a] : ext[-1 - a];
+                    boolean xb = a < 0 && scalar[-1 - a];
+                    int xi = a >= 0 || xb || gathered[-1 - a] ? 0 : base;
+                    float[] y = b >= 0 ? scratch[b] : ext[-1 - b];
+                    boolean yb = b < 0 && scalar[-1 - b];
+                    int yi = b >= 0 || yb || gathered[-1 - b] ? 0 : base;
+                    FloatLanes.row(s.binary(), x, xi, xb, y, yi, yb, dst, null, d, n);
+                }
+            }
+        }
+    }
+
+    private static void doubles(FusedProgram p, double[][] ext0, boolean[] scalar, boolean[] gathered, double[] z,
+            int lo, int hi) {
+        FusedProgram.Step[] steps = p.steps();
+        int last = steps.length - 1;
+        double[][] scratch = doubleScratch(steps.length + ext0.length);
+        double[][] ext = ext0.clone();
+        for (int at = lo; at < hi; at += BLOCK) {
+            int n = Math.min(BLOCK, hi - at);
+            for (int k = 0; k < ext.length; k++) {
+                if (gathered[k]) {
+                    ext[k] = scratch[steps.length + k];
+                    gather(null, ext0[k], p.shape(), p.inputStrides()[k], at, n, null, ext[k]);
+                }
+            }
+            int base = at;
+            for (int k = 0; k <= last; k++) {
+                FusedProgram.Step s = steps[k];
+                double[] dst = k == last ? z : scratch[k];
+                int d = k == last ? at : 0;
+                if (s.unary() != null) {
+                    double[] src;
+                    int si;
+                    if (s.a() >= 0) {
+                        src = scratch[s.a()];
+                        si = 0;
+                    } else if (scalar[-1 - s.a()]) {
+                        java.util.Arrays.fill(dst, d, d + n, ext[-1 - s.a()][0]);
+                        src = dst;
+                        si = d;
+                    } else {
+                        src = ext[-1 - s.a()];
+                        si = gathered[-1 - s.a()] ? 0 : base;
+                    }
+                    if (src != dst || si != d) {
+                        System.arraycopy(src, si, dst, d, n);
+                    }
+                    DoubleLanes.unary(s.unary(), dst, dst, d, d + n);
+                } else {
+                    int a = s.a();
+                    int b = s.b();
+                    double[] x = a >= 0 ? scratch[a] : ext[-1 - a];
+                    boolean xb = a < 0 && scalar[-1 - a];
+                    int xi = a >= 0 || xb || gathered[-1 - a] ? 0 : base;
+                    double[] y = b >= 0 ? scratch[b] : ext[-1 - b];
+                    boolean yb = b < 0 && scalar[-1 - b];
+                    int yi = b >= 0 || yb || gathered[-1 - b] ? 0 : base;
+                    DoubleLanes.row(s.binary(), x, xi, xb, y, yi, yb, dst, null, d, n);
+                }
+            }
+        }
+    }
+
+    /**
+     * Copies elements {@code [at, at + n)} of the broadcast view ({@code shape}, {@code strides}) of {@code fs} or
+     * {@code ds} into {@code fd} or {@code dd} from 0, a run of the innermost dimension at a time.
+     */
+    private static void gather(float[] fs, double[] ds, long[] shape, long[] strides, int at, int n, float[] fd,
+            double[] dd) {
+        int rank = shape.length;
+        long[] idx = new long[rank];
+        long rest = at;
+        long offset = 0;
+        for (int i = rank - 1; i >= 0; i--) {
+            idx[i] = rest % shape[i];
+            rest /= shape[i];
+            offset += idx[i] * strides[i];
+        }
+        int inner = rank - 1;
+        long innerStride = strides[inner];
+        int done = 0;
+        while (done < n) {
+            int run = (int) Math.min(n - done, shape[inner] - idx[inner]);
+            if (innerStride == 1) {
+                if (fd != null) {
+                    System.arraycopy(fs, (int) offset, fd, done, run);
+                } else {
+                    System.arraycopy(ds, (int) offset, dd, done, run);
+                }
+            } else if (fd != null) {
+                java.util.Arrays.fill(fd, done, done + run, fs[(int) offset]);
+            } else {
+                java.util.Arrays.fill(dd, done, done + run, ds[(int) offset]);
+            }
+            done += run;
+            // to the start of the next row: carry through the outer dimensions
+            offset -= idx[inner] * innerStride;
+            idx[inner] = 0;
+            for (int i = inner - 1; i >= 0; i--) {
+                idx[i]++;
+                offset += strides[i];
+                if (idx[i] < shape[i]) {
+                    break;
+                }
+                offset -= idx[i] * strides[i];
+                idx[i] = 0;
+            }
+        }
+    }
+}
