@@ -31,6 +31,9 @@ public final class TensorAccess {
 
         /** The serial of the most recently created tensor. */
         long lastSerial();
+
+        /** Takes {@code t} out of its memory scope, so that no scope closes it (state an object keeps). */
+        <T extends Tensor> T detach(T t);
     }
 
     private static volatile Operations operations;
@@ -82,6 +85,14 @@ public final class TensorAccess {
     /** The creation serial of {@code t}. */
     public static long serial(Tensor t) {
         return access().serial(t);
+    }
+
+    /**
+     * Takes {@code t} out of the memory scope it was made in, so that no scope closes it: for state an object keeps
+     * across calls (optimizer slots, caches) that may first be made inside a user's scope.
+     */
+    public static <T extends Tensor> T detach(T t) {
+        return access().detach(t);
     }
 
     /** The serial of the most recently created tensor in this JVM. */
