@@ -165,18 +165,27 @@ public final class Scope implements AutoCloseable {
 
     /** Closes what no live tape may need; the rest is closed when the last of those tapes releases its records. */
     private void closeAroundTapes(List<Tape> live) {
-        Set<Tensor> saved = Collections.newSetFromMap(new IdentityHashMap<>());
         long firstSerial = Long.MAX_VALUE;
         for (Tape tape : live) {
-            tape.forEachSaved(saved::add);
             firstSerial = Math.min(firstSerial, tape.startSerial());
         }
+        Set<Tensor> saved = null;   // the tapes' recorded inputs and outputs, gathered only if needed
         List<Tensor> pinned = new ArrayList<>();
         for (Tensor t : tensors) {
             if (t.scope != this) {
                 continue;
             }
-            if (saved.contains(t) || TensorAccess.serial(t) > firstSerial) {
+            boolean needed = TensorAccess.serial(t) > firstSerial;
+            if (!needed) {
+                if (saved == null) {
+                    saved = Collections.newSetFromMap(new IdentityHashMap<>());
+                    for (Tape tape : live) {
+                        tape.forEachSaved(saved::add);
+                    }
+                }
+                needed = saved.contains(t);
+            }
+            if (needed) {
                 pinned.add(t);
             } else {
                 t.close();
