@@ -44,6 +44,24 @@ final class Tf {
         return v;
     }
 
+    /** The gradients of {@code loss} for {@code params}, each behind an identity op (for control dependencies). */
+    static List<Operand<TFloat32>> allGradients(Ops tf, Operand<TFloat32> loss, List<Variable<TFloat32>> params) {
+        Gradients g = tf.gradients(loss, params);
+        List<Operand<TFloat32>> out = new ArrayList<>();
+        for (int i = 0; i < params.size(); i++) {
+            out.add(tf.identity(g.<TFloat32>dy(i)));
+        }
+        return out;
+    }
+
+    static List<Op> opsOf(List<Operand<TFloat32>> operands) {
+        List<Op> out = new ArrayList<>();
+        for (Operand<TFloat32> o : operands) {
+            out.add((Op) o);
+        }
+        return out;
+    }
+
     /** A graph, its session and its ops; closing it closes them. */
     static class Model implements AutoCloseable {
         final Graph graph = new Graph();
@@ -130,9 +148,11 @@ final class Tf {
             Operand<TFloat32> logits = tf.math.add(tf.linalg.matMul(h, w2), b2);
             loss = tf.math.mean(tf.nn.softmaxCrossEntropyWithLogits(logits, oneHot).loss(), tf.constant(0));
             List<Variable<TFloat32>> params = List.of(w1, b1, w2, b2);
-            Gradients g = tf.gradients(loss, params);
+            List<Operand<TFloat32>> g = allGradients(tf, loss, params);
+            // every gradient before any update: the forward and backward read the variables by reference
+            Ops after = tf.withControlDependencies(opsOf(g));
             for (int i = 0; i < params.size(); i++) {
-                updates.add(tf.train.applyGradientDescent(params.get(i), tf.constant(0.1f), g.<TFloat32>dy(i)));
+                updates.add(after.train.applyGradientDescent(params.get(i), after.constant(0.1f), g.get(i)));
             }
         }
 
@@ -210,7 +230,8 @@ final class Tf {
                     tf.constant(new int[] {Data.CNN_BATCH, 32 * 7 * 7}));
             Operand<TFloat32> logits = tf.math.add(tf.linalg.matMul(h, params.get(4)), params.get(5));
             loss = tf.math.mean(tf.nn.softmaxCrossEntropyWithLogits(logits, oneHot).loss(), tf.constant(0));
-            Gradients g = tf.gradients(loss, params);
+            List<Operand<TFloat32>> g = allGradients(tf, loss, params);
+            Ops after = tf.withControlDependencies(opsOf(g));
             for (int i = 0; i < params.size(); i++) {
                 Variable<TFloat32> p = params.get(i);
                 long[] s = shapes.get(i);
@@ -218,8 +239,8 @@ final class Tf {
                 int n = weights.get(i).length;
                 Variable<TFloat32> m = variable(tf, session, new float[n], vs);
                 Variable<TFloat32> v = variable(tf, session, new float[n], vs);
-                updates.add(tf.train.applyAdam(p, m, v, beta1Power, beta2Power, tf.constant(1e-3f),
-                        tf.constant(0.9f), tf.constant(0.999f), tf.constant(1e-7f), g.<TFloat32>dy(i)));
+                updates.add(after.train.applyAdam(p, m, v, beta1Power, beta2Power, after.constant(1e-3f),
+                        after.constant(0.9f), after.constant(0.999f), after.constant(1e-7f), g.get(i)));
             }
         }
 
