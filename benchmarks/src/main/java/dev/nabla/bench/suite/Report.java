@@ -56,8 +56,8 @@ public final class Report {
         }
         String suite = "dev\\.nabla\\.bench\\.suite\\.";
         String peer = "dev\\.nabla\\.bench\\.peers\\.";
-        int wi = peers ? 4 : 3;
-        int mi = peers ? 5 : 4;
+        int wi = peers ? 5 : 4;
+        int mi = 5;
         ChainedOptionsBuilder warm = new OptionsBuilder()
                 .include(suite + "(W[1-7][A-Za-z]*|PeakFma)\\.(?!cold).*")
                 .forks(1).warmupIterations(wi).warmupTime(TimeValue.seconds(1))
