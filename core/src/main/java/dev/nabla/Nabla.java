@@ -128,6 +128,46 @@ public final class Nabla {
     }
 
     /**
+     * Opens a memory {@link Scope} on this thread: its {@code close()} closes every tensor created on this thread
+     * since, except the ones passed to {@link Scope#keep} and Variables. Scopes nest.
+     *
+     * <pre>{@code
+     * try (Scope s = Nabla.scope()) {
+     *     Tensor y = s.keep(x.mul(x).add(1).sum());   // x*x and x*x+1 are freed at the end of the block
+     * }
+     * }</pre>
+     */
+    public static Scope scope() {
+        return new Scope();
+    }
+
+    /**
+     * Runs {@code body} in a {@link Scope}; its result survives (a Tensor, or each Tensor of a List result) and
+     * belongs to the enclosing scope, if any. Everything else the body made on this thread is closed, also when it
+     * throws.
+     *
+     * <pre>{@code
+     * Tensor loss = Nabla.scoped(() -> model.forward(x).sub(y).square().mean());
+     * }</pre>
+     */
+    public static <T> T scoped(java.util.function.Supplier<T> body) {
+        Checks.notNull("scoped", "body", body);
+        try (Scope s = new Scope()) {
+            T result = body.get();
+            if (result instanceof Tensor t) {
+                s.keep(t);
+            } else if (result instanceof List<?> list) {
+                for (Object o : list) {
+                    if (o instanceof Tensor t) {
+                        s.keep(t);
+                    }
+                }
+            }
+            return result;
+        }
+    }
+
+    /**
      * The gradient function of {@link #customGradient}.
      *
      * <pre>{@code

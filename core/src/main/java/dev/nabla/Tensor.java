@@ -27,8 +27,9 @@ import java.lang.ref.Cleaner;
  * }
  * }</pre>
  *
- * <p>{@link #close()} frees the buffer at once (back to the device's pool); tensors never closed are freed after
- * the garbage collector finds them unreachable.
+ * <p>{@link #close()} frees the buffer at once (back to the device's pool), and so does the end of the
+ * {@link Scope} the tensor was made in ({@link Nabla#scope()}, {@link Nabla#scoped}); tensors never closed are freed
+ * after the garbage collector finds them unreachable.
  */
 public class Tensor implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
@@ -37,6 +38,8 @@ public class Tensor implements AutoCloseable {
     private final long serial = SERIALS.incrementAndGet();
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
+    /** The memory scope that closes this tensor when it ends, or null ({@link Scope}). */
+    Scope scope;
 
     static {
         TensorAccess.install(new TensorAccess.Operations() {
@@ -46,6 +49,7 @@ public class Tensor implements AutoCloseable {
             @Override public long serial(Tensor t) { return t.serial; }
             @Override public long lastSerial() { return SERIALS.get(); }
             @Override public void markModified(Variable v) { v.markModified(); }
+            @Override public <T extends Tensor> T detach(T t) { Scope.detach(t); return t; }
         });
     }
 
@@ -58,6 +62,7 @@ public class Tensor implements AutoCloseable {
         this.storage = storage;
         this.shape = shape;
         this.cleanable = storage.acquire(this);
+        this.scope = Scope.adopt(this);
     }
 
     // ---- creation ------------------------------------------------------------------------------------------

@@ -23,6 +23,12 @@ public final class Recorder {
         ACTIVE.get().remove(tape);
     }
 
+    /** The tapes active on this thread now (recording or paused), oldest first. */
+    public static List<Tape> activeTapes() {
+        List<Tape> tapes = ACTIVE.get();
+        return tapes.isEmpty() ? List.of() : List.copyOf(tapes);
+    }
+
     /** True when some tape on this thread is recording (not paused). */
     public static boolean isRecording() {
         for (Tape t : ACTIVE.get()) {

@@ -19,6 +19,10 @@ public final class Tape {
     private int paused;
     private boolean active;
     private boolean released;
+    /** The serial of the last tensor made before this tape began: a rule may capture any tensor made after it. */
+    private final long startSerial = TensorAccess.lastSerial();
+    /** Run once at {@link #release()}: memory scopes close here the tensors this tape kept alive. */
+    private List<Runnable> onRelease;
 
     /** A tape that starts recording on the calling thread at once. */
     public Tape(boolean persistent, boolean watchAccessedVariables) {
@@ -26,6 +30,44 @@ public final class Tape {
         this.watchAccessedVariables = watchAccessedVariables;
         this.active = true;
         Recorder.push(this);
+        TapeListener.opened(this);
+    }
+
+    /** True once the nodes were dropped (after one gradient of a non-persistent tape, or {@link #release()}). */
+    public boolean isReleased() {
+        return released;
+    }
+
+    /** True while the tape holds recorded nodes. */
+    public boolean hasNodes() {
+        return !nodes.isEmpty();
+    }
+
+    /** The serial of the last tensor created before this tape: tensors after it may be saved by its rules. */
+    public long startSerial() {
+        return startSerial;
+    }
+
+    /** Passes every tensor a recorded node holds (inputs and outputs) to {@code sink}. */
+    public void forEachSaved(java.util.function.Consumer<Tensor> sink) {
+        for (Node n : nodes) {
+            for (Tensor t : n.inputs) {
+                sink.accept(t);
+            }
+            sink.accept(n.output);
+        }
+    }
+
+    /** Runs {@code action} when the tape is released (at once if it already was). */
+    public void onRelease(Runnable action) {
+        if (released) {
+            action.run();
+            return;
+        }
+        if (onRelease == null) {
+            onRelease = new ArrayList<>(2);
+        }
+        onRelease.add(action);
     }
 
     /** True for a tape that allows several gradient calls. */
@@ -51,6 +93,13 @@ public final class Tape {
         released = true;
         nodes.clear();
         watched.clear();
+        List<Runnable> actions = onRelease;
+        onRelease = null;
+        if (actions != null) {
+            for (Runnable a : actions) {
+                a.run();
+            }
+        }
     }
 
     void pause(int delta) {

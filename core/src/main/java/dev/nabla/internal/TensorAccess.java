@@ -35,6 +35,9 @@ public final class TensorAccess {
 
         /** Records that {@code v}'s buffer was written in place by other means than {@code assign*}. */
         void markModified(Variable v);
+
+        /** Takes {@code t} out of its memory scope, so that no scope closes it (state an object keeps). */
+        <T extends Tensor> T detach(T t);
     }
 
     private static volatile Operations operations;
@@ -94,6 +97,14 @@ public final class TensorAccess {
      */
     public static void markModified(Variable v) {
         access().markModified(v);
+    }
+
+    /**
+     * Takes {@code t} out of the memory scope it was made in, so that no scope closes it: for state an object keeps
+     * across calls (optimizer slots, caches) that may first be made inside a user's scope.
+     */
+    public static <T extends Tensor> T detach(T t) {
+        return access().detach(t);
     }
 
     /** The serial of the most recently created tensor in this JVM. */

@@ -1,5 +1,7 @@
 package dev.nabla.nn;
 
+import dev.nabla.Nabla;
+
 import dev.nabla.Device;
 import dev.nabla.GradientTape;
 import dev.nabla.Tensor;
@@ -47,6 +49,11 @@ public final class BatchNorm extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
+        // in a memory scope: the statistics and normalized intermediates are freed as soon as no tape needs them
+        return Nabla.scoped(() -> normalize(x));
+    }
+
+    private Tensor normalize(Tensor x) {
         dev.nabla.ops.Checks.open("BatchNorm", "x", x);
         if (x.rank() < 2 || x.shape().dim(1) != channels) {
             throw new IllegalArgumentException("BatchNorm: expected (N, " + channels + ", ...), got " + x.shape());

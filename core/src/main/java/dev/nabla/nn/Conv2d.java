@@ -1,5 +1,7 @@
 package dev.nabla.nn;
 
+import dev.nabla.Nabla;
+
 import dev.nabla.Device;
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
@@ -52,6 +54,7 @@ public final class Conv2d extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Functional.conv2d(x, kernel, bias, stride, padding);
+        // in a memory scope: the window indices and the im2col matrix are freed as soon as no tape needs them
+        return Nabla.scoped(() -> Functional.conv2d(x, kernel, bias, stride, padding));
     }
 }

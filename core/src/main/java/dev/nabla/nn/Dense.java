@@ -1,5 +1,7 @@
 package dev.nabla.nn;
 
+import dev.nabla.Nabla;
+
 import dev.nabla.Device;
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
@@ -53,6 +55,7 @@ public final class Dense extends Layer {
             throw new IllegalArgumentException("Dense: expected input (batch..., " + in + ") for kernel "
                     + kernel.shape() + ", got " + x.shape());
         }
-        return x.matmul(kernel).add(bias);
+        // in a memory scope: the matmul output goes back to the pool as soon as no tape needs it
+        return Nabla.scoped(() -> x.matmul(kernel).add(bias));
     }
 }

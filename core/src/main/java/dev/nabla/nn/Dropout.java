@@ -1,5 +1,7 @@
 package dev.nabla.nn;
 
+import dev.nabla.Nabla;
+
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
 
@@ -26,6 +28,6 @@ public final class Dropout extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Functional.dropout(x, rate, rng, isTraining());
+        return Nabla.scoped(() -> Functional.dropout(x, rate, rng, isTraining()));
     }
 }

@@ -1,5 +1,7 @@
 package dev.nabla.nn;
 
+import dev.nabla.Nabla;
+
 import dev.nabla.Tensor;
 
 /**
@@ -30,6 +32,6 @@ public final class MaxPool2d extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Functional.maxPool2d(x, size, stride);
+        return Nabla.scoped(() -> Functional.maxPool2d(x, size, stride));
     }
 }

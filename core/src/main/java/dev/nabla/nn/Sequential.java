@@ -1,5 +1,7 @@
 package dev.nabla.nn;
 
+import dev.nabla.Nabla;
+
 import dev.nabla.Tensor;
 import dev.nabla.ops.Checks;
 import java.util.List;
@@ -30,10 +32,13 @@ public final class Sequential extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = x;
-        for (Layer m : layers) {
-            h = m.forward(h);
-        }
-        return h;
+        // in a memory scope: each layer output is freed once the next layer consumed it and no tape needs it
+        return Nabla.scoped(() -> {
+            Tensor h = x;
+            for (Layer m : layers) {
+                h = m.forward(h);
+            }
+            return h;
+        });
     }
 }

@@ -1,6 +1,8 @@
 package dev.nabla.optim;
 
 import dev.nabla.GradientTape;
+import dev.nabla.Nabla;
+import dev.nabla.Scope;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
 import dev.nabla.ops.Checks;
@@ -22,19 +24,26 @@ public interface Optimizer {
     /** Applies one update; {@code null} gradients are skipped. */
     void applyGradients(List<Tensor> grads, List<Variable> vars);
 
-    /** Records {@code loss} on a new tape, applies its gradients to {@code vars}, and returns the loss. */
+    /**
+     * Records {@code loss} on a new tape, applies its gradients to {@code vars}, and returns the loss. It all runs in
+     * a memory {@link Scope} that keeps only the returned loss: every other tensor made on this thread during the
+     * step (the loss function's intermediates, the gradients) is closed when it returns, so keep nothing else the
+     * loss function made (compute metrics from the returned loss, or in a later forward pass).
+     */
     default Tensor minimize(Supplier<Tensor> loss, List<Variable> vars) {
         Checks.notNull("minimize", "loss", loss);
         Checks.open("minimize", "vars", vars);
-        Tensor value;
-        GradientTape tape = new GradientTape();
-        try {
-            value = Checks.returned("minimize", "the loss function", loss.get());
-        } finally {
-            tape.close(); // stop recording: the gradient computation itself is not part of the step
+        try (Scope scope = Nabla.scope()) {
+            Tensor value;
+            GradientTape tape = new GradientTape();
+            try {
+                value = Checks.returned("minimize", "the loss function", loss.get());
+            } finally {
+                tape.close(); // stop recording: the gradient computation itself is not part of the step
+            }
+            applyGradients(tape.gradient(value, vars), vars);
+            return scope.keep(value);
         }
-        applyGradients(tape.gradient(value, vars), vars);
-        return value;
     }
 
     /** Number of updates applied so far. */

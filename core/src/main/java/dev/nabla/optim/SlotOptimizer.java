@@ -125,7 +125,8 @@ public abstract class SlotOptimizer implements Optimizer {
         if (s == null) {
             s = new Tensor[count];
             for (int k = 0; k < count; k++) {
-                s[k] = Tensor.full(v.device(), initialSlotValue(k), v.dtype(), v.shape().dims());
+                // optimizer state: no memory scope the first update runs in may close it
+                s[k] = TensorAccess.detach(Tensor.full(v.device(), initialSlotValue(k), v.dtype(), v.shape().dims()));
             }
             slots.put(v, s);
             slotOrder.add(v);
@@ -189,7 +190,7 @@ public abstract class SlotOptimizer implements Optimizer {
                 Tensor saved = state.get(i + "/" + v.name() + "/" + slotNames().get(k));
                 Tensor value = saved.to(v.device()).to(v.dtype());
                 s[k].close();
-                s[k] = Tensor.zerosLike(value).add(value);
+                s[k] = TensorAccess.detach(Tensor.zerosLike(value).add(value));
             }
         }
         iterations = (long) it.doubleItem();

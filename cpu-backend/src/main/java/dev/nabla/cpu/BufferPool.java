@@ -27,8 +27,15 @@ final class BufferPool {
     private long liveArrays;
     private long peakBytes;
 
+    private final GcNudge nudge;
+
     BufferPool(long capacityBytes) {
+        this(capacityBytes, GcNudge.fromProperties(capacityBytes));
+    }
+
+    BufferPool(long capacityBytes, GcNudge nudge) {
         this.capacityBytes = capacityBytes;
+        this.nudge = nudge;
     }
 
     private static long key(DType dtype, int length) {
@@ -63,6 +70,9 @@ final class BufferPool {
                 peakBytes = allocated;
             }
         }
+        if (array == null && nudge.onMiss(bytes)) {
+            array = poll(dtype, length, bytes);   // the collection may have given some arrays back already
+        }
         if (array == null) {
             try {
                 array = newArray(dtype, length);
@@ -79,6 +89,18 @@ final class BufferPool {
             MemoryEvents.peak(Device.cpu(), allocated);
         }
         return array;
+    }
+
+    /** A free array of this dtype and length from the pool, or null (counters already moved by the caller). */
+    private Object poll(DType dtype, int length, long bytes) {
+        synchronized (this) {
+            ArrayDeque<Object> q = free.get(key(dtype, length));
+            if (q != null && !q.isEmpty()) {
+                pooledBytes -= bytes;
+                return q.pop();
+            }
+        }
+        return null;
     }
 
     private static Object newArray(DType dtype, int length) {
@@ -99,6 +121,7 @@ final class BufferPool {
         }
         long allocated;
         long live;
+        nudge.returned(bytes);
         synchronized (this) {
             allocated = allocatedBytes -= bytes;
             live = --liveArrays;

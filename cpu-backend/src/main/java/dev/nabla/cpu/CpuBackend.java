@@ -271,11 +271,60 @@ final class CpuBackend implements Backend {
                     if (ss == 1 && ds == 1) {
                         System.arraycopy(sa, (int) off[0], da, (int) off[1], len);
                     } else {
-                        for (int j = 0; j < len; j++) {
-                            d.set((int) (off[1] + j * ds), s.get((int) (off[0] + j * ss)));
-                        }
+                        stridedCopy(sa, (int) off[0], (int) ss, da, (int) off[1], (int) ds, len);
                     }
                 });
+    }
+
+    /**
+     * One strided row of a copy, on the typed arrays (a broadcast row, stride 0, is a fill). It used to go through
+     * {@code get}/{@code set} in double per element: W6's gradient, a scalar broadcast to 1024x1024, spent most of
+     * its time there.
+     */
+    private static void stridedCopy(Object sa, int so, int ss, Object da, int dO, int ds, int len) {
+        switch (sa) {
+            case float[] src -> {
+                float[] dst = (float[]) da;
+                if (ss == 0 && ds == 1) {
+                    java.util.Arrays.fill(dst, dO, dO + len, src[so]);
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        dst[dO + j * ds] = src[so + j * ss];
+                    }
+                }
+            }
+            case double[] src -> {
+                double[] dst = (double[]) da;
+                if (ss == 0 && ds == 1) {
+                    java.util.Arrays.fill(dst, dO, dO + len, src[so]);
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        dst[dO + j * ds] = src[so + j * ss];
+                    }
+                }
+            }
+            case int[] src -> {
+                int[] dst = (int[]) da;
+                if (ss == 0 && ds == 1) {
+                    java.util.Arrays.fill(dst, dO, dO + len, src[so]);
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        dst[dO + j * ds] = src[so + j * ss];
+                    }
+                }
+            }
+            case byte[] src -> {
+                byte[] dst = (byte[]) da;
+                if (ss == 0 && ds == 1) {
+                    java.util.Arrays.fill(dst, dO, dO + len, src[so]);
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        dst[dO + j * ds] = src[so + j * ss];
+                    }
+                }
+            }
+            default -> throw new IllegalStateException("copy: unexpected array " + sa.getClass());
+        }
     }
 
     @Override

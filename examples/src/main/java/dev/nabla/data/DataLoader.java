@@ -1,6 +1,8 @@
 package dev.nabla.data;
 
 import dev.nabla.Device;
+import dev.nabla.Nabla;
+import dev.nabla.Scope;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -120,7 +122,15 @@ public final class DataLoader implements Iterable<Batch> {
                     throw new NoSuchElementException("DataLoader: the epoch has " + batches + " batches");
                 }
                 int from = next++ * batchSize;
-                return dataset.batch(Arrays.copyOfRange(order, from, Math.min(from + batchSize, order.length)), device);
+                int[] indices = Arrays.copyOfRange(order, from, Math.min(from + batchSize, order.length));
+                // in a memory scope: whatever a dataset makes on the way to its batch (casts, gathers, reshapes) is
+                // freed at once; the batch's two tensors belong to the caller's scope, if one is open
+                try (Scope s = Nabla.scope()) {
+                    Batch b = dataset.batch(indices, device);
+                    s.keep(b.inputs());
+                    s.keep(b.labels());
+                    return b;
+                }
             }
         };
     }

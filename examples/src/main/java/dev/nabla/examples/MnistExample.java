@@ -2,7 +2,9 @@ package dev.nabla.examples;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
+import dev.nabla.Nabla;
 import dev.nabla.Rng;
+import dev.nabla.Scope;
 import dev.nabla.Tensor;
 import dev.nabla.data.Batch;
 import dev.nabla.data.DataLoader;
@@ -124,18 +126,22 @@ public final class MnistExample {
                     .setInitialMax(train.batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).continuousUpdate()
                     .build() : null) {
                 for (Batch b : train) {
-                    try (b) {
-                        Tensor[] logits = new Tensor[1];
+                    // one memory scope per step (and minimize's own inside it): every buffer the step takes from the
+                    // pool goes back when it ends, the batch's included
+                    try (b; Scope step = Nabla.scope()) {
+                        double[] batchAccuracy = new double[1];
                         float loss = adam.minimize(() -> {
-                            logits[0] = model.forward(b.inputs());
-                            return Functional.softmaxCrossEntropy(logits[0], b.labels());
+                            Tensor logits = model.forward(b.inputs());
+                            if (log != null) {
+                                // the batch's accuracy before the update, from the logits the step computes anyway
+                                batchAccuracy[0] = logits.argmax(1).eq(b.labels()).to(DType.FLOAT32).mean().item();
+                            }
+                            return Functional.softmaxCrossEntropy(logits, b.labels());
                         }, model.parameters()).item();
                         losses.add((double) loss);
                         if (log != null) {
-                            // the batch's accuracy before the update, from the logits the step computed anyway
-                            double batchAccuracy = logits[0].argmax(1).eq(b.labels()).to(DType.FLOAT32).mean().item();
                             log.scalar("step/loss", loss, adam.iterations());
-                            log.scalar("step/batch_accuracy", batchAccuracy, adam.iterations());
+                            log.scalar("step/batch_accuracy", batchAccuracy[0], adam.iterations());
                         }
                         sum += loss * b.size();
                         seen += b.size();
@@ -177,7 +183,7 @@ public final class MnistExample {
         int[][] confusion = new int[10][10];
         int correct = 0;
         for (Batch b : new DataLoader(mnist.test(), 500, false, false, 0, device)) {
-            try (b) {
+            try (b; Scope batch = Nabla.scope()) {
                 int[] predicted = dev.nabla.GradientTape.withoutRecording(() -> model.forward(b.inputs()))
                         .argmax(1).toIntArray();
                 int[] truth = b.labels().toIntArray();

@@ -1,0 +1,145 @@
+package dev.nabla.bench.suite;
+
+import dev.nabla.Device;
+import dev.nabla.GradientTape;
+import dev.nabla.Nabla;
+import dev.nabla.Rng;
+import dev.nabla.Scope;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.nn.Conv2d;
+import dev.nabla.nn.Dense;
+import dev.nabla.nn.Flatten;
+import dev.nabla.nn.Functional;
+import dev.nabla.nn.Layer;
+import dev.nabla.nn.MaxPool2d;
+import dev.nabla.nn.Relu;
+import dev.nabla.nn.Sequential;
+import dev.nabla.optim.Adam;
+import dev.nabla.optim.SGD;
+import java.util.List;
+
+/**
+ * Nabla's side of W1-W7, written as a new user would write them (eager, no hand-written {@code close()}), plus the
+ * values the peers' variants are checked against.
+ */
+public final class NablaWorkloads {
+    private NablaWorkloads() {
+    }
+
+    /** W1: {@code steps} notebook steps from x = 3; returns x. */
+    public static float notebook(Variable x, int steps) {
+        x.assign(Tensor.scalar(Device.cpu(), 3f));
+        for (int i = 0; i < steps; i++) {
+            Tensor y;
+            GradientTape tape = new GradientTape();
+            try (tape) {
+                y = x.mul(x).add(x).sub(1);
+            }
+            Tensor g = tape.gradient(y, x);
+            x.assignSub(g.mul(0.1));
+        }
+        return x.item();
+    }
+
+    /** W5: the MLP and its data. */
+    public static final class Mlp {
+        public final Tensor x;
+        public final Tensor labels;
+        public final Variable w1;
+        public final Variable b1;
+        public final Variable w2;
+        public final Variable b2;
+        public final List<Variable> params;
+        public final SGD sgd = new SGD(0.1);
+
+        public Mlp() {
+            Device d = Device.cpu();
+            x = Tensor.of(d, Data.uniform(53, Data.MLP_BATCH * Data.MLP_IN, 0, 1), Data.MLP_BATCH, Data.MLP_IN);
+            labels = Tensor.of(d, Data.labels(54, Data.MLP_BATCH, Data.MLP_OUT), Data.MLP_BATCH);
+            w1 = new Variable(Tensor.of(d, Data.glorot(51, Data.MLP_IN, Data.MLP_HIDDEN,
+                    Data.MLP_IN * Data.MLP_HIDDEN), Data.MLP_IN, Data.MLP_HIDDEN), "w1", true);
+            b1 = new Variable(Tensor.zeros(d, Data.MLP_HIDDEN), "b1", true);
+            w2 = new Variable(Tensor.of(d, Data.glorot(52, Data.MLP_HIDDEN, Data.MLP_OUT,
+                    Data.MLP_HIDDEN * Data.MLP_OUT), Data.MLP_HIDDEN, Data.MLP_OUT), "w2", true);
+            b2 = new Variable(Tensor.zeros(d, Data.MLP_OUT), "b2", true);
+            params = List.of(w1, b1, w2, b2);
+        }
+
+        /** One SGD step; returns the loss before the update. */
+        public float step() {
+            Tensor loss = sgd.minimize(() -> Functional.softmaxCrossEntropy(
+                    x.matmul(w1).add(b1).relu().matmul(w2).add(b2), labels), params);
+            float l = loss.item();
+            loss.close();
+            return l;
+        }
+    }
+
+    /** W5's losses over the first {@code steps} steps from the initial weights (the peers must match them). */
+    public static float[] mlpLosses(int steps) {
+        Mlp m = new Mlp();
+        float[] out = new float[steps];
+        for (int i = 0; i < steps; i++) {
+            out[i] = m.step();
+        }
+        return out;
+    }
+
+    /** W6: y = sum((A + b)^2) and its gradients for A and b, as written (nothing closed) or in a scope. */
+    public static float w6(Tensor a, Tensor b, boolean scoped) {
+        if (scoped) {
+            try (Scope s = Nabla.scope()) {
+                return w6Body(a, b).get(0).item();
+            }
+        }
+        return w6Body(a, b).get(0).item();
+    }
+
+    /** W6's values {y, dA, db}. */
+    public static List<Tensor> w6Body(Tensor a, Tensor b) {
+        Tensor y;
+        GradientTape tape = new GradientTape();
+        try (tape) {
+            tape.watch(a, b);
+            y = a.add(b).square().sum();
+        }
+        List<Tensor> g = tape.gradient(y, List.of(a, b));
+        return List.of(y, g.get(0), g.get(1));
+    }
+
+    /** W6's inputs. */
+    public static Tensor[] w6Inputs() {
+        Device d = Device.cpu();
+        return new Tensor[] {
+            Tensor.of(d, Data.uniform(61, Data.SIDE * Data.SIDE, -1, 1), Data.SIDE, Data.SIDE),
+            Tensor.of(d, Data.uniform(62, Data.SIDE, -1, 1), Data.SIDE)};
+    }
+
+    /** W7: the CNN of {@code ./nabla mnist} and a batch of 64 synthetic digits. */
+    public static final class Cnn {
+        public final Layer model;
+        public final Tensor images;
+        public final Tensor labels;
+        public final Adam adam = new Adam(1e-3);
+
+        public Cnn() {
+            Device d = Device.cpu();
+            Rng rng = Rng.seeded(7);
+            model = new Sequential(new Conv2d(1, 16, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
+                    new Conv2d(16, 32, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2), new Flatten(),
+                    new Dense(32 * 7 * 7, 10, rng, d));
+            images = Tensor.of(d, Data.uniform(71, Data.CNN_BATCH * 28 * 28, 0, 1), Data.CNN_BATCH, 1, 28, 28);
+            labels = Tensor.of(d, Data.labels(72, Data.CNN_BATCH, 10), Data.CNN_BATCH);
+        }
+
+        /** One Adam step; returns the loss. */
+        public float step() {
+            Tensor loss = adam.minimize(() -> Functional.softmaxCrossEntropy(model.forward(images), labels),
+                    model.parameters());
+            float l = loss.item();
+            loss.close();
+            return l;
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package dev.nabla.bench.suite;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import jdk.incubator.vector.FloatVector;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * {@code ./nabla bench}: runs W1-W7 (Nabla, the plain-Java references and, with {@code --peers}, DJL and TensorFlow
+ * Java) in one JMH run, prints a table of medians and ratios with the machine, and writes it to
+ * {@code benchmarks/RESULTS.md} ({@code --out FILE} elsewhere). {@code --quick} (the default without peers) uses
+ * shorter warm-up and measurement.
+ */
+public final class Report {
+    private Report() {
+    }
+
+    /** One measured variant: its median in the row's unit. */
+    private record Cell(double median, String unit) {
+    }
+
+    public static void main(String[] args) throws RunnerException, IOException {
+        boolean peers = false;
+        Path out = Path.of("benchmarks", "RESULTS.md");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--peers" -> peers = true;
+                case "--out" -> out = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("bench: unknown option " + args[i]
+                        + " (--peers, --out FILE)");
+            }
+        }
+        if (peers) {
+            try {
+                Class.forName("dev.nabla.bench.peers.Djl");
+            } catch (ClassNotFoundException e) {
+                System.err.println("bench: the peers' variants are not built (./nabla bench --peers builds them with"
+                        + " -Ppeers)");
+                System.exit(2);
+            }
+        }
+        String suite = "dev\\.nabla\\.bench\\.suite\\.";
+        String peer = "dev\\.nabla\\.bench\\.peers\\.";
+        int wi = peers ? 5 : 4;
+        int mi = 5;
+        ChainedOptionsBuilder warm = new OptionsBuilder()
+                .include(suite + "(W[1-7][A-Za-z]*|PeakFma)\\.(?!cold).*")
+                .forks(1).warmupIterations(wi).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(mi).measurementTime(TimeValue.seconds(1));
+        ChainedOptionsBuilder cold = new OptionsBuilder().include(suite + "W1Notebook\\.cold.*")
+                .forks(3).warmupIterations(0).measurementIterations(1).mode(Mode.SingleShotTime);
+        if (peers) {
+            warm.include(peer + "W[1-7][A-Za-z0-9]*\\.(?!cold).*");
+            cold.include(peer + "W1NotebookPeers\\.cold.*");
+        }
+        Map<String, Cell> cells = new LinkedHashMap<>();
+        collect(new Runner(warm.build()).run(), cells);
+        collect(new Runner(cold.build()).run(), cells);
+        String table = table(cells, peers);
+        System.out.println();
+        System.out.println(table);
+        Files.writeString(out, "# Benchmark results\n\n" + "Written by `./nabla bench" + (peers ? " --peers" : "")
+                + "` (`dev.nabla.bench.suite.Report`); medians of JMH iterations (W1 cold: of " + 3
+                + " fresh JVMs). Times: lower is better. Ratios are Nabla's time over the other's: below 1 Nabla is"
+                + " faster.\n\n" + table);
+        System.out.println("written to " + out);
+    }
+
+    private static void collect(Collection<RunResult> results, Map<String, Cell> cells) {
+        for (RunResult r : results) {
+            String label = r.getParams().getBenchmark();
+            String key = label.substring(label.lastIndexOf('.', label.lastIndexOf('.') - 1) + 1);
+            cells.put(key, new Cell(r.getPrimaryResult().getStatistics().getPercentile(50),
+                    r.getPrimaryResult().getScoreUnit()));
+        }
+    }
+
+    private static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            cpu = System.getProperty("os.arch");
+        }
+        return String.format(Locale.ROOT, "%s, %d-bit vectors (Vector API preferred species), %d cores, JDK %s, %s, %s",
+                cpu, FloatVector.SPECIES_PREFERRED.vectorBitSize(), Runtime.getRuntime().availableProcessors(),
+                Runtime.version(), System.getProperty("os.name"),
+                ZonedDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE));
+    }
+
+    private static String table(Map<String, Cell> c, boolean peers) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Machine: ").append(machine()).append("\n\n");
+        sb.append("| workload | unit | Nabla | Nabla scoped | plain Java | DJL (PyTorch) | TF Java (graph) | Nabla/DJL"
+                + " | Nabla/TF | goal (issue 9) | met |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        List<String> notes = new ArrayList<>();
+        row(sb, c, "W1 notebook step, warm", "µs/step", "W1Notebook.warmNabla", null, null,
+                "W1NotebookPeers.warmDjl", "W1NotebookPeers.warmTf", Goal.FASTER_THAN_PEERS_BY_10, peers);
+        row(sb, c, "W1 notebook step, cold (first 600)", "µs/step", "W1Notebook.coldNabla", null, null,
+                "W1NotebookPeers.coldDjl", "W1NotebookPeers.coldTf", Goal.FASTER_THAN_PEERS_BY_10, peers);
+        row(sb, c, "W2 a*b + a, 2^24 float32", "ms", "W2MulAdd.nabla", "W2MulAdd.nablaScoped", "W2MulAdd.javaLoop",
+                "W2to4Peers.mulAddDjl", "W2to4Peers.mulAddTf", Goal.TF_0_9, peers);
+        row(sb, c, "W3 sum, 2^24 float32", "ms", "W3Sum.nabla", null, "W3Sum.javaVector2T", "W2to4Peers.sumDjl",
+                "W2to4Peers.sumTf", Goal.W3, peers);
+        row(sb, c, "W4 matmul 1024^3 float32", "ms", "W4Matmul.nabla", "W4Matmul.nablaScoped", null,
+                "W2to4Peers.matmulDjl", "W2to4Peers.matmulTf", Goal.W4, peers);
+        row(sb, c, "W5 MLP training step", "ms", "W5Mlp.nabla", null, null, "W5to7Peers.mlpDjl", "W5to7Peers.mlpTf",
+                Goal.DJL_0_8, peers);
+        row(sb, c, "W6 sum((A + b)^2), forward + backward", "ms", "W6SquaredSum.nablaAsWritten",
+                "W6SquaredSum.nablaScoped", null, "W5to7Peers.squaredSumDjl", "W5to7Peers.squaredSumTf", Goal.W6,
+                peers);
+        row(sb, c, "W7 MNIST CNN Adam step (batch 64)", "ms", "W7MnistCnn.nabla", null, null, "W5to7Peers.cnnDjl",
+                "W5to7Peers.cnnTf", Goal.DJL_0_8, peers);
+        Cell peak = c.get("PeakFma.fma");
+        Cell mm = best(c.get("W4Matmul.nabla"), c.get("W4Matmul.nablaScoped"));
+        sb.append('\n');
+        if (peak != null) {
+            double peakGflops = PeakFma.flops() / (peak.median() * 1e6);
+            sb.append(String.format(Locale.ROOT, "Host FMA peak (plain Java, Vector API, all cores): %.0f GFLOP/s.",
+                    peakGflops));
+            if (mm != null) {
+                sb.append(String.format(Locale.ROOT, " W4 GFLOP/s: Nabla %.0f (%.0f%% of the peak)",
+                        gflops(mm), 100 * gflops(mm) / peakGflops));
+                Cell tf = c.get("W2to4Peers.matmulTf");
+                Cell djl = c.get("W2to4Peers.matmulDjl");
+                if (tf != null) {
+                    sb.append(String.format(Locale.ROOT, ", TF Java %.0f", gflops(tf)));
+                }
+                if (djl != null) {
+                    sb.append(String.format(Locale.ROOT, ", DJL %.0f", gflops(djl)));
+                }
+                sb.append('.');
+            }
+            sb.append('\n');
+        }
+        Cell w6 = c.get("W6SquaredSum.nablaAsWritten");
+        Cell w6s = c.get("W6SquaredSum.nablaScoped");
+        if (w6 != null && w6s != null) {
+            sb.append(String.format(Locale.ROOT, "W6 as written (no close, no scope) / in a scope: %.2f (goal <= 1.3: %s)."
+                    + "\n", w6.median() / w6s.median(), w6.median() <= 1.3 * w6s.median() ? "met" : "missed"));
+        }
+        Cell w2 = c.get("W2MulAdd.nabla");
+        Cell w2s = c.get("W2MulAdd.nablaScoped");
+        if (w2 != null && w2s != null) {
+            sb.append(String.format(Locale.ROOT, "W2 as written / in a scope: %.2f.\n", w2.median() / w2s.median()));
+        }
+        sb.append("\n\"Nabla\" is the code as a new user writes it (no close(), no scope; optimizers' minimize has its own"
+                + " scope); \"Nabla scoped\" the same in a memory scope. Goals are judged on the better Nabla column"
+                + " (W6: on the scoped one, as the issue says). DJL closes each step's temporaries with a sub-manager;"
+                + " TF runs one graph per workload through a session.\n");
+        notes.forEach(n -> sb.append(n).append('\n'));
+        return sb.toString();
+    }
+
+    private static double gflops(Cell c) {
+        return W4Matmul.FLOPS / (c.median() * 1e6);
+    }
+
+    private enum Goal { FASTER_THAN_PEERS_BY_10, TF_0_9, W3, W4, DJL_0_8, W6 }
+
+    private static Cell best(Cell a, Cell b) {
+        if (a == null) {
+            return b;
+        }
+        if (b == null) {
+            return a;
+        }
+        return a.median() <= b.median() ? a : b;
+    }
+
+    private static void row(StringBuilder sb, Map<String, Cell> c, String name, String unit, String nabla,
+            String scoped, String java, String djl, String tf, Goal goal, boolean peers) {
+        Cell n = c.get(nabla);
+        Cell s = scoped == null ? null : c.get(scoped);
+        Cell j = java == null ? null : c.get(java);
+        Cell d = c.get(djl);
+        Cell t = c.get(tf);
+        Cell b = goal == Goal.W6 ? (s != null ? s : n) : best(n, s);
+        String goalText;
+        String met = "–";
+        switch (goal) {
+            case FASTER_THAN_PEERS_BY_10 -> {
+                goalText = "≤ 0.1× the faster peer";
+                if (b != null && d != null && t != null) {
+                    met = yes(b.median() <= 0.1 * Math.min(d.median(), t.median()));
+                }
+            }
+            case TF_0_9 -> {
+                goalText = "≤ 0.9× TF";
+                if (b != null && t != null) {
+                    met = yes(b.median() <= 0.9 * t.median());
+                }
+            }
+            case W3 -> {
+                goalText = "≤ 0.9× the faster peer, ≥ 0.8 of the 2-thread Java loop";
+                if (b != null && d != null && t != null && j != null) {
+                    met = yes(b.median() <= 0.9 * Math.min(d.median(), t.median()) && b.median() * 0.8 <= j.median());
+                } else if (b != null && j != null) {
+                    met = "Java part " + yes(b.median() * 0.8 <= j.median());
+                }
+            }
+            case W4 -> {
+                goalText = "≥ TF's GFLOP/s and ≥ 80% of the FMA peak";
+                Cell peak = c.get("PeakFma.fma");
+                if (b != null && peak != null) {
+                    boolean peakOk = gflops(b) >= 0.8 * PeakFma.flops() / (peak.median() * 1e6);
+                    met = t != null ? yes(peakOk && b.median() <= t.median()) : "peak part " + yes(peakOk);
+                }
+            }
+            case DJL_0_8 -> {
+                goalText = "≤ 0.8× DJL";
+                if (b != null && d != null) {
+                    met = yes(b.median() <= 0.8 * d.median());
+                }
+            }
+            default -> {
+                goalText = "scoped ≤ TF; as written ≤ 1.3× scoped";
+                if (s != null && n != null) {
+                    boolean gc = n.median() <= 1.3 * s.median();
+                    met = t != null ? yes(s.median() <= t.median() && gc) : "GC part " + yes(gc);
+                }
+            }
+        }
+        sb.append("| ").append(name).append(" | ").append(unit).append(" | ").append(fmt(n)).append(" | ")
+                .append(fmt(s)).append(" | ").append(fmt(j)).append(" | ").append(peers ? fmt(d) : "not run")
+                .append(" | ").append(peers ? fmt(t) : "not run").append(" | ").append(ratio(b, d)).append(" | ")
+                .append(ratio(b, t)).append(" | ").append(goalText).append(" | ").append(met).append(" |\n");
+    }
+
+    private static String yes(boolean ok) {
+        return ok ? "yes" : "**no**";
+    }
+
+    private static String fmt(Cell c) {
+        if (c == null) {
+            return "–";
+        }
+        double v = c.median();
+        return String.format(Locale.ROOT, v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
+    }
+
+    private static String ratio(Cell a, Cell b) {
+        if (a == null || b == null) {
+            return "–";
+        }
+        return String.format(Locale.ROOT, "%.2f", a.median() / b.median());
+    }
+}
