@@ -59,6 +59,24 @@ public final class Backends {
         return p;
     }
 
+    /** The device kinds the providers on the class path declare, highest rank first. */
+    public static List<String> kinds() {
+        return PROVIDERS.stream().map(BackendProvider::kind).toList();
+    }
+
+    /**
+     * Closes the backend of {@code device} if one was created ({@link Backend#close()}) and forgets it; the next
+     * {@link #get} creates a new one. Returns false when there was none.
+     */
+    public static boolean close(Device device) {
+        Backend b = BACKENDS.remove(device);
+        if (b == null) {
+            return false;
+        }
+        b.close();
+        return true;
+    }
+
     /** True when a provider for the device's kind is present and usable. */
     public static boolean isAvailable(Device device) {
         BackendProvider p = provider(device.kind());
@@ -117,13 +135,13 @@ public final class Backends {
         }
         List<BackendProvider> ranked = byRank(providers);
         for (BackendProvider p : ranked) {
-            if (p.isAvailable()) {
-                Device d = p.kind().equals("cpu") ? Device.cpu() : Device.parse(p.kind());
+            if (p.isDefaultCandidate() && p.isAvailable()) {
+                Device d = p.kind().equals("cpu") ? Device.cpu() : Device.of(p.kind(), 0);
                 if (!d.equals(Device.cpu()) || ranked.size() == 1) {
                     log.log(Level.DEBUG, "default device " + d);
                 } else {
                     for (BackendProvider other : ranked) {
-                        if (!other.isAvailable()) {
+                        if (other.isDefaultCandidate() && !other.isAvailable()) {
                             log.log(Level.INFO, "Nabla runs on cpu: " + other.kind() + " unavailable ("
                                     + other.availabilityReason() + ")");
                         }

@@ -27,7 +27,7 @@ import java.util.List;
  * surefire and gpu-check.sh pass (without it the JDK only warns).
  */
 @SuppressWarnings("restricted")
-final class Cublas {
+final class Cublas implements Blas {
     static final int OP_N = 0;
     static final int OP_T = 1;
     /** cublasMath_t: plain FP32 (no tensor-core reduced precision). */
@@ -138,7 +138,8 @@ final class Cublas {
     // ---- calls --------------------------------------------------------------------------------------------------
 
     /** A new handle (cuBLAS binds it to the context current on this thread). */
-    long createHandle() {
+    @Override
+    public long createHandle() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             status((int) create.invokeExact(out), "cublasCreate_v2");
@@ -150,16 +151,19 @@ final class Cublas {
         }
     }
 
-    void destroy(long handle) {
+    @Override
+    public void destroy(long handle) {
         invoke("cublasDestroy_v2", () -> (int) destroy.invokeExact(MemorySegment.ofAddress(handle)));
     }
 
-    void setStream(long handle, long stream) {
+    @Override
+    public void setStream(long handle, long stream) {
         invoke("cublasSetStream_v2", () -> (int) setStream.invokeExact(MemorySegment.ofAddress(handle),
                 MemorySegment.ofAddress(stream)));
     }
 
-    void setMathMode(long handle, int mode) {
+    @Override
+    public void setMathMode(long handle, int mode) {
         invoke("cublasSetMathMode", () -> (int) setMathMode.invokeExact(MemorySegment.ofAddress(handle), mode));
     }
 
@@ -167,7 +171,8 @@ final class Cublas {
      * Column-major {@code C = op(A) op(B)} ({@code alpha = 1, beta = 0}) for FLOAT32 or FLOAT64 ({@code isDouble}),
      * {@code batchCount} times with the given element strides (a single plain GEMM when the count is 1).
      */
-    void gemm(boolean isDouble, long handle, int transa, int transb, int m, int n, int k, long a, int lda,
+    @Override
+    public void gemm(boolean isDouble, long handle, int transa, int transb, int m, int n, int k, long a, int lda,
             long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batchCount) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = isDouble ? arena.allocateFrom(JAVA_DOUBLE, 1.0) : arena.allocateFrom(JAVA_FLOAT, 1f);

@@ -14,11 +14,11 @@ import dev.nabla.DType;
 final class Matmul {
     private final DeviceContext context;
     private final KernelModules modules;
-    private final Cublas cublas;
+    private final Blas cublas;
     private final long handle;
 
     /** @param cublas the binding, or null for the fallback kernel; {@code handle} must belong to this device */
-    Matmul(DeviceContext context, KernelModules modules, Cublas cublas, long handle) {
+    Matmul(DeviceContext context, KernelModules modules, Blas cublas, long handle) {
         this.context = context;
         this.modules = modules;
         this.cublas = cublas;
@@ -53,7 +53,8 @@ final class Matmul {
         return s;
     }
 
-    private void runCublas(CudaBuffer a, boolean ta, CudaBuffer b, boolean tb, CudaBuffer out, StridedIter batches,
+    // NOTE: synchronized: one cuBLAS handle per device, and a handle must not be used by two threads at once
+    private synchronized void runCublas(CudaBuffer a, boolean ta, CudaBuffer b, boolean tb, CudaBuffer out, StridedIter batches,
             int m, int k, int n) {
         boolean isDouble = out.dtype() == DType.FLOAT64;
         int rank = batches.rank();
@@ -68,7 +69,7 @@ final class Matmul {
         long outerCount = batches.size() / Math.max(1, inner);
         int lda = ta ? m : k;
         int ldb = tb ? k : n;
-        context.makeCurrent();
+        context.makeCurrent(); // cuBLAS launches on the context current on this thread
         for (long outer = 0; outer < outerCount; outer++) {
             long oa = 0;
             long ob = 0;
