@@ -181,7 +181,8 @@ extern "C" int nabla_emu_launch(void (*invoke)(void**), void** args, int gx, int
         return 1;
     }
     std::lock_guard<std::mutex> lock(launches);
-    static thread_local Fiber fiber[MAX_THREADS];
+    static thread_local Fiber* fiber = nullptr;
+    if (!fiber) fiber = new Fiber[MAX_THREADS];
     Launch l{};
     l.invoke = invoke;
     l.args = args;
