@@ -223,11 +223,11 @@ final class CudaBackend implements Backend {
             fill(o, 0);
             return;
         }
-        if (o.dtype().isFloating()) {
+        if (o.dtype().isFloating() || o.dtype() == DType.INT32) {
             matmul.run(cuda(a), aBatchStrides, transposeA, cuda(b), bBatchStrides, transposeB, o, batchShape, m, k, n);
             return;
         }
-        // INT32/BOOL: the CPU reference accumulates in double; so does this detour through a FLOAT64 GEMM
+        // BOOL (core refuses it today): a detour through a FLOAT64 GEMM
         Buffer a64 = allocate(DType.FLOAT64, a.size());
         Buffer b64 = allocate(DType.FLOAT64, b.size());
         Buffer o64 = allocate(DType.FLOAT64, o.size());

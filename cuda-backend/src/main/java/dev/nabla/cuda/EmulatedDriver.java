@@ -67,6 +67,7 @@ final class EmulatedDriver implements CudaDriver {
             "\\.param\\s+(?:\\.align\\s+(\\d+)\\s+)?\\.([a-z]+)(\\d+)\\s+\\w+(?:\\[(\\d+)\\])?");
 
     private static final Map<String, LongAdder> LAUNCHES = new ConcurrentHashMap<>();
+    private static final Map<String, LongAdder> NANOS = new ConcurrentHashMap<>();
     private static volatile EmulatedDriver instance;
 
     private final Path library;
@@ -471,8 +472,10 @@ final class EmulatedDriver implements CudaDriver {
         ((Stream) stream).enqueue(() -> {
             try {
                 MemorySegment error = arena.allocate(512);
+                long start = System.nanoTime();
                 int r = (int) launch.invokeExact(f.invoke(), pointers, gridX, gridY, gridZ, blockX, blockY, blockZ,
                         f.fibers() ? 1 : 0, error, 512);
+                NANOS.computeIfAbsent(f.name(), k -> new LongAdder()).add(System.nanoTime() - start);
                 if (r != 0) {
                     throw new CudaException(CUDA_ERROR_LAUNCH_FAILED, "kernel " + f.name() + " failed: "
                             + error.getString(0, StandardCharsets.US_ASCII));
@@ -525,8 +528,10 @@ final class EmulatedDriver implements CudaDriver {
             List<String> lines = new ArrayList<>();
             long executed = all.stream().filter(runs::containsKey).count();
             lines.add("# cuda-emu kernel coverage: " + executed + " of " + all.size() + " kernels executed");
+            lines.add("# kernel launches milliseconds");
             for (String k : all) {
-                lines.add(k + " " + runs.getOrDefault(k, 0L));
+                LongAdder ns = NANOS.get(k);
+                lines.add(k + " " + runs.getOrDefault(k, 0L) + " " + (ns == null ? 0 : ns.sum() / 1_000_000));
             }
             Files.createDirectories(file.toAbsolutePath().getParent());
             Files.write(file, lines);

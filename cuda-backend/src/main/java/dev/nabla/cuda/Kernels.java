@@ -175,6 +175,7 @@ final class Kernels {
             }
             names.add(gemm(d));
         }
+        names.add(gemm(DType.INT32));
         names.add(indexCheck());
         return names;
     }

@@ -30,13 +30,17 @@ final class Matmul {
         return cublas != null;
     }
 
-    /** FLOAT32/FLOAT64 buffers; see {@code Backend.matmul}. {@code k > 0} and a non-empty output. */
+    /**
+     * FLOAT32/FLOAT64 buffers through cuBLAS or the kernel, INT32 through the kernel (it wraps in two's complement,
+     * as INT32 matmul is defined; cuBLAS has no such GEMM); see {@code Backend.matmul}. {@code k > 0} and a non-empty
+     * output.
+     */
     void run(CudaBuffer a, long[] aBatch, boolean ta, CudaBuffer b, long[] bBatch, boolean tb, CudaBuffer out,
             long[] batchShape, long m, long k, long n) {
         long[] outBatch = denseBatchStrides(batchShape, m * n);
         StridedIter batches = StridedIter.of(batchShape, aBatch, bBatch, outBatch);
         boolean fits = m <= Integer.MAX_VALUE && n <= Integer.MAX_VALUE && k <= Integer.MAX_VALUE;
-        if (cublas != null && fits) {
+        if (cublas != null && fits && out.dtype().isFloating()) {
             runCublas(a, ta, b, tb, out, batches, (int) m, (int) k, (int) n);
         } else {
             runKernel(a, ta, b, tb, out, batches, m, k, n);
@@ -94,16 +98,15 @@ final class Matmul {
 
     private void runKernel(CudaBuffer a, boolean ta, CudaBuffer b, boolean tb, CudaBuffer out, StridedIter batches,
             long m, long k, long n) {
+        // the kernel loops over its tiles, so the grid only needs to fill the GPU: capped in every dimension
         long tilesX = (n + 63) / 64;
         long tilesY = (m + 63) / 64;
-        if (tilesX > Integer.MAX_VALUE || tilesY > 65535) {
-            throw new IllegalArgumentException(context.device() + " matmul: (" + m + ", " + n
-                    + ") output is beyond the fallback GEMM kernel's grid; install cuBLAS");
-        }
+        int gridX = (int) Math.min(tilesX, Integer.MAX_VALUE);
+        int gridY = (int) Math.min(tilesY, 65535);
         int gridZ = (int) Math.min(batches.size(), 65535);
         KernelLaunch.of(context, Kernels.gemm(out.dtype()))
                 .pointer(a.address()).pointer(b.address()).pointer(out.address())
                 .i64(m).i64(n).i64(k).i64(batches.size()).i32(ta ? 1 : 0).i32(tb ? 1 : 0).iter(batches)
-                .launch(modules, (int) tilesX, (int) tilesY, gridZ, KernelLaunch.THREADS, 1);
+                .launch(modules, gridX, gridY, gridZ, KernelLaunch.THREADS, 1);
     }
 }

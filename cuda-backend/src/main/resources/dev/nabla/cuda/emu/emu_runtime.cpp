@@ -9,6 +9,37 @@
 #include <mutex>
 #include "cuda_shim.h"
 
+// x86-64: a context switch is six callee-saved registers and the stack pointer (ucontext's swapcontext also saves
+// the signal mask with a system call, which made barrier-heavy kernels ten times slower); elsewhere, ucontext.
+#if defined(__x86_64__)
+#define NABLA_EMU_ASM_SWITCH 1
+extern "C" void nabla_emu_switch(void** save, void* load);
+asm(R"(
+    .text
+    .globl nabla_emu_switch
+    .type nabla_emu_switch, @function
+nabla_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size nabla_emu_switch, .-nabla_emu_switch
+)");
+#else
+#define NABLA_EMU_ASM_SWITCH 0
+#endif
+
 namespace nabla_emu {
 thread_local nabla_dim3 thread_idx;
 thread_local nabla_dim3 block_idx;
@@ -21,11 +52,16 @@ constexpr size_t STACK = 64 * 1024;
 constexpr int MAX_THREADS = 1024;
 
 struct Fiber {
+#if NABLA_EMU_ASM_SWITCH
+    void* sp;
+#else
     ucontext_t context;
+#endif
     nabla_dim3 idx;
     int linear;
     bool done;
-    bool waiting;
+    int waitingOn;                       // -1: runnable; 32: the block barrier; 0..31: that warp's barrier
+    unsigned long long waitGeneration;   // the barrier's generation when the fiber arrived
 };
 
 struct Launch {
@@ -35,7 +71,11 @@ struct Launch {
     int threads;
     Fiber* fiber;       // fibers of the current block
     int current;
+#if NABLA_EMU_ASM_SWITCH
+    void* schedulerSp;
+#else
     ucontext_t scheduler;
+#endif
     int alive;
     // the block barrier
     int blockArrived;
@@ -55,7 +95,11 @@ std::mutex launches;        // __shared__ statics are global: one launch at a ti
 void yield() {
     Launch& l = *active;
     Fiber& f = l.fiber[l.current];
+#if NABLA_EMU_ASM_SWITCH
+    nabla_emu_switch(&f.sp, l.schedulerSp);
+#else
     swapcontext(&f.context, &l.scheduler);
+#endif
 }
 
 void fiber_main() {
@@ -76,6 +120,11 @@ void fiber_main() {
         l.warpArrived[warp] = 0;
         l.warpGeneration[warp]++;
     }
+#if NABLA_EMU_ASM_SWITCH
+    void* dead;
+    nabla_emu_switch(&dead, l.schedulerSp);  // never resumed
+    __builtin_unreachable();
+#endif
     // returns to the scheduler through uc_link
 }
 
@@ -101,11 +150,11 @@ void sync_block() {
         l->blockGeneration++;
         return;
     }
-    while (l->blockGeneration == generation && !l->error) {
-        l->fiber[l->current].waiting = true;
-        yield();
-    }
-    l->fiber[l->current].waiting = false;
+    Fiber& f = l->fiber[l->current];
+    f.waitingOn = 32;
+    f.waitGeneration = generation;
+    while (l->blockGeneration == generation && !l->error) yield();
+    f.waitingOn = -1;
 }
 
 void sync_warp() {
@@ -122,11 +171,11 @@ void sync_warp() {
         l->warpGeneration[warp]++;
         return;
     }
-    while (l->warpGeneration[warp] == generation && !l->error) {
-        l->fiber[l->current].waiting = true;
-        yield();
-    }
-    l->fiber[l->current].waiting = false;
+    Fiber& f = l->fiber[l->current];
+    f.waitingOn = warp;
+    f.waitGeneration = generation;
+    while (l->warpGeneration[warp] == generation && !l->error) yield();
+    f.waitingOn = -1;
 }
 
 static void run_block_fibers(Launch& l, Fiber* fiber) {
@@ -144,13 +193,22 @@ static void run_block_fibers(Launch& l, Fiber* fiber) {
         f.idx.y = (t / block_dim.x) % block_dim.y;
         f.idx.z = t / (block_dim.x * block_dim.y);
         f.done = false;
-        f.waiting = false;
+        f.waitingOn = -1;
         l.warpAlive[t >> 5]++;
+#if NABLA_EMU_ASM_SWITCH
+        // a fresh stack that "returns" into fiber_main with the ABI's alignment (rsp + 8 a multiple of 16)
+        void** top = (void**)(stacks + (size_t)(t + 1) * STACK);
+        *--top = nullptr;                   // fiber_main's return address: it never returns
+        *--top = (void*)&fiber_main;        // popped by nabla_emu_switch's ret
+        for (int r = 0; r < 6; r++) *--top = nullptr;  // rbp, rbx, r12-r15
+        f.sp = top;
+#else
         getcontext(&f.context);
         f.context.uc_stack.ss_sp = stacks + (size_t)t * STACK;
         f.context.uc_stack.ss_size = STACK;
         f.context.uc_link = &l.scheduler;
         makecontext(&f.context, fiber_main, 0);
+#endif
     }
     while (l.alive > 0 && !l.error) {
         unsigned long long before = l.progress;
@@ -158,10 +216,18 @@ static void run_block_fibers(Launch& l, Fiber* fiber) {
         for (int t = 0; t < l.threads && !l.error; t++) {
             Fiber& f = fiber[t];
             if (f.done) continue;
-            if (!f.waiting) started = true;
+            if (f.waitingOn >= 0) {  // still held at its barrier: not worth a switch
+                unsigned long long g = f.waitingOn == 32 ? l.blockGeneration : l.warpGeneration[f.waitingOn];
+                if (g == f.waitGeneration) continue;
+            }
+            started = true;
             l.current = t;
             thread_idx = f.idx;
+#if NABLA_EMU_ASM_SWITCH
+            nabla_emu_switch(&l.schedulerSp, f.sp);
+#else
             swapcontext(&l.scheduler, &f.context);
+#endif
         }
         if (!started && l.progress == before && l.alive > 0) {
             l.error = "deadlock: every live thread of the block waits at a barrier the others never reach";
