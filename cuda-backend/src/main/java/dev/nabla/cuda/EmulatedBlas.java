@@ -20,6 +20,7 @@ final class EmulatedBlas implements Blas {
     private final EmulatedDriver driver;
     private final AtomicLong handles = new AtomicLong(1);
     private final Map<Long, Long> streams = new ConcurrentHashMap<>();
+    private final java.util.Set<Long> inUse = ConcurrentHashMap.newKeySet();
 
     EmulatedBlas(EmulatedDriver driver) {
         this.driver = driver;
@@ -74,6 +75,23 @@ final class EmulatedBlas implements Blas {
         if (m == 0 || n == 0) {
             return;
         }
+        // a cuBLAS handle is not thread-safe: two threads inside one handle at once is an error here
+        if (!inUse.add(handle)) {
+            throw new IllegalStateException(name + " failed: handle " + handle + " used by two threads at once "
+                    + "(cuBLAS handles are not thread-safe)");
+        }
+        try {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000); // widen the window a real call occupies
+            enqueue(isDouble, stream, ta, tb, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batchCount,
+                    size, aCols, bCols);
+        } finally {
+            inUse.remove(handle);
+        }
+    }
+
+    private void enqueue(boolean isDouble, long stream, boolean ta, boolean tb, int m, int n, int k, long a, int lda,
+            long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batchCount, int size,
+            long aCols, long bCols) {
         driver.stream(stream).enqueue(() -> {
             for (int batch = 0; batch < batchCount; batch++) {
                 MemorySegment sa = EmulatedDriver.at(a + batch * strideA * size, ((aCols - 1) * lda + (ta ? k : m)) * size);

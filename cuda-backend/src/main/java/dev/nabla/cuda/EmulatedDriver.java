@@ -181,29 +181,61 @@ final class EmulatedDriver implements CudaDriver {
                 + EmulatorBuild.result().compiler() + ")", MULTIPROCESSORS, 7, 5, MEMORY);
     }
 
+    /** The context current on each thread, as the driver keeps it: calls that need one fail without it. */
+    private static final ThreadLocal<Object> CURRENT = new ThreadLocal<>();
+    private static final int CUDA_ERROR_INVALID_CONTEXT = 201;
+    private final Object context = "cuda-emu context";
+    private final LongAdder hostWaits = new LongAdder();
+    private final LongAdder syncCopies = new LongAdder();
+
     @Override
     public Object openContext(int ordinal) {
         if (ordinal != 0) {
             throw new CudaException(101, "cuDevicePrimaryCtxRetain failed: CUDA_ERROR_INVALID_DEVICE (101): the "
                     + "emulator has one device");
         }
-        return "cuda-emu context";
+        CURRENT.set(context);
+        return context;
     }
 
     @Override
     public void makeCurrent(Object context) {
+        CURRENT.set(context);
+    }
+
+    /** A driver call that needs a current context fails without one, as {@code CUDA_ERROR_INVALID_CONTEXT}. */
+    private void needContext(String call) {
+        if (CURRENT.get() != context) {
+            throw new CudaException(CUDA_ERROR_INVALID_CONTEXT, call + " failed: CUDA_ERROR_INVALID_CONTEXT (201): "
+                    + "no context is current on thread " + Thread.currentThread().getName());
+        }
+    }
+
+    /** How often the host waited for a stream or an event (synchronizations, synchronous copies included). */
+    long hostWaits() {
+        return hostWaits.sum();
+    }
+
+    /** How many synchronous host-to-device and device-to-host copies ran. */
+    long synchronousCopies() {
+        return syncCopies.sum();
     }
 
     @Override
-    public synchronized Object createStream() {
+    public Object createStream() {
+        needContext("cuStreamCreate");
         Stream s = new Stream(ids.getAndIncrement());
-        streams.add(s);
+        synchronized (this) {
+            streams.add(s);
+        }
         streamsById.put(s.id, s);
         return s;
     }
 
     @Override
     public void streamSynchronize(Object stream) {
+        needContext("cuStreamSynchronize");
+        hostWaits.increment();
         ((Stream) stream).synchronize();
     }
 
@@ -238,6 +270,7 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public long memAlloc(long bytes) {
+        needContext("cuMemAlloc");
         if (bytes <= 0) {
             throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc(" + bytes + " bytes) failed: "
                     + "CUDA_ERROR_INVALID_VALUE (1)");
@@ -255,6 +288,7 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public void memFree(long address) {
+        needContext("cuMemFree");
         Block a = blocks.remove(address);
         if (a == null) {
             throw new IllegalStateException("free of unknown device address 0x" + Long.toHexString(address));
@@ -267,6 +301,7 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public Pinned hostAlloc(long bytes) {
+        needContext("cuMemHostAlloc");
         MemorySegment s = Arena.ofShared().allocate(bytes, 4096);
         return new Pinned(s, s.asByteBuffer().order(ByteOrder.nativeOrder()));
     }
@@ -287,40 +322,51 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public void memcpyHtoD(long dst, Object array, long bytes) {
+        needContext("cuMemcpyHtoD");
+        syncCopies.increment();
+        hostWaits.increment();
         waitForAllStreams();
         MemorySegment.copy(heap(array), 0, at(dst, bytes), 0, bytes);
     }
 
     @Override
     public void memcpyDtoH(Object array, long src, long bytes) {
+        needContext("cuMemcpyDtoH");
+        syncCopies.increment();
+        hostWaits.increment();
         waitForAllStreams();
         MemorySegment.copy(at(src, bytes), 0, heap(array), 0, bytes);
     }
 
     @Override
     public void memcpyHtoDAsync(long dst, Pinned src, long srcOffset, long bytes, Object stream) {
+        needContext("cuMemcpyHtoDAsync");
         MemorySegment from = (MemorySegment) src.handle();
         ((Stream) stream).enqueue(() -> MemorySegment.copy(from, srcOffset, at(dst, bytes), 0, bytes));
     }
 
     @Override
     public void memcpyDtoHAsync(Pinned dst, long dstOffset, long src, long bytes, Object stream) {
+        needContext("cuMemcpyDtoHAsync");
         MemorySegment to = (MemorySegment) dst.handle();
         ((Stream) stream).enqueue(() -> MemorySegment.copy(at(src, bytes), 0, to, dstOffset, bytes));
     }
 
     @Override
     public void memcpyDtoDAsync(long dst, long src, long bytes, Object stream) {
+        needContext("cuMemcpyDtoDAsync");
         ((Stream) stream).enqueue(() -> MemorySegment.copy(at(src, bytes), 0, at(dst, bytes), 0, bytes));
     }
 
     @Override
     public void memsetD8Async(long dst, byte value, long count, Object stream) {
+        needContext("cuMemsetD8Async");
         ((Stream) stream).enqueue(() -> at(dst, count).fill(value));
     }
 
     @Override
     public void memsetD32Async(long dst, int value, long count, Object stream) {
+        needContext("cuMemsetD32Async");
         ((Stream) stream).enqueue(() -> {
             MemorySegment s = at(dst, count * 4);
             for (long i = 0; i < count; i++) {
@@ -331,18 +377,22 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public Object eventCreate() {
+        needContext("cuEventCreate");
         return new Event();
     }
 
     @Override
     public void eventRecord(Object event, Object stream) {
+        needContext("cuEventRecord");
         ((Event) event).recorded = ((Stream) stream).enqueue(() -> { });
     }
 
     @Override
     public void eventSynchronize(Object event) {
+        needContext("cuEventSynchronize");
         CompletableFuture<Void> f = ((Event) event).recorded;
-        if (f != null) {
+        if (f != null && !f.isDone()) {
+            hostWaits.increment();
             f.join();
         }
     }
@@ -355,6 +405,7 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public Object moduleLoad(String name, String ptx) {
+        needContext("cuModuleLoadDataEx");
         MemorySegment table = lookup.find("nabla_emu_module_" + name).orElseThrow(() -> new CudaException(
                 CUDA_ERROR_NOT_FOUND, "cuModuleLoadDataEx(" + name + ") failed: the emulator has no module " + name));
         Map<String, int[][]> params = ptxParams(ptx);
@@ -376,6 +427,11 @@ final class EmulatedDriver implements CudaDriver {
                 if (ptxParam == null) {
                     throw new CudaException(CUDA_ERROR_NOT_FOUND, "module " + name + ": kernel " + kernel
                             + " was compiled for the host but is not in " + name + ".ptx (stale PTX?)");
+                }
+                if (!java.util.Arrays.equals(cSizes, java.util.Arrays.stream(ptxParam[0]).asLongStream().toArray())) {
+                    throw new CudaException(CUDA_ERROR_INVALID_VALUE, "module " + name + ": kernel " + kernel
+                            + " has parameters of " + java.util.Arrays.toString(cSizes) + " bytes in C++ but "
+                            + java.util.Arrays.toString(ptxParam[0]) + " in the PTX (stale PTX?)");
                 }
                 functions.put(kernel, new Function(kernel, invoke, cSizes, ptxParam[0], ptxParam[1],
                         ptxParam[2][0] != 0));
@@ -421,6 +477,7 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public Object moduleGetFunction(Object module, String name) {
+        needContext("cuModuleGetFunction");
         Function f = ((Module) module).functions().get(name);
         if (f == null) {
             throw new CudaException(CUDA_ERROR_NOT_FOUND, "cuModuleGetFunction(" + name
@@ -432,6 +489,7 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public void launch(Object function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             Object stream, KernelArgs args) {
+        needContext("cuLaunchKernel");
         Function f = (Function) function;
         List<KernelArgs.Arg> list = args.list();
         if (list.size() != f.ptxSizes().length || list.size() != f.cSizes().length) {

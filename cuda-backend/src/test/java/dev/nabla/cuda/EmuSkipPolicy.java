@@ -1,4 +1,4 @@
-package dev.nabla.cuda.emu;
+package dev.nabla.cuda;
 
 import java.io.IOException;
 import java.io.InputStream;
