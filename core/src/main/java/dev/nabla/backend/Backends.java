@@ -129,7 +129,7 @@ public final class Backends {
             forced = property;
         }
         if (forced != null && !forced.isBlank()) {
-            Device d = Device.parse(forced);
+            Device d = parse(providers, forced);
             usableProvider(providers, d); // fails with the reason when the forced device cannot be used
             return d;
         }
@@ -151,6 +151,22 @@ public final class Backends {
             }
         }
         throw new IllegalStateException("no usable Nabla backend on the class path (add dev.nabla:nabla-cpu)");
+    }
+
+    /** {@code KIND} or {@code KIND:N} of one of {@code providers}, else as {@link Device#parse} reads it. */
+    static Device parse(List<BackendProvider> providers, String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        for (BackendProvider p : providers) {
+            String k = p.kind();
+            if (!k.equals("cpu") && (t.equals(k) || t.startsWith(k + ":"))) {
+                try {
+                    return Device.of(k, t.equals(k) ? 0 : Integer.parseInt(t.substring(k.length() + 1)));
+                } catch (NumberFormatException e) {
+                    break;
+                }
+            }
+        }
+        return Device.parse(text);
     }
 
     /** The report behind {@code Device.diagnose()}. */
