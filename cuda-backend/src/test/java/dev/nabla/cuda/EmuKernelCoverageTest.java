@@ -1,0 +1,229 @@
+package dev.nabla.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.Backends;
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.ReduceOp;
+import dev.nabla.backend.UnaryOp;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels the public API reaches rarely or never (BOOL and INT32 forms that core casts around, the block
+ * reductions of ARGMAX, the fallback GEMM when cuBLAS is present), driven through the {@link Backend} interface on
+ * cuda-emu and compared with the CPU backend on the same data: every element-wise op and dtype with a tail past the
+ * 4-element packs, scalar and strided (row-broadcast) operands, each reduction plan (one warp per row, segmented
+ * rows, segmented columns, both followed by the finishing pass). Together with the suite this executes every kernel
+ * but the four same-dtype casts, which the backend never launches (a cast to the same dtype is a copy).
+ */
+class EmuKernelCoverageTest {
+    private static final int N = 1029; // 257 packs of 4 and a tail of 1
+    private static Backend cpu;
+    private static Backend emu;
+
+    @BeforeAll
+    static void backends() {
+        EmulatorBuild.Result r = EmulatorBuild.result();
+        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
+        cpu = Backends.get(Device.cpu());
+        emu = Backends.get(EmuDriverTest.EMU);
+    }
+
+    private static Object data(DType t, int n, long seed) {
+        Random r = new Random(seed);
+        double[] specials = {0.0, -0.0, 1, -1, 2.5, -3.75, Double.NaN, Double.POSITIVE_INFINITY,
+                Double.NEGATIVE_INFINITY, 1e-3, 40, -40};
+        return switch (t) {
+            case FLOAT32 -> {
+                float[] a = new float[n];
+                for (int i = 0; i < n; i++) {
+                    a[i] = (float) (i < specials.length ? specials[i] : r.nextGaussian() * 3);
+                }
+                yield a;
+            }
+            case FLOAT64 -> {
+                double[] a = new double[n];
+                for (int i = 0; i < n; i++) {
+                    a[i] = i < specials.length ? specials[i] : r.nextGaussian() * 3;
+                }
+                yield a;
+            }
+            case INT32 -> {
+                int[] a = new int[n];
+                int[] edge = {0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE, 7, -7, 2};
+                for (int i = 0; i < n; i++) {
+                    a[i] = i < edge.length ? edge[i] : r.nextInt(41) - 20;
+                }
+                yield a;
+            }
+            case BOOL -> {
+                boolean[] a = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    a[i] = r.nextBoolean();
+                }
+                yield a;
+            }
+        };
+    }
+
+    /** Runs {@code op} on both backends with the same uploads and compares the outputs. */
+    private interface Op {
+        void run(Backend b, Buffer[] in, Buffer out);
+    }
+
+    private static void compare(String what, DType outType, long outSize, boolean approximate, Op op,
+            Object... inputs) {
+        double[] got = run(emu, outType, outSize, op, inputs);
+        double[] want;
+        try {
+            want = run(cpu, outType, outSize, op, inputs);
+        } catch (UnsupportedOperationException e) {
+            return; // no CPU form (INT32 transcendentals, which core casts around): the kernel ran, nothing to compare
+        }
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            double w = want[i];
+            double g = got[i];
+            if (Double.isNaN(w) || Double.compare(w, g) == 0 || w == g) {
+                if (Double.isNaN(w)) {
+                    assertTrue(Double.isNaN(g), what + " element " + i + ": " + g + ", expected NaN");
+                }
+                continue;
+            }
+            // libm transcendentals differ from StrictMath by an ulp (ints truncate them, so by one at most); sums
+            // and products accumulate in another order than the CPU's
+            double scale = Math.max(1, Math.abs(w));
+            double tolerance = !approximate ? 0 : outType == DType.FLOAT32 ? 2e-5 * scale
+                    : outType == DType.FLOAT64 ? 1e-12 * scale : 1;
+            assertEquals(w, g, tolerance, what + " element " + i);
+        }
+    }
+
+    private static double[] run(Backend b, DType outType, long outSize, Op op, Object[] inputs) {
+        Buffer[] in = new Buffer[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            Object[] pair = (Object[]) inputs[i];
+            in[i] = b.upload(pair[0], (DType) pair[1]);
+        }
+        Buffer out = b.allocate(outType, outSize);
+        try {
+            op.run(b, in, out);
+            return b.readDoubles(out);
+        } finally {
+            out.release();
+            for (Buffer x : in) {
+                x.release();
+            }
+        }
+    }
+
+    private static Object[] in(DType t, int n, long seed) {
+        return new Object[] {data(t, n, seed), t};
+    }
+
+    private static boolean transcendental(UnaryOp op) {
+        return switch (op) {
+            case EXP, LOG, SIN, COS, TANH, SIGMOID, RSQRT -> true;
+            default -> false;
+        };
+    }
+
+    @Test
+    void everyUnaryOpOnEveryDtype() {
+        for (UnaryOp op : UnaryOp.values()) {
+            for (DType t : DType.values()) {
+                compare(op + " " + t, t, N, transcendental(op), (b, x, out) -> b.unary(op, x[0], out),
+                        (Object) in(t, N, op.ordinal()));
+            }
+        }
+    }
+
+    @Test
+    void everyBinaryOpOnEveryDtypeDenseScalarAndStrided() {
+        for (BinaryOp op : BinaryOp.values()) {
+            for (DType t : DType.values()) {
+                DType outType = op.name().length() == 2 ? DType.BOOL : t; // EQ, NE, LT, LE, GT, GE
+                boolean approx = op == BinaryOp.POW;
+                compare(op + " " + t + " dense", outType, N, approx,
+                        (b, x, out) -> b.binary(op, x[0], new long[] {1}, x[1], new long[] {1}, out, new long[] {N}),
+                        in(t, N, 1), in(t, N, 2));
+                compare(op + " " + t + " scalar", outType, N, approx,
+                        (b, x, out) -> b.binary(op, x[0], new long[] {1}, x[1], new long[] {0}, out, new long[] {N}),
+                        in(t, N, 3), in(t, 1, 4));
+                compare(op + " " + t + " row broadcast", outType, 7 * 33, approx,
+                        (b, x, out) -> b.binary(op, x[0], new long[] {33, 1}, x[1], new long[] {0, 1}, out,
+                                new long[] {7, 33}), in(t, 7 * 33, 5), in(t, 33, 6));
+            }
+        }
+    }
+
+    @Test
+    void everyReductionPlanOnEveryDtype() {
+        long[][] shapes = {{5, 40, 1}, {2, 20000, 1}, {3, 130, 5}}; // warp rows; block rows, 2 segments; columns
+        for (ReduceOp op : ReduceOp.values()) {
+            for (DType t : DType.values()) {
+                for (long[] s : shapes) {
+                    DType outType = op == ReduceOp.ARGMAX ? DType.INT32 : t;
+                    int size = (int) (s[0] * s[1] * s[2]);
+                    compare(op + " " + t + " " + java.util.Arrays.toString(s), outType, s[0] * s[2],
+                            op == ReduceOp.SUM && t.isFloating(),
+                            (b, x, out) -> b.reduce(op, x[0], s[0], s[1], s[2], out), (Object) in(t, size, 9));
+                }
+            }
+        }
+    }
+
+    @Test
+    void gatherScatterIotaOfEveryDtype() {
+        int[] indices = {2, 0, 2, 1, 3};
+        for (DType t : DType.values()) {
+            compare("gather " + t, t, 3L * indices.length * 4, false,
+                    (b, x, out) -> b.gather(x[0], 3, 4, 4, x[1], out), in(t, 48, 11),
+                    new Object[] {indices, DType.INT32});
+            compare("scatterAdd " + t, t, 48, t == DType.FLOAT32, (b, x, out) -> {
+                b.fill(out, 0);
+                b.scatterAdd(out, 3, 4, 4, x[0], x[1]);
+            }, new Object[] {indices, DType.INT32}, in(t, 3 * indices.length * 4, 12));
+            compare("iota " + t, t, N, false, (b, x, out) -> b.iota(out));
+        }
+    }
+
+    @Test
+    void theFallbackGemmWhenCublasIsOff() {
+        String was = System.getProperty("nabla.cublas");
+        System.setProperty("nabla.cublas", "off");
+        try {
+            Backends.close(EmuDriverTest.EMU); // the next backend reads the property
+            emu = Backends.get(EmuDriverTest.EMU);
+            int m = 70;
+            int k = 20;
+            int n = 65;
+            for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64, DType.INT32}) {
+                for (boolean ta : new boolean[] {false, true}) {
+                    for (boolean tb : new boolean[] {false, true}) {
+                        compare("gemm " + t + " " + ta + " " + tb, t, 2L * m * n, t != DType.INT32,
+                                (b, x, out) -> b.matmul(x[0], new long[] {(long) m * k}, ta, x[1], new long[] {0}, tb,
+                                        out, new long[] {2}, m, k, n), in(t, 2 * m * k, 21), in(t, k * n, 22));
+                    }
+                }
+            }
+            assertTrue(Device.diagnose().contains("cuBLAS disabled"), Device.diagnose());
+        } finally {
+            if (was == null) {
+                System.clearProperty("nabla.cublas");
+            } else {
+                System.setProperty("nabla.cublas", was);
+            }
+            Backends.close(EmuDriverTest.EMU);
+            emu = Backends.get(EmuDriverTest.EMU);
+        }
+    }
+}
