@@ -75,14 +75,18 @@ final class Cublas implements Blas {
         return linker.downcallHandle(symbol, fd);
     }
 
-    /** Loads cuBLAS once per JVM from the first {@link CublasLocator} candidate that binds; never throws. */
+    /**
+     * Loads cuBLAS once per JVM from the first {@link CublasLocator} candidate that binds and creates a handle (a
+     * {@code libcublas.so.13} that binds but cannot create a handle on an older driver is passed over for
+     * {@code .so.12}); never throws. The device's context must be current: handle creation needs it.
+     */
     static Loaded load() {
         Loaded l = loaded;
         if (l == null) {
             synchronized (Cublas.class) {
                 l = loaded;
                 if (l == null) {
-                    l = load(CublasLocator.system().candidates());
+                    l = load(CublasLocator.system().candidates(), Cublas::probe);
                     loaded = l;
                 }
             }
@@ -90,7 +94,17 @@ final class Cublas implements Blas {
         return l;
     }
 
+    /** Creates and destroys a handle: the library works with this driver. */
+    static void probe(Cublas cublas) {
+        cublas.destroy(cublas.createHandle());
+    }
+
     static Loaded load(List<CublasLocator.Candidate> candidates) {
+        return load(candidates, c -> { });
+    }
+
+    /** The first candidate that binds and passes {@code probe} (which throws to reject it). */
+    static Loaded load(List<CublasLocator.Candidate> candidates, java.util.function.Consumer<Cublas> probe) {
         List<String> failures = new ArrayList<>();
         for (CublasLocator.Candidate c : candidates) {
             try {
@@ -102,6 +116,12 @@ final class Cublas implements Blas {
                     lib = SymbolLookup.libraryLookup(c.file(), Arena.global());
                 }
                 Cublas cublas = new Cublas(lib);
+                try {
+                    probe.accept(cublas);
+                } catch (RuntimeException e) {
+                    failures.add(c.describe() + ": binds, but " + e.getMessage());
+                    continue;
+                }
                 String where = c.file() != null ? c.file().toString() : loadedFrom(c.soname());
                 return new Loaded(cublas, where, List.copyOf(failures));
             } catch (Throwable t) { // IllegalArgumentException for a missing library, LinkageError, ...

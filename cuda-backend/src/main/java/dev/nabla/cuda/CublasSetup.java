@@ -21,6 +21,7 @@ record CublasSetup(Blas cublas, long handle, String status) {
         if ("off".equalsIgnoreCase(System.getProperty("nabla.cublas"))) {
             return new CublasSetup(null, 0, "cuBLAS disabled (-Dnabla.cublas=off): matmul uses the tiled GEMM kernel");
         }
+        context.makeCurrent(); // loading creates a handle to probe each candidate
         CudaDriver.BlasBinding loaded = context.driver().blas();
         if (loaded.blas() == null) {
             return new CublasSetup(null, 0, "cuBLAS not found (libcublas.so.13 or .12; tried "
@@ -32,8 +33,10 @@ record CublasSetup(Blas cublas, long handle, String status) {
             loaded.blas().setStream(handle, context.streamAddress());
             boolean tf32 = tf32Requested();
             loaded.blas().setMathMode(handle, tf32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
+            String passedOver = loaded.failures().stream().filter(f -> f.contains(": binds, but ")).findFirst()
+                    .map(f -> " (passed over " + f + ")").orElse("");
             return new CublasSetup(loaded.blas(), handle, "cuBLAS " + loaded.location() + ", TF32 "
-                    + (tf32 ? "on" : "off"));
+                    + (tf32 ? "on" : "off") + passedOver);
         } catch (RuntimeException e) {
             return new CublasSetup(null, 0, "cuBLAS found at " + loaded.location() + " but unusable ("
                     + e.getMessage() + "): matmul uses the tiled GEMM kernel");

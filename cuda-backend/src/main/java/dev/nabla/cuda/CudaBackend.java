@@ -190,8 +190,13 @@ final class CudaBackend implements Backend {
                     .pointer(cuda(out).address()).i64(n).i32(aScalar ? 1 : 0).i32(bScalar ? 1 : 0)
                     .launch(modules, blocks((n + 3) / 4));
         } else {
-            kernel(Kernels.binaryStrided(op, x.dtype())).pointer(x.address()).pointer(y.address())
-                    .pointer(cuda(out).address()).i64(n).iter(it).launch(modules, blocks(n));
+            CudaBuffer o = cuda(out);
+            for (StridedIter.Chunk c : it.chunks()) { // one chunk unless more than 8 dimensions stay unmerged
+                long m = c.inner().size();
+                kernel(Kernels.binaryStrided(op, x.dtype())).pointer(x.address(c.offsets()[0]))
+                        .pointer(y.address(c.offsets()[1])).pointer(o.address(c.first())).i64(m).iter(c.inner())
+                        .launch(modules, blocks(m));
+            }
         }
     }
 
@@ -201,9 +206,12 @@ final class CudaBackend implements Backend {
         StridedIter it = StridedIter.of(shape, condStrides, aStrides, bStrides);
         long n = it.size();
         if (n > 0) {
-            kernel(Kernels.select(a.dtype())).pointer(cuda(cond).address()).pointer(cuda(a).address())
-                    .pointer(cuda(b).address()).pointer(cuda(out).address()).i64(n).iter(it)
-                    .launch(modules, blocks(n));
+            for (StridedIter.Chunk c : it.chunks()) {
+                long m = c.inner().size();
+                kernel(Kernels.select(a.dtype())).pointer(cuda(cond).address(c.offsets()[0]))
+                        .pointer(cuda(a).address(c.offsets()[1])).pointer(cuda(b).address(c.offsets()[2]))
+                        .pointer(cuda(out).address(c.first())).i64(m).iter(c.inner()).launch(modules, blocks(m));
+            }
         }
     }
 
@@ -259,8 +267,12 @@ final class CudaBackend implements Backend {
                     n * s.dtype().byteSize(), context.stream()));
             return;
         }
-        kernel(Kernels.copy(s.dtype())).pointer(s.address()).pointer(d.address()).i64(n).i64(srcOffset)
-                .i64(dstOffset).iter(it).launch(modules, blocks(n));
+        for (StridedIter.Chunk c : it.chunks()) {
+            long m = c.inner().size();
+            kernel(Kernels.copy(s.dtype())).pointer(s.address()).pointer(d.address()).i64(m)
+                    .i64(srcOffset + c.offsets()[0]).i64(dstOffset + c.offsets()[1]).iter(c.inner())
+                    .launch(modules, blocks(m));
+        }
     }
 
     /**

@@ -103,10 +103,14 @@ final class Matmul {
         long tilesY = (m + 63) / 64;
         int gridX = (int) Math.min(tilesX, Integer.MAX_VALUE);
         int gridY = (int) Math.min(tilesY, 65535);
-        int gridZ = (int) Math.min(batches.size(), 65535);
-        KernelLaunch.of(context, Kernels.gemm(out.dtype()))
-                .pointer(a.address()).pointer(b.address()).pointer(out.address())
-                .i64(m).i64(n).i64(k).i64(batches.size()).i32(ta ? 1 : 0).i32(tb ? 1 : 0).iter(batches)
-                .launch(modules, gridX, gridY, gridZ, KernelLaunch.THREADS, 1);
+        for (StridedIter.Chunk c : batches.chunks()) { // one chunk unless more than 8 batch dimensions stay
+            long count = c.inner().size();
+            int gridZ = (int) Math.min(count, 65535);
+            KernelLaunch.of(context, Kernels.gemm(out.dtype()))
+                    .pointer(a.address(c.offsets()[0])).pointer(b.address(c.offsets()[1]))
+                    .pointer(out.address(c.offsets()[2]))
+                    .i64(m).i64(n).i64(k).i64(count).i32(ta ? 1 : 0).i32(tb ? 1 : 0).iter(c.inner())
+                    .launch(modules, gridX, gridY, gridZ, KernelLaunch.THREADS, 1);
+        }
     }
 }

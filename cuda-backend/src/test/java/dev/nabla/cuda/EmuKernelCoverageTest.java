@@ -196,6 +196,41 @@ class EmuKernelCoverageTest {
         }
     }
 
+    /** More than 8 dimensions that do not merge: the host loops over the outer ones (the CPU accepts any rank). */
+    @Test
+    void tenUnmergeableDimensionsForBinarySelectCopyAndBatchedGemm() {
+        long[] shape = new long[10];
+        long[] dense = new long[10];
+        long[] reversed = new long[10];
+        long[] broadcast = new long[10];
+        java.util.Arrays.fill(shape, 2);
+        for (int d = 0; d < 10; d++) {
+            dense[d] = 1L << (9 - d);
+            reversed[d] = 1L << d; // a full transpose: no neighbours merge
+            broadcast[d] = d % 3 == 0 ? 0 : 1L << (9 - d);
+        }
+        for (DType t : new DType[] {DType.FLOAT32, DType.INT32}) {
+            compare("add rank 10 " + t, t, 1024, false, (b, x, out) -> b.binary(BinaryOp.ADD, x[0], reversed, x[1],
+                    broadcast, out, shape), in(t, 1024, 31), in(t, 1024, 32));
+            compare("select rank 10 " + t, t, 1024, false, (b, x, out) -> b.select(x[0], broadcast, x[1], reversed,
+                    x[2], dense, out, shape), in(DType.BOOL, 1024, 33), in(t, 1024, 34), in(t, 1024, 35));
+            compare("copy rank 10 " + t, t, 1024, false, (b, x, out) -> b.copy(x[0], 0, reversed, out, 0, dense,
+                    shape), (Object) in(t, 1024, 36));
+        }
+        // 9 batch dimensions of a GEMM through the kernel path (INT32), a transposed layout of a's batches
+        long[] batch = new long[9];
+        long[] aBatch = new long[9];
+        long[] bBatch = new long[9];
+        java.util.Arrays.fill(batch, 2);
+        for (int d = 0; d < 9; d++) {
+            aBatch[d] = 6L << d;            // reversed: does not merge
+            bBatch[d] = d % 2 == 0 ? 0 : 6L << (8 - d);
+        }
+        compare("gemm with 9 batch dimensions", DType.INT32, 512L * 2 * 2, false,
+                (b, x, out) -> b.matmul(x[0], aBatch, false, x[1], bBatch, false, out, batch, 2, 3, 2),
+                in(DType.INT32, 512 * 6, 37), in(DType.INT32, 512 * 6, 38));
+    }
+
     @Test
     void theFallbackGemmWhenCublasIsOff() {
         String was = System.getProperty("nabla.cublas");
