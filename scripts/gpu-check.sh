@@ -34,11 +34,14 @@ stamp="$(cksum <"$gpu/jdk.tar.gz")"
 if [ ! -x "$jdkdir/jdk/bin/java" ] || [ "$(cat "$jdkdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$jdkdir" && mkdir -p "$jdkdir" || { log "FAILED: cannot create $jdkdir"; exit 1; }
   if command -v tar >/dev/null 2>&1 && command -v gzip >/dev/null 2>&1; then
-    tar -C "$jdkdir" -xzf "$gpu/jdk.tar.gz"
+    unpack=(tar -C "$jdkdir" -xzf "$gpu/jdk.tar.gz")
   elif command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$gpu/jdk.tar.gz" "$jdkdir"
+    unpack=(python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$gpu/jdk.tar.gz" "$jdkdir")
   else
     log "FAILED: cannot unpack $gpu/jdk.tar.gz: neither tar with gzip nor python3 is installed"; exit 1
+  fi
+  if ! "${unpack[@]}"; then
+    log "FAILED: unpacking $gpu/jdk.tar.gz into $jdkdir with ${unpack[0]} failed"; exit 1
   fi
   echo "$stamp" >"$jdkdir/stamp"
 fi
