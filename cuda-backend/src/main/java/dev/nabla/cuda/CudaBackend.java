@@ -189,6 +189,12 @@ final class CudaBackend implements Backend {
             kernel(Kernels.binaryDense(op, x.dtype())).pointer(x.address()).pointer(y.address())
                     .pointer(cuda(out).address()).i64(n).i32(aScalar ? 1 : 0).i32(bScalar ? 1 : 0)
                     .launch(modules, blocks((n + 3) / 4));
+        } else if (it.rank() == 2) { // row or column broadcast (a bias add): no division per element
+            long[] sa = it.strides(0);
+            long[] sb = it.strides(1);
+            kernel(Kernels.binary2d(op, x.dtype())).pointer(x.address()).pointer(y.address())
+                    .pointer(cuda(out).address()).i64(n).i64(it.shape()[1]).i64(sa[0]).i64(sa[1]).i64(sb[0])
+                    .i64(sb[1]).launch(modules, blocks(n));
         } else {
             CudaBuffer o = cuda(out);
             for (StridedIter.Chunk c : it.chunks()) { // one chunk unless more than 8 dimensions stay unmerged

@@ -36,6 +36,11 @@ final class Kernels {
         return "binary_" + lower(op) + "_" + t(dtype);
     }
 
+    /** Two dimensions of any strides (row and column broadcast) without per-element division. */
+    static String binary2d(BinaryOp op, DType dtype) {
+        return "binary_2d_" + lower(op) + "_" + t(dtype);
+    }
+
     static String binaryStrided(BinaryOp op, DType dtype) {
         return "binary_strided_" + lower(op) + "_" + t(dtype);
     }
@@ -152,6 +157,7 @@ final class Kernels {
             for (BinaryOp op : BinaryOp.values()) {
                 names.add(binaryDense(op, d));
                 names.add(binaryStrided(op, d));
+                names.add(binary2d(op, d));
             }
             for (ReduceOp op : ReduceOp.values()) {
                 names.add(reduceRowsWarp(op, d));

@@ -222,6 +222,28 @@ class EmuDriverTest {
         }
     }
 
+    /** Defect: a bias add went through the rank-8 strided kernel, dividing per dimension per element. */
+    @Test
+    void biasAndColumnBroadcastsTakeTheTwoDimensionalKernel() {
+        Tensor x = Rng.seeded(3).normal(EMU, DType.FLOAT32, 64, 10);
+        Tensor bias = Rng.seeded(4).normal(EMU, DType.FLOAT32, 10);
+        Tensor column = Rng.seeded(5).normal(EMU, DType.FLOAT32, 64, 1);
+        java.util.Map<String, Long> before = EmulatedDriver.launches();
+        float[] biased = x.add(bias).toFloatArray();
+        float[] scaled = x.mul(column).toFloatArray();
+        java.util.Map<String, Long> after = EmulatedDriver.launches();
+        assertEquals(before.getOrDefault("binary_2d_add_float32", 0L) + 1, after.get("binary_2d_add_float32"));
+        assertEquals(before.getOrDefault("binary_2d_mul_float32", 0L) + 1, after.get("binary_2d_mul_float32"));
+        assertEquals(before.get("binary_strided_add_float32"), after.get("binary_strided_add_float32"));
+        float[] xs = x.toFloatArray();
+        float[] bs = bias.toFloatArray();
+        float[] cs = column.toFloatArray();
+        for (int i = 0; i < 640; i++) {
+            assertEquals(xs[i] + bs[i % 10], biased[i], "bias add element " + i);
+            assertEquals(xs[i] * cs[i / 10], scaled[i], "column broadcast element " + i);
+        }
+    }
+
     @Test
     void closeGivesTheCacheBackAndANewBackendFollows() {
         Tensor t = Tensor.ones(EMU, 1000);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * The kernels the public API reaches rarely or never (BOOL and INT32 forms that core casts around, the block
  * reductions of ARGMAX, the fallback GEMM when cuBLAS is present), driven through the {@link Backend} interface on
  * cuda-emu and compared with the CPU backend on the same data: every element-wise op and dtype with a tail past the
- * 4-element packs, scalar and strided (row-broadcast) operands, each reduction plan (one warp per row, segmented
+ * 4-element packs, scalar, two-dimensional (row and column broadcast) and rank-3 strided operands, each reduction plan (one warp per row, segmented
  * rows, segmented columns, both followed by the finishing pass). Together with the suite this executes every kernel
  * but the four same-dtype casts, which the backend never launches (a cast to the same dtype is a copy).
  */
@@ -158,9 +158,15 @@ class EmuKernelCoverageTest {
                 compare(op + " " + t + " scalar", outType, N, approx,
                         (b, x, out) -> b.binary(op, x[0], new long[] {1}, x[1], new long[] {0}, out, new long[] {N}),
                         in(t, N, 3), in(t, 1, 4));
-                compare(op + " " + t + " row broadcast", outType, 7 * 33, approx,
+                compare(op + " " + t + " row broadcast", outType, 7 * 33, approx, // binary_2d
                         (b, x, out) -> b.binary(op, x[0], new long[] {33, 1}, x[1], new long[] {0, 1}, out,
                                 new long[] {7, 33}), in(t, 7 * 33, 5), in(t, 33, 6));
+                compare(op + " " + t + " column broadcast", outType, 7000 * 3, approx, // binary_2d, past the grid
+                        (b, x, out) -> b.binary(op, x[0], new long[] {1, 0}, x[1], new long[] {3, 1}, out,
+                                new long[] {7000, 3}), in(t, 7000, 7), in(t, 7000 * 3, 8));
+                compare(op + " " + t + " rank 3", outType, 3 * 5 * 7, approx, // binary_strided
+                        (b, x, out) -> b.binary(op, x[0], new long[] {35, 7, 1}, x[1], new long[] {7, 0, 1}, out,
+                                new long[] {3, 5, 7}), in(t, 105, 9), in(t, 21, 10));
             }
         }
     }
