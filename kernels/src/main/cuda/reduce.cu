@@ -1,5 +1,6 @@
 // Reductions (Backend.reduce): the middle axis of `in` viewed as (outer, n, inner) into `out` of (outer, inner).
 // One template over (reduction, dtype) behind four entry points:
+//   reduce_rows_lanes_<op>_<dtype>  inner == 1, rows of at most 16: 32 / width rows per warp, writes out
 //   reduce_rows_warp_<op>_<dtype>   inner == 1, short rows: one warp per row, writes out
 //   reduce_rows_block_<op>_<dtype>  inner == 1, long rows: one block per (row, segment of the row)
 //   reduce_cols_<op>_<dtype>        inner > 1: a 32 x 8 block per (32 columns, outer index, segment);
@@ -112,6 +113,29 @@ __device__ __forceinline__ void rows_warp(const T* in, typename R::Out* out, i64
     }
 }
 
+// Rows of n <= 16 (softmax over 10 classes): a warp holds 32 / width rows, width the power of two >= n, each row
+// a group of `width` lanes reduced by the first log2(width) steps of the shuffle tree. Lanes that read across their
+// group's edge only feed lanes whose result is not used, so the plain full-warp shuffle serves.
+template <class R, class T>
+__device__ __forceinline__ void rows_lanes(const T* in, typename R::Out* out, i64 rows, i64 n, i64 width) {
+    int lane = threadIdx.x & 31;
+    int w = (int)width;
+    int group = lane / w;
+    int sub = lane - group * w;
+    i64 perWarp = 32 / w;
+    i64 warp = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    i64 warps = ((i64)blockDim.x * gridDim.x) >> 5;
+    for (i64 base = warp * perWarp; base < rows; base += warps * perWarp) {
+        i64 r = base + group;
+        typename R::Acc acc = R::identity();
+        if (r < rows) {
+            for (i64 k = sub; k < n; k += w) acc = R::step(acc, in[r * n + k], k);
+        }
+        for (int delta = w >> 1; delta > 0; delta >>= 1) acc = R::combine(acc, shuffle_down(acc, delta));
+        if (sub == 0 && r < rows) out[r] = R::finish(acc);
+    }
+}
+
 template <class R, class T>
 __device__ __forceinline__ void rows_block(const T* in, void* dst, i64 rows, i64 n, i64 segments, i64 segLen) {
     // Packs of four when every segment starts on a 4-element boundary of a 4-aligned row.
@@ -184,6 +208,10 @@ __device__ __forceinline__ void finish(const typename R::Acc* partial, typename 
     extern "C" __global__ void reduce_rows_warp_##op##_##dtype(const T* in, red_##op<T>::Out* out, \
                                                                i64 rows, i64 n) {                  \
         rows_warp<red_##op<T>, T>(in, out, rows, n);                                               \
+    }                                                                                              \
+    extern "C" __global__ void reduce_rows_lanes_##op##_##dtype(const T* in, red_##op<T>::Out* out, \
+                                                                i64 rows, i64 n, i64 width) {      \
+        rows_lanes<red_##op<T>, T>(in, out, rows, n, width);                                       \
     }                                                                                              \
     extern "C" __global__ void reduce_rows_block_##op##_##dtype(const T* in, void* dst, i64 rows, i64 n, \
                                                                 i64 segments, i64 segLen) {        \

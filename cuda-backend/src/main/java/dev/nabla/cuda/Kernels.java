@@ -49,6 +49,10 @@ final class Kernels {
         return "select_" + t(dtype);
     }
 
+    static String reduceRowsLanes(ReduceOp op, DType dtype) {
+        return "reduce_rows_lanes_" + lower(op) + "_" + t(dtype);
+    }
+
     static String reduceRowsWarp(ReduceOp op, DType dtype) {
         return "reduce_rows_warp_" + lower(op) + "_" + t(dtype);
     }
@@ -160,6 +164,7 @@ final class Kernels {
                 names.add(binary2d(op, d));
             }
             for (ReduceOp op : ReduceOp.values()) {
+                names.add(reduceRowsLanes(op, d));
                 names.add(reduceRowsWarp(op, d));
                 names.add(reduceRowsBlock(op, d));
                 names.add(reduceCols(op, d));

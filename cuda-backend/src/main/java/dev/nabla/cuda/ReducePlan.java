@@ -13,6 +13,8 @@ package dev.nabla.cuda;
 record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
     /** The first-pass kernels of reduce.cu. */
     enum Kind {
+        /** {@code inner == 1}, rows of at most {@link #LANES_ROW_LIMIT}: several rows per warp. */
+        ROWS_LANES,
         /** {@code inner == 1}, short rows: a warp per row. */
         ROWS_WARP,
         /** {@code inner == 1}, long rows: a 256-thread block per (row, segment). */
@@ -21,6 +23,8 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         COLS
     }
 
+    /** Rows up to this length share a warp (32 / width rows, width the power of two at least n). */
+    static final long LANES_ROW_LIMIT = 16;
     /** Rows up to this length go to a warp each. */
     static final long WARP_ROW_LIMIT = 1024;
     /** A row segment is at least this long, so a block's 256 threads each load a few 16-byte packs. */
@@ -34,6 +38,10 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         long maxGrid = (long) Math.max(1, multiprocessors) * 32;
         if (inner == 1) {
             long rows = outer;
+            if (n <= LANES_ROW_LIMIT) {
+                long rowsPerBlock = (KernelLaunch.THREADS / 32) * (32 / laneWidth(n));
+                return new ReducePlan(Kind.ROWS_LANES, 1, n, clamp((rows + rowsPerBlock - 1) / rowsPerBlock, maxGrid));
+            }
             if (n <= WARP_ROW_LIMIT) {
                 long warpsPerBlock = KernelLaunch.THREADS / 32;
                 return new ReducePlan(Kind.ROWS_WARP, 1, n, clamp((rows + warpsPerBlock - 1) / warpsPerBlock, maxGrid));
@@ -49,6 +57,11 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         long length = ceilDiv(n, segments);
         segments = ceilDiv(n, length);
         return new ReducePlan(Kind.COLS, segments, length, clamp(base * segments, maxGrid));
+    }
+
+    /** The lanes per row of {@link Kind#ROWS_LANES}: the power of two at least {@code n} (1 to 16). */
+    static long laneWidth(long n) {
+        return n <= 1 ? 1 : Long.highestOneBit(n - 1) << 1;
     }
 
     private static long clamp(long blocks, long max) {

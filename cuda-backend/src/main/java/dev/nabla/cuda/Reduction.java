@@ -44,6 +44,9 @@ final class Reduction {
         long dst = partial != null ? partial.address() : out.address();
         try {
             switch (plan.kind()) {
+                case ROWS_LANES -> KernelLaunch.of(context, Kernels.reduceRowsLanes(op, t)).pointer(in.address())
+                        .pointer(out.address()).i64(outer).i64(n).i64(ReducePlan.laneWidth(n))
+                        .launch(modules, plan.blocks());
                 case ROWS_WARP -> KernelLaunch.of(context, Kernels.reduceRowsWarp(op, t)).pointer(in.address())
                         .pointer(out.address()).i64(outer).i64(n).launch(modules, plan.blocks());
                 case ROWS_BLOCK -> KernelLaunch.of(context, Kernels.reduceRowsBlock(op, t)).pointer(in.address())

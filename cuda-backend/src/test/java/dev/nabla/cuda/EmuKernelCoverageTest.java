@@ -173,7 +173,8 @@ class EmuKernelCoverageTest {
 
     @Test
     void everyReductionPlanOnEveryDtype() {
-        long[][] shapes = {{5, 40, 1}, {2, 20000, 1}, {3, 130, 5}}; // warp rows; block rows, 2 segments; columns
+        // rows of 10 and 3 sharing warps (with a grid-stride tail); warp rows; block rows, 2 segments; columns
+        long[][] shapes = {{2000, 10, 1}, {37, 3, 1}, {5, 40, 1}, {2, 20000, 1}, {3, 130, 5}};
         for (ReduceOp op : ReduceOp.values()) {
             for (DType t : DType.values()) {
                 for (long[] s : shapes) {
