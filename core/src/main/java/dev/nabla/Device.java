@@ -13,7 +13,8 @@ import java.util.Objects;
  * Tensor x = Tensor.ones(Device.cpu(), 2, 3); // an explicit device as first argument
  * }</pre>
  *
- * <p>The environment variable {@code NABLA_DEVICE} ({@code cpu}, {@code cuda}, {@code cuda:N}) overrides the default.
+ * <p>The environment variable {@code NABLA_DEVICE} ({@code cpu}, {@code cuda}, {@code cuda:N}, or another declared kind
+ * such as {@code cuda-emu}) overrides the default.
  */
 public final class Device {
     private static final Device CPU = new Device("cpu", 0);

@@ -230,11 +230,24 @@ final class JcudaDriverApi implements CudaDriver {
         JITOptions options = new JITOptions();
         options.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[JIT_LOG_BYTES]);
         options.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, JIT_LOG_BYTES);
-        int r = JCudaDriver.cuModuleLoadDataJIT(module, Pointer.to(image), options);
+        int r;
+        String log;
+        try {
+            r = JCudaDriver.cuModuleLoadDataJIT(module, Pointer.to(image), options);
+            log = r == CUresult.CUDA_SUCCESS ? "" : jitLog(options);
+        } catch (RuntimeException | LinkageError e) { // a JCuda without the JIT-options binding
+            r = -1;
+            log = "";
+        }
         if (r != CUresult.CUDA_SUCCESS) {
-            String log = jitLog(options);
-            throw new CudaException(r, KernelModules.loadFailure(name, r, PtxInfo.isaVersion(ptx), driverVersion)
-                    + (log.isEmpty() ? "" : "; JIT log: " + log));
+            // NOTE: the plain load once more, so that the options themselves can never be what fails a working PTX
+            CUmodule plain = new CUmodule();
+            int again = JCudaDriver.cuModuleLoadData(plain, image);
+            if (again == CUresult.CUDA_SUCCESS) {
+                return plain;
+            }
+            throw new CudaException(again, KernelModules.loadFailure(name, again, PtxInfo.isaVersion(ptx),
+                    driverVersion) + (log.isEmpty() ? "" : "; JIT log: " + log));
         }
         return module;
     }
