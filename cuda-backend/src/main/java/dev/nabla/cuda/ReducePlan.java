@@ -19,7 +19,10 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         ROWS_WARP,
         /** {@code inner == 1}, long rows: a 256-thread block per (row, segment). */
         ROWS_BLOCK,
-        /** {@code inner > 1}: a 32 x 8 block per (32 columns, outer index, segment). */
+        /**
+         * {@code inner > 1}: a 32 x 8 block per (32 columns, outer index, segment); for {@code inner < 32} a
+         * {@link #columnWidth} x (256 / width) block, so the lanes without a column walk more of the reduced axis.
+         */
         COLS
     }
 
@@ -57,6 +60,11 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         long length = ceilDiv(n, segments);
         segments = ceilDiv(n, length);
         return new ReducePlan(Kind.COLS, segments, length, clamp(base * segments, maxGrid));
+    }
+
+    /** The block width (columns per block) of {@link Kind#COLS}: 32, or the power of two at least a smaller inner. */
+    static int columnWidth(long inner) {
+        return (int) Math.min(32, laneWidth(inner));
     }
 
     /** The lanes per row of {@link Kind#ROWS_LANES}: the power of two at least {@code n} (1 to 16). */

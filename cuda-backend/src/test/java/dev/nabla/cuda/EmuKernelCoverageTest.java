@@ -174,7 +174,9 @@ class EmuKernelCoverageTest {
     @Test
     void everyReductionPlanOnEveryDtype() {
         // rows of 10 and 3 sharing warps (with a grid-stride tail); warp rows; block rows, 2 segments; columns
-        long[][] shapes = {{2000, 10, 1}, {37, 3, 1}, {5, 40, 1}, {2, 20000, 1}, {3, 130, 5}};
+        // and columns: 5 wide (an 8 x 32 block), 2 wide over a long axis (segments), 33 wide (two 32-column tiles)
+        long[][] shapes = {{2000, 10, 1}, {37, 3, 1}, {5, 40, 1}, {2, 20000, 1}, {3, 130, 5}, {2, 3000, 2},
+            {4, 70, 33}};
         for (ReduceOp op : ReduceOp.values()) {
             for (DType t : DType.values()) {
                 for (long[] s : shapes) {

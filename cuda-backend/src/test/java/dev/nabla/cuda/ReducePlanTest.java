@@ -73,4 +73,11 @@ class ReducePlanTest {
                 .map(ReducePlan::laneWidth).boxed().toList());
         assertEquals(ReducePlan.Kind.ROWS_WARP, ReducePlan.choose(1000, 17, 1, SMS).kind());
     }
+
+    /** Defect: columns fewer than 32 left most lanes of the 32 x 8 block idle. */
+    @Test
+    void fewColumnsGetANarrowerTallerBlock() {
+        assertEquals(List.of(2, 4, 8, 16, 32, 32, 32), LongStream.of(2, 3, 5, 16, 17, 32, 1000)
+                .mapToObj(ReducePlan::columnWidth).toList());
+    }
 }
