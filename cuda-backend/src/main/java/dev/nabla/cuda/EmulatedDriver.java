@@ -548,6 +548,22 @@ final class EmulatedDriver implements CudaDriver {
         });
     }
 
+    /**
+     * Runs an invoker of the emulator's calling convention now, on this thread (for the runtime's own tests):
+     * returns null, or the runtime's error (a deadlock, a barrier outside fibers, a bad configuration).
+     */
+    String launchNow(MemorySegment invoke, MemorySegment args, int gridX, int blockX, int blockY, boolean fibers) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment error = arena.allocate(512);
+            int r = (int) launch.invokeExact(invoke, args, gridX, 1, 1, blockX, blockY, 1, fibers ? 1 : 0, error, 512);
+            return r == 0 ? null : error.getString(0, StandardCharsets.US_ASCII);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     private static String describe(KernelArgs.Arg a) {
         return switch (a) {
             case KernelArgs.Ptr p -> "a pointer";
