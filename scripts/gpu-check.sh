@@ -17,19 +17,61 @@ mkdir -p "$out" && out="$(cd "$out" && pwd)"
 : >"$out/summary.txt"
 log() { echo "gpu-check: $*" | tee -a "$out/summary.txt"; }
 
-if [ ! -f "$gpu/jdk.tar.xz" ] || [ ! -f "$gpu/classpath" ]; then
+if [ ! -f "$gpu/jdk.tar.gz" ] || [ ! -f "$gpu/classpath" ]; then
   log "FAILED: $gpu is missing or incomplete: run scripts/prepare-gpu-check.sh on a machine with JDK 25 and Maven"
   exit 1
 fi
-# unpack the runtime once per version, outside the repository (which may be read-only or carried back)
-jdkdir="${NABLA_GPU_JDK_DIR:-${TMPDIR:-/tmp}/nabla-gpu-jdk}"
-stamp="$(cksum <"$gpu/jdk.tar.xz")"
+# Unpack the runtime once per version, beside the bundle (a /tmp mounted noexec could not run it); where .gpu/ is
+# not writable, under $TMPDIR. gzip through tar, or python3's tarfile where tar or gzip is missing.
+if [ -n "${NABLA_GPU_JDK_DIR:-}" ]; then
+  jdkdir="$NABLA_GPU_JDK_DIR"
+elif [ -w "$gpu" ]; then
+  jdkdir="$gpu/runtime"
+else
+  jdkdir="${TMPDIR:-/tmp}/nabla-gpu-jdk"
+fi
+stamp="$(cksum <"$gpu/jdk.tar.gz")"
 if [ ! -x "$jdkdir/jdk/bin/java" ] || [ "$(cat "$jdkdir/stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$jdkdir" && mkdir -p "$jdkdir" && tar -C "$jdkdir" -xJf "$gpu/jdk.tar.xz" && echo "$stamp" >"$jdkdir/stamp"
+  rm -rf "$jdkdir" && mkdir -p "$jdkdir" || { log "FAILED: cannot create $jdkdir"; exit 1; }
+  if command -v tar >/dev/null 2>&1 && command -v gzip >/dev/null 2>&1; then
+    unpack=(tar -C "$jdkdir" -xzf "$gpu/jdk.tar.gz")
+  elif command -v python3 >/dev/null 2>&1; then
+    unpack=(python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$gpu/jdk.tar.gz" "$jdkdir")
+  else
+    log "FAILED: cannot unpack $gpu/jdk.tar.gz: neither tar with gzip nor python3 is installed"; exit 1
+  fi
+  if ! "${unpack[@]}"; then
+    log "FAILED: unpacking $gpu/jdk.tar.gz into $jdkdir with ${unpack[0]} failed"; exit 1
+  fi
+  echo "$stamp" >"$jdkdir/stamp"
 fi
 java="$jdkdir/jdk/bin/java"
+if ! "$java" -version >/dev/null 2>&1; then
+  log "FAILED: $java does not run (unpacked incompletely, or $jdkdir is on a noexec mount: set NABLA_GPU_JDK_DIR)"
+  exit 1
+fi
+# JCuda unpacks its JNI library into java.io.tmpdir: keep it beside the runtime, since /tmp may be noexec
+mkdir -p "$jdkdir/tmp"
 cp="$(sed "s|lib/|$gpu/lib/|g" "$gpu/classpath")"
-jvm=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -XX:+UseParallelGC)
+jvm=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -XX:+UseParallelGC
+  "-Djava.io.tmpdir=$jdkdir/tmp")
+# cuBLAS: where the system has none, PyTorch's wheel usually brings one (nvidia-cublas or torch/lib)
+if [ -z "${NABLA_CUBLAS:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[23]' && command -v python3 >/dev/null 2>&1; then
+  torch_cublas="$(python3 - <<'PY' 2>/dev/null
+import glob, os, site, sys
+roots = site.getsitepackages() + [site.getusersitepackages()]
+for pattern in ("nvidia/cublas/lib/libcublas.so.13", "nvidia/cublas/lib/libcublas.so.12", "torch/lib/libcublas.so.1*"):
+    for root in roots:
+        hits = sorted(glob.glob(os.path.join(root, pattern)))
+        if hits:
+            print(hits[-1]); sys.exit(0)
+PY
+)"
+  if [ -n "$torch_cublas" ]; then
+    export NABLA_CUBLAS="$torch_cublas"
+    log "cuBLAS: none on the system; using PyTorch's $torch_cublas"
+  fi
+fi
 log "runtime $("$java" -version 2>&1 | head -1)"
 
 if command -v nvidia-smi >/dev/null 2>&1; then

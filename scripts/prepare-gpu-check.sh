@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares .gpu/ (git-ignored) so scripts/gpu-check.sh can run the whole conformance suite, Device.diagnose() and
 # the GPU benchmarks on a machine that has an NVIDIA driver but no Java and no Maven:
-#   .gpu/jdk.tar.xz      a jlinked JDK 25 runtime, xz-compressed (49 MB unpacked, 25 MB packed: the device tool
-#                        carries at most 64 MiB); gpu-check.sh unpacks it on first use
+#   .gpu/jdk.tar.gz      a jlinked JDK 25 runtime, gzip-compressed (the modules image is already zip-compressed by
+#                        jlink, so xz saved little, and pip-based PyTorch images often have no xz; gzip, or
+#                        python3's tarfile where tar cannot, unpacks it); gpu-check.sh unpacks it on first use
 #   .gpu/lib/*.jar       the Nabla jars, the core test-jar, the cuda-backend tests, JCuda (with a natives jar slimmed
 #                        to the driver binding: the NVPTX compiler library alone would be 24 MB)
 #   .gpu/junit-platform-console-standalone.jar
@@ -55,7 +56,7 @@ work="$(mktemp -d)"
 "$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector,jdk.zipfs \
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$work/jdk" 2>&1 | grep -v 'incubator modules' || true
 "$work/jdk/bin/java" -version 2>&1 | head -1 >"$gpu/jdk.version"
-tar -C "$work" -cJf "$gpu/jdk.tar.xz" jdk
+tar -C "$work" -cf - jdk | gzip -9 >"$gpu/jdk.tar.gz"
 rm -rf "$work"
 
-echo "prepare-gpu-check: $(du -sh "$gpu" | cut -f1) in $gpu (jdk.tar.xz $(du -sh "$gpu/jdk.tar.xz" | cut -f1), $(ls "$gpu/lib" | wc -l) jars)"
+echo "prepare-gpu-check: $(du -sh "$gpu" | cut -f1) in $gpu (jdk.tar.gz $(du -sh "$gpu/jdk.tar.gz" | cut -f1), $(ls "$gpu/lib" | wc -l) jars)"

@@ -2,6 +2,7 @@
 // One template per path over (op, dtype), instantiated as
 //   binary_<op>_<dtype>          dense operands, or an operand that is a single broadcast element (a scalar);
 //                                four elements per thread through 16-byte packs
+//   binary_2d_<op>_<dtype>       two dimensions of any strides (row and column broadcast), no per-element division
 //   binary_strided_<op>_<dtype>  any broadcast strides, through StridedIter
 //   select_<dtype>               out = cond ? a : b through StridedIter (cond is BOOL)
 // Comparisons write BOOL (one byte 0/1); the other ops keep the operands' dtype.
@@ -120,6 +121,31 @@ __device__ __forceinline__ void binary_strided(const T* a, const T* b, typename 
     }
 }
 
+// Two dimensions (after the host merged what it could): out (rows, cols) dense, a and b read at r * row + c * col
+// (0 broadcasts). The commonest broadcasts, a bias add (B, N) + (N) and a column (B, N) + (B, 1), land here: each
+// thread divides once to find its first (r, c) and then steps by the grid stride with an add and a carry, where the
+// rank-8 strided kernel divides per dimension per element.
+template <class Op, class T>
+__device__ __forceinline__ void binary_2d(const T* a, const T* b, typename BinaryOut<Op, T>::type* out, i64 n,
+                                          i64 cols, i64 aRow, i64 aCol, i64 bRow, i64 bCol) {
+    i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    i64 stride = (i64)blockDim.x * gridDim.x;
+    i64 r = i / cols;
+    i64 c = i - r * cols;
+    i64 dr = stride / cols;
+    i64 dc = stride - dr * cols;
+    for (; i < n; i += stride) {
+        out[i] = BinaryOut<Op, T>::apply(a[r * aRow + c * aCol], b[r * bRow + c * bCol]);
+        r += dr;
+        c += dc;
+        if (c >= cols) {
+            c -= cols;
+            r += 1;
+        }
+    }
+}
+
 #define NABLA_BINARY(op, T, dtype)                                                                 \
     extern "C" __global__ void binary_##op##_##dtype(const T* a, const T* b,                       \
             BinaryOut<op_##op, T>::type* out, i64 n, int aScalar, int bScalar) {                   \
@@ -128,6 +154,11 @@ __device__ __forceinline__ void binary_strided(const T* a, const T* b, typename 
     extern "C" __global__ void binary_strided_##op##_##dtype(const T* a, const T* b,               \
             BinaryOut<op_##op, T>::type* out, i64 n, StridedIter it) {                             \
         binary_strided<op_##op, T>(a, b, out, n, it);                                              \
+    }                                                                                              \
+    extern "C" __global__ void binary_2d_##op##_##dtype(const T* a, const T* b,                    \
+            BinaryOut<op_##op, T>::type* out, i64 n, i64 cols, i64 aRow, i64 aCol, i64 bRow,       \
+            i64 bCol) {                                                                            \
+        binary_2d<op_##op, T>(a, b, out, n, cols, aRow, aCol, bRow, bCol);                         \
     }
 
 #define NABLA_BINARY_ALL_DTYPES(op)                                                                \

@@ -5,6 +5,8 @@
 // C, so broadcast batches (stride 0) need no copy. A is stored (m, k), or (k, m) when transposed; B (k, n) or (n, k).
 // Classic shared-memory tiling: a 64 x 64 tile of C per block of 256 threads, each thread a 4 x 4 register block,
 // K consumed 16 at a time. It reaches a fraction of cuBLAS but keeps every backend primitive available on any driver.
+// The tiles are a grid-stride loop in x, y and z, so any grid covers any (m, n, batches) (grid y is capped at 65535).
+// gemm_int32 is the same template on unsigned: INT32 matmul wraps in two's complement (cuBLAS has no such GEMM).
 #include "common.cuh"
 
 #define TILE 64
@@ -19,9 +21,13 @@ __device__ __forceinline__ void gemm_tiled(const T* A, const T* B, T* C, i64 m, 
     __shared__ T Bs[TILE_K][TILE + 1];
     int tx = threadIdx.x % 16;
     int ty = threadIdx.x / 16;
-    i64 row0 = (i64)blockIdx.y * TILE;
-    i64 col0 = (i64)blockIdx.x * TILE;
-    for (i64 z = blockIdx.z; z < batches; z += gridDim.z) {
+    i64 tilesY = (m + TILE - 1) / TILE;
+    i64 tilesX = (n + TILE - 1) / TILE;
+    for (i64 tile = (i64)blockIdx.z * gridDim.y * gridDim.x + (i64)blockIdx.y * gridDim.x + blockIdx.x;
+         tile < batches * tilesY * tilesX; tile += (i64)gridDim.z * gridDim.y * gridDim.x) {
+        i64 z = tile / (tilesY * tilesX);
+        i64 row0 = (tile / tilesX % tilesY) * TILE;
+        i64 col0 = (tile % tilesX) * TILE;
         i64 off[3];
         strided_offsets<3>(batch, z, off);
         const T* a = A + off[0];
@@ -81,3 +87,4 @@ __device__ __forceinline__ void gemm_tiled(const T* A, const T* B, T* C, i64 m, 
 
 NABLA_GEMM(float, float32)
 NABLA_GEMM(double, float64)
+NABLA_GEMM(unsigned, int32)

@@ -1,9 +1,11 @@
 // Reductions (Backend.reduce): the middle axis of `in` viewed as (outer, n, inner) into `out` of (outer, inner).
 // One template over (reduction, dtype) behind four entry points:
+//   reduce_rows_lanes_<op>_<dtype>  inner == 1, rows of at most 16: 32 / width rows per warp, writes out
 //   reduce_rows_warp_<op>_<dtype>   inner == 1, short rows: one warp per row, writes out
 //   reduce_rows_block_<op>_<dtype>  inner == 1, long rows: one block per (row, segment of the row)
-//   reduce_cols_<op>_<dtype>        inner > 1: a 32 x 8 block per (32 columns, outer index, segment);
-//                                   threadIdx.x walks the contiguous inner axis so loads coalesce
+//   reduce_cols_<op>_<dtype>        inner > 1: a 32 x 8 block per (32 columns, outer index, segment), narrower
+//                                   and taller for inner < 32; threadIdx.x walks the contiguous inner axis so
+//                                   loads coalesce
 //   reduce_finish_<op>_<dtype>      the second pass: combines `segments` partial accumulators per output
 // The first-pass kernels write `out` directly when segments == 1, else accumulator partials laid out as
 // partial[output * segments + segment], which reduce_finish folds into `out`. The host picks the segment count so
@@ -112,6 +114,29 @@ __device__ __forceinline__ void rows_warp(const T* in, typename R::Out* out, i64
     }
 }
 
+// Rows of n <= 16 (softmax over 10 classes): a warp holds 32 / width rows, width the power of two >= n, each row
+// a group of `width` lanes reduced by the first log2(width) steps of the shuffle tree. Lanes that read across their
+// group's edge only feed lanes whose result is not used, so the plain full-warp shuffle serves.
+template <class R, class T>
+__device__ __forceinline__ void rows_lanes(const T* in, typename R::Out* out, i64 rows, i64 n, i64 width) {
+    int lane = threadIdx.x & 31;
+    int w = (int)width;
+    int group = lane / w;
+    int sub = lane - group * w;
+    i64 perWarp = 32 / w;
+    i64 warp = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    i64 warps = ((i64)blockDim.x * gridDim.x) >> 5;
+    for (i64 base = warp * perWarp; base < rows; base += warps * perWarp) {
+        i64 r = base + group;
+        typename R::Acc acc = R::identity();
+        if (r < rows) {
+            for (i64 k = sub; k < n; k += w) acc = R::step(acc, in[r * n + k], k);
+        }
+        for (int delta = w >> 1; delta > 0; delta >>= 1) acc = R::combine(acc, shuffle_down(acc, delta));
+        if (sub == 0 && r < rows) out[r] = R::finish(acc);
+    }
+}
+
 template <class R, class T>
 __device__ __forceinline__ void rows_block(const T* in, void* dst, i64 rows, i64 n, i64 segments, i64 segLen) {
     // Packs of four when every segment starts on a 4-element boundary of a 4-aligned row.
@@ -137,20 +162,22 @@ __device__ __forceinline__ void rows_block(const T* in, void* dst, i64 rows, i64
     }
 }
 
-// blockDim = (32, 8).
+// blockDim = (w, 256 / w): w = 32 in general; for inner < 32 the host narrows w to the power of two >= inner, so
+// the idle column lanes instead walk more rows of the reduced axis (several columns' rows per warp).
 template <class R, class T>
 __device__ __forceinline__ void cols(const T* in, void* dst, i64 outer, i64 n, i64 inner, i64 segments,
                                      i64 segLen) {
     typedef typename R::Acc Acc;
     __shared__ __align__(16) unsigned char scratch[8 * 32 * sizeof(Acc)];
     Acc* tile = reinterpret_cast<Acc*>(scratch);
-    i64 tiles = (inner + 31) / 32;
+    i64 w = blockDim.x;
+    i64 tiles = (inner + w - 1) / w;
     for (i64 task = blockIdx.x; task < tiles * outer * segments; task += gridDim.x) {
         i64 t = task % tiles;
         i64 rest = task / tiles;
         i64 s = rest % segments;
         i64 o = rest / segments;
-        i64 i = t * 32 + threadIdx.x;
+        i64 i = t * w + threadIdx.x;
         i64 begin = s * segLen;
         i64 end = min(n, begin + segLen);
         Acc acc = R::identity();
@@ -159,10 +186,10 @@ __device__ __forceinline__ void cols(const T* in, void* dst, i64 outer, i64 n, i
             for (i64 k = begin + threadIdx.y; k < end; k += blockDim.y) acc = R::step(acc, col[k * inner], k);
         }
         __syncthreads();  // the previous task may still read the tile
-        tile[threadIdx.y * 32 + threadIdx.x] = acc;
+        tile[threadIdx.y * w + threadIdx.x] = acc;
         __syncthreads();
         if (threadIdx.y == 0 && i < inner) {
-            for (int y = 1; y < blockDim.y; ++y) acc = R::combine(acc, tile[y * 32 + threadIdx.x]);
+            for (int y = 1; y < blockDim.y; ++y) acc = R::combine(acc, tile[y * w + threadIdx.x]);
             write_result<R>(dst, o * inner + i, segments, s, acc);
         }
     }
@@ -184,6 +211,10 @@ __device__ __forceinline__ void finish(const typename R::Acc* partial, typename 
     extern "C" __global__ void reduce_rows_warp_##op##_##dtype(const T* in, red_##op<T>::Out* out, \
                                                                i64 rows, i64 n) {                  \
         rows_warp<red_##op<T>, T>(in, out, rows, n);                                               \
+    }                                                                                              \
+    extern "C" __global__ void reduce_rows_lanes_##op##_##dtype(const T* in, red_##op<T>::Out* out, \
+                                                                i64 rows, i64 n, i64 width) {      \
+        rows_lanes<red_##op<T>, T>(in, out, rows, n, width);                                       \
     }                                                                                              \
     extern "C" __global__ void reduce_rows_block_##op##_##dtype(const T* in, void* dst, i64 rows, i64 n, \
                                                                 i64 segments, i64 segLen) {        \

@@ -4,14 +4,17 @@ import dev.nabla.backend.Backends;
 import java.util.Objects;
 
 /**
- * Where a tensor's buffer lives: {@code cpu} or {@code cuda:N}.
+ * Where a tensor's buffer lives: {@code cpu}, {@code cuda:N}, or a device of another kind that a backend provider
+ * on the class path declares (such as {@code cuda-emu:N}, the CUDA backend on an emulated driver, which runs the
+ * CUDA kernels on the host for testing and is never the default).
  *
  * <pre>{@code
  * Device d = Device.defaultDevice();          // cuda:0 when a GPU and the CUDA backend are present, else cpu
  * Tensor x = Tensor.ones(Device.cpu(), 2, 3); // an explicit device as first argument
  * }</pre>
  *
- * <p>The environment variable {@code NABLA_DEVICE} ({@code cpu}, {@code cuda}, {@code cuda:N}) overrides the default.
+ * <p>The environment variable {@code NABLA_DEVICE} ({@code cpu}, {@code cuda}, {@code cuda:N}, or another declared kind
+ * such as {@code cuda-emu}) overrides the default.
  */
 public final class Device {
     private static final Device CPU = new Device("cpu", 0);
@@ -36,24 +39,55 @@ public final class Device {
         return new Device("cuda", index);
     }
 
-    /** Parses {@code cpu}, {@code cuda} (meaning {@code cuda:0}) or {@code cuda:N}. */
+    /**
+     * A device of a kind a backend provider declares ({@code BackendProvider.kind()}), e.g.
+     * {@code Device.of("cuda-emu", 0)}; {@code of("cpu", 0)} is {@link #cpu()}.
+     */
+    public static Device of(String kind, int index) {
+        dev.nabla.ops.Checks.notNull("Device.of", "kind", kind);
+        String k = kind.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!k.matches("[a-z][a-z0-9_-]*")) {
+            throw new IllegalArgumentException("Device.of: bad device kind '" + kind + "'");
+        }
+        if (index < 0) {
+            throw new IllegalArgumentException(k + " device index must be >= 0, got " + index);
+        }
+        if (k.equals("cpu")) {
+            if (index != 0) {
+                throw new IllegalArgumentException("Device.of: the cpu device has index 0, got " + index);
+            }
+            return CPU;
+        }
+        return new Device(k, index);
+    }
+
+    /**
+     * Parses {@code cpu}, {@code cuda} (meaning {@code cuda:0}) or {@code cuda:N}, and {@code KIND} or
+     * {@code KIND:N} for any other kind a backend provider on the class path declares (e.g. {@code cuda-emu}).
+     */
     public static Device parse(String text) {
         dev.nabla.ops.Checks.notNull("Device.parse", "text", text);
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
         if (t.equals("cpu")) {
             return CPU;
         }
-        if (t.equals("cuda") || t.equals("gpu")) {
+        if (t.equals("gpu")) {
             return cuda(0);
         }
-        if (t.startsWith("cuda:")) {
+        int colon = t.indexOf(':');
+        String kind = colon < 0 ? t : t.substring(0, colon);
+        java.util.Set<String> kinds = new java.util.TreeSet<>(Backends.kinds());
+        kinds.add("cuda");
+        if (kinds.contains(kind) && !kind.equals("cpu")) {
             try {
-                return cuda(Integer.parseInt(t.substring(5)));
+                return of(kind, colon < 0 ? 0 : Integer.parseInt(t.substring(colon + 1)));
             } catch (NumberFormatException e) {
                 // falls through to the error below
             }
         }
-        throw new IllegalArgumentException("Device.parse: unknown device '" + text + "': expected cpu, cuda or cuda:N");
+        kinds.add("cpu");
+        throw new IllegalArgumentException("Device.parse: unknown device '" + text + "': expected cpu, cuda or cuda:N"
+                + (kinds.size() > 2 ? " (kinds on the class path: " + String.join(", ", kinds) + ")" : ""));
     }
 
     /**
@@ -69,12 +103,12 @@ public final class Device {
         return Backends.isAvailable(cuda(0));
     }
 
-    /** True for a CUDA device. */
+    /** True for a CUDA device, real ({@code cuda}) or emulated ({@code cuda-emu}). */
     public boolean isCuda() {
-        return kind.equals("cuda");
+        return kind.equals("cuda") || kind.equals("cuda-emu");
     }
 
-    /** The backend family, {@code cpu} or {@code cuda}. */
+    /** The backend family: {@code cpu}, {@code cuda}, or another kind a provider declares. */
     public String kind() {
         return kind;
     }
@@ -128,6 +162,6 @@ public final class Device {
 
     @Override
     public String toString() {
-        return isCuda() ? kind + ":" + index : kind;
+        return this == CPU || kind.equals("cpu") ? kind : kind + ":" + index;
     }
 }

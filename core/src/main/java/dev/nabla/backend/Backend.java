@@ -206,4 +206,12 @@ public interface Backend {
     /** Waits for all queued work on this device. */
     default void synchronize() {
     }
+
+    /**
+     * Releases what the backend holds beyond its live buffers (library handles, cached free memory) after waiting for
+     * its queued work; the backend must not be used afterwards. {@link Backends#close} calls it. The default holds
+     * nothing.
+     */
+    default void close() {
+    }
 }

@@ -16,11 +16,22 @@ import dev.nabla.Device;
  * }</pre>
  */
 public interface BackendProvider {
-    /** The device kind this provider serves: {@code cpu} or {@code cuda}. */
+    /**
+     * The device kind this provider serves: {@code cpu}, {@code cuda}, or another lower-case name
+     * ({@code [a-z][a-z0-9_-]*}) that {@code Device.parse} then accepts, such as {@code cuda-emu}.
+     */
     String kind();
 
     /** Preference when several kinds are usable; the highest usable rank becomes the default device. */
     int rank();
+
+    /**
+     * False for a backend that must be asked for by name ({@code NABLA_DEVICE}, {@code Device.parse}) and is never
+     * the default device, however it ranks (an emulator for testing).
+     */
+    default boolean isDefaultCandidate() {
+        return true;
+    }
 
     /** True when the backend can run here (library loaded, device present). */
     boolean isAvailable();

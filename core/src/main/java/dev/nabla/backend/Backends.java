@@ -66,6 +66,24 @@ public final class Backends {
         return p;
     }
 
+    /** The device kinds the providers on the class path declare, highest rank first. */
+    public static List<String> kinds() {
+        return PROVIDERS.stream().map(BackendProvider::kind).toList();
+    }
+
+    /**
+     * Closes the backend of {@code device} if one was created ({@link Backend#close()}) and forgets it; the next
+     * {@link #get} creates a new one. Returns false when there was none.
+     */
+    public static boolean close(Device device) {
+        Backend b = BACKENDS.remove(device);
+        if (b == null) {
+            return false;
+        }
+        b.close();
+        return true;
+    }
+
     /** True when a provider for the device's kind is present and usable. */
     public static boolean isAvailable(Device device) {
         BackendProvider p = provider(device.kind());
@@ -118,19 +136,19 @@ public final class Backends {
             forced = property;
         }
         if (forced != null && !forced.isBlank()) {
-            Device d = Device.parse(forced);
+            Device d = parse(providers, forced);
             usableProvider(providers, d); // fails with the reason when the forced device cannot be used
             return d;
         }
         List<BackendProvider> ranked = byRank(providers);
         for (BackendProvider p : ranked) {
-            if (p.isAvailable()) {
-                Device d = p.kind().equals("cpu") ? Device.cpu() : Device.parse(p.kind());
+            if (p.isDefaultCandidate() && p.isAvailable()) {
+                Device d = p.kind().equals("cpu") ? Device.cpu() : Device.of(p.kind(), 0);
                 if (!d.equals(Device.cpu()) || ranked.size() == 1) {
                     log.log(Level.DEBUG, "default device " + d);
                 } else {
                     for (BackendProvider other : ranked) {
-                        if (!other.isAvailable()) {
+                        if (other.isDefaultCandidate() && !other.isAvailable()) {
                             log.log(Level.INFO, "Nabla runs on cpu: " + other.kind() + " unavailable ("
                                     + other.availabilityReason() + ")");
                         }
@@ -140,6 +158,22 @@ public final class Backends {
             }
         }
         throw new IllegalStateException("no usable Nabla backend on the class path (add dev.nabla:nabla-cpu)");
+    }
+
+    /** {@code KIND} or {@code KIND:N} of one of {@code providers}, else as {@link Device#parse} reads it. */
+    static Device parse(List<BackendProvider> providers, String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        for (BackendProvider p : providers) {
+            String k = p.kind();
+            if (!k.equals("cpu") && (t.equals(k) || t.startsWith(k + ":"))) {
+                try {
+                    return Device.of(k, t.equals(k) ? 0 : Integer.parseInt(t.substring(k.length() + 1)));
+                } catch (NumberFormatException e) {
+                    break;
+                }
+            }
+        }
+        return Device.parse(text);
     }
 
     /** The report behind {@code Device.diagnose()}. */

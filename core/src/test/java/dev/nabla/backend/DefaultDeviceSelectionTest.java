@@ -27,6 +27,29 @@ class DefaultDeviceSelectionTest {
         }
     }
 
+    /** A usable provider that must be asked for by name (as cuda-emu): never the default, however it ranks. */
+    private record ByNameOnly(String kind, int rank) implements BackendProvider {
+        @Override
+        public boolean isAvailable() {
+            return true;
+        }
+
+        @Override
+        public String availabilityReason() {
+            return "emulated";
+        }
+
+        @Override
+        public boolean isDefaultCandidate() {
+            return false;
+        }
+
+        @Override
+        public Backend create(Device device) {
+            throw new AssertionError("selection created a backend for " + device);
+        }
+    }
+
     /** Keeps every line logged, as "LEVEL message". */
     private static final class RecordingLogger implements System.Logger {
         final List<String> lines = new ArrayList<>();
@@ -122,6 +145,20 @@ class DefaultDeviceSelectionTest {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> choose(List.of(CPU, GPU), "tpu", null));
         assertTrue(bad.getMessage().contains("unknown device 'tpu'"), bad.getMessage());
+    }
+
+    @Test
+    void aProviderThatIsNotADefaultCandidateIsUsedOnlyWhenNamed() {
+        ByNameOnly emu = new ByNameOnly("cuda-emu", 100);
+        assertEquals(Device.cpu(), choose(List.of(emu, CPU), null, null), "its rank does not make it the default");
+        assertEquals(Device.cuda(0), choose(List.of(emu, CPU, GPU), null, null));
+        assertEquals(List.of(), log.at(Level.INFO), "nothing to explain: it was never a candidate");
+        assertEquals(Device.of("cuda-emu", 0), choose(List.of(emu, CPU), "cuda-emu", null));
+        assertEquals(Device.of("cuda-emu", 0), choose(List.of(emu, CPU), null, " CUDA-EMU:0 "));
+        assertEquals("cuda-emu:0", Device.of("cuda-emu", 0).toString());
+        IllegalStateException none = assertThrows(IllegalStateException.class, () -> choose(List.of(emu), null,
+                null));
+        assertTrue(none.getMessage().contains("no usable Nabla backend"), none.getMessage());
     }
 
     @Test

@@ -27,7 +27,7 @@ import java.util.List;
  * surefire and gpu-check.sh pass (without it the JDK only warns).
  */
 @SuppressWarnings("restricted")
-final class Cublas {
+final class Cublas implements Blas {
     static final int OP_N = 0;
     static final int OP_T = 1;
     /** cublasMath_t: plain FP32 (no tensor-core reduced precision). */
@@ -75,14 +75,18 @@ final class Cublas {
         return linker.downcallHandle(symbol, fd);
     }
 
-    /** Loads cuBLAS once per JVM from the first {@link CublasLocator} candidate that binds; never throws. */
+    /**
+     * Loads cuBLAS once per JVM from the first {@link CublasLocator} candidate that binds and creates a handle (a
+     * {@code libcublas.so.13} that binds but cannot create a handle on an older driver is passed over for
+     * {@code .so.12}); never throws. The device's context must be current: handle creation needs it.
+     */
     static Loaded load() {
         Loaded l = loaded;
         if (l == null) {
             synchronized (Cublas.class) {
                 l = loaded;
                 if (l == null) {
-                    l = load(CublasLocator.system().candidates());
+                    l = load(CublasLocator.system().candidates(), Cublas::probe);
                     loaded = l;
                 }
             }
@@ -90,7 +94,17 @@ final class Cublas {
         return l;
     }
 
+    /** Creates and destroys a handle: the library works with this driver. */
+    static void probe(Cublas cublas) {
+        cublas.destroy(cublas.createHandle());
+    }
+
     static Loaded load(List<CublasLocator.Candidate> candidates) {
+        return load(candidates, c -> { });
+    }
+
+    /** The first candidate that binds and passes {@code probe} (which throws to reject it). */
+    static Loaded load(List<CublasLocator.Candidate> candidates, java.util.function.Consumer<Cublas> probe) {
         List<String> failures = new ArrayList<>();
         for (CublasLocator.Candidate c : candidates) {
             try {
@@ -102,6 +116,12 @@ final class Cublas {
                     lib = SymbolLookup.libraryLookup(c.file(), Arena.global());
                 }
                 Cublas cublas = new Cublas(lib);
+                try {
+                    probe.accept(cublas);
+                } catch (RuntimeException e) {
+                    failures.add(c.describe() + ": binds, but " + e.getMessage());
+                    continue;
+                }
                 String where = c.file() != null ? c.file().toString() : loadedFrom(c.soname());
                 return new Loaded(cublas, where, List.copyOf(failures));
             } catch (Throwable t) { // IllegalArgumentException for a missing library, LinkageError, ...
@@ -138,7 +158,8 @@ final class Cublas {
     // ---- calls --------------------------------------------------------------------------------------------------
 
     /** A new handle (cuBLAS binds it to the context current on this thread). */
-    long createHandle() {
+    @Override
+    public long createHandle() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             status((int) create.invokeExact(out), "cublasCreate_v2");
@@ -150,16 +171,19 @@ final class Cublas {
         }
     }
 
-    void destroy(long handle) {
+    @Override
+    public void destroy(long handle) {
         invoke("cublasDestroy_v2", () -> (int) destroy.invokeExact(MemorySegment.ofAddress(handle)));
     }
 
-    void setStream(long handle, long stream) {
+    @Override
+    public void setStream(long handle, long stream) {
         invoke("cublasSetStream_v2", () -> (int) setStream.invokeExact(MemorySegment.ofAddress(handle),
                 MemorySegment.ofAddress(stream)));
     }
 
-    void setMathMode(long handle, int mode) {
+    @Override
+    public void setMathMode(long handle, int mode) {
         invoke("cublasSetMathMode", () -> (int) setMathMode.invokeExact(MemorySegment.ofAddress(handle), mode));
     }
 
@@ -167,7 +191,8 @@ final class Cublas {
      * Column-major {@code C = op(A) op(B)} ({@code alpha = 1, beta = 0}) for FLOAT32 or FLOAT64 ({@code isDouble}),
      * {@code batchCount} times with the given element strides (a single plain GEMM when the count is 1).
      */
-    void gemm(boolean isDouble, long handle, int transa, int transb, int m, int n, int k, long a, int lda,
+    @Override
+    public void gemm(boolean isDouble, long handle, int transa, int transb, int m, int n, int k, long a, int lda,
             long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batchCount) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = isDouble ? arena.allocateFrom(JAVA_DOUBLE, 1.0) : arena.allocateFrom(JAVA_FLOAT, 1f);

@@ -7,7 +7,7 @@ package dev.nabla.cuda;
  * <p>TF32 is off unless {@code -Dnabla.cuda.tf32=true} or {@code NABLA_CUDA_TF32=1}: FP32 GEMMs then agree with
  * the CPU backend to float32 rounding (PyTorch's default too). {@code -Dnabla.cublas=off} forces the fallback.
  */
-record CublasSetup(Cublas cublas, long handle, String status) {
+record CublasSetup(Blas cublas, long handle, String status) {
     /** True when FP32 GEMMs may use TF32 tensor cores. */
     static boolean tf32Requested() {
         String p = System.getProperty("nabla.cuda.tf32");
@@ -21,19 +21,22 @@ record CublasSetup(Cublas cublas, long handle, String status) {
         if ("off".equalsIgnoreCase(System.getProperty("nabla.cublas"))) {
             return new CublasSetup(null, 0, "cuBLAS disabled (-Dnabla.cublas=off): matmul uses the tiled GEMM kernel");
         }
-        Cublas.Loaded loaded = Cublas.load();
-        if (loaded.cublas() == null) {
+        context.makeCurrent(); // loading creates a handle to probe each candidate
+        CudaDriver.BlasBinding loaded = context.driver().blas();
+        if (loaded.blas() == null) {
             return new CublasSetup(null, 0, "cuBLAS not found (libcublas.so.13 or .12; tried "
                     + loaded.failures().size() + " places, see -Dnabla.cublas=FILE): matmul uses the tiled GEMM kernel");
         }
         try {
             context.makeCurrent();
-            long handle = loaded.cublas().createHandle();
-            loaded.cublas().setStream(handle, context.stream().address());
+            long handle = loaded.blas().createHandle();
+            loaded.blas().setStream(handle, context.streamAddress());
             boolean tf32 = tf32Requested();
-            loaded.cublas().setMathMode(handle, tf32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
-            return new CublasSetup(loaded.cublas(), handle, "cuBLAS " + loaded.location() + ", TF32 "
-                    + (tf32 ? "on" : "off"));
+            loaded.blas().setMathMode(handle, tf32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
+            String passedOver = loaded.failures().stream().filter(f -> f.contains(": binds, but ")).findFirst()
+                    .map(f -> " (passed over " + f + ")").orElse("");
+            return new CublasSetup(loaded.blas(), handle, "cuBLAS " + loaded.location() + ", TF32 "
+                    + (tf32 ? "on" : "off") + passedOver);
         } catch (RuntimeException e) {
             return new CublasSetup(null, 0, "cuBLAS found at " + loaded.location() + " but unusable ("
                     + e.getMessage() + "): matmul uses the tiled GEMM kernel");

@@ -14,8 +14,6 @@ import dev.nabla.backend.Buffer;
 import dev.nabla.backend.RandomDistribution;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The CUDA backend of one device: every primitive is a kernel of the shipped PTX (or a cuBLAS GEMM, or a driver
@@ -35,13 +33,16 @@ final class CudaBackend implements Backend {
     private final String cublasStatus;
     private final CudaBuffer errorFlag;
 
-    CudaBackend(Device device, int driverVersion) {
-        this.context = DeviceContext.open(device);
-        this.modules = new KernelModules(context, driverVersion);
+    private final CublasSetup cublas;
+    private volatile boolean closed;
+
+    CudaBackend(Device device, CudaDriver driver) {
+        this.context = DeviceContext.open(device, driver);
+        this.modules = new KernelModules(context);
         this.memory = new DriverMemory(context);
         this.allocator = new CachingAllocator(device, memory, CudaBackend::reclaimUnreachableBuffers);
         this.transfer = new HostTransfer(context);
-        CublasSetup cublas = CublasSetup.create(context);
+        this.cublas = CublasSetup.create(context);
         this.matmul = new Matmul(context, modules, cublas.cublas(), cublas.handle());
         this.cublasStatus = cublas.status();
         this.errorFlag = (CudaBuffer) allocate(DType.INT32, 1);
@@ -106,7 +107,7 @@ final class CudaBackend implements Backend {
     @Override
     public Buffer allocate(DType dtype, long size) {
         CachingAllocator.Block block = allocator.allocate(Math.max(1, size) * dtype.byteSize(), dtype);
-        CudaBuffer b = new CudaBuffer(dtype, size, block, memory.pointer(block.address()), allocator);
+        CudaBuffer b = new CudaBuffer(dtype, size, block, allocator);
         if (AllocationTracker.enabled()) {
             b.track(tracker.record(block.bytes(), null));
         }
@@ -117,13 +118,13 @@ final class CudaBackend implements Backend {
     public Buffer upload(Object data, DType dtype) {
         Object host = HostArrays.toDeviceLayout(data, dtype);
         CudaBuffer b = (CudaBuffer) allocate(dtype, java.lang.reflect.Array.getLength(host));
-        transfer.upload(host, dtype, b.pointer(0));
+        transfer.upload(host, dtype, b.address());
         return b;
     }
 
     private Object download(Buffer src) {
         CudaBuffer b = cuda(src);
-        return transfer.download(b.pointer(0), b.dtype(), b.size());
+        return transfer.download(b.address(), b.dtype(), b.size());
     }
 
     @Override
@@ -148,9 +149,8 @@ final class CudaBackend implements Backend {
             return;
         }
         if (Double.doubleToRawLongBits(value) == 0) { // +0 is all-zero bits in every dtype (-0 is not)
-            context.makeCurrent();
-            CudaCalls.check(JCudaDriver.cuMemsetD8Async(o.pointer(0), (byte) 0, o.size() * o.dtype().byteSize(),
-                    context.stream()), device() + " fill (cuMemsetD8Async)");
+            context.run(d -> d.memsetD8Async(o.address(), (byte) 0, o.size() * o.dtype().byteSize(),
+                    context.stream()));
             return;
         }
         kernel(Kernels.fill(o.dtype())).pointer(o.address()).i64(o.size()).f64(value).launch(modules, blocks(o.size()));
@@ -189,9 +189,20 @@ final class CudaBackend implements Backend {
             kernel(Kernels.binaryDense(op, x.dtype())).pointer(x.address()).pointer(y.address())
                     .pointer(cuda(out).address()).i64(n).i32(aScalar ? 1 : 0).i32(bScalar ? 1 : 0)
                     .launch(modules, blocks((n + 3) / 4));
+        } else if (it.rank() == 2) { // row or column broadcast (a bias add): no division per element
+            long[] sa = it.strides(0);
+            long[] sb = it.strides(1);
+            kernel(Kernels.binary2d(op, x.dtype())).pointer(x.address()).pointer(y.address())
+                    .pointer(cuda(out).address()).i64(n).i64(it.shape()[1]).i64(sa[0]).i64(sa[1]).i64(sb[0])
+                    .i64(sb[1]).launch(modules, blocks(n));
         } else {
-            kernel(Kernels.binaryStrided(op, x.dtype())).pointer(x.address()).pointer(y.address())
-                    .pointer(cuda(out).address()).i64(n).iter(it).launch(modules, blocks(n));
+            CudaBuffer o = cuda(out);
+            for (StridedIter.Chunk c : it.chunks()) { // one chunk unless more than 8 dimensions stay unmerged
+                long m = c.inner().size();
+                kernel(Kernels.binaryStrided(op, x.dtype())).pointer(x.address(c.offsets()[0]))
+                        .pointer(y.address(c.offsets()[1])).pointer(o.address(c.first())).i64(m).iter(c.inner())
+                        .launch(modules, blocks(m));
+            }
         }
     }
 
@@ -201,9 +212,12 @@ final class CudaBackend implements Backend {
         StridedIter it = StridedIter.of(shape, condStrides, aStrides, bStrides);
         long n = it.size();
         if (n > 0) {
-            kernel(Kernels.select(a.dtype())).pointer(cuda(cond).address()).pointer(cuda(a).address())
-                    .pointer(cuda(b).address()).pointer(cuda(out).address()).i64(n).iter(it)
-                    .launch(modules, blocks(n));
+            for (StridedIter.Chunk c : it.chunks()) {
+                long m = c.inner().size();
+                kernel(Kernels.select(a.dtype())).pointer(cuda(cond).address(c.offsets()[0]))
+                        .pointer(cuda(a).address(c.offsets()[1])).pointer(cuda(b).address(c.offsets()[2]))
+                        .pointer(cuda(out).address(c.first())).i64(m).iter(c.inner()).launch(modules, blocks(m));
+            }
         }
     }
 
@@ -223,11 +237,11 @@ final class CudaBackend implements Backend {
             fill(o, 0);
             return;
         }
-        if (o.dtype().isFloating()) {
+        if (o.dtype().isFloating() || o.dtype() == DType.INT32) {
             matmul.run(cuda(a), aBatchStrides, transposeA, cuda(b), bBatchStrides, transposeB, o, batchShape, m, k, n);
             return;
         }
-        // INT32/BOOL: the CPU reference accumulates in double; so does this detour through a FLOAT64 GEMM
+        // BOOL (core refuses it today): a detour through a FLOAT64 GEMM
         Buffer a64 = allocate(DType.FLOAT64, a.size());
         Buffer b64 = allocate(DType.FLOAT64, b.size());
         Buffer o64 = allocate(DType.FLOAT64, o.size());
@@ -255,13 +269,16 @@ final class CudaBackend implements Backend {
             return;
         }
         if (it.isDense(0) && it.isDense(1)) {
-            context.makeCurrent();
-            CudaCalls.check(JCudaDriver.cuMemcpyDtoDAsync(d.pointer(dstOffset), s.pointer(srcOffset),
-                    n * s.dtype().byteSize(), context.stream()), device() + " copy (cuMemcpyDtoDAsync)");
+            context.run(drv -> drv.memcpyDtoDAsync(d.address(dstOffset), s.address(srcOffset),
+                    n * s.dtype().byteSize(), context.stream()));
             return;
         }
-        kernel(Kernels.copy(s.dtype())).pointer(s.address()).pointer(d.address()).i64(n).i64(srcOffset)
-                .i64(dstOffset).iter(it).launch(modules, blocks(n));
+        for (StridedIter.Chunk c : it.chunks()) {
+            long m = c.inner().size();
+            kernel(Kernels.copy(s.dtype())).pointer(s.address()).pointer(d.address()).i64(m)
+                    .i64(srcOffset + c.offsets()[0]).i64(dstOffset + c.offsets()[1]).iter(c.inner())
+                    .launch(modules, blocks(m));
+        }
     }
 
     /**
@@ -273,9 +290,7 @@ final class CudaBackend implements Backend {
         if (count == 0) {
             return;
         }
-        context.makeCurrent();
-        CudaCalls.check(JCudaDriver.cuMemsetD32Async(errorFlag.pointer(0), NO_ERROR, 1, context.stream()),
-                device() + " " + op + " (cuMemsetD32Async)");
+        context.run(d -> d.memsetD32Async(errorFlag.address(), NO_ERROR, 1, context.stream()));
         kernel(Kernels.indexCheck()).pointer(indices.address()).pointer(errorFlag.address()).i64(count).i64(axisSize)
                 .launch(modules, blocks(count));
         int position = readInt(errorFlag, 0);
@@ -289,7 +304,7 @@ final class CudaBackend implements Backend {
     private int readInt(CudaBuffer b, long index) {
         context.synchronize();
         int[] v = new int[1];
-        CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(v), b.pointer(index), 4), device() + " cuMemcpyDtoH");
+        context.run(d -> d.memcpyDtoH(v, b.address(index), 4));
         return v[0];
     }
 
@@ -350,6 +365,30 @@ final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         context.synchronize();
+    }
+
+    /**
+     * Waits for the stream, destroys the cuBLAS handle and gives the cached blocks back to the driver. Buffers still
+     * alive keep their memory; the backend must not be used afterwards.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            context.synchronize();
+        } finally {
+            try {
+                if (cublas.cublas() != null) {
+                    context.makeCurrent();
+                    cublas.cublas().destroy(cublas.handle());
+                }
+            } finally {
+                allocator.releaseCache();
+            }
+        }
     }
 
     /**

@@ -44,7 +44,16 @@ public final class CudaBackendProvider implements BackendProvider {
             throw new IllegalArgumentException("device " + device + " does not exist: the driver sees "
                     + probe.deviceCount() + " CUDA device(s)");
         }
-        return new CudaBackend(device, probe.driverVersion());
+        return new CudaBackend(device, driver(probe.driverVersion()));
+    }
+
+    private static volatile CudaDriver driver;
+
+    private static synchronized CudaDriver driver(int driverVersion) {
+        if (driver == null) {
+            driver = new JcudaDriverApi(driverVersion);
+        }
+        return driver;
     }
 
     @Override

@@ -4,24 +4,21 @@ import dev.nabla.DType;
 import dev.nabla.backend.AllocationTracker;
 import dev.nabla.backend.Buffer;
 import java.util.concurrent.atomic.AtomicBoolean;
-import jcuda.driver.CUdeviceptr;
 
 /** A device buffer: one block of the device's {@link CachingAllocator}, returned to its cache on release. */
 final class CudaBuffer implements Buffer {
     private final DType dtype;
     private final long size;
     private final CachingAllocator.Block block;
-    private final CUdeviceptr pointer;
     private final CachingAllocator allocator;
     private final AtomicBoolean released = new AtomicBoolean();
     /** Its allocation site while tracking is on, else null. */
     private AllocationTracker.Entry tracked;
 
-    CudaBuffer(DType dtype, long size, CachingAllocator.Block block, CUdeviceptr pointer, CachingAllocator allocator) {
+    CudaBuffer(DType dtype, long size, CachingAllocator.Block block, CachingAllocator allocator) {
         this.dtype = dtype;
         this.size = size;
         this.block = block;
-        this.pointer = pointer;
         this.allocator = allocator;
     }
 
@@ -44,12 +41,6 @@ final class CudaBuffer implements Buffer {
     /** The device address of element {@code index}. */
     long address(long index) {
         return address() + index * dtype.byteSize();
-    }
-
-    /** The JCuda pointer for memcpy, at element {@code index}. */
-    CUdeviceptr pointer(long index) {
-        checkLive();
-        return index == 0 ? pointer : pointer.withByteOffset(index * dtype.byteSize());
     }
 
     private void checkLive() {

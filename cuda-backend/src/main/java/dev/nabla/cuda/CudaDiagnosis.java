@@ -3,7 +3,6 @@ package dev.nabla.cuda;
 import dev.nabla.Device;
 import dev.nabla.backend.Backends;
 import java.util.Locale;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The CUDA part of {@code Device.diagnose()}: driver, each device (name, compute capability, SMs, memory), cuBLAS
@@ -41,7 +40,7 @@ final class CudaDiagnosis {
         }
     }
 
-    private static void device(StringBuilder sb, Device d) {
+    static void device(StringBuilder sb, Device d) {
         CudaBackend backend;
         try {
             backend = (CudaBackend) Backends.get(d);
@@ -60,11 +59,8 @@ final class CudaDiagnosis {
 
     private static String freeMemory(DeviceContext c) {
         try {
-            c.makeCurrent();
-            long[] free = new long[1];
-            long[] total = new long[1];
-            CudaCalls.check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
-            return gib(free[0]);
+            long free = c.call(CudaDriver::freeMemory);
+            return free < 0 ? "unknown" : gib(free);
         } catch (RuntimeException e) {
             return "unknown";
         }

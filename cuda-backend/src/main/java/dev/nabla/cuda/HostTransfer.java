@@ -2,45 +2,45 @@ package dev.nabla.cuda;
 
 import dev.nabla.DType;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import jcuda.Pointer;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
-import jcuda.driver.JCudaDriver;
 
 /**
- * Copies between Java arrays and device memory. Small copies go straight from the array (the driver stages pageable
- * memory itself); copies of {@link #PINNED_THRESHOLD} bytes and more go through two pinned staging buffers used in
- * turn, so filling one overlaps the DMA of the other and the DMA runs at full PCIe speed. Uploads are queued on the
- * device's stream and return without waiting; downloads wait for the stream first (they are the host reads that
- * synchronize).
+ * Copies between Java arrays and device memory through pinned staging buffers.
+ *
+ * <p>Uploads of every size go through a ring of {@link #SLOTS} pinned buffers of {@link #SLOT_BYTES}: the array is
+ * copied into the current slot (small uploads pack one after another into it) and an asynchronous copy is queued on
+ * the device's stream, followed by the slot's event. A slot is refilled only after its event completed, so the
+ * host never overwrites bytes a queued copy has yet to read, and an upload never waits for the GPU unless the whole
+ * ring is in flight. Downloads wait for the stream first (they are the host reads that synchronize); small ones
+ * copy straight into the array, large ones through two pinned slots used in turn, so the DMA of one chunk overlaps
+ * the copy out of the other.
  */
 final class HostTransfer {
-    /** Copies at least this large use the pinned staging buffers. */
+    /** Downloads at least this large use the pinned staging buffers. */
     static final long PINNED_THRESHOLD = 1L << 20;
-    /** Bytes per staging buffer. */
-    static final int CHUNK = 8 << 20;
+    /** Bytes per staging slot. */
+    static final int SLOT_BYTES = 4 << 20;
+    /** Upload slots in the ring. */
+    static final int SLOTS = 4;
 
     private final DeviceContext context;
-    private Staging[] staging; // created on the first large copy
+    private Slot[] ring;       // upload slots, created on the first upload
+    private int current;       // the ring slot being filled
+    private Slot[] downloads;  // created on the first large download
 
-    private static final class Staging {
-        final Pointer host = new Pointer();
-        final ByteBuffer buffer;
-        final CUevent done = new CUevent();
+    private static final class Slot {
+        final CudaDriver.Pinned pinned;
+        final Object done;
         boolean pending;
+        int used;
 
-        Staging(DeviceContext context) {
-            CudaCalls.check(JCudaDriver.cuMemHostAlloc(host, CHUNK, 0), context.device() + " cuMemHostAlloc");
-            buffer = host.getByteBuffer(0, CHUNK).order(ByteOrder.nativeOrder());
-            CudaCalls.check(JCudaDriver.cuEventCreate(done, CUevent_flags.CU_EVENT_DISABLE_TIMING),
-                    context.device() + " cuEventCreate");
+        Slot(DeviceContext context) {
+            pinned = context.call(d -> d.hostAlloc(SLOT_BYTES));
+            done = context.call(CudaDriver::eventCreate);
         }
 
         void awaitIdle(DeviceContext context) {
             if (pending) {
-                CudaCalls.check(JCudaDriver.cuEventSynchronize(done), context.device() + " cuEventSynchronize");
+                context.run(d -> d.eventSynchronize(done));
                 pending = false;
             }
         }
@@ -50,39 +50,51 @@ final class HostTransfer {
         this.context = context;
     }
 
-    /**
-     * Copies {@code array} (float[], double[], int[] or byte[] of 0/1 for BOOL) to {@code dst}. NOTE: small copies
-     * use the synchronous cuMemcpyHtoD on the legacy default stream, which waits for our blocking stream, so a
-     * reused block is never overwritten under a queued kernel still reading its previous contents.
-     */
-    synchronized void upload(Object array, DType dtype, CUdeviceptr dst) {
-        long count = java.lang.reflect.Array.getLength(array);
-        long bytes = count * dtype.byteSize();
-        if (bytes == 0) {
+    /** Copies {@code array} (float[], double[], int[] or byte[] of 0/1 for BOOL) to device address {@code dst}. */
+    synchronized void upload(Object array, DType dtype, long dst) {
+        int count = java.lang.reflect.Array.getLength(array);
+        int size = dtype.byteSize();
+        if (count == 0) {
             return;
         }
-        context.makeCurrent();
-        if (bytes < PINNED_THRESHOLD) {
-            CudaCalls.check(JCudaDriver.cuMemcpyHtoD(dst, hostPointer(array), bytes), context.device() + " cuMemcpyHtoD");
-            return;
+        if (ring == null) {
+            ring = new Slot[SLOTS];
+            for (int i = 0; i < SLOTS; i++) {
+                ring[i] = new Slot(context);
+            }
         }
-        Staging[] slots = staging();
-        int perChunk = CHUNK / dtype.byteSize();
-        int slot = 0;
-        for (long first = 0; first < count; first += perChunk, slot ^= 1) {
-            int n = (int) Math.min(perChunk, count - first);
-            Staging s = slots[slot];
-            s.awaitIdle(context);
-            put(s.buffer, array, (int) first, n);
-            CudaCalls.check(JCudaDriver.cuMemcpyHtoDAsync(dst.withByteOffset(first * dtype.byteSize()), s.host,
-                    (long) n * dtype.byteSize(), context.stream()), context.device() + " cuMemcpyHtoDAsync");
-            CudaCalls.check(JCudaDriver.cuEventRecord(s.done, context.stream()), context.device() + " cuEventRecord");
+        int first = 0;
+        while (first < count) {
+            Slot s = ring[current];
+            int room = (SLOT_BYTES - s.used) / size;
+            if (room == 0 || (s.used > 0 && room < count - first && count - first <= SLOT_BYTES / size)) {
+                // the slot is full, or this upload fits whole in a fresh one: move on
+                current = (current + 1) % SLOTS;
+                s = ring[current];
+                s.awaitIdle(context);
+                s.used = 0;
+                room = SLOT_BYTES / size;
+            }
+            int n = Math.min(room, count - first);
+            int offset = s.used;
+            put(s.pinned.buffer(), offset, array, first, n);
+            long target = dst + (long) first * size;
+            Slot slot = s;
+            context.run(d -> {
+                d.memcpyHtoDAsync(target, slot.pinned, offset, (long) n * size, context.stream());
+                d.eventRecord(slot.done, context.stream());
+            });
             s.pending = true;
+            s.used = (offset + n * size + 255) & ~255; // keep every staged copy 256-byte aligned
+            if (s.used > SLOT_BYTES) {
+                s.used = SLOT_BYTES;
+            }
+            first += n;
         }
     }
 
     /** Copies {@code count} elements of {@code dtype} at {@code src} into a new array of the dtype's Java type. */
-    synchronized Object download(CUdeviceptr src, DType dtype, long count) {
+    synchronized Object download(long src, DType dtype, long count) {
         if (count > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(context.device() + ": " + count
                     + " elements do not fit one Java array");
@@ -99,53 +111,39 @@ final class HostTransfer {
         }
         context.synchronize();
         if (bytes < PINNED_THRESHOLD) {
-            CudaCalls.check(JCudaDriver.cuMemcpyDtoH(hostPointer(array), src, bytes), context.device() + " cuMemcpyDtoH");
+            context.run(d -> d.memcpyDtoH(array, src, bytes));
             return array;
         }
-        Staging[] slots = staging();
-        int perChunk = CHUNK / dtype.byteSize();
+        if (downloads == null) {
+            downloads = new Slot[] {new Slot(context), new Slot(context)};
+        }
+        int perChunk = SLOT_BYTES / dtype.byteSize();
         long chunks = (count + perChunk - 1) / perChunk;
-        queueDownload(slots[0], src, dtype, 0, count, perChunk);
+        queueDownload(downloads[0], src, dtype, 0, count, perChunk);
         for (long c = 0; c < chunks; c++) {
             if (c + 1 < chunks) { // the next chunk's DMA overlaps this chunk's copy out
-                queueDownload(slots[(int) ((c + 1) & 1)], src, dtype, (c + 1) * perChunk, count, perChunk);
+                queueDownload(downloads[(int) ((c + 1) & 1)], src, dtype, (c + 1) * perChunk, count, perChunk);
             }
-            Staging s = slots[(int) (c & 1)];
+            Slot s = downloads[(int) (c & 1)];
             s.awaitIdle(context);
             long first = c * perChunk;
-            get(s.buffer, array, (int) first, (int) Math.min(perChunk, count - first));
+            get(s.pinned.buffer(), array, (int) first, (int) Math.min(perChunk, count - first));
         }
         return array;
     }
 
-    private void queueDownload(Staging s, CUdeviceptr src, DType dtype, long first, long count, int perChunk) {
+    private void queueDownload(Slot s, long src, DType dtype, long first, long count, int perChunk) {
         s.awaitIdle(context);
         long n = Math.min(perChunk, count - first);
-        CudaCalls.check(JCudaDriver.cuMemcpyDtoHAsync(s.host, src.withByteOffset(first * dtype.byteSize()),
-                n * dtype.byteSize(), context.stream()), context.device() + " cuMemcpyDtoHAsync");
-        CudaCalls.check(JCudaDriver.cuEventRecord(s.done, context.stream()), context.device() + " cuEventRecord");
+        context.run(d -> {
+            d.memcpyDtoHAsync(s.pinned, 0, src + first * dtype.byteSize(), n * dtype.byteSize(), context.stream());
+            d.eventRecord(s.done, context.stream());
+        });
         s.pending = true;
     }
 
-    private Staging[] staging() {
-        if (staging == null) {
-            staging = new Staging[] {new Staging(context), new Staging(context)};
-        }
-        return staging;
-    }
-
-    private static Pointer hostPointer(Object array) {
-        return switch (array) {
-            case float[] f -> Pointer.to(f);
-            case double[] d -> Pointer.to(d);
-            case int[] i -> Pointer.to(i);
-            case byte[] b -> Pointer.to(b);
-            default -> throw new IllegalArgumentException("no host copy for " + array.getClass().getSimpleName());
-        };
-    }
-
-    private static void put(ByteBuffer buffer, Object array, int first, int n) {
-        buffer.clear();
+    private static void put(ByteBuffer pinned, int offset, Object array, int first, int n) {
+        ByteBuffer buffer = pinned.duplicate().order(pinned.order()).position(offset);
         switch (array) {
             case float[] f -> buffer.asFloatBuffer().put(f, first, n);
             case double[] d -> buffer.asDoubleBuffer().put(d, first, n);
@@ -155,8 +153,8 @@ final class HostTransfer {
         }
     }
 
-    private static void get(ByteBuffer buffer, Object array, int first, int n) {
-        buffer.clear();
+    private static void get(ByteBuffer pinned, Object array, int first, int n) {
+        ByteBuffer buffer = pinned.duplicate().order(pinned.order()).position(0);
         switch (array) {
             case float[] f -> buffer.asFloatBuffer().get(f, first, n);
             case double[] d -> buffer.asDoubleBuffer().get(d, first, n);

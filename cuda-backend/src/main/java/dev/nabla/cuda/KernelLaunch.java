@@ -1,12 +1,5 @@
 package dev.nabla.cuda;
 
-import java.util.ArrayList;
-import java.util.List;
-import jcuda.NativePointerObject;
-import jcuda.Pointer;
-import jcuda.driver.CUfunction;
-import jcuda.driver.JCudaDriver;
-
 /**
  * One kernel launch: the arguments in the order of the kernel's C signature, then {@link #launch}. Device pointers
  * travel as their 64-bit addresses; a {@link StridedIter} travels by value as its packed longs.
@@ -17,7 +10,7 @@ final class KernelLaunch {
 
     private final DeviceContext context;
     private final String kernel;
-    private final List<Pointer> args = new ArrayList<>(10);
+    private final KernelArgs args = new KernelArgs();
 
     private KernelLaunch(DeviceContext context, String kernel) {
         this.context = context;
@@ -30,27 +23,27 @@ final class KernelLaunch {
     }
 
     KernelLaunch pointer(long address) {
-        args.add(Pointer.to(new long[] {address}));
+        args.add(new KernelArgs.Ptr(address));
         return this;
     }
 
     KernelLaunch i64(long value) {
-        args.add(Pointer.to(new long[] {value}));
+        args.add(new KernelArgs.I64(value));
         return this;
     }
 
     KernelLaunch i32(int value) {
-        args.add(Pointer.to(new int[] {value}));
+        args.add(new KernelArgs.I32(value));
         return this;
     }
 
     KernelLaunch f64(double value) {
-        args.add(Pointer.to(new double[] {value}));
+        args.add(new KernelArgs.F64(value));
         return this;
     }
 
     KernelLaunch iter(StridedIter it) {
-        args.add(Pointer.to(it.pack()));
+        args.add(new KernelArgs.Iter(it.pack()));
         return this;
     }
 
@@ -61,11 +54,12 @@ final class KernelLaunch {
 
     /** Queues a launch with an explicit grid and block shape (no dynamic shared memory). */
     void launch(KernelModules modules, int gridX, int gridY, int gridZ, int blockX, int blockY) {
-        CUfunction f = modules.function(kernel);
-        context.makeCurrent();
-        Pointer params = Pointer.to(args.toArray(new NativePointerObject[0]));
-        CudaCalls.check(JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, 1, 0, context.stream(),
-                params, null), context.device() + " launch of " + kernel);
+        Object f = modules.function(kernel);
+        try {
+            context.run(d -> d.launch(f, gridX, gridY, gridZ, blockX, blockY, 1, context.stream(), args));
+        } catch (CudaException e) {
+            throw new CudaException(e.code(), e.getMessage() + " (launch of " + kernel + ")");
+        }
     }
 
     /**

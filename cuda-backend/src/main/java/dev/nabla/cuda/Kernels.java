@@ -36,12 +36,21 @@ final class Kernels {
         return "binary_" + lower(op) + "_" + t(dtype);
     }
 
+    /** Two dimensions of any strides (row and column broadcast) without per-element division. */
+    static String binary2d(BinaryOp op, DType dtype) {
+        return "binary_2d_" + lower(op) + "_" + t(dtype);
+    }
+
     static String binaryStrided(BinaryOp op, DType dtype) {
         return "binary_strided_" + lower(op) + "_" + t(dtype);
     }
 
     static String select(DType dtype) {
         return "select_" + t(dtype);
+    }
+
+    static String reduceRowsLanes(ReduceOp op, DType dtype) {
+        return "reduce_rows_lanes_" + lower(op) + "_" + t(dtype);
     }
 
     static String reduceRowsWarp(ReduceOp op, DType dtype) {
@@ -152,8 +161,10 @@ final class Kernels {
             for (BinaryOp op : BinaryOp.values()) {
                 names.add(binaryDense(op, d));
                 names.add(binaryStrided(op, d));
+                names.add(binary2d(op, d));
             }
             for (ReduceOp op : ReduceOp.values()) {
+                names.add(reduceRowsLanes(op, d));
                 names.add(reduceRowsWarp(op, d));
                 names.add(reduceRowsBlock(op, d));
                 names.add(reduceCols(op, d));
@@ -175,6 +186,7 @@ final class Kernels {
             }
             names.add(gemm(d));
         }
+        names.add(gemm(DType.INT32));
         names.add(indexCheck());
         return names;
     }

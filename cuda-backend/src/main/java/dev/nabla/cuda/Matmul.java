@@ -14,11 +14,11 @@ import dev.nabla.DType;
 final class Matmul {
     private final DeviceContext context;
     private final KernelModules modules;
-    private final Cublas cublas;
+    private final Blas cublas;
     private final long handle;
 
     /** @param cublas the binding, or null for the fallback kernel; {@code handle} must belong to this device */
-    Matmul(DeviceContext context, KernelModules modules, Cublas cublas, long handle) {
+    Matmul(DeviceContext context, KernelModules modules, Blas cublas, long handle) {
         this.context = context;
         this.modules = modules;
         this.cublas = cublas;
@@ -30,13 +30,17 @@ final class Matmul {
         return cublas != null;
     }
 
-    /** FLOAT32/FLOAT64 buffers; see {@code Backend.matmul}. {@code k > 0} and a non-empty output. */
+    /**
+     * FLOAT32/FLOAT64 buffers through cuBLAS or the kernel, INT32 through the kernel (it wraps in two's complement,
+     * as INT32 matmul is defined; cuBLAS has no such GEMM); see {@code Backend.matmul}. {@code k > 0} and a non-empty
+     * output.
+     */
     void run(CudaBuffer a, long[] aBatch, boolean ta, CudaBuffer b, long[] bBatch, boolean tb, CudaBuffer out,
             long[] batchShape, long m, long k, long n) {
         long[] outBatch = denseBatchStrides(batchShape, m * n);
         StridedIter batches = StridedIter.of(batchShape, aBatch, bBatch, outBatch);
         boolean fits = m <= Integer.MAX_VALUE && n <= Integer.MAX_VALUE && k <= Integer.MAX_VALUE;
-        if (cublas != null && fits) {
+        if (cublas != null && fits && out.dtype().isFloating()) {
             runCublas(a, ta, b, tb, out, batches, (int) m, (int) k, (int) n);
         } else {
             runKernel(a, ta, b, tb, out, batches, m, k, n);
@@ -53,7 +57,8 @@ final class Matmul {
         return s;
     }
 
-    private void runCublas(CudaBuffer a, boolean ta, CudaBuffer b, boolean tb, CudaBuffer out, StridedIter batches,
+    // NOTE: synchronized: one cuBLAS handle per device, and a handle must not be used by two threads at once
+    private synchronized void runCublas(CudaBuffer a, boolean ta, CudaBuffer b, boolean tb, CudaBuffer out, StridedIter batches,
             int m, int k, int n) {
         boolean isDouble = out.dtype() == DType.FLOAT64;
         int rank = batches.rank();
@@ -68,7 +73,7 @@ final class Matmul {
         long outerCount = batches.size() / Math.max(1, inner);
         int lda = ta ? m : k;
         int ldb = tb ? k : n;
-        context.makeCurrent();
+        context.makeCurrent(); // cuBLAS launches on the context current on this thread
         for (long outer = 0; outer < outerCount; outer++) {
             long oa = 0;
             long ob = 0;
@@ -93,16 +98,19 @@ final class Matmul {
 
     private void runKernel(CudaBuffer a, boolean ta, CudaBuffer b, boolean tb, CudaBuffer out, StridedIter batches,
             long m, long k, long n) {
+        // the kernel loops over its tiles, so the grid only needs to fill the GPU: capped in every dimension
         long tilesX = (n + 63) / 64;
         long tilesY = (m + 63) / 64;
-        if (tilesX > Integer.MAX_VALUE || tilesY > 65535) {
-            throw new IllegalArgumentException(context.device() + " matmul: (" + m + ", " + n
-                    + ") output is beyond the fallback GEMM kernel's grid; install cuBLAS");
+        int gridX = (int) Math.min(tilesX, Integer.MAX_VALUE);
+        int gridY = (int) Math.min(tilesY, 65535);
+        for (StridedIter.Chunk c : batches.chunks()) { // one chunk unless more than 8 batch dimensions stay
+            long count = c.inner().size();
+            int gridZ = (int) Math.min(count, 65535);
+            KernelLaunch.of(context, Kernels.gemm(out.dtype()))
+                    .pointer(a.address(c.offsets()[0])).pointer(b.address(c.offsets()[1]))
+                    .pointer(out.address(c.offsets()[2]))
+                    .i64(m).i64(n).i64(k).i64(count).i32(ta ? 1 : 0).i32(tb ? 1 : 0).iter(c.inner())
+                    .launch(modules, gridX, gridY, gridZ, KernelLaunch.THREADS, 1);
         }
-        int gridZ = (int) Math.min(batches.size(), 65535);
-        KernelLaunch.of(context, Kernels.gemm(out.dtype()))
-                .pointer(a.address()).pointer(b.address()).pointer(out.address())
-                .i64(m).i64(n).i64(k).i64(batches.size()).i32(ta ? 1 : 0).i32(tb ? 1 : 0).iter(batches)
-                .launch(modules, (int) tilesX, (int) tilesY, gridZ, KernelLaunch.THREADS, 1);
     }
 }

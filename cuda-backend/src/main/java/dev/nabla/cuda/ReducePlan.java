@@ -13,14 +13,21 @@ package dev.nabla.cuda;
 record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
     /** The first-pass kernels of reduce.cu. */
     enum Kind {
+        /** {@code inner == 1}, rows of at most {@link #LANES_ROW_LIMIT}: several rows per warp. */
+        ROWS_LANES,
         /** {@code inner == 1}, short rows: a warp per row. */
         ROWS_WARP,
         /** {@code inner == 1}, long rows: a 256-thread block per (row, segment). */
         ROWS_BLOCK,
-        /** {@code inner > 1}: a 32 x 8 block per (32 columns, outer index, segment). */
+        /**
+         * {@code inner > 1}: a 32 x 8 block per (32 columns, outer index, segment); for {@code inner < 32} a
+         * {@link #columnWidth} x (256 / width) block, so the lanes without a column walk more of the reduced axis.
+         */
         COLS
     }
 
+    /** Rows up to this length share a warp (32 / width rows, width the power of two at least n). */
+    static final long LANES_ROW_LIMIT = 16;
     /** Rows up to this length go to a warp each. */
     static final long WARP_ROW_LIMIT = 1024;
     /** A row segment is at least this long, so a block's 256 threads each load a few 16-byte packs. */
@@ -34,6 +41,10 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         long maxGrid = (long) Math.max(1, multiprocessors) * 32;
         if (inner == 1) {
             long rows = outer;
+            if (n <= LANES_ROW_LIMIT) {
+                long rowsPerBlock = (KernelLaunch.THREADS / 32) * (32 / laneWidth(n));
+                return new ReducePlan(Kind.ROWS_LANES, 1, n, clamp((rows + rowsPerBlock - 1) / rowsPerBlock, maxGrid));
+            }
             if (n <= WARP_ROW_LIMIT) {
                 long warpsPerBlock = KernelLaunch.THREADS / 32;
                 return new ReducePlan(Kind.ROWS_WARP, 1, n, clamp((rows + warpsPerBlock - 1) / warpsPerBlock, maxGrid));
@@ -49,6 +60,16 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
         long length = ceilDiv(n, segments);
         segments = ceilDiv(n, length);
         return new ReducePlan(Kind.COLS, segments, length, clamp(base * segments, maxGrid));
+    }
+
+    /** The block width (columns per block) of {@link Kind#COLS}: 32, or the power of two at least a smaller inner. */
+    static int columnWidth(long inner) {
+        return (int) Math.min(32, laneWidth(inner));
+    }
+
+    /** The lanes per row of {@link Kind#ROWS_LANES}: the power of two at least {@code n} (1 to 16). */
+    static long laneWidth(long n) {
+        return n <= 1 ? 1 : Long.highestOneBit(n - 1) << 1;
     }
 
     private static long clamp(long blocks, long max) {

@@ -44,6 +44,9 @@ final class Reduction {
         long dst = partial != null ? partial.address() : out.address();
         try {
             switch (plan.kind()) {
+                case ROWS_LANES -> KernelLaunch.of(context, Kernels.reduceRowsLanes(op, t)).pointer(in.address())
+                        .pointer(out.address()).i64(outer).i64(n).i64(ReducePlan.laneWidth(n))
+                        .launch(modules, plan.blocks());
                 case ROWS_WARP -> KernelLaunch.of(context, Kernels.reduceRowsWarp(op, t)).pointer(in.address())
                         .pointer(out.address()).i64(outer).i64(n).launch(modules, plan.blocks());
                 case ROWS_BLOCK -> KernelLaunch.of(context, Kernels.reduceRowsBlock(op, t)).pointer(in.address())
@@ -51,7 +54,8 @@ final class Reduction {
                         .launch(modules, plan.blocks());
                 case COLS -> KernelLaunch.of(context, Kernels.reduceCols(op, t)).pointer(in.address()).pointer(dst)
                         .i64(outer).i64(n).i64(inner).i64(plan.segments()).i64(plan.segmentLength())
-                        .launch(modules, (int) plan.blocks(), 1, 1, 32, 8);
+                        .launch(modules, (int) plan.blocks(), 1, 1, ReducePlan.columnWidth(inner),
+                                KernelLaunch.THREADS / ReducePlan.columnWidth(inner));
             }
             if (partial != null) {
                 long grid = Math.min(outputs, (long) context.multiprocessors() * 32);

@@ -6,7 +6,8 @@ import java.util.Arrays;
  * The host side of the kernels' {@code StridedIter}: a dense index space read through up to three operands' element
  * strides, simplified before it travels. Size-1 dimensions are dropped and neighbours that every operand walks
  * contiguously are merged, so a dense operand ends up as one dimension of stride 1 (the kernels' fast path) and a
- * row broadcast as two; only index spaces that stay above {@link #MAX_RANK} dimensions after this are refused.
+ * row broadcast as two. An index space that keeps more than {@link #MAX_RANK} dimensions is walked in {@link #chunks()}:
+ * the host loops over the outer dimensions and each launch covers the innermost {@link #MAX_RANK}.
  */
 final class StridedIter {
     /** The kernels' fixed maximum rank ({@code NABLA_MAX_RANK} in common.cuh). */
@@ -24,11 +25,7 @@ final class StridedIter {
         this.size = size;
     }
 
-    /**
-     * The simplified iterator of {@code shape} with one stride array per operand.
-     *
-     * @throws IllegalArgumentException when more than {@link #MAX_RANK} dimensions remain
-     */
+    /** The simplified iterator of {@code shape} with one stride array per operand (any rank; see {@link #chunks}). */
     static StridedIter of(long[] shape, long[]... operandStrides) {
         if (operandStrides.length > MAX_OPERANDS) {
             throw new IllegalArgumentException("at most " + MAX_OPERANDS + " strided operands, got "
@@ -56,10 +53,6 @@ final class StridedIter {
                 st[j][rank] = operandStrides[j][d];
             }
             rank++;
-        }
-        if (rank > MAX_RANK) {
-            throw new IllegalArgumentException("cuda kernels iterate at most " + MAX_RANK
-                    + " dimensions that cannot be merged; got " + rank + " for shape " + Arrays.toString(shape));
         }
         long[] outShape = new long[rank];
         long[][] outStrides = new long[k][rank];
@@ -116,8 +109,55 @@ final class StridedIter {
         return true;
     }
 
+    /**
+     * One launch's part of the index space: the iterator of the innermost (at most {@link #MAX_RANK}) dimensions, the
+     * element offset of its first element in each operand, and in the dense output ({@code first}).
+     */
+    record Chunk(StridedIter inner, long[] offsets, long first) {
+    }
+
+    /**
+     * The launches that cover this index space: one chunk with zero offsets when it fits the kernels' rank, else one
+     * per index of the outer {@code rank - MAX_RANK} dimensions.
+     */
+    java.util.List<Chunk> chunks() {
+        int k = strides.length;
+        if (rank() <= MAX_RANK) {
+            return java.util.List.of(new Chunk(this, new long[k], 0));
+        }
+        int outer = rank() - MAX_RANK;
+        long[] innerShape = Arrays.copyOfRange(shape, outer, rank());
+        long[][] innerStrides = new long[k][];
+        long innerSize = 1;
+        for (long d : innerShape) {
+            innerSize *= d;
+        }
+        for (int j = 0; j < k; j++) {
+            innerStrides[j] = Arrays.copyOfRange(strides[j], outer, rank());
+        }
+        StridedIter inner = new StridedIter(innerShape, innerStrides, innerSize);
+        long count = size / Math.max(1, innerSize);
+        java.util.List<Chunk> out = new java.util.ArrayList<>();
+        for (long c = 0; c < count; c++) {
+            long[] offsets = new long[k];
+            long rest = c;
+            for (int d = outer - 1; d >= 0; d--) {
+                long idx = rest % shape[d];
+                rest /= shape[d];
+                for (int j = 0; j < k; j++) {
+                    offsets[j] += idx * strides[j][d];
+                }
+            }
+            out.add(new Chunk(inner, offsets, c * innerSize));
+        }
+        return out;
+    }
+
     /** The struct as the kernels read it: shape[8], strides[3][8], rank, as 33 longs. */
     long[] pack() {
+        if (rank() > MAX_RANK) {
+            throw new IllegalStateException("a StridedIter of rank " + rank() + " must be launched in chunks()");
+        }
         long[] p = new long[MAX_RANK * (1 + MAX_OPERANDS) + 1];
         for (int i = 0; i < rank(); i++) {
             p[i] = shape[i];

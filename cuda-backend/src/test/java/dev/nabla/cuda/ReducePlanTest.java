@@ -3,6 +3,8 @@ package dev.nabla.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /** Reduction plans: the right kernel, and segments that cover the axis and fill the GPU. */
@@ -58,5 +60,24 @@ class ReducePlanTest {
             assertCovers(ReducePlan.choose(1, n, 1, SMS), n);
             assertCovers(ReducePlan.choose(3, n, 7, SMS), n);
         }
+    }
+
+    /** Defect: softmax over 10 classes gave each row a whole warp, 22 of its 32 lanes idle. */
+    @Test
+    void rowsOfAtMost16ShareAWarp() {
+        ReducePlan p = ReducePlan.choose(1000, 10, 1, SMS);
+        assertEquals(ReducePlan.Kind.ROWS_LANES, p.kind());
+        assertEquals(1, p.segments());
+        assertEquals(16, ReducePlan.laneWidth(10));
+        assertEquals(List.of(1L, 2L, 4L, 4L, 8L, 16L, 16L), LongStream.of(1, 2, 3, 4, 5, 9, 16)
+                .map(ReducePlan::laneWidth).boxed().toList());
+        assertEquals(ReducePlan.Kind.ROWS_WARP, ReducePlan.choose(1000, 17, 1, SMS).kind());
+    }
+
+    /** Defect: columns fewer than 32 left most lanes of the 32 x 8 block idle. */
+    @Test
+    void fewColumnsGetANarrowerTallerBlock() {
+        assertEquals(List.of(2, 4, 8, 16, 32, 32, 32), LongStream.of(2, 3, 5, 16, 17, 32, 1000)
+                .mapToObj(ReducePlan::columnWidth).toList());
     }
 }

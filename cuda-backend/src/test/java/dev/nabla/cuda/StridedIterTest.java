@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Simplification of strided index spaces before they reach the kernels. */
@@ -70,15 +71,26 @@ class StridedIterTest {
     }
 
     @Test
-    void moreThanEightUnmergeableDimensionsAreRefused() {
-        long[] shape = new long[9];
-        long[] strides = new long[9];
+    void moreThanEightUnmergeableDimensionsAreWalkedInChunks() {
+        long[] shape = new long[10];
+        long[] strides = new long[10];
         Arrays.fill(shape, 2);
-        for (int d = 0; d < 9; d++) {
-            strides[d] = 1L << (2 * (8 - d)); // every step skips a gap: nothing merges
+        for (int d = 0; d < 10; d++) {
+            strides[d] = 1L << (2 * (9 - d)); // every step skips a gap: nothing merges
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> StridedIter.of(shape, strides));
-        assertTrue(e.getMessage().contains("at most 8"), e.getMessage());
+        StridedIter it = StridedIter.of(shape, strides);
+        assertEquals(10, it.rank());
+        java.util.List<StridedIter.Chunk> chunks = it.chunks();
+        assertEquals(4, chunks.size(), "the outer two dimensions, by the host");
+        for (int c = 0; c < 4; c++) {
+            StridedIter.Chunk chunk = chunks.get(c);
+            assertEquals(8, chunk.inner().rank());
+            assertEquals(256, chunk.inner().size());
+            assertEquals(c * 256L, chunk.first());
+            assertEquals((c >> 1) * strides[0] + (c & 1) * strides[1], chunk.offsets()[0]);
+            assertEquals(33, chunk.inner().pack().length);
+        }
+        assertEquals(List.of(0L), StridedIter.of(new long[] {3, 4}, new long[] {4, 1}).chunks().stream()
+                .map(StridedIter.Chunk::first).toList(), "one chunk when it fits");
     }
 }

@@ -1,0 +1,617 @@
+package dev.nabla.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@link CudaDriver} without a GPU: the kernels of {@code kernels/src/main/cuda} compiled for the host
+ * ({@link EmulatorBuild}) and called through FFM, on memory from the host.
+ *
+ * <ul>
+ *   <li>Device memory is native host memory (one arena per {@code cuMemAlloc}, 256-byte aligned, filled with 0xFF
+ *       bytes so that code reading memory it never wrote sees NaNs and -1s), up to {@link #MEMORY} bytes, beyond
+ *       which {@code memAlloc} reports out-of-memory as the driver does.</li>
+ *   <li>A stream is one host thread that runs its queue in order: launches, async copies, memsets and event
+ *       records return at once and run later, so staging buffers reused too early, missing events and reads
+ *       without a synchronization give wrong results here as on a GPU. The synchronous copies wait for every
+ *       stream first (the legacy default stream's rule). Errors of queued work surface at the next
+ *       synchronization, as CUDA's asynchronous errors do.</li>
+ *   <li>{@code cuModuleGetFunction} maps a name to the compiled kernel's invoker; a launch checks every argument
+ *       against the kernel's PTX {@code .param} list and its C++ signature, packs them, and runs grid x block on the
+ *       stream's thread: kernels whose PTX has {@code bar.sync} or {@code shfl.sync} with each thread a fiber,
+ *       the others thread after thread.</li>
+ *   <li>cuBLAS is {@link EmulatedBlas}, a column-major reference with cuBLAS's argument conventions.</li>
+ * </ul>
+ */
+@SuppressWarnings("restricted")
+final class EmulatedDriver implements CudaDriver {
+    /** Device memory the emulator hands out before it reports out-of-memory. */
+    static final long MEMORY = Long.getLong("nabla.emu.memory", 4L << 30);
+    /** Multiprocessors it reports: few, so that grids stay small (grid-stride loops are correct for any grid). */
+    static final int MULTIPROCESSORS = 2;
+
+    private static final int CUDA_ERROR_INVALID_VALUE = 1;
+    private static final int CUDA_ERROR_NOT_FOUND = 500;
+    private static final int CUDA_ERROR_LAUNCH_FAILED = 719;
+    private static final Pattern ENTRY = Pattern.compile("\\.visible\\s+\\.entry\\s+(\\w+)\\s*\\(([^)]*)\\)");
+    private static final Pattern PARAM = Pattern.compile(
+            "\\.param\\s+(?:\\.align\\s+(\\d+)\\s+)?\\.([a-z]+)(\\d+)\\s+\\w+(?:\\[(\\d+)\\])?");
+
+    private static final Map<String, LongAdder> LAUNCHES = new ConcurrentHashMap<>();
+    private static final Map<String, LongAdder> NANOS = new ConcurrentHashMap<>();
+    private static volatile EmulatedDriver instance;
+
+    private final Path library;
+    private final SymbolLookup lookup;
+    private final MethodHandle launch;
+    private final Map<Long, Block> blocks = new ConcurrentHashMap<>();
+
+    private record Block(Arena arena, long bytes) {
+    }
+    private final AtomicLong used = new AtomicLong();
+    private final List<Stream> streams = new ArrayList<>();
+    private final Map<Long, Stream> streamsById = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong(1);
+    private final EmulatedBlas blas = new EmulatedBlas(this);
+
+    /** A kernel: its invoker, its C++ parameter sizes, its PTX parameter sizes and alignments, fibers or not. */
+    record Function(String name, MemorySegment invoke, long[] cSizes, int[] ptxSizes, int[] ptxAligns,
+            boolean fibers) {
+    }
+
+    /** One stream: a thread running its queue in order, and the first error of its queued work. */
+    static final class Stream {
+        final long id;
+        final ExecutorService thread;
+        final AtomicReference<RuntimeException> error = new AtomicReference<>();
+
+        Stream(long id) {
+            this.id = id;
+            this.thread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "cuda-emu stream " + id);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        CompletableFuture<Void> enqueue(Runnable work) {
+            return CompletableFuture.runAsync(() -> {
+                if (error.get() != null) {
+                    return; // a failed stream runs nothing more until the error is reported
+                }
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    error.compareAndSet(null, e);
+                }
+            }, thread);
+        }
+
+        void synchronize() {
+            try {
+                enqueue(() -> { }).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CudaException(CUDA_ERROR_LAUNCH_FAILED, "interrupted while waiting for the stream");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+            RuntimeException e = error.getAndSet(null);
+            if (e != null) {
+                throw e instanceof CudaException c ? new CudaException(c.code(), c.getMessage()
+                        + " (reported at the next synchronization)") : e;
+            }
+        }
+    }
+
+    /** An event: completes when the stream reaches its last record. */
+    static final class Event {
+        volatile CompletableFuture<Void> recorded;
+    }
+
+    /** A loaded module: its kernels by name. */
+    record Module(String name, Map<String, Function> functions) {
+    }
+
+    private EmulatedDriver(Path library) {
+        this.library = library;
+        this.lookup = SymbolLookup.libraryLookup(library, Arena.global());
+        this.launch = Linker.nativeLinker().downcallHandle(lookup.find("nabla_emu_launch").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+        String coverage = System.getProperty("nabla.emu.coverage");
+        if (coverage != null && !coverage.isBlank()) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> writeCoverage(Path.of(coverage))));
+        }
+    }
+
+    /** The emulator of this JVM, building its library on first use; throws with the reason when it cannot. */
+    static synchronized EmulatedDriver instance() {
+        if (instance == null) {
+            EmulatorBuild.Result r = EmulatorBuild.result();
+            if (r.library() == null) {
+                throw new IllegalStateException("cuda-emu unavailable: " + r.reason());
+            }
+            instance = new EmulatedDriver(r.library());
+        }
+        return instance;
+    }
+
+    Path library() {
+        return library;
+    }
+
+    @Override
+    public boolean emulated() {
+        return true;
+    }
+
+    @Override
+    public Properties properties(int ordinal) {
+        return new Properties("Nabla CUDA emulator (the kernels compiled for the host by "
+                + EmulatorBuild.result().compiler() + ")", MULTIPROCESSORS, 7, 5, MEMORY);
+    }
+
+    /** The context current on each thread, as the driver keeps it: calls that need one fail without it. */
+    private static final ThreadLocal<Object> CURRENT = new ThreadLocal<>();
+    private static final int CUDA_ERROR_INVALID_CONTEXT = 201;
+    private final Object context = "cuda-emu context";
+    private final LongAdder hostWaits = new LongAdder();
+    private final LongAdder syncCopies = new LongAdder();
+
+    @Override
+    public Object openContext(int ordinal) {
+        if (ordinal != 0) {
+            throw new CudaException(101, "cuDevicePrimaryCtxRetain failed: CUDA_ERROR_INVALID_DEVICE (101): the "
+                    + "emulator has one device");
+        }
+        CURRENT.set(context);
+        return context;
+    }
+
+    @Override
+    public void makeCurrent(Object context) {
+        CURRENT.set(context);
+    }
+
+    /** A driver call that needs a current context fails without one, as {@code CUDA_ERROR_INVALID_CONTEXT}. */
+    private void needContext(String call) {
+        if (CURRENT.get() != context) {
+            throw new CudaException(CUDA_ERROR_INVALID_CONTEXT, call + " failed: CUDA_ERROR_INVALID_CONTEXT (201): "
+                    + "no context is current on thread " + Thread.currentThread().getName());
+        }
+    }
+
+    /** How often the host waited for a stream or an event (synchronizations, synchronous copies included). */
+    long hostWaits() {
+        return hostWaits.sum();
+    }
+
+    /** How many synchronous host-to-device and device-to-host copies ran. */
+    long synchronousCopies() {
+        return syncCopies.sum();
+    }
+
+    @Override
+    public Object createStream() {
+        needContext("cuStreamCreate");
+        Stream s = new Stream(ids.getAndIncrement());
+        synchronized (this) {
+            streams.add(s);
+        }
+        streamsById.put(s.id, s);
+        return s;
+    }
+
+    @Override
+    public void streamSynchronize(Object stream) {
+        needContext("cuStreamSynchronize");
+        hostWaits.increment();
+        ((Stream) stream).synchronize();
+    }
+
+    @Override
+    public long streamAddress(Object stream) {
+        return ((Stream) stream).id;
+    }
+
+    Stream stream(long address) {
+        Stream s = streamsById.get(address);
+        if (s == null) {
+            throw new IllegalStateException("unknown stream " + address);
+        }
+        return s;
+    }
+
+    private synchronized List<Stream> allStreams() {
+        return List.copyOf(streams);
+    }
+
+    /** The legacy default stream's rule: a synchronous copy starts after the work of every blocking stream. */
+    private void waitForAllStreams() {
+        for (Stream s : allStreams()) {
+            s.synchronize();
+        }
+    }
+
+    @Override
+    public long freeMemory() {
+        return MEMORY - used.get();
+    }
+
+    @Override
+    public long memAlloc(long bytes) {
+        needContext("cuMemAlloc");
+        if (bytes <= 0) {
+            throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc(" + bytes + " bytes) failed: "
+                    + "CUDA_ERROR_INVALID_VALUE (1)");
+        }
+        if (used.addAndGet(bytes) > MEMORY) {
+            used.addAndGet(-bytes);
+            return 0;
+        }
+        Arena arena = Arena.ofShared();
+        MemorySegment s = arena.allocate(bytes, 256);
+        s.fill((byte) 0xFF);
+        blocks.put(s.address(), new Block(arena, bytes));
+        return s.address();
+    }
+
+    @Override
+    public void memFree(long address) {
+        needContext("cuMemFree");
+        Block a = blocks.remove(address);
+        if (a == null) {
+            throw new IllegalStateException("free of unknown device address 0x" + Long.toHexString(address));
+        }
+        // cuMemFree synchronizes the device: no queued work can still use the block
+        waitForAllStreams();
+        used.addAndGet(-a.bytes());
+        a.arena().close();
+    }
+
+    @Override
+    public Pinned hostAlloc(long bytes) {
+        needContext("cuMemHostAlloc");
+        MemorySegment s = Arena.ofShared().allocate(bytes, 4096);
+        return new Pinned(s, s.asByteBuffer().order(ByteOrder.nativeOrder()));
+    }
+
+    static MemorySegment at(long address, long bytes) {
+        return MemorySegment.ofAddress(address).reinterpret(bytes);
+    }
+
+    private static MemorySegment heap(Object array) {
+        return switch (array) {
+            case float[] f -> MemorySegment.ofArray(f);
+            case double[] d -> MemorySegment.ofArray(d);
+            case int[] i -> MemorySegment.ofArray(i);
+            case byte[] b -> MemorySegment.ofArray(b);
+            default -> throw new IllegalArgumentException("no host copy for " + array.getClass().getSimpleName());
+        };
+    }
+
+    @Override
+    public void memcpyHtoD(long dst, Object array, long bytes) {
+        needContext("cuMemcpyHtoD");
+        syncCopies.increment();
+        hostWaits.increment();
+        waitForAllStreams();
+        MemorySegment.copy(heap(array), 0, at(dst, bytes), 0, bytes);
+    }
+
+    @Override
+    public void memcpyDtoH(Object array, long src, long bytes) {
+        needContext("cuMemcpyDtoH");
+        syncCopies.increment();
+        hostWaits.increment();
+        waitForAllStreams();
+        MemorySegment.copy(at(src, bytes), 0, heap(array), 0, bytes);
+    }
+
+    @Override
+    public void memcpyHtoDAsync(long dst, Pinned src, long srcOffset, long bytes, Object stream) {
+        needContext("cuMemcpyHtoDAsync");
+        MemorySegment from = (MemorySegment) src.handle();
+        ((Stream) stream).enqueue(() -> MemorySegment.copy(from, srcOffset, at(dst, bytes), 0, bytes));
+    }
+
+    @Override
+    public void memcpyDtoHAsync(Pinned dst, long dstOffset, long src, long bytes, Object stream) {
+        needContext("cuMemcpyDtoHAsync");
+        MemorySegment to = (MemorySegment) dst.handle();
+        ((Stream) stream).enqueue(() -> MemorySegment.copy(at(src, bytes), 0, to, dstOffset, bytes));
+    }
+
+    @Override
+    public void memcpyDtoDAsync(long dst, long src, long bytes, Object stream) {
+        needContext("cuMemcpyDtoDAsync");
+        ((Stream) stream).enqueue(() -> MemorySegment.copy(at(src, bytes), 0, at(dst, bytes), 0, bytes));
+    }
+
+    @Override
+    public void memsetD8Async(long dst, byte value, long count, Object stream) {
+        needContext("cuMemsetD8Async");
+        ((Stream) stream).enqueue(() -> at(dst, count).fill(value));
+    }
+
+    @Override
+    public void memsetD32Async(long dst, int value, long count, Object stream) {
+        needContext("cuMemsetD32Async");
+        ((Stream) stream).enqueue(() -> {
+            MemorySegment s = at(dst, count * 4);
+            for (long i = 0; i < count; i++) {
+                s.setAtIndex(JAVA_INT, i, value);
+            }
+        });
+    }
+
+    @Override
+    public Object eventCreate() {
+        needContext("cuEventCreate");
+        return new Event();
+    }
+
+    @Override
+    public void eventRecord(Object event, Object stream) {
+        needContext("cuEventRecord");
+        ((Event) event).recorded = ((Stream) stream).enqueue(() -> { });
+    }
+
+    @Override
+    public void eventSynchronize(Object event) {
+        needContext("cuEventSynchronize");
+        CompletableFuture<Void> f = ((Event) event).recorded;
+        if (f != null && !f.isDone()) {
+            hostWaits.increment();
+            f.join();
+        }
+    }
+
+    @Override
+    public boolean eventQuery(Object event) {
+        CompletableFuture<Void> f = ((Event) event).recorded;
+        return f == null || f.isDone();
+    }
+
+    @Override
+    public Object moduleLoad(String name, String ptx) {
+        needContext("cuModuleLoadDataEx");
+        MemorySegment table = lookup.find("nabla_emu_module_" + name).orElseThrow(() -> new CudaException(
+                CUDA_ERROR_NOT_FOUND, "cuModuleLoadDataEx(" + name + ") failed: the emulator has no module " + name));
+        Map<String, int[][]> params = ptxParams(ptx);
+        Map<String, Function> functions = new HashMap<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MethodHandle get = Linker.nativeLinker().downcallHandle(table, FunctionDescriptor.of(ADDRESS, ADDRESS));
+            MemorySegment count = arena.allocate(JAVA_LONG);
+            MemorySegment entries = ((MemorySegment) get.invokeExact(count)).reinterpret(32 * count.get(JAVA_LONG, 0));
+            for (long i = 0; i < count.get(JAVA_LONG, 0); i++) {
+                String kernel = entries.get(ADDRESS, i * 32).reinterpret(256).getString(0, StandardCharsets.US_ASCII);
+                MemorySegment invoke = entries.get(ADDRESS, i * 32 + 8);
+                long n = entries.get(JAVA_LONG, i * 32 + 16);
+                MemorySegment sizes = entries.get(ADDRESS, i * 32 + 24).reinterpret(8 * n);
+                long[] cSizes = new long[(int) n];
+                for (int p = 0; p < n; p++) {
+                    cSizes[p] = sizes.getAtIndex(JAVA_LONG, p);
+                }
+                int[][] ptxParam = params.get(kernel);
+                if (ptxParam == null) {
+                    throw new CudaException(CUDA_ERROR_NOT_FOUND, "module " + name + ": kernel " + kernel
+                            + " was compiled for the host but is not in " + name + ".ptx (stale PTX?)");
+                }
+                if (!java.util.Arrays.equals(cSizes, java.util.Arrays.stream(ptxParam[0]).asLongStream().toArray())) {
+                    throw new CudaException(CUDA_ERROR_INVALID_VALUE, "module " + name + ": kernel " + kernel
+                            + " has parameters of " + java.util.Arrays.toString(cSizes) + " bytes in C++ but "
+                            + java.util.Arrays.toString(ptxParam[0]) + " in the PTX (stale PTX?)");
+                }
+                functions.put(kernel, new Function(kernel, invoke, cSizes, ptxParam[0], ptxParam[1],
+                        ptxParam[2][0] != 0));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        return new Module(name, functions);
+    }
+
+    /** Per kernel of a PTX text: its parameters' sizes, their alignments, and whether it needs fibers. */
+    static Map<String, int[][]> ptxParams(String ptx) {
+        Map<String, int[][]> out = new HashMap<>();
+        Matcher m = ENTRY.matcher(ptx);
+        List<int[]> starts = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<String> lists = new ArrayList<>();
+        while (m.find()) {
+            starts.add(new int[] {m.start(), m.end()});
+            names.add(m.group(1));
+            lists.add(m.group(2));
+        }
+        for (int e = 0; e < names.size(); e++) {
+            List<Integer> sizes = new ArrayList<>();
+            List<Integer> aligns = new ArrayList<>();
+            Matcher p = PARAM.matcher(lists.get(e));
+            while (p.find()) {
+                int bits = Integer.parseInt(p.group(3));
+                int element = bits / 8;
+                int count = p.group(4) != null ? Integer.parseInt(p.group(4)) : 1;
+                sizes.add(element * count);
+                aligns.add(p.group(1) != null ? Integer.parseInt(p.group(1)) : element);
+            }
+            String body = ptx.substring(starts.get(e)[1], e + 1 < names.size() ? starts.get(e + 1)[0] : ptx.length());
+            boolean fibers = body.contains("bar.sync") || body.contains("barrier.sync") || body.contains("shfl.sync");
+            out.put(names.get(e), new int[][] {sizes.stream().mapToInt(Integer::intValue).toArray(),
+                    aligns.stream().mapToInt(Integer::intValue).toArray(), {fibers ? 1 : 0}});
+        }
+        return out;
+    }
+
+    @Override
+    public Object moduleGetFunction(Object module, String name) {
+        needContext("cuModuleGetFunction");
+        Function f = ((Module) module).functions().get(name);
+        if (f == null) {
+            throw new CudaException(CUDA_ERROR_NOT_FOUND, "cuModuleGetFunction(" + name
+                    + ") failed: CUDA_ERROR_NOT_FOUND (500) (kernel missing from the PTX?)");
+        }
+        return f;
+    }
+
+    @Override
+    public void launch(Object function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            Object stream, KernelArgs args) {
+        needContext("cuLaunchKernel");
+        Function f = (Function) function;
+        List<KernelArgs.Arg> list = args.list();
+        if (list.size() != f.ptxSizes().length || list.size() != f.cSizes().length) {
+            throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuLaunchKernel(" + f.name() + ") failed: "
+                    + list.size() + " arguments, the PTX declares " + f.ptxSizes().length + " parameters");
+        }
+        long offset = 0;
+        long[] offsets = new long[list.size()];
+        for (int i = 0; i < list.size(); i++) {
+            int bytes = list.get(i).bytes();
+            if (bytes != f.ptxSizes()[i] || bytes != f.cSizes()[i]) {
+                throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuLaunchKernel(" + f.name() + ") failed: "
+                        + "argument " + i + " is " + describe(list.get(i)) + " (" + bytes + " bytes), the PTX "
+                        + "parameter is " + f.ptxSizes()[i] + " bytes and the C++ one " + f.cSizes()[i]);
+            }
+            int align = Math.max(f.ptxAligns()[i], 1);
+            offset = (offset + align - 1) / align * align;
+            offsets[i] = offset;
+            offset += bytes;
+        }
+        // the parameters are copied now, as cuLaunchKernel copies them: the caller may reuse its values at once
+        Arena arena = Arena.ofShared();
+        MemorySegment values = arena.allocate(Math.max(offset, 8), 16);
+        MemorySegment pointers = arena.allocate(ADDRESS, Math.max(1, list.size()));
+        for (int i = 0; i < list.size(); i++) {
+            long o = offsets[i];
+            switch (list.get(i)) {
+                case KernelArgs.Ptr p -> values.set(JAVA_LONG, o, p.address());
+                case KernelArgs.I64 v -> values.set(JAVA_LONG, o, v.value());
+                case KernelArgs.I32 v -> values.set(JAVA_INT, o, v.value());
+                case KernelArgs.F64 v -> values.set(JAVA_DOUBLE, o, v.value());
+                case KernelArgs.Iter it -> MemorySegment.copy(MemorySegment.ofArray(it.packed()), 0, values, o,
+                        it.packed().length * 8L);
+            }
+            pointers.setAtIndex(ADDRESS, i, values.asSlice(o));
+        }
+        LAUNCHES.computeIfAbsent(f.name(), k -> new LongAdder()).increment();
+        ((Stream) stream).enqueue(() -> {
+            try {
+                MemorySegment error = arena.allocate(512);
+                long start = System.nanoTime();
+                int r = (int) launch.invokeExact(f.invoke(), pointers, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                        f.fibers() ? 1 : 0, error, 512);
+                NANOS.computeIfAbsent(f.name(), k -> new LongAdder()).add(System.nanoTime() - start);
+                if (r != 0) {
+                    throw new CudaException(CUDA_ERROR_LAUNCH_FAILED, "kernel " + f.name() + " failed: "
+                            + error.getString(0, StandardCharsets.US_ASCII));
+                }
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            } finally {
+                arena.close();
+            }
+        });
+    }
+
+    /**
+     * Runs an invoker of the emulator's calling convention now, on this thread (for the runtime's own tests):
+     * returns null, or the runtime's error (a deadlock, a barrier outside fibers, a bad configuration).
+     */
+    String launchNow(MemorySegment invoke, MemorySegment args, int gridX, int blockX, int blockY, boolean fibers) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment error = arena.allocate(512);
+            int r = (int) launch.invokeExact(invoke, args, gridX, 1, 1, blockX, blockY, 1, fibers ? 1 : 0, error, 512);
+            return r == 0 ? null : error.getString(0, StandardCharsets.US_ASCII);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static String describe(KernelArgs.Arg a) {
+        return switch (a) {
+            case KernelArgs.Ptr p -> "a pointer";
+            case KernelArgs.I64 v -> "a long";
+            case KernelArgs.I32 v -> "an int";
+            case KernelArgs.F64 v -> "a double";
+            case KernelArgs.Iter it -> "a StridedIter";
+        };
+    }
+
+    @Override
+    public BlasBinding blas() {
+        return new BlasBinding(blas, "the emulator's column-major reference GEMM", List.of());
+    }
+
+    /** Launch counts by kernel name since the JVM started. */
+    static Map<String, Long> launches() {
+        Map<String, Long> m = new TreeMap<>();
+        LAUNCHES.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
+    }
+
+    /** Every kernel of the PTX, by module. */
+    static List<String> allKernels() {
+        List<String> all = new ArrayList<>();
+        for (String m : Kernels.modules()) {
+            all.addAll(PtxInfo.entries(PtxInfo.text(m)));
+        }
+        return all;
+    }
+
+    private static void writeCoverage(Path file) {
+        try {
+            Map<String, Long> runs = launches();
+            List<String> all = allKernels();
+            List<String> lines = new ArrayList<>();
+            long executed = all.stream().filter(runs::containsKey).count();
+            lines.add("# cuda-emu kernel coverage: " + executed + " of " + all.size() + " kernels executed");
+            lines.add("# kernel launches milliseconds");
+            for (String k : all) {
+                LongAdder ns = NANOS.get(k);
+                lines.add(k + " " + runs.getOrDefault(k, 0L) + " " + (ns == null ? 0 : ns.sum() / 1_000_000));
+            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.write(file, lines);
+            System.out.println("cuda-emu: " + executed + " of " + all.size() + " kernels executed (" + file + ")");
+        } catch (IOException | RuntimeException e) {
+            System.err.println("cuda-emu: cannot write coverage to " + file + ": " + e);
+        }
+    }
+}
