@@ -43,4 +43,24 @@ System.out.printf("Gradient check of d(x**2 + x - 1)/dx at x = %s: theoretical %
         + "max abs error %.1e%n", pyFloat(v.item()), j.theoretical().get(0)[0][0], j.numerical().get(0)[0][0],
         j.result().maxAbsError());
 
+// Cell 6. the same thirty epochs with f_x traced, as the seed's @tf.function: the graph replays each epoch, reads
+// the variable by reference, and the tape around the call gives the eager gradient, so the lines are the same
+Variable x2 = Variable.of(3.0f);
+var fx = Nabla.function(() -> x2.square().add(x2).sub(1));
+Optimizer tracedSgd = new SGD(0.1);
+System.out.println("Traced (Nabla.function):");
+for (int epoch = 0; epoch < 30; epoch++) {
+    float before = x2.item();
+    Tensor loss = tracedSgd.minimize(fx, List.of(x2));
+    System.out.println("Epoch : " + epoch + " [" + pyFloat(before) + ", " + pyFloat(loss.item()) + "]");
+}
+
+// Cell 7. f_x's graph for TensorBoard's Graphs tab (tensorboard --logdir runs/notebook)
+var logdir = java.nio.file.Path.of(System.getProperty("nabla.logdir", "runs/notebook"));
+try (var writer = dev.nabla.summary.SummaryWriter.create(logdir)) {
+    writer.graph("f_x", fx);
+    System.err.println("Graph of f_x (traced " + fx.traceCount() + " time) written to " + writer.file()
+            + "; see it with tensorboard --logdir " + logdir);
+}
+
 /exit

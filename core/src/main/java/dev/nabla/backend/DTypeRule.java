@@ -8,6 +8,12 @@ import java.util.Set;
  * Which input dtypes an element-wise primitive accepts, and the dtype of its result: declared once on each
  * {@link UnaryOp} and {@link BinaryOp} constant, so core's checks, the backends' kernel lists and the tests' op-table
  * defaults all read the same rule (JAX's {@code standard_unop(_float, 'exp')}, PyTorch OpInfo's {@code dtypes=}).
+ *
+ * <pre>{@code
+ * DTypeRule rule = UnaryOp.EXP.dtypes();
+ * boolean ok = rule.accepts(DType.INT32);        // false: exp is for floating dtypes
+ * DType out = rule.result(DType.FLOAT32);        // FLOAT32
+ * }</pre>
  */
 public enum DTypeRule {
     /** FLOAT32 and FLOAT64 only (exp, log, sqrt...); the result keeps the dtype. */

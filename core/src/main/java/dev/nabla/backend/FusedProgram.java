@@ -9,6 +9,16 @@ import java.util.Arrays;
  * output. Every step keeps the meaning of its op: a FLOAT32 step rounds its result to float exactly as the unfused op
  * would, and no two steps are contracted into one (no FMA), so fused and unfused results are the same bits.
  *
+ * <pre>{@code
+ * // relu(a * b + c) over (n,) float32, inputs a, b, c: -1, -2, -3
+ * FusedProgram p = new FusedProgram(DType.FLOAT32, new long[] {n}, new long[][] {{1}, {1}, {1}},
+ *         new FusedProgram.Step[] {
+ *             new FusedProgram.Step(null, BinaryOp.MUL, -1, -2),     // step 0 = a * b
+ *             new FusedProgram.Step(null, BinaryOp.ADD, 0, -3),      // step 1 = step 0 + c
+ *             new FusedProgram.Step(UnaryOp.RELU, null, 1, 0)});     // step 2 = relu(step 1): the output
+ * backend.fused(p, new Buffer[] {a, b, c}, out);
+ * }</pre>
+ *
  * @param dtype        FLOAT32 or FLOAT64, of every input, step and the output
  * @param shape        the output's shape, which every step has
  * @param inputStrides per external input, its element strides into {@code shape} (0 broadcasts)
@@ -18,6 +28,10 @@ public record FusedProgram(DType dtype, long[] shape, long[][] inputStrides, Ste
     /**
      * One op: exactly one of {@code unary} and {@code binary} is set; an operand {@code k >= 0} is step {@code k}'s
      * result, {@code k < 0} external input {@code -1 - k}; {@code b} is unused by a unary step.
+     *
+     * <pre>{@code
+     * new FusedProgram.Step(null, BinaryOp.ADD, 0, -3);   // step 0's result plus external input 2
+     * }</pre>
      */
     public record Step(UnaryOp unary, BinaryOp binary, int a, int b) {
     }

@@ -15,6 +15,11 @@ import java.util.function.Function;
 /**
  * The {@link TracedFunction} {@code Nabla.function} returns: one {@link Graph} per input signature. Use
  * {@code Nabla.function}; the factory here is for it.
+ *
+ * <pre>{@code
+ * TracedFunction f = Nabla.function(x -> x.mul(x).sum());   // a GraphFunction
+ * Tensor y = f.call(Tensor.of(new float[] {1, 2, 3}));        // traces once, then replays
+ * }</pre>
  */
 public final class GraphFunction implements TracedFunction {
     private static final System.Logger LOG = System.getLogger("dev.nabla");

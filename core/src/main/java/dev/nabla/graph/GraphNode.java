@@ -11,6 +11,12 @@ import java.util.List;
  * {@code /} inside a {@code customGradient}), the op, the names of the nodes it reads, its output's shape and dtype
  * ({@code null} for a side effect, which has no output).
  *
+ * <pre>{@code
+ * for (GraphNode n : ((GraphFunction) f).nodes()) {
+ *     System.out.println(n.name() + " = " + n.op() + n.inputs());   // e.g. mul_2 = mul[Input_0, Input_0]
+ * }
+ * }</pre>
+ *
  * @param name   unique in the graph, e.g. {@code mul_4} or {@code customGradient_9/exp_7}
  * @param op     the op, e.g. {@code mul}, {@code Input}, {@code Variable}, {@code Const}, {@code assign 'v'}
  * @param inputs the names of the nodes read, in order

@@ -4,6 +4,7 @@ import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.internal.TensorAccess;
 
 /**
  * A value of a traced graph: a function input, a captured Variable (read by reference at each call), a captured
@@ -20,8 +21,14 @@ record Value(Kind kind, int index, Tensor captured, Shape shape, DType dtype) {
         return new Value(Kind.VARIABLE, -1, v, v.shape(), v.dtype());
     }
 
+    /**
+     * A captured constant. The graph holds its own reference to the storage, outside every memory scope: the tensor
+     * it came from may be closed (by its owner, or by the scope it was made in, as a layer's window indices are)
+     * while the graph still replays it.
+     */
     static Value constant(Tensor t) {
-        return new Value(Kind.CONSTANT, -1, t, t.shape(), t.dtype());
+        Tensor held = TensorAccess.detach(TensorAccess.wrap(TensorAccess.storage(t, "function"), t.shape()));
+        return new Value(Kind.CONSTANT, -1, held, t.shape(), t.dtype());
     }
 
     static Value node(Tensor t) {

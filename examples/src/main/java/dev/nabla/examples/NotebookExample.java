@@ -86,7 +86,8 @@ public final class NotebookExample {
         if (logdir != null) {
             try (SummaryWriter writer = SummaryWriter.create(logdir)) {
                 writer.graph("f_x", fx);
-                out.println("Graph of f_x (traced " + fx.traceCount() + " time) written to " + writer.file()
+                // on stderr, as a log line: stdout stays the notebook's own lines (./nabla shell's script prints them too)
+                System.err.println("Graph of f_x (traced " + fx.traceCount() + " time) written to " + writer.file()
                         + "; see it with tensorboard --logdir " + logdir);
             }
         }

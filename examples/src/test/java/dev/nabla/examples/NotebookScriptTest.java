@@ -11,11 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import jdk.jshell.JShell;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./nabla shell examples/notebook.jsh} prints what {@code ./nabla notebook} prints: the script runs here
@@ -30,14 +32,17 @@ class NotebookScriptTest {
             "import java.util.stream.*;");
 
     @Test
-    void theNotebookScriptPrintsTheNotebook() throws IOException {
+    void theNotebookScriptPrintsTheNotebook(@TempDir Path logdir) throws IOException {
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
         NotebookExample.run(new PrintStream(expected, true, StandardCharsets.UTF_8));
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         List<String> problems = new ArrayList<>();
         try (JShell shell = JShell.builder().out(new PrintStream(out, true, StandardCharsets.UTF_8))
-                .remoteVMOptions("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED")
+                .err(new PrintStream(err, true, StandardCharsets.UTF_8))
+                .remoteVMOptions("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                        "-Dnabla.logdir=" + logdir)
                 .build()) {
             shell.addToClasspath(testClassPath());
             run(shell, DEFAULT_STARTUP, problems);
@@ -48,6 +53,13 @@ class NotebookScriptTest {
         String printed = out.toString(StandardCharsets.UTF_8);
         assertTrue(printed.contains("Epoch : 29"), printed);
         assertEquals(expected.toString(StandardCharsets.UTF_8), printed);
+        // the last cell writes f_x's graph and says so on stderr, as ./nabla notebook does
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Graph of f_x (traced 1 time) written to"),
+                err.toString(StandardCharsets.UTF_8));
+        try (Stream<Path> files = Files.walk(logdir)) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents")),
+                    "no event file under " + logdir);
+        }
     }
 
     /** Evaluates a script snippet by snippet, as the shell does; commands such as /exit are skipped. */
