@@ -155,7 +155,8 @@ final class CpuBackend implements Backend {
 
     @Override
     public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
-        if (!FusedKernels.applies(program)) {
+        // NOTE: VectorSupport first, so that FusedKernels (which names Vector API types) is never loaded without it
+        if (!VectorSupport.AVAILABLE || !FusedKernels.applies(program)) {
             Backend.super.fused(program, inputs, out);
             return;
         }
