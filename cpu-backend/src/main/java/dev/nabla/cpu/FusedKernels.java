@@ -20,11 +20,6 @@ final class FusedKernels {
     private FusedKernels() {
     }
 
-    /** True when this pass applies: a float dtype (the caller checked that the Vector API is present). */
-    static boolean applies(FusedProgram p) {
-        return p.dtype() == DType.FLOAT32 || p.dtype() == DType.FLOAT64;
-    }
-
     static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
         int n = (int) p.size();
         boolean[] scalar = new boolean[in.length];
