@@ -249,6 +249,11 @@ final class FusedKernels {
      * {@code z[d + j] = op(x, y)} for add, sub, mul, div; false for other ops. NOTE: one loop per operand layout, with
      * no conditional choice between a loaded and a broadcast vector inside it: such a phi made C2 box the vectors.
      */
+    private static final int ADD_ = 0;
+    private static final int SUB_ = 1;
+    private static final int MUL_ = 2;
+    private static final int DIV_ = 3;
+
     private static boolean arithmetic(dev.nabla.backend.BinaryOp op, float[] x, int xi, boolean xb, float[] y, int yi,
             boolean yb, float[] z, int d, int n) {
         if (xb && yb || !(op == dev.nabla.backend.BinaryOp.ADD || op == dev.nabla.backend.BinaryOp.SUB
@@ -260,69 +265,75 @@ final class FusedKernels {
         FloatVector sx = FloatVector.broadcast(f, x[xi]);
         FloatVector sy = FloatVector.broadcast(f, y[yi]);
         int j = 0;
-        String layout = (xb ? "S" : "D") + (yb ? "S" : "D") + op.name();
+        int code = switch (op) {
+            case ADD -> ADD_;
+            case SUB -> SUB_;
+            case MUL -> MUL_;
+            default -> DIV_;
+        };
+        int layout = (xb ? 8 : yb ? 4 : 0) + code;
         switch (layout) {
-            case "DDADD" -> {
+            case 0 + ADD_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).add(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "DDSUB" -> {
+            case 0 + SUB_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).sub(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "DDMUL" -> {
+            case 0 + MUL_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).mul(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "DDDIV" -> {
+            case 0 + DIV_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).div(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "SDADD" -> {
+            case 8 + ADD_ -> {
                 for (; j < bound; j += f.length()) {
                     sx.add(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "SDSUB" -> {
+            case 8 + SUB_ -> {
                 for (; j < bound; j += f.length()) {
                     sx.sub(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "SDMUL" -> {
+            case 8 + MUL_ -> {
                 for (; j < bound; j += f.length()) {
                     sx.mul(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "SDDIV" -> {
+            case 8 + DIV_ -> {
                 for (; j < bound; j += f.length()) {
                     sx.div(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
                 }
             }
-            case "DSADD" -> {
+            case 4 + ADD_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).add(sy).intoArray(z, d + j);
                 }
             }
-            case "DSSUB" -> {
+            case 4 + SUB_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).sub(sy).intoArray(z, d + j);
                 }
             }
-            case "DSMUL" -> {
+            case 4 + MUL_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).mul(sy).intoArray(z, d + j);
                 }
             }
-            case "DSDIV" -> {
+            case 4 + DIV_ -> {
                 for (; j < bound; j += f.length()) {
                     FloatVector.fromArray(f, x, xi + j).div(sy).intoArray(z, d + j);
                 }
             }
-            default -> throw new AssertionError(layout);
+            default -> throw new AssertionError(layout + " " + op);
         }
         int as = xb ? 0 : 1;
         int bs = yb ? 0 : 1;
