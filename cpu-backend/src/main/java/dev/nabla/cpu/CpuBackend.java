@@ -155,7 +155,7 @@ final class CpuBackend implements Backend {
 
     @Override
     public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
-        if (!FusedKernels.applies(program)) {
+        if (!program.dtype().isFloating()) {
             Backend.super.fused(program, inputs, out);
             return;
         }
@@ -163,7 +163,12 @@ final class CpuBackend implements Backend {
         for (int i = 0; i < in.length; i++) {
             in[i] = cpu(inputs[i]);
         }
-        FusedKernels.run(program, in, cpu(out));
+        // NOTE: VectorSupport first, so that FusedKernels (which names Vector API types) is never loaded without it
+        if (VectorSupport.AVAILABLE) {
+            FusedKernels.run(program, in, cpu(out));
+        } else {
+            ScalarFused.run(program, in, cpu(out));
+        }
     }
 
     @Override

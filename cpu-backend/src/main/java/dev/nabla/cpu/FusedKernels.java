@@ -2,6 +2,7 @@ package dev.nabla.cpu;
 
 import dev.nabla.DType;
 import dev.nabla.backend.FusedProgram;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * One pass for a fused element-wise program: each thread's range is cut into blocks that stay in L1, and every step
@@ -11,17 +12,12 @@ import dev.nabla.backend.FusedProgram;
  * column) is gathered block by block into scratch, runs of the innermost dimension at a time.
  */
 final class FusedKernels {
-    /** Elements per block: 8 KiB of floats per step, a few steps' blocks fit in L1. */
-    private static final int BLOCK = 2048;
+    /** Elements per block: 32 KiB of floats per step; a chain's blocks stay in L2 (-Dnabla.cpu.fusedBlock). */
+    private static final int BLOCK = Integer.getInteger("nabla.cpu.fusedBlock", 8192);
     private static final ThreadLocal<float[][]> FLOAT_SCRATCH = new ThreadLocal<>();
     private static final ThreadLocal<double[][]> DOUBLE_SCRATCH = new ThreadLocal<>();
 
     private FusedKernels() {
-    }
-
-    /** True when this pass applies: a float dtype and the Vector API present. */
-    static boolean applies(FusedProgram p) {
-        return VectorSupport.AVAILABLE && (p.dtype() == DType.FLOAT32 || p.dtype() == DType.FLOAT64);
     }
 
     static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
@@ -104,7 +100,9 @@ final class FusedKernels {
                     if (src != dst || si != d) {
                         System.arraycopy(src, si, dst, d, n);
                     }
-                    FloatLanes.unary(s.unary(), dst, dst, d, d + n);
+                    if (!relu(s.unary(), dst, d, n)) {
+                        FloatLanes.unary(s.unary(), dst, dst, d, d + n);
+                    }
                 } else {
                     int a = s.a();
                     int b = s.b();
@@ -114,7 +112,9 @@ final class FusedKernels {
                     float[] y = b >= 0 ? scratch[b] : ext[-1 - b];
                     boolean yb = b < 0 && scalar[-1 - b];
                     int yi = b >= 0 || yb || gathered[-1 - b] ? 0 : base;
-                    FloatLanes.row(s.binary(), x, xi, xb, y, yi, yb, dst, null, d, n);
+                    if (!arithmetic(s.binary(), x, xi, xb, y, yi, yb, dst, d, n)) {
+                        FloatLanes.row(s.binary(), x, xi, xb, y, yi, yb, dst, null, d, n);
+                    }
                 }
             }
         }
@@ -217,5 +217,129 @@ final class FusedKernels {
                 idx[i] = 0;
             }
         }
+    }
+
+    /*
+     * NOTE: the loops below repeat FloatLanes' vector forms with the operator a literal in its own loop: called per
+     * block with a different op each time, FloatLanes.row's per-vector switch made C2 deoptimize on every new op
+     * (its profile had seen one), and the fused pass ran no faster than four unfused ones. Same operations, same bits.
+     */
+
+    /** In-place relu over {@code [d, d + n)} of {@code z}, as FloatLanes' RELU; false for other ops. */
+    private static boolean relu(dev.nabla.backend.UnaryOp op, float[] z, int d, int n) {
+        if (op != dev.nabla.backend.UnaryOp.RELU) {
+            return false;
+        }
+        var f = FloatLanes.F;
+        int j = 0;
+        int bound = f.loopBound(n);
+        var zero = jdk.incubator.vector.FloatVector.zero(f);
+        for (; j < bound; j += f.length()) {
+            var x = jdk.incubator.vector.FloatVector.fromArray(f, z, d + j);
+            zero.blend(x, x.compare(jdk.incubator.vector.VectorOperators.GT, 0f)
+                    .or(x.test(jdk.incubator.vector.VectorOperators.IS_NAN))).intoArray(z, d + j);
+        }
+        for (; j < n; j++) {
+            z[d + j] = (float) op.apply(z[d + j]);
+        }
+        return true;
+    }
+
+    /**
+     * {@code z[d + j] = op(x, y)} for add, sub, mul, div; false for other ops. NOTE: one loop per operand layout, with
+     * no conditional choice between a loaded and a broadcast vector inside it: such a phi made C2 box the vectors.
+     */
+    private static final int ADD_ = 0;
+    private static final int SUB_ = 1;
+    private static final int MUL_ = 2;
+    private static final int DIV_ = 3;
+
+    private static boolean arithmetic(dev.nabla.backend.BinaryOp op, float[] x, int xi, boolean xb, float[] y, int yi,
+            boolean yb, float[] z, int d, int n) {
+        if (xb && yb || !(op == dev.nabla.backend.BinaryOp.ADD || op == dev.nabla.backend.BinaryOp.SUB
+                || op == dev.nabla.backend.BinaryOp.MUL || op == dev.nabla.backend.BinaryOp.DIV)) {
+            return false;
+        }
+        var f = FloatLanes.F;
+        int bound = f.loopBound(n);
+        FloatVector sx = FloatVector.broadcast(f, x[xi]);
+        FloatVector sy = FloatVector.broadcast(f, y[yi]);
+        int j = 0;
+        int code = switch (op) {
+            case ADD -> ADD_;
+            case SUB -> SUB_;
+            case MUL -> MUL_;
+            default -> DIV_;
+        };
+        int layout = (xb ? 8 : yb ? 4 : 0) + code;
+        switch (layout) {
+            case 0 + ADD_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).add(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 0 + SUB_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).sub(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 0 + MUL_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).mul(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 0 + DIV_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).div(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 8 + ADD_ -> {
+                for (; j < bound; j += f.length()) {
+                    sx.add(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 8 + SUB_ -> {
+                for (; j < bound; j += f.length()) {
+                    sx.sub(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 8 + MUL_ -> {
+                for (; j < bound; j += f.length()) {
+                    sx.mul(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 8 + DIV_ -> {
+                for (; j < bound; j += f.length()) {
+                    sx.div(FloatVector.fromArray(f, y, yi + j)).intoArray(z, d + j);
+                }
+            }
+            case 4 + ADD_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).add(sy).intoArray(z, d + j);
+                }
+            }
+            case 4 + SUB_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).sub(sy).intoArray(z, d + j);
+                }
+            }
+            case 4 + MUL_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).mul(sy).intoArray(z, d + j);
+                }
+            }
+            case 4 + DIV_ -> {
+                for (; j < bound; j += f.length()) {
+                    FloatVector.fromArray(f, x, xi + j).div(sy).intoArray(z, d + j);
+                }
+            }
+            default -> throw new AssertionError(layout + " " + op);
+        }
+        int as = xb ? 0 : 1;
+        int bs = yb ? 0 : 1;
+        for (; j < n; j++) {
+            z[d + j] = (float) op.apply(x[xi + j * as], y[yi + j * bs]);
+        }
+        return true;
     }
 }

@@ -211,4 +211,28 @@ class TracedFunctionTest {
         assertTrue(dot.startsWith("digraph \"function\" {"), dot);
         assertTrue(dot.contains("label=\"relu\\n(3,) float32\""), dot);
     }
+
+    @OnEachDevice
+    void aRetraceLogsItsNewSignature(Device d) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.nabla");
+        List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { messages.add(r.getMessage()); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        logger.addHandler(handler);
+        try {
+            TracedFunction f = Nabla.function((Tensor x) -> x.add(1));
+            f.call(Tensor.of(d, new float[] {1}));
+            f.call(Tensor.of(d, new float[] {2}));
+            assertTrue(messages.stream().noneMatch(m -> m.contains("retracing")), messages.toString());
+            f.call(Tensor.of(d, new float[] {1, 2}));
+            assertEquals(2, f.traceCount());
+            assertTrue(messages.stream().anyMatch(m -> m.contains("retracing for the new input signature ((2,) float32 on "
+                    + d + ") (trace 2)")), messages.toString());
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
 }
