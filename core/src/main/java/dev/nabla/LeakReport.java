@@ -52,6 +52,12 @@ public record LeakReport(Device device, boolean tracking, long bytes, long buffe
      *     {@code ""} when unknown
      * @param bytes live bytes allocated there
      * @param buffers live buffers allocated there
+     *
+     * <pre>{@code
+     * for (LeakReport.Site site : Device.cpu().leakReport().sites()) {
+     *     System.out.println(site.bytes() + " bytes from " + site.op() + " at " + site.site());
+     * }
+     * }</pre>
      */
     public record Site(String site, String op, long bytes, long buffers) {
         @Override

@@ -124,7 +124,13 @@ public final class Nabla {
         return NumericsCheck.enabled();
     }
 
-    /** The gradient function of {@link #customGradient}. */
+    /**
+     * The gradient function of {@link #customGradient}.
+     *
+     * <pre>{@code
+     * Nabla.CustomGradient clipped = (inputs, output, g) -> List.of(g.minimum(1).maximum(-1));
+     * }</pre>
+     */
     @FunctionalInterface
     public interface CustomGradient {
         /** One gradient per input, each of that input's shape, or {@code null} for none. */

@@ -5,6 +5,7 @@ import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Storage;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Checks;
 import dev.nabla.ops.Creation;
 import dev.nabla.ops.Elementwise;
@@ -12,7 +13,6 @@ import dev.nabla.ops.Indexing;
 import dev.nabla.ops.LinearAlgebra;
 import dev.nabla.ops.Reductions;
 import dev.nabla.ops.Shapes;
-import dev.nabla.ops.TensorFormat;
 import java.lang.ref.Cleaner;
 
 /**
@@ -37,8 +37,19 @@ public class Tensor implements AutoCloseable {
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
 
-    /** A tensor viewing {@code storage} with {@code shape}; for ops and backends, not for everyday use. */
-    protected Tensor(Storage storage, Shape shape) {
+    static {
+        TensorAccess.install(new TensorAccess.Operations() {
+            @Override public Tensor wrap(Storage storage, Shape shape) { return new Tensor(storage, shape); }
+            @Override public Storage storage(Tensor t, String op) { return t.storage(op); }
+            @Override public Backend backend(Tensor t) { return t.backend(); }
+            @Override public long serial(Tensor t) { return t.serial; }
+            @Override public long lastSerial() { return SERIALS.get(); }
+            @Override public void markModified(Variable v) { v.markModified(); }
+        });
+    }
+
+    /** A tensor viewing {@code storage} with {@code shape}; ops make them through {@link TensorAccess#wrap}. */
+    Tensor(Storage storage, Shape shape) {
         if (storage.buffer().size() != shape.size()) {
             throw new IllegalArgumentException("buffer of " + storage.buffer().size() + " elements cannot hold shape "
                     + shape);
@@ -46,11 +57,6 @@ public class Tensor implements AutoCloseable {
         this.storage = storage;
         this.shape = shape;
         this.cleanable = storage.acquire(this);
-    }
-
-    /** Wraps storage in a new tensor (internal: used by ops). */
-    public static Tensor wrap(Storage storage, Shape shape) {
-        return new Tensor(storage, shape);
     }
 
     // ---- creation ------------------------------------------------------------------------------------------
@@ -134,25 +140,21 @@ public class Tensor implements AutoCloseable {
     public int rank() { return shape.rank(); }
     /** Number of elements. */
     public long size() { return shape.size(); }
-    /** Increases with each tensor created in this JVM: tells the tape which gradients it made itself. */
-    public long serial() { return serial; }
-    /** The serial of the most recently created tensor. */
-    public static long lastSerial() { return SERIALS.get(); }
     /** True after {@link #close()}. */
     public boolean isClosed() { return closed; }
 
-    /** The storage, checked open (internal: used by ops and backends). */
-    public Storage storage(String op) {
+    /** The storage, checked open. */
+    Storage storage(String op) {
         if (closed) {
             throw new IllegalStateException(op + ": tensor " + shape + " " + dtype() + " was used after close()");
         }
         return storage;
     }
 
-    /** The buffer, checked open (internal: used by ops). */
-    public Buffer buffer(String op) { return storage(op).buffer(); }
-    /** The backend of this tensor's device (internal: used by ops). */
-    public Backend backend() { return storage.backend(); }
+    /** The buffer, checked open. */
+    Buffer buffer(String op) { return storage(op).buffer(); }
+    /** The backend of this tensor's device. */
+    Backend backend() { return storage.backend(); }
 
     // ---- host access ---------------------------------------------------------------------------------------
 
@@ -332,6 +334,18 @@ public class Tensor implements AutoCloseable {
     public Tensor broadcastTo(long... shape) { return Shapes.broadcastTo(this, shape); }
     /** The block starting at {@code begin} with {@code size} ({@code -1}: to the end). */
     public Tensor slice(long[] begin, long[] size) { return Shapes.slice(this, begin, size); }
+    /**
+     * Zero padding: {@code before[i]} zeros ahead of axis {@code i} and {@code after[i]} behind it, as TF's
+     * {@code tf.pad(x, [[before, after], ...])}; the gradient is the slice of the padded gradient that {@code this}
+     * came from.
+     *
+     * <pre>{@code
+     * Tensor.of(new float[] {1, 2}).pad(new long[] {1}, new long[] {2});   // [0. 1. 2. 0. 0.]
+     * }</pre>
+     *
+     * @throws IllegalArgumentException unless both arrays have one non-negative entry per axis
+     */
+    public Tensor pad(long[] before, long[] after) { return Shapes.pad(this, before, after); }
     /** Picks slices along {@code axis} by INT32 {@code indices}. */
     public Tensor gather(Tensor indices, int axis) { return Indexing.gather(this, indices, axis); }
     /** One-hot FLOAT32 encoding of INT32 labels: shape {@code this.shape ++ (depth,)}. */

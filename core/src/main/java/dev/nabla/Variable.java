@@ -133,14 +133,14 @@ public class Variable extends Tensor {
      * Records that the buffer was written in place by other means than {@code assign} (a fused optimizer update),
      * so that tapes which saved the old value refuse to use it.
      */
-    public void markModified() {
+    void markModified() {
         storage("markModified");
         version++;
     }
 
     /** A copy of this variable's current value as a plain tensor (not recorded). */
     public Tensor value() {
-        return Tensor.wrap(Creation.copyStorage(this, "value"), shape());
+        return new Tensor(Creation.copyStorage(this, "value"), shape());
     }
 
     @Override
@@ -148,6 +148,6 @@ public class Variable extends Tensor {
         if (isClosed()) {
             return "Variable '" + name + "' <closed>";
         }
-        return dev.nabla.ops.TensorFormat.describe("Variable '" + name + "'", this);
+        return TensorFormat.describe("Variable '" + name + "'", this);
     }
 }

@@ -7,6 +7,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.ReduceOp;
+import dev.nabla.internal.TensorAccess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -95,8 +96,8 @@ public final class NumericsCheck {
      * copy on a GPU).
      */
     private static boolean allFinite(Tensor t) {
-        Backend b = t.backend();
-        Buffer x = t.buffer("checkNumerics");
+        Backend b = TensorAccess.backend(t);
+        Buffer x = TensorAccess.buffer(t, "checkNumerics");
         long n = x.size();
         Buffer zero = b.allocate(x.dtype(), 1);
         Buffer products = null;

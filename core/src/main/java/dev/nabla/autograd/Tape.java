@@ -2,6 +2,7 @@ package dev.nabla.autograd;
 
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.internal.TensorAccess;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -160,7 +161,7 @@ public final class Tape {
         if (!reachable.contains(target) || !target.dtype().isFloating()) {
             return result;
         }
-        long firstOwnSerial = Tensor.lastSerial() + 1;
+        long firstOwnSerial = TensorAccess.lastSerial() + 1;
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         Tensor seed = outputGradient != null ? outputGradient : Tensor.onesLike(target);
         grads.put(target, seed);
@@ -254,7 +255,7 @@ public final class Tape {
         }
 
         private void closeIfOwn(Tensor t) {
-            if (enabled && t.serial() >= firstOwnSerial) {
+            if (enabled && TensorAccess.serial(t) >= firstOwnSerial) {
                 t.close();
             }
         }

@@ -10,6 +10,14 @@ import dev.nabla.Device;
  * <p>Conventions: buffers are dense and row-major; "strides" are element strides, one per dimension of the
  * {@code shape} being iterated, and a stride of 0 broadcasts. Primitives may run asynchronously; the host reads
  * ({@code read*}) wait for them. Arguments arrive already checked by {@code core}.
+ *
+ * <pre>{@code
+ * Backend cpu = Backends.get(Device.cpu());
+ * Buffer a = cpu.upload(new float[] {1, 2, 3}, DType.FLOAT32);
+ * Buffer out = cpu.allocate(DType.FLOAT32, 3);
+ * cpu.unary(UnaryOp.EXP, a, out);
+ * float[] e = cpu.readFloats(out);   // [e, e^2, e^3]
+ * }</pre>
  */
 public interface Backend {
     /** The device this backend drives. */

@@ -4,6 +4,16 @@ import dev.nabla.Device;
 
 /**
  * A backend plugin, found with {@link java.util.ServiceLoader} from {@code META-INF/services}.
+ *
+ * <pre>{@code
+ * // META-INF/services/dev.nabla.backend.BackendProvider (or "provides" in module-info) names:
+ * public final class MyProvider implements BackendProvider {
+ *     public String kind() { return "mydevice"; }
+ *     public int rank() { return 5; }
+ *     public boolean isAvailable() { return true; }
+ *     public Backend create(Device device) { return new MyBackend(device); }
+ * }
+ * }</pre>
  */
 public interface BackendProvider {
     /**

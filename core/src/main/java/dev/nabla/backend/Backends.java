@@ -9,7 +9,14 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The registry of backend providers and the one backend instance per device. */
+/**
+ * The registry of backend providers and the one backend instance per device.
+ *
+ * <pre>{@code
+ * Backend b = Backends.get(Device.cpu());
+ * System.out.println(Backends.diagnose());   // every provider, available or not, and why
+ * }</pre>
+ */
 public final class Backends {
     private static final System.Logger LOG = System.getLogger("dev.nabla");
     private static final List<BackendProvider> PROVIDERS = loadProviders();

@@ -10,6 +10,11 @@ package dev.nabla.backend;
  * where a constant's documentation says otherwise. Transcendental definitions use {@link StrictMath} (fdlibm), whose
  * results the Java specification fixes on every host, rather than {@link Math}, whose intrinsics may differ by an
  * ulp between processors and JIT tiers.
+ *
+ * <pre>{@code
+ * double p = BinaryOp.POW.apply(1, Double.NaN);        // 1.0, as C99 says
+ * int w = BinaryOp.MUL.applyInt(100000, 100000);      // 1410065408: wraps
+ * }</pre>
  */
 public enum BinaryOp {
     ADD {

@@ -5,6 +5,12 @@ import dev.nabla.DType;
 /**
  * Memory owned by one backend, holding {@link #size()} elements of one {@link DType}. A buffer has one owner at a
  * time (a tensor's storage); {@link #release()} hands it back to the backend, which may reuse it.
+ *
+ * <pre>{@code
+ * Buffer b = backend.allocate(DType.FLOAT32, 1024);
+ * long n = b.size();      // 1024
+ * b.release();            // back to the backend's pool
+ * }</pre>
  */
 public interface Buffer {
     /** The element type. */

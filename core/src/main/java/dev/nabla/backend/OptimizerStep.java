@@ -10,6 +10,11 @@ package dev.nabla.backend;
  * before any update. Every arithmetic step is rounded to the parameter's precision ({@code single}: float32), in the
  * order Keras writes the update, so a float32 variable ends where Keras' float32 ops would put it (the notebook's
  * thirty SGD epochs print the same digits as TensorFlow).
+ *
+ * <pre>{@code
+ * // what a backend's optimizerStep does for one float32 element p with gradient g and slots s
+ * double next = step.apply(p, g, s, true);
+ * }</pre>
  */
 public sealed interface OptimizerStep {
     /** Number of slot buffers (state per element) the rule reads and writes. */

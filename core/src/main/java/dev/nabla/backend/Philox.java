@@ -4,6 +4,11 @@ package dev.nabla.backend;
  * Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011), the counter-based generator
  * behind {@code Rng}. This class is the definition every backend reproduces bit for bit: element {@code i} of a fill
  * that starts at counter {@code c} uses word {@code i % 4} of the block for counter {@code c + i / 4}.
+ *
+ * <pre>{@code
+ * int[] words = Philox.block(42L, 0L);            // four 32-bit words for counter 0
+ * double u = Philox.unitUniform(words[0]);        // in [0, 1)
+ * }</pre>
  */
 public final class Philox {
     private static final int M0 = 0xD2511F53;

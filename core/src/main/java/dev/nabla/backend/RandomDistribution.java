@@ -1,6 +1,12 @@
 package dev.nabla.backend;
 
-/** Distributions the random-fill primitive draws from. */
+/**
+ * Distributions the random-fill primitive draws from.
+ *
+ * <pre>{@code
+ * backend.random(RandomDistribution.NORMAL, seed, counter, 0, 1, out);   // mean 0, standard deviation 1
+ * }</pre>
+ */
 public enum RandomDistribution {
     /** Uniform on {@code [a, b)}. */
     UNIFORM,

@@ -7,6 +7,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A buffer shared by the tensors that view it (a reshape shares its source's storage). Each tensor holds one
  * reference and gives it back on {@code close()} or, as a backstop, when the garbage collector finds the tensor
  * unreachable; the last reference releases the buffer to its backend.
+ *
+ * <pre>{@code
+ * Storage s = new Storage(backend, backend.allocate(DType.FLOAT32, 6));
+ * Cleaner.Cleanable ref = s.acquire(holder);   // one reference per tensor viewing it
+ * ref.clean();                                 // the last one releases the buffer
+ * }</pre>
  */
 public final class Storage {
     private static final Cleaner CLEANER = Cleaner.create();

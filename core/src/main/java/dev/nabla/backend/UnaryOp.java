@@ -6,6 +6,11 @@ package dev.nabla.backend;
  * {@link #applyInt(int)}, which wraps in two's complement ({@code -MIN_VALUE == MIN_VALUE}). These are the reference
  * the CPU backend's scalar paths run and the meaning every backend must reproduce bit for bit (see {@link BinaryOp}
  * for why transcendentals are {@link StrictMath}).
+ *
+ * <pre>{@code
+ * double r = UnaryOp.RELU.apply(Double.NEGATIVE_INFINITY);   // +0.0
+ * int n = UnaryOp.NEG.applyInt(Integer.MIN_VALUE);             // MIN_VALUE: wraps
+ * }</pre>
  */
 public enum UnaryOp {
     NEG {

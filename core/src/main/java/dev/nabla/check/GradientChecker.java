@@ -29,7 +29,14 @@ public final class GradientChecker {
     private GradientChecker() {
     }
 
-    /** The largest errors between the theoretical and numerical Jacobians. */
+    /**
+     * The largest errors between the theoretical and numerical Jacobians.
+     *
+     * <pre>{@code
+     * GradientChecker.Result r = GradientChecker.check(in -> in.get(0).exp().sum(), List.of(x));
+     * r.assertWithin(1e-6);   // throws AssertionError naming both errors when either is larger
+     * }</pre>
+     */
     public record Result(double maxAbsError, double maxRelError) {
         /** @throws AssertionError when the relative error exceeds {@code tolerance} */
         public void assertWithin(double tolerance) {
@@ -43,6 +50,11 @@ public final class GradientChecker {
     /**
      * Both Jacobians of {@code f} for each input: {@code theoretical.get(i)[r][c]} is d f(x)[r] / d x_i[c] from the
      * tape, {@code numerical} the same from central differences; empty arrays for non-floating inputs.
+     *
+     * <pre>{@code
+     * GradientChecker.Jacobians j = GradientChecker.jacobians(in -> in.get(0).square(), List.of(x));
+     * double dydx = j.theoretical().get(0)[0][0];   // the tape's; j.numerical() holds the finite differences
+     * }</pre>
      */
     public record Jacobians(List<double[][]> theoretical, List<double[][]> numerical) {
         /** The largest differences between the two. */

@@ -10,6 +10,14 @@ import java.nio.file.Path;
  * <p>It is an {@link IOException} because it describes bad input, not a bad call: a program that loads checkpoints
  * already handles {@code IOException} for missing or unreadable files, and a truncated download or a corrupt disk
  * belongs with those, not with the unchecked exceptions that signal programming errors.
+ *
+ * <pre>{@code
+ * try {
+ *     Map<String, Tensor> weights = Checkpoint.load(Path.of("model.safetensors"));
+ * } catch (CheckpointFormatException e) {
+ *     System.err.println(e.getMessage() + " in " + e.file());   // e.g. a truncated download
+ * }
+ * }</pre>
  */
 public class CheckpointFormatException extends IOException {
     private static final long serialVersionUID = 1L;

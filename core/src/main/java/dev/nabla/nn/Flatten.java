@@ -10,6 +10,10 @@ import dev.nabla.Tensor;
  * }</pre>
  */
 public final class Flatten extends Layer {
+    /** A flatten layer; it has no variables. */
+    public Flatten() {
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() < 1) {

@@ -6,7 +6,6 @@ import dev.nabla.Rng;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.ops.Checks;
-import dev.nabla.ops.Shapes;
 import java.util.List;
 
 /**
@@ -149,8 +148,8 @@ public final class Functional {
         long n = x.shape().dim(0);
         Tensor padded = x;
         if (w.paddedH() != x.shape().dim(2) || w.paddedW() != x.shape().dim(3)) {
-            padded = Shapes.pad(x, Shape.of(n, channels, w.paddedH(), w.paddedW()),
-                    new long[] {0, 0, w.padTop(), w.padLeft()});
+            padded = x.pad(new long[] {0, 0, w.padTop(), w.padLeft()}, new long[] {0, 0,
+                    w.paddedH() - w.padTop() - x.shape().dim(2), w.paddedW() - w.padLeft() - x.shape().dim(3)});
         }
         Tensor flat = padded.reshape(n, (long) channels * w.paddedH() * w.paddedW());
         Tensor cols = flat.gather(w.indices(x.device(), channels), 1);

@@ -23,6 +23,10 @@ public abstract class Layer {
     private final Map<String, Layer> children = new LinkedHashMap<>();
     private boolean training = true;
 
+    /** A layer with no variables and no children yet, in training mode. */
+    protected Layer() {
+    }
+
     /** The layer's output for {@code x}. */
     public abstract Tensor forward(Tensor x);
 

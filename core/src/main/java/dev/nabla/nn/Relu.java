@@ -10,6 +10,10 @@ import dev.nabla.Tensor;
  * }</pre>
  */
 public final class Relu extends Layer {
+    /** A relu layer; it has no variables. */
+    public Relu() {
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         return x.relu();

@@ -3,6 +3,7 @@ package dev.nabla.ops;
 import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
+import dev.nabla.internal.TensorAccess;
 import java.util.List;
 import java.util.Map;
 
@@ -74,7 +75,7 @@ public final class Checks {
 
     /** {@code t}, checked non-null and open (an IllegalStateException naming {@code op} after close()). */
     public static Tensor open(String op, String name, Tensor t) {
-        notNull(op, name, t).storage(op);
+        TensorAccess.storage(notNull(op, name, t), op);
         return t;
     }
 
@@ -82,7 +83,7 @@ public final class Checks {
     public static <L extends List<? extends Tensor>> L open(String op, String name, L ts) {
         notNullElements(op, name, ts);
         for (Tensor t : ts) {
-            t.storage(op);
+            TensorAccess.storage(t, op);
         }
         return ts;
     }
@@ -123,8 +124,8 @@ public final class Checks {
     public static void sameDeviceAndDtype(String op, Tensor a, Tensor b) {
         notNull(op, "a", a);
         notNull(op, "b", b);
-        a.storage(op);
-        b.storage(op);
+        TensorAccess.storage(a, op);
+        TensorAccess.storage(b, op);
         sameDevice(op, a, b);
         if (a.dtype() != b.dtype()) {
             throw new IllegalArgumentException(op + ": dtype mismatch: " + a.dtype() + " " + a.shape() + " vs "
@@ -149,7 +150,7 @@ public final class Checks {
 
     /** For an op along one axis of a float tensor (softmax and friends): open, floating, axis in range. */
     public static int floatingAxis(String op, Tensor t, int axis) {
-        t.storage(op);
+        TensorAccess.storage(t, op);
         floating(op, t);
         return Shape.normalizeAxis(axis, t.rank(), op);
     }

@@ -9,6 +9,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.Backends;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Storage;
+import dev.nabla.internal.TensorAccess;
 
 /** Making tensors: from host data, filled, ranges, copies, casts and device transfers. */
 public final class Creation {
@@ -17,7 +18,7 @@ public final class Creation {
 
     /** A new tensor with an uninitialised buffer, for an op to write. */
     public static Tensor empty(Backend backend, DType dtype, Shape shape) {
-        return Tensor.wrap(new Storage(backend, backend.allocate(dtype, shape.size())), shape);
+        return TensorAccess.wrap(new Storage(backend, backend.allocate(dtype, shape.size())), shape);
     }
 
     /**
@@ -32,7 +33,7 @@ public final class Creation {
             throw new IllegalArgumentException(op + ": cannot allocate a " + dtype + " tensor of shape " + shape + ": "
                     + e.getMessage(), e);
         }
-        return Tensor.wrap(new Storage(backend, buffer), shape);
+        return TensorAccess.wrap(new Storage(backend, buffer), shape);
     }
 
     /** The backend of {@code d}, checked non-null for {@code op}. */
@@ -70,7 +71,7 @@ public final class Creation {
                     + " elements)");
         }
         Backend b = Backends.get(d);
-        return Tensor.wrap(new Storage(b, b.upload(data, dtype)), s);
+        return TensorAccess.wrap(new Storage(b, b.upload(data, dtype)), s);
     }
 
     /** A FLOAT32 matrix from rows. @throws IllegalArgumentException for ragged rows */
@@ -99,7 +100,7 @@ public final class Creation {
         Checks.notNull(op, "dtype", t);
         Shape s = Checks.shape(op, shape);
         Tensor out = empty(op, b, t, s);
-        b.fill(out.buffer(op), value);
+        b.fill(TensorAccess.buffer(out, op), value);
         return out;
     }
 
@@ -110,22 +111,22 @@ public final class Creation {
         }
         Backend b = backend("arange", d);
         Tensor out = empty(b, DType.INT32, Shape.of(n));
-        b.iota(out.buffer("arange"));
+        b.iota(TensorAccess.buffer(out, "arange"));
         return out;
     }
 
     /** A scalar of {@code like}'s dtype and device: how a Java number joins a tensor op. */
     public static Tensor scalarLike(Tensor like, double v) {
         // no open check here: the op taking the number checks `like` and names itself ("add: ... after close()")
-        Backend b = like.backend();
+        Backend b = TensorAccess.backend(like);
         Tensor out = empty(b, like.dtype(), Shape.scalar());
-        b.fill(out.buffer("scalar"), v);
+        b.fill(TensorAccess.buffer(out, "scalar"), v);
         return out;
     }
 
     /** A fresh storage holding a copy of {@code t}'s elements on its device. */
     public static Storage copyStorage(Tensor t, String op) {
-        Storage src = t.storage(op);
+        Storage src = TensorAccess.storage(t, op);
         Backend b = src.backend();
         Storage dst = new Storage(b, b.allocate(t.dtype(), t.size()));
         long[] strides = t.shape().strides();
@@ -135,7 +136,7 @@ public final class Creation {
 
     /** {@code t} on device {@code d}; gradients flow back to {@code t}'s device. */
     public static Tensor toDevice(Tensor t, Device d) {
-        t.storage("to");
+        TensorAccess.storage(t, "to");
         Checks.notNull("to", "device", d);
         if (t.device().equals(d)) {
             return t;
@@ -147,7 +148,7 @@ public final class Creation {
             case INT32 -> t.toIntArray();
             case BOOL -> toBooleans(t.toIntArray());
         };
-        Tensor out = Tensor.wrap(new Storage(target, target.upload(host, t.dtype())), t.shape());
+        Tensor out = TensorAccess.wrap(new Storage(target, target.upload(host, t.dtype())), t.shape());
         Device from = t.device();
         Recorder.recordLinear("to", new Tensor[] {t}, out, (g, needed) -> new Tensor[] {g.to(from)});
         return out;
@@ -163,13 +164,13 @@ public final class Creation {
 
     /** {@code t} converted to {@code dtype}; differentiable between float types. */
     public static Tensor cast(Tensor t, DType dtype) {
-        Backend b = t.storage("to").backend();
+        Backend b = TensorAccess.storage(t, "to").backend();
         Checks.notNull("to", "dtype", dtype);
         if (t.dtype() == dtype) {
             return t;
         }
         Tensor out = empty(b, dtype, t.shape());
-        b.cast(t.buffer("to"), out.buffer("to"));
+        b.cast(TensorAccess.buffer(t, "to"), TensorAccess.buffer(out, "to"));
         DType from = t.dtype();
         if (from.isFloating() && dtype.isFloating()) {
             Recorder.recordLinear("cast", new Tensor[] {t}, out, (g, needed) -> new Tensor[] {g.to(from)});

@@ -7,6 +7,7 @@ import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.internal.TensorAccess;
 
 /** Element-wise unary, binary and select ops: checks, forward, and gradient rules. */
 public final class Elementwise {
@@ -27,14 +28,14 @@ public final class Elementwise {
     /** {@code op(x)} element-wise. */
     public static Tensor unary(UnaryOp op, Tensor x) {
         String name = UNARY_NAMES[op.ordinal()];
-        Backend b = x.storage(name).backend();
+        Backend b = TensorAccess.storage(x, name).backend();
         switch (op) {
             case NEG, ABS, SIGN, SQUARE, RELU, STEP -> Checks.notBool(name, x);
             case LOGICAL_NOT -> Checks.dtype(name, "input", x, DType.BOOL);
             default -> Checks.floating(name, x);
         }
         Tensor out = Creation.empty(name, b, x.dtype(), x.shape());
-        b.unary(op, x.buffer(name), out.buffer(name));
+        b.unary(op, TensorAccess.buffer(x, name), TensorAccess.buffer(out, name));
         if (x.dtype().isFloating()) {
             Recorder.record(name, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {unaryGradient(op, x, out, g)});
         }
@@ -68,10 +69,10 @@ public final class Elementwise {
             Checks.notBool(name, a);
         }
         Shape shape = Broadcasting.shape(name, a.shape(), b.shape());
-        Backend backend = a.backend();
+        Backend backend = TensorAccess.backend(a);
         Tensor out = Creation.empty(name, backend, op.isComparison() ? DType.BOOL : a.dtype(), shape);
-        backend.binary(op, a.buffer(name), Broadcasting.strides(a.shape(), shape), b.buffer(name),
-                Broadcasting.strides(b.shape(), shape), out.buffer(name), shape.dims());
+        backend.binary(op, TensorAccess.buffer(a, name), Broadcasting.strides(a.shape(), shape), TensorAccess.buffer(b, name),
+                Broadcasting.strides(b.shape(), shape), TensorAccess.buffer(out, name), shape.dims());
         if (!op.isComparison() && a.dtype().isFloating()) {
             Tensor[] inputs = {a, b};
             if (op == BinaryOp.ADD || op == BinaryOp.SUB) {
@@ -129,16 +130,16 @@ public final class Elementwise {
     /** {@code cond ? a : b} element-wise, all three broadcast together; {@code cond} is BOOL. */
     public static Tensor select(Tensor cond, Tensor a, Tensor b) {
         String name = "where";
-        Checks.notNull(name, "condition", cond).storage(name);
+        TensorAccess.storage(Checks.notNull(name, "condition", cond), name);
         Checks.dtype(name, "condition", cond, DType.BOOL);
         Checks.sameDeviceAndDtype(name, a, b);
         Checks.sameDevice(name, cond, a);
         Shape shape = Broadcasting.shape(name, Broadcasting.shape(name, cond.shape(), a.shape()), b.shape());
-        Backend backend = a.backend();
+        Backend backend = TensorAccess.backend(a);
         Tensor out = Creation.empty(name, backend, a.dtype(), shape);
-        backend.select(cond.buffer(name), Broadcasting.strides(cond.shape(), shape), a.buffer(name),
-                Broadcasting.strides(a.shape(), shape), b.buffer(name), Broadcasting.strides(b.shape(), shape),
-                out.buffer(name), shape.dims());
+        backend.select(TensorAccess.buffer(cond, name), Broadcasting.strides(cond.shape(), shape), TensorAccess.buffer(a, name),
+                Broadcasting.strides(a.shape(), shape), TensorAccess.buffer(b, name), Broadcasting.strides(b.shape(), shape),
+                TensorAccess.buffer(out, name), shape.dims());
         if (a.dtype().isFloating()) {
             Recorder.record(name, new Tensor[] {cond, a, b}, out, (g, needed) -> {
                 Tensor zero = Creation.scalarLike(g, 0);

@@ -5,6 +5,7 @@ import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
+import dev.nabla.internal.TensorAccess;
 
 
 /** Gather, its adjoint scatter-add, and one-hot encoding. */
@@ -40,7 +41,7 @@ public final class Indexing {
     /** {@code params} sliced along {@code axis} at each INT32 index; shape params[:axis] ++ indices ++ params[axis+1:]. */
     public static Tensor gather(Tensor params, Tensor indices, int axis) {
         String op = "gather";
-        params.storage(op);
+        TensorAccess.storage(params, op);
         Checks.open(op, "indices", indices);
         Checks.dtype(op, "indices", indices, DType.INT32);
         Checks.sameDevice(op, params, indices);
@@ -49,10 +50,10 @@ public final class Indexing {
         }
         int a = Shape.normalizeAxis(axis, params.rank(), op);
         Layout l = Layout.of(params.shape(), a);
-        Backend b = params.backend();
+        Backend b = TensorAccess.backend(params);
         Tensor out = Creation.empty(op, b, params.dtype(), gatheredShape(params.shape(), a, indices.shape()));
         try {
-            b.gather(params.buffer(op), l.outer, l.axisSize, l.inner, indices.buffer(op), out.buffer(op));
+            b.gather(TensorAccess.buffer(params, op), l.outer, l.axisSize, l.inner, TensorAccess.buffer(indices, op), TensorAccess.buffer(out, op));
         } catch (IndexOutOfBoundsException e) {
             out.close();
             throw new IllegalArgumentException(op + ": " + e.getMessage() + " for axis " + axis + " of "
@@ -77,10 +78,10 @@ public final class Indexing {
             throw new IllegalArgumentException(op + ": updates " + updates.shape() + " do not match " + expected);
         }
         Layout l = Layout.of(shape, a);
-        Backend b = updates.storage(op).backend();
+        Backend b = TensorAccess.storage(updates, op).backend();
         Tensor out = Creation.full(updates.device(), 0, updates.dtype(), shape.dims());
         try {
-            b.scatterAdd(out.buffer(op), l.outer, l.axisSize, l.inner, indices.buffer(op), updates.buffer(op));
+            b.scatterAdd(TensorAccess.buffer(out, op), l.outer, l.axisSize, l.inner, TensorAccess.buffer(indices, op), TensorAccess.buffer(updates, op));
         } catch (IndexOutOfBoundsException e) {
             out.close();
             throw new IllegalArgumentException(op + ": " + e.getMessage() + " for axis " + axis + " of " + shape, e);
@@ -93,7 +94,7 @@ public final class Indexing {
     /** One-hot FLOAT32 rows; labels outside {@code [0, depth)} give all-zero rows, as TF. */
     public static Tensor oneHot(Tensor labels, int depth) {
         String op = "oneHot";
-        labels.storage(op);
+        TensorAccess.storage(labels, op);
         Checks.dtype(op, "labels", labels, DType.INT32);
         if (depth < 0) {
             throw new IllegalArgumentException(op + ": depth must be >= 0, got " + depth);

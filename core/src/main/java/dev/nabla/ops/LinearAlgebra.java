@@ -4,6 +4,7 @@ import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
+import dev.nabla.internal.TensorAccess;
 import java.util.Arrays;
 
 /** Batched matrix multiplication with optional transposed operands. */
@@ -38,10 +39,10 @@ public final class LinearAlgebra {
         long[] outDims = Arrays.copyOf(batch.dims(), batch.rank() + 2);
         outDims[batch.rank()] = m;
         outDims[batch.rank() + 1] = n;
-        Backend backend = a.backend();
+        Backend backend = TensorAccess.backend(a);
         Tensor out = Creation.empty(op, backend, a.dtype(), Shape.of(outDims));
-        backend.matmul(a.buffer(op), batchStrides(aBatch, batch, m * k), transposeA, b.buffer(op),
-                batchStrides(bBatch, batch, k * n), transposeB, out.buffer(op), batch.dims(), m, k, n);
+        backend.matmul(TensorAccess.buffer(a, op), batchStrides(aBatch, batch, m * k), transposeA, TensorAccess.buffer(b, op),
+                batchStrides(bBatch, batch, k * n), transposeB, TensorAccess.buffer(out, op), batch.dims(), m, k, n);
         if (a.dtype().isFloating()) {
             Recorder.record(op, new Tensor[] {a, b}, out, (g, needed) -> {
                 // with C = op(A) op(B): dA and dB below are the four transpose cases of dC op(B)^T and op(A)^T dC

@@ -6,6 +6,7 @@ import dev.nabla.Tensor;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.ReduceOp;
+import dev.nabla.internal.TensorAccess;
 import java.util.Arrays;
 
 /** Reductions along axes, and the composites built on them (mean, logSumExp, softmax, logSoftmax). */
@@ -57,7 +58,7 @@ public final class Reductions {
      * last run to the first; the result has the kept shape.
      */
     private static Tensor reduceRaw(String op, ReduceOp kind, Tensor x, int[] axes) {
-        Backend b = x.storage(op).backend();
+        Backend b = TensorAccess.storage(x, op).backend();
         long[] dims = x.shape().dims();
         Tensor current = x;
         int i = axes.length - 1;
@@ -91,7 +92,7 @@ public final class Reductions {
             Tensor next = Creation.empty(b, outType, Shape.of(dims));
             // NOTE: an empty result needs no kernel, and a zero-sized launch is an error on some devices
             if (next.size() > 0) {
-                b.reduce(kind, current.buffer(op), outer, n, inner, next.buffer(op));
+                b.reduce(kind, TensorAccess.buffer(current, op), outer, n, inner, TensorAccess.buffer(next, op));
             }
             if (current != x) {
                 current.close();
@@ -99,7 +100,7 @@ public final class Reductions {
             current = next;
         }
         if (current == x) {
-            return Tensor.wrap(Creation.copyStorage(x, op), x.shape());
+            return TensorAccess.wrap(Creation.copyStorage(x, op), x.shape());
         }
         return current;
     }

@@ -7,6 +7,7 @@ import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Storage;
+import dev.nabla.internal.TensorAccess;
 import java.util.Arrays;
 import java.util.List;
 
@@ -20,14 +21,14 @@ public final class Shapes {
      * changes in place, so a view of a Variable is a copy; otherwise the immutable view would change too.
      */
     private static Tensor view(Tensor x, Shape shape, String op) {
-        Storage s = x instanceof Variable ? Creation.copyStorage(x, op) : x.storage(op);
-        return Tensor.wrap(s, shape);
+        Storage s = x instanceof Variable ? Creation.copyStorage(x, op) : TensorAccess.storage(x, op);
+        return TensorAccess.wrap(s, shape);
     }
 
     /** Same elements in a new shape; one dimension may be -1. */
     public static Tensor reshape(Tensor x, long... dims) {
         String op = "reshape";
-        x.storage(op);
+        TensorAccess.storage(x, op);
         long[] d = Checks.notNull(op, "shape", dims).clone();
         int unknown = -1;
         long known = 1;
@@ -132,16 +133,16 @@ public final class Shapes {
 
     /** A copy of {@code x} laid out as {@code shape}, read through {@code srcStrides} from {@code srcOffset}. */
     private static Tensor gatherStrided(Tensor x, String op, Shape shape, long srcOffset, long[] srcStrides) {
-        Backend b = x.storage(op).backend();
+        Backend b = TensorAccess.storage(x, op).backend();
         Tensor out = Creation.empty(op, b, x.dtype(), shape);
-        b.copy(x.buffer(op), srcOffset, srcStrides, out.buffer(op), 0, shape.strides(), shape.dims());
+        b.copy(TensorAccess.buffer(x, op), srcOffset, srcStrides, TensorAccess.buffer(out, op), 0, shape.strides(), shape.dims());
         return out;
     }
 
     /** Reorders axes. */
     public static Tensor permute(Tensor x, int... axes) {
         String op = "permute";
-        x.storage(op);
+        TensorAccess.storage(x, op);
         Checks.notNull(op, "axes", axes);
         int r = x.rank();
         boolean[] seen = new boolean[r];
@@ -191,7 +192,7 @@ public final class Shapes {
     /** Materializes a broadcast to {@code dims}. */
     public static Tensor broadcastTo(Tensor x, long[] dims) {
         String op = "broadcastTo";
-        x.storage(op);
+        TensorAccess.storage(x, op);
         String problem = Checks.shapeProblem(Checks.notNull(op, "shape", dims));
         if (problem != null) {
             throw new IllegalArgumentException(op + ": cannot broadcast " + x.shape() + " to " + Shape.format(dims)
@@ -203,7 +204,7 @@ public final class Shapes {
     /** Materializes a broadcast. */
     public static Tensor broadcastTo(Tensor x, Shape shape) {
         String op = "broadcastTo";
-        x.storage(op);
+        TensorAccess.storage(x, op);
         Checks.notNull(op, "shape", shape);
         if (!Broadcasting.broadcastsTo(x.shape(), shape)) {
             throw new IllegalArgumentException(op + ": cannot broadcast " + x.shape() + " to " + shape);
@@ -219,7 +220,7 @@ public final class Shapes {
     /** The block at {@code begin} of {@code size} (-1: to the end). */
     public static Tensor slice(Tensor x, long[] begin, long[] size) {
         String op = "slice";
-        x.storage(op);
+        TensorAccess.storage(x, op);
         Checks.notNull(op, "begin", begin);
         Checks.notNull(op, "size", size);
         int r = x.rank();
@@ -249,17 +250,39 @@ public final class Shapes {
         return out;
     }
 
+    /** {@code before[i]} zeros ahead of axis {@code i} of {@code x} and {@code after[i]} behind it. */
+    public static Tensor pad(Tensor x, long[] before, long[] after) {
+        String op = "pad";
+        Checks.open(op, "x", x);
+        Checks.notNull(op, "before", before);
+        Checks.notNull(op, "after", after);
+        int rank = x.rank();
+        if (before.length != rank || after.length != rank) {
+            throw new IllegalArgumentException(op + ": before " + Shape.format(before) + " and after "
+                    + Shape.format(after) + " need one entry per axis of " + x.shape());
+        }
+        long[] dims = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            if (before[i] < 0 || after[i] < 0) {
+                throw new IllegalArgumentException(op + ": before " + Shape.format(before) + " and after "
+                        + Shape.format(after) + " must not be negative (input " + x.shape() + ")");
+            }
+            dims[i] = Math.addExact(Math.addExact(x.shape().dim(i), before[i]), after[i]);
+        }
+        return pad(x, Shape.of(dims), before.clone());
+    }
+
     /** Zeros of {@code shape} with {@code x} written at {@code begin}: the adjoint of slice. */
     public static Tensor pad(Tensor x, Shape shape, long[] begin) {
         String op = "pad";
-        Backend b = x.storage(op).backend();
+        Backend b = TensorAccess.storage(x, op).backend();
         Tensor out = Creation.full(x.device(), 0, x.dtype(), shape.dims());
         long[] strides = shape.strides();
         long offset = 0;
         for (int i = 0; i < begin.length; i++) {
             offset += begin[i] * strides[i];
         }
-        b.copy(x.buffer(op), 0, x.shape().strides(), out.buffer(op), offset, strides, x.shape().dims());
+        b.copy(TensorAccess.buffer(x, op), 0, x.shape().strides(), TensorAccess.buffer(out, op), offset, strides, x.shape().dims());
         long[] size = x.shape().dims();
         Recorder.recordLinear(op, new Tensor[] {x}, out, (g, needed) -> new Tensor[] {g.slice(begin, size)});
         return out;
@@ -293,14 +316,14 @@ public final class Shapes {
         long[] dims = first.shape().dims();
         dims[a] = total;
         Shape shape = Shape.of(dims);
-        Backend b = first.backend();
+        Backend b = TensorAccess.backend(first);
         Tensor out = Creation.empty(op, b, first.dtype(), shape);
         long[] strides = shape.strides();
         long at = 0;
         long[][] begins = new long[ts.size()][];
         for (int i = 0; i < ts.size(); i++) {
             Tensor t = ts.get(i);
-            b.copy(t.buffer(op), 0, t.shape().strides(), out.buffer(op), at * strides[a], strides, t.shape().dims());
+            b.copy(TensorAccess.buffer(t, op), 0, t.shape().strides(), TensorAccess.buffer(out, op), at * strides[a], strides, t.shape().dims());
             begins[i] = new long[dims.length];
             begins[i][a] = at;
             at += t.shape().dim(a);

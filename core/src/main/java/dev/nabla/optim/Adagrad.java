@@ -46,7 +46,13 @@ public final class Adagrad extends SlotOptimizer {
         return initialAccumulator;
     }
 
-    /** Builds an {@link Adagrad}. */
+    /**
+     * Builds an {@link Adagrad}.
+     *
+     * <pre>{@code
+     * Adagrad adagrad = Adagrad.builder().learningRate(0.01).initialAccumulatorValue(0.1).build();
+     * }</pre>
+     */
     public static final class Builder extends SlotOptimizer.Builder<Builder> {
         private double initialAccumulator = 0.1;
         private double epsilon = 1e-7;

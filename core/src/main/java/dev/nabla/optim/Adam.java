@@ -48,7 +48,13 @@ public class Adam extends SlotOptimizer {
         return List.of("m", "v", "vhat");
     }
 
-    /** Builds an {@link Adam} (or, from {@link AdamW#builder()}, an {@link AdamW}). */
+    /**
+     * Builds an {@link Adam} (or, from {@link AdamW#builder()}, an {@link AdamW}).
+     *
+     * <pre>{@code
+     * Adam adam = Adam.builder().learningRate(1e-3).beta2(0.99).amsgrad(true).build();
+     * }</pre>
+     */
     public static class Builder extends SlotOptimizer.Builder<Builder> {
         private double beta1 = 0.9;
         private double beta2 = 0.999;

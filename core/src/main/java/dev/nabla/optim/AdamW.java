@@ -23,7 +23,13 @@ public final class AdamW extends Adam {
         return new Builder();
     }
 
-    /** Builds an {@link AdamW}. */
+    /**
+     * Builds an {@link AdamW}.
+     *
+     * <pre>{@code
+     * AdamW adamw = AdamW.builder().learningRate(1e-3).weightDecay(0.01).build();
+     * }</pre>
+     */
     public static final class Builder extends Adam.Builder {
         private Builder() {
             super(0.004);

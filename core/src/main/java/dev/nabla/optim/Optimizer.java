@@ -27,13 +27,13 @@ public interface Optimizer {
         Checks.notNull("minimize", "loss", loss);
         Checks.open("minimize", "vars", vars);
         Tensor value;
-        List<Tensor> grads;
-        try (GradientTape tape = new GradientTape()) {
+        GradientTape tape = new GradientTape();
+        try {
             value = Checks.returned("minimize", "the loss function", loss.get());
-            tape.close();
-            grads = tape.gradient(value, vars);
+        } finally {
+            tape.close(); // stop recording: the gradient computation itself is not part of the step
         }
-        applyGradients(grads, vars);
+        applyGradients(tape.gradient(value, vars), vars);
         return value;
     }
 

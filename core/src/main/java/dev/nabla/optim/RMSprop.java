@@ -54,7 +54,13 @@ public final class RMSprop extends SlotOptimizer {
         return names;
     }
 
-    /** Builds an {@link RMSprop}. */
+    /**
+     * Builds an {@link RMSprop}.
+     *
+     * <pre>{@code
+     * RMSprop rms = RMSprop.builder().learningRate(1e-3).rho(0.9).centered(true).build();
+     * }</pre>
+     */
     public static final class Builder extends SlotOptimizer.Builder<Builder> {
         private double rho = 0.9;
         private double momentum;

@@ -45,7 +45,13 @@ public final class SGD extends SlotOptimizer {
         return List.of("momentum");
     }
 
-    /** Builds an {@link SGD}. */
+    /**
+     * Builds an {@link SGD}.
+     *
+     * <pre>{@code
+     * SGD sgd = SGD.builder().learningRate(0.1).momentum(0.9).nesterov(true).build();
+     * }</pre>
+     */
     public static final class Builder extends SlotOptimizer.Builder<Builder> {
         private double momentum;
         private boolean nesterov;

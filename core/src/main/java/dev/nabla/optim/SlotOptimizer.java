@@ -5,6 +5,7 @@ import dev.nabla.Tensor;
 import dev.nabla.Variable;
 import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.backend.OptimizerStep;
+import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Checks;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -16,6 +17,12 @@ import java.util.Map;
  * What every Keras-style optimizer shares: the learning-rate schedule, decoupled weight decay, gradient clipping,
  * per-variable slot tensors, the iteration count, and saving and restoring that state. A subclass only says which
  * fused {@link OptimizerStep} an update is and how its slots start.
+ *
+ * <pre>{@code
+ * SlotOptimizer adam = Adam.builder().learningRate(1e-3).clipNorm(1.0).build();
+ * adam.applyGradients(grads, vars);
+ * Map<String, Tensor> state = adam.state();   // slots and iterations, to checkpoint beside the weights
+ * }</pre>
  */
 public abstract class SlotOptimizer implements Optimizer {
     private final Options options;
@@ -67,7 +74,7 @@ public abstract class SlotOptimizer implements Optimizer {
             Tensor g = grads.get(i);
             Variable v = vars.get(i);
             if (g != null) {
-                g.storage(op);
+                TensorAccess.storage(g, op);
             }
             if (g != null && (!g.shape().equals(v.shape()) || g.dtype() != v.dtype() || !g.device().equals(v.device()))) {
                 throw new IllegalArgumentException("applyGradients: gradient " + g.shape() + " " + g.dtype() + " on "
@@ -86,10 +93,10 @@ public abstract class SlotOptimizer implements Optimizer {
                     Tensor[] s = slotsFor(v, step.slots());
                     dev.nabla.backend.Buffer[] buffers = new dev.nabla.backend.Buffer[s.length];
                     for (int k = 0; k < s.length; k++) {
-                        buffers[k] = s[k].buffer("applyGradients");
+                        buffers[k] = TensorAccess.buffer(s[k], "applyGradients");
                     }
-                    v.backend().optimizerStep(step, v.buffer("applyGradients"), g.buffer("applyGradients"), buffers);
-                    v.markModified();
+                    TensorAccess.backend(v).optimizerStep(step, TensorAccess.buffer(v, "applyGradients"), TensorAccess.buffer(g, "applyGradients"), buffers);
+                    TensorAccess.markModified(v);
                     // the fused update writes in place without an op's record call: check it here (its input is
                     // the gradient; the variable's old value is gone)
                     if (NumericsCheck.enabled()) {
@@ -181,7 +188,14 @@ public abstract class SlotOptimizer implements Optimizer {
         iterations = (long) it.doubleItem();
     }
 
-    /** Options shared by every algorithm, with Keras' names and meanings. */
+    /**
+     * Options shared by every algorithm, with Keras' names and meanings.
+     *
+     * <pre>{@code
+     * // built by every algorithm's builder; a subclass reads them through its constructor
+     * SGD sgd = SGD.builder().learningRate(0.1).weightDecay(1e-4).globalClipNorm(5).build();
+     * }</pre>
+     */
     public record Options(LearningRateSchedule schedule, double weightDecay, double clipNorm, double clipValue,
             double globalClipNorm) {
         /** Checks the values; at most one clipping mode may be set, as in Keras. */
@@ -198,7 +212,13 @@ public abstract class SlotOptimizer implements Optimizer {
         }
     }
 
-    /** The builder methods every algorithm shares. */
+    /**
+     * The builder methods every algorithm shares.
+     *
+     * <pre>{@code
+     * Optimizer rms = RMSprop.builder().learningRate(1e-3).clipValue(0.5).build();
+     * }</pre>
+     */
     @SuppressWarnings("unchecked")
     public abstract static class Builder<B extends Builder<B>> {
         private LearningRateSchedule schedule;

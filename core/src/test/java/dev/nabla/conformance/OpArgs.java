@@ -70,6 +70,15 @@ final class OpArgs {
 
     /** pad's result shape and where the input goes. */
     record Pad(long[] shape, long[] begin) {
+        /** The zeros behind each axis of an input of {@code in}. */
+        long[] after(Shape in) {
+            long[] after = new long[shape.length];
+            for (int i = 0; i < after.length; i++) {
+                after[i] = shape[i] - begin[i] - in.dim(i);
+            }
+            return after;
+        }
+
         @Override
         public String toString() {
             return "shape=" + Shape.format(shape) + " begin=" + Arrays.toString(begin);

@@ -9,7 +9,6 @@ import dev.nabla.Tensor;
 import dev.nabla.nn.Functional;
 import dev.nabla.nn.Layer;
 import dev.nabla.ops.Indexing;
-import dev.nabla.ops.Shapes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
@@ -51,14 +50,13 @@ class OpCoverageTest {
             Map.entry("Tensor.arange", "creation; CreationTest"),
             Map.entry("Tensor.zerosLike", "creation (the input's shape, dtype and device only); CreationTest"),
             Map.entry("Tensor.onesLike", "creation (the input's shape, dtype and device only); CreationTest"),
-            Map.entry("Tensor.wrap(Storage, Shape)", "backend SPI: wraps an existing buffer, computes nothing"),
             Map.entry("Tensor.to(Device)", "a copy between devices, not math; CreationTest round-trips it"));
 
     /** The classes whose public ops must be covered, besides the layers. */
     private static final List<Class<?>> API = List.of(Tensor.class, Nabla.class, Functional.class);
 
     /** Classes a row may name besides those (internal ops the layers are built from, tested as rows too). */
-    private static final List<Class<?>> INTERNAL = List.of(Shapes.class, Indexing.class);
+    private static final List<Class<?>> INTERNAL = List.of(Indexing.class);
 
     @Test
     void everyPublicOpHasARowOrAWrittenExemption() {

@@ -18,7 +18,6 @@ import dev.nabla.conformance.OpArgs.Axes;
 import dev.nabla.conformance.OpInfo.Family;
 import dev.nabla.nn.Functional;
 import dev.nabla.ops.Indexing;
-import dev.nabla.ops.Shapes;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -156,10 +155,10 @@ final class OpTable {
                             in.get(0), in.get(1)),
                     (in, a) -> Reference.where(a, in.get(0), in.get(1))).withDtypes(OpInfo.NUMERIC)
                     .covering("Nabla.where"),
-            // internal (dev.nabla.ops): slice's adjoint, and how conv2d pads for "same"
-            op("pad", SHAPE, 1, ShapeCases.pads(), (in, a) -> Shapes.pad(in.get(0), Shape.of(a.shape()), a.begin()),
+            // slice's adjoint, and how conv2d pads for "same"
+            op("pad", SHAPE, 1, ShapeCases.pads(), (in, a) -> in.get(0).pad(a.begin(), a.after(in.get(0).shape())),
                     (in, a) -> Reference.pad(in.get(0), a.shape(), a.begin())).withDtypes(OpInfo.NUMERIC)
-                    .covering("Shapes.pad"),
+                    .covering("Tensor.pad"),
 
             // ---- indexing ----------------------------------------------------------------------------------
             op("gather", INDEXING, 1, ShapeCases.gathers(),

@@ -1,9 +1,6 @@
 package dev.nabla.cuda;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import dev.nabla.kernels.PtxResources;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -20,18 +17,9 @@ final class PtxInfo {
     private PtxInfo() {
     }
 
-    /** The PTX text of a module, from {@code dev/nabla/kernels/<module>.ptx} on the class path. */
+    /** The PTX text of a module, from {@code dev/nabla/kernels/<module>.ptx} in nabla-kernels. */
     static String text(String module) {
-        String resource = "/dev/nabla/kernels/" + module + ".ptx";
-        try (InputStream in = PtxInfo.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("PTX resource " + resource
-                        + " is missing from the class path (is nabla-kernels there?)");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read PTX resource " + resource, e);
-        }
+        return PtxResources.text(module);
     }
 
     /** The {@code .version} of a PTX text as {@code major * 10 + minor} (ISA 9.0 is 90), or -1. */

@@ -1,7 +1,5 @@
-package dev.nabla.ops;
+package dev.nabla;
 
-import dev.nabla.DType;
-import dev.nabla.Tensor;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -12,7 +10,7 @@ import java.util.List;
  * after the point), one width for all elements, scientific notation when magnitudes are far apart, and {@code ...}
  * summaries beyond 1000 elements.
  */
-public final class TensorFormat {
+final class TensorFormat {
     private static final int PRECISION = 8;
     private static final int THRESHOLD = 1000;
     private static final int EDGE_ITEMS = 3;
@@ -22,7 +20,7 @@ public final class TensorFormat {
     }
 
     /** {@code Tensor(<values>, shape=(..), dtype=..)}, with a line break after the parenthesis for multi-line values. */
-    public static String describe(String kind, Tensor t) {
+    static String describe(String kind, Tensor t) {
         String values = values(t);
         if (kind.startsWith("Variable")) {
             return "<" + kind + " shape=" + t.shape() + " dtype=" + t.dtype() + ", numpy=" + values + ">";
@@ -32,7 +30,7 @@ public final class TensorFormat {
     }
 
     /** NumPy's {@code str()} of the values. */
-    public static String values(Tensor t) {
+    static String values(Tensor t) {
         double[] v = t.toDoubleArray();
         long[] dims = t.shape().dims();
         DType dtype = t.dtype();

@@ -1,0 +1,37 @@
+package dev.nabla.kernels;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads the PTX modules shipped in this jar. The lookup goes through this class because on the module path a
+ * resource can only be found from inside the module that holds it.
+ *
+ * <pre>{@code
+ * String ptx = PtxResources.text("reduce");   // the text of dev/nabla/kernels/reduce.ptx
+ * }</pre>
+ */
+public final class PtxResources {
+    private PtxResources() {
+    }
+
+    /**
+     * The PTX text of {@code module} ({@code dev/nabla/kernels/<module>.ptx}).
+     *
+     * @throws IllegalArgumentException if no such module is shipped
+     */
+    public static String text(String module) {
+        String resource = module + ".ptx";
+        try (InputStream in = PtxResources.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no PTX module '" + module + "' (resource dev/nabla/kernels/"
+                        + resource + ") in nabla-kernels");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read PTX resource dev/nabla/kernels/" + resource, e);
+        }
+    }
+}
