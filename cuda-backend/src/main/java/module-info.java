@@ -13,5 +13,7 @@ module dev.nabla.cuda {
     requires dev.nabla.kernels;
     requires jcuda;
 
-    provides dev.nabla.backend.BackendProvider with dev.nabla.cuda.CudaBackendProvider;
+    // cuda-emu: the same backend on an emulated driver (the kernels compiled for the host), for tests
+    provides dev.nabla.backend.BackendProvider with dev.nabla.cuda.CudaBackendProvider,
+            dev.nabla.cuda.CudaEmuProvider;
 }

@@ -180,9 +180,10 @@ final class EmulatorBuild {
     /** Every file of the build, by name: the kernel sources, the shim, the runtime and one registry per module. */
     static Map<String, String> sources() {
         Map<String, String> files = new LinkedHashMap<>();
-        files.put("common.cuh", resource("/dev/nabla/kernels/cuda/common.cuh"));
+        // the kernels' sources through nabla-kernels' own class: on the module path only it can read them
+        files.put("common.cuh", dev.nabla.kernels.PtxResources.source("common.cuh"));
         for (String m : Kernels.modules()) {
-            files.put(m + ".cu", resource("/dev/nabla/kernels/cuda/" + m + ".cu"));
+            files.put(m + ".cu", dev.nabla.kernels.PtxResources.source(m + ".cu"));
         }
         for (String s : List.of("cuda_shim.h", "emu_registry.h", "emu_runtime.cpp")) {
             files.put(s, resource("/dev/nabla/cuda/emu/" + s));
@@ -214,7 +215,7 @@ final class EmulatorBuild {
         try (InputStream in = EmulatorBuild.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new UncheckedIOException(new IOException("resource " + name
-                        + " is missing from the class path (nabla-kernels ships the CUDA sources)"));
+                        + " is missing from nabla-cuda (it ships the emulator's shim)"));
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

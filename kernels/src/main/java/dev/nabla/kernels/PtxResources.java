@@ -34,4 +34,27 @@ public final class PtxResources {
             throw new UncheckedIOException("cannot read PTX resource dev/nabla/kernels/" + resource, e);
         }
     }
+
+    /**
+     * The text of one CUDA source shipped beside the PTX ({@code dev/nabla/kernels/cuda/<file>}, e.g.
+     * {@code "reduce.cu"} or {@code "common.cuh"}): the cuda-emu device compiles them for the host.
+     *
+     * <pre>{@code
+     * String cu = PtxResources.source("binary.cu");
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if no such source is shipped
+     */
+    public static String source(String file) {
+        String resource = "cuda/" + file;
+        try (InputStream in = PtxResources.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no CUDA source '" + file + "' (resource dev/nabla/kernels/"
+                        + resource + ") in nabla-kernels");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read CUDA source dev/nabla/kernels/" + resource, e);
+        }
+    }
 }
