@@ -71,7 +71,14 @@ final class BufferPool {
             }
         }
         if (array == null && nudge.onMiss(bytes)) {
-            array = poll(dtype, length, bytes);   // the collection may have given some arrays back already
+            // the collection found the dead tensors; their Cleaners give the arrays back on the Cleaner thread:
+            // wait for that a little (up to about 2 ms) rather than allocate and zero a fresh array
+            for (int i = 0; i < GcNudge.WAIT_STEPS && array == null; i++) {
+                array = poll(dtype, length, bytes);
+                if (array == null) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(GcNudge.WAIT_STEP_NANOS);
+                }
+            }
         }
         if (array == null) {
             try {

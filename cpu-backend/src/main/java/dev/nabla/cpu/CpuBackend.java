@@ -348,8 +348,32 @@ final class CpuBackend implements Backend {
     public void cast(Buffer in, Buffer out) {
         CpuBuffer x = cpu(in);
         CpuBuffer y = cpu(out);
-        for (int i = 0; i < y.n(); i++) {
-            y.set(i, x.get(i));
+        int n = y.n();
+        // typed loops for the casts training makes (max-pool and max gradients cast a BOOL mask of every window
+        // element to the float dtype); each is the generic definition below (set(get)) without the double detour:
+        // int and 0/1 bytes convert to float exactly as through double, and float widens exactly
+        if (x.dtype() == DType.BOOL && y.dtype() == DType.FLOAT32) {
+            byte[] a = x.bools();
+            float[] b = y.floats();
+            for (int i = 0; i < n; i++) {
+                b[i] = a[i];
+            }
+        } else if (x.dtype() == DType.INT32 && y.dtype() == DType.FLOAT32) {
+            int[] a = x.ints();
+            float[] b = y.floats();
+            for (int i = 0; i < n; i++) {
+                b[i] = a[i];
+            }
+        } else if (x.dtype() == DType.FLOAT32 && y.dtype() == DType.FLOAT64) {
+            float[] a = x.floats();
+            double[] b = y.doubles();
+            for (int i = 0; i < n; i++) {
+                b[i] = a[i];
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                y.set(i, x.get(i));
+            }
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>So the pool asks for a collection itself: once the arrays it allocated fresh since the last request reach
  * {@link #limit} bytes, the allocating thread calls {@link System#gc()}, after which the Cleaners hand the dead
- * tensors' arrays back and later requests are served from the pool again. The limit adapts: when a collection gave
+ * tensors' arrays back and later requests are served from the pool again (the requesting thread waits up to about
+ * 2 ms for an array of its size to come back before it allocates a fresh one). The limit adapts: when a collection gave
  * back less than half of what had been allocated before it (the memory is really in use, not garbage), the next limit
  * doubles, up to the pool's capacity, so a program that holds much memory is not collected over and over; a
  * productive collection resets it. {@code -Dnabla.cpu.gcNudgeBytes=N} sets the starting limit; 0 turns the nudge
@@ -21,6 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class GcNudge {
     /** The default starting limit: 256 MiB, or a sixteenth of the heap when that is larger. */
     static final long DEFAULT_MIN = 256L << 20;
+    /** After a collection the pool looks for a returned array this many times, {@link #WAIT_STEP_NANOS} apart. */
+    static final int WAIT_STEPS = 10;
+    static final long WAIT_STEP_NANOS = 200_000;
     private final long base;
     private final long max;
     private volatile long limit;

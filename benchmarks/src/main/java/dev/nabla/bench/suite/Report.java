@@ -69,9 +69,13 @@ public final class Report {
             cold.include(peer + "W1NotebookPeers\\.cold.*");
         }
         Map<String, Cell> cells = new LinkedHashMap<>();
+        String loadBefore = loadAverage();
         collect(new Runner(warm.build()).run(), cells);
         collect(new Runner(cold.build()).run(), cells);
-        String table = table(cells, peers);
+        String table = table(cells, peers) + "\nLoad average (1, 5, 15 min) before the run: " + loadBefore
+                + "; after: " + loadAverage() + ". On a machine shared with other work (a load above the core count)"
+                + " every number is pessimistic and noisy, the peers' thread pools suffer most, and the FMA peak is"
+                + " under-measured.\n";
         System.out.println();
         System.out.println(table);
         Files.writeString(out, "# Benchmark results\n\n" + "Written by `./nabla bench" + (peers ? " --peers" : "")
@@ -87,6 +91,15 @@ public final class Report {
             String key = label.substring(label.lastIndexOf('.', label.lastIndexOf('.') - 1) + 1);
             cells.put(key, new Cell(r.getPrimaryResult().getStatistics().getPercentile(50),
                     r.getPrimaryResult().getScoreUnit()));
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
