@@ -45,6 +45,20 @@ final class FusedKernels {
         }
     }
 
+    /**
+     * Where a step reads an operand within the block at {@code at}: a step's scratch block, or external input
+     * {@code index} at {@code offset} (0 when it was gathered into scratch, or is one value to broadcast).
+     */
+    private record Operand(boolean step, int index, int offset, boolean scalar) {
+        static Operand of(int code, boolean[] scalar, boolean[] gathered, int at) {
+            if (code >= 0) {
+                return new Operand(true, code, 0, false);
+            }
+            int e = -1 - code;
+            return new Operand(false, e, scalar[e] || gathered[e] ? 0 : at, scalar[e]);
+        }
+    }
+
     private static float[][] floatScratch(int steps) {
         float[][] s = FLOAT_SCRATCH.get();
         if (s == null || s.length < steps) {
@@ -77,43 +91,29 @@ final class FusedKernels {
                     gather(ext0[k], null, p.shape(), p.inputStrides()[k], at, n, ext[k], null);
                 }
             }
-            // a gathered input is read like a step's block: from offset 0
-            int base = at;
             for (int k = 0; k <= last; k++) {
                 FusedProgram.Step s = steps[k];
                 float[] dst = k == last ? z : scratch[k];
                 int d = k == last ? at : 0;
                 if (s.unary() != null) {
-                    float[] src;
-                    int si;
-                    if (s.a() >= 0) {
-                        src = scratch[s.a()];
-                        si = 0;
-                    } else if (scalar[-1 - s.a()]) {
-                        java.util.Arrays.fill(dst, d, d + n, ext[-1 - s.a()][0]);
-                        src = dst;
-                        si = d;
-                    } else {
-                        src = ext[-1 - s.a()];
-                        si = gathered[-1 - s.a()] ? 0 : base;
-                    }
-                    if (src != dst || si != d) {
-                        System.arraycopy(src, si, dst, d, n);
+                    Operand o = Operand.of(s.a(), scalar, gathered, at);
+                    float[] src = o.step() ? scratch[o.index()] : ext[o.index()];
+                    if (o.scalar()) {
+                        java.util.Arrays.fill(dst, d, d + n, src[0]);
+                    } else if (src != dst || o.offset() != d) {
+                        System.arraycopy(src, o.offset(), dst, d, n);
                     }
                     if (!relu(s.unary(), dst, d, n)) {
                         FloatLanes.unary(s.unary(), dst, dst, d, d + n);
                     }
                 } else {
-                    int a = s.a();
-                    int b = s.b();
-                    float[] x = a >= 0 ? scratch[a] : ext[-1 - a];
-                    boolean xb = a < 0 && scalar[-1 - a];
-                    int xi = a >= 0 || xb || gathered[-1 - a] ? 0 : base;
-                    float[] y = b >= 0 ? scratch[b] : ext[-1 - b];
-                    boolean yb = b < 0 && scalar[-1 - b];
-                    int yi = b >= 0 || yb || gathered[-1 - b] ? 0 : base;
-                    if (!arithmetic(s.binary(), x, xi, xb, y, yi, yb, dst, d, n)) {
-                        FloatLanes.row(s.binary(), x, xi, xb, y, yi, yb, dst, null, d, n);
+                    Operand a = Operand.of(s.a(), scalar, gathered, at);
+                    Operand b = Operand.of(s.b(), scalar, gathered, at);
+                    float[] x = a.step() ? scratch[a.index()] : ext[a.index()];
+                    float[] y = b.step() ? scratch[b.index()] : ext[b.index()];
+                    if (!arithmetic(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, d, n)) {
+                        FloatLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d,
+                                n);
                     }
                 }
             }
@@ -134,39 +134,25 @@ final class FusedKernels {
                     gather(null, ext0[k], p.shape(), p.inputStrides()[k], at, n, null, ext[k]);
                 }
             }
-            int base = at;
             for (int k = 0; k <= last; k++) {
                 FusedProgram.Step s = steps[k];
                 double[] dst = k == last ? z : scratch[k];
                 int d = k == last ? at : 0;
                 if (s.unary() != null) {
-                    double[] src;
-                    int si;
-                    if (s.a() >= 0) {
-                        src = scratch[s.a()];
-                        si = 0;
-                    } else if (scalar[-1 - s.a()]) {
-                        java.util.Arrays.fill(dst, d, d + n, ext[-1 - s.a()][0]);
-                        src = dst;
-                        si = d;
-                    } else {
-                        src = ext[-1 - s.a()];
-                        si = gathered[-1 - s.a()] ? 0 : base;
-                    }
-                    if (src != dst || si != d) {
-                        System.arraycopy(src, si, dst, d, n);
+                    Operand o = Operand.of(s.a(), scalar, gathered, at);
+                    double[] src = o.step() ? scratch[o.index()] : ext[o.index()];
+                    if (o.scalar()) {
+                        java.util.Arrays.fill(dst, d, d + n, src[0]);
+                    } else if (src != dst || o.offset() != d) {
+                        System.arraycopy(src, o.offset(), dst, d, n);
                     }
                     DoubleLanes.unary(s.unary(), dst, dst, d, d + n);
                 } else {
-                    int a = s.a();
-                    int b = s.b();
-                    double[] x = a >= 0 ? scratch[a] : ext[-1 - a];
-                    boolean xb = a < 0 && scalar[-1 - a];
-                    int xi = a >= 0 || xb || gathered[-1 - a] ? 0 : base;
-                    double[] y = b >= 0 ? scratch[b] : ext[-1 - b];
-                    boolean yb = b < 0 && scalar[-1 - b];
-                    int yi = b >= 0 || yb || gathered[-1 - b] ? 0 : base;
-                    DoubleLanes.row(s.binary(), x, xi, xb, y, yi, yb, dst, null, d, n);
+                    Operand a = Operand.of(s.a(), scalar, gathered, at);
+                    Operand b = Operand.of(s.b(), scalar, gathered, at);
+                    double[] x = a.step() ? scratch[a.index()] : ext[a.index()];
+                    double[] y = b.step() ? scratch[b.index()] : ext[b.index()];
+                    DoubleLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d, n);
                 }
             }
         }
