@@ -2,6 +2,7 @@ package dev.nabla.cuda;
 
 import dev.nabla.Device;
 import dev.nabla.backend.Backends;
+import dev.nabla.kernels.PtxResources;
 import java.util.Locale;
 
 /**
@@ -34,7 +35,7 @@ final class CudaDiagnosis {
 
     private static int ptxIsa() {
         try {
-            return PtxInfo.isaVersion(PtxInfo.text("unary"));
+            return PtxInfo.isaVersion(PtxResources.text("unary"));
         } catch (RuntimeException e) {
             return -1;
         }

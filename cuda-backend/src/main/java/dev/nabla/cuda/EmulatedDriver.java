@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.nabla.kernels.PtxResources;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -590,7 +591,7 @@ final class EmulatedDriver implements CudaDriver {
     static List<String> allKernels() {
         List<String> all = new ArrayList<>();
         for (String m : Kernels.modules()) {
-            all.addAll(PtxInfo.entries(PtxInfo.text(m)));
+            all.addAll(PtxInfo.entries(PtxResources.text(m)));
         }
         return all;
     }

@@ -1,5 +1,6 @@
 package dev.nabla.cuda;
 
+import dev.nabla.kernels.PtxResources;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -181,15 +182,15 @@ final class EmulatorBuild {
     static Map<String, String> sources() {
         Map<String, String> files = new LinkedHashMap<>();
         // the kernels' sources through nabla-kernels' own class: on the module path only it can read them
-        files.put("common.cuh", dev.nabla.kernels.PtxResources.source("common.cuh"));
+        files.put("common.cuh", PtxResources.source("common.cuh"));
         for (String m : Kernels.modules()) {
-            files.put(m + ".cu", dev.nabla.kernels.PtxResources.source(m + ".cu"));
+            files.put(m + ".cu", PtxResources.source(m + ".cu"));
         }
         for (String s : List.of("cuda_shim.h", "emu_registry.h", "emu_runtime.cpp")) {
             files.put(s, resource("/dev/nabla/cuda/emu/" + s));
         }
         for (String m : Kernels.modules()) {
-            files.put("module_" + m + ".cpp", registry(m, PtxInfo.entries(PtxInfo.text(m))));
+            files.put("module_" + m + ".cpp", registry(m, PtxInfo.entries(PtxResources.text(m))));
         }
         return files;
     }

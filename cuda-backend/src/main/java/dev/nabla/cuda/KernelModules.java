@@ -1,5 +1,6 @@
 package dev.nabla.cuda;
 
+import dev.nabla.kernels.PtxResources;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +38,7 @@ final class KernelModules {
     }
 
     private Object load(String name) {
-        String ptx = PtxInfo.text(name);
+        String ptx = PtxResources.text(name);
         return context.call(d -> d.moduleLoad(name, ptx));
     }
 

@@ -1,6 +1,5 @@
 package dev.nabla.cuda;
 
-import dev.nabla.kernels.PtxResources;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -15,11 +14,6 @@ final class PtxInfo {
     private static final Pattern ENTRY = Pattern.compile("^\\.visible\\s+\\.entry\\s+(\\w+)\\s*\\(", Pattern.MULTILINE);
 
     private PtxInfo() {
-    }
-
-    /** The PTX text of a module, from {@code dev/nabla/kernels/<module>.ptx} in nabla-kernels. */
-    static String text(String module) {
-        return PtxResources.text(module);
     }
 
     /** The {@code .version} of a PTX text as {@code major * 10 + minor} (ISA 9.0 is 90), or -1. */

@@ -13,6 +13,7 @@ import dev.nabla.Device;
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
 import dev.nabla.backend.Backends;
+import dev.nabla.kernels.PtxResources;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -68,8 +69,8 @@ class EmuDriverTest {
         int kernels = 0;
         for (String module : Kernels.modules()) {
             driver().makeCurrent(driver().openContext(0));
-            EmulatedDriver.Module m = (EmulatedDriver.Module) driver().moduleLoad(module, PtxInfo.text(module));
-            assertEquals(PtxInfo.entries(PtxInfo.text(module)).size(), m.functions().size(), module);
+            EmulatedDriver.Module m = (EmulatedDriver.Module) driver().moduleLoad(module, PtxResources.text(module));
+            assertEquals(PtxInfo.entries(PtxResources.text(module)).size(), m.functions().size(), module);
             kernels += m.functions().size();
         }
         assertEquals(EmulatedDriver.allKernels().size(), kernels);
@@ -81,7 +82,7 @@ class EmuDriverTest {
     @Test
     void launchArgumentsAreCheckedAgainstThePtx() {
         driver().makeCurrent(driver().openContext(0));
-        Object module = driver().moduleLoad("unary", PtxInfo.text("unary"));
+        Object module = driver().moduleLoad("unary", PtxResources.text("unary"));
         Object exp = driver().moduleGetFunction(module, "unary_exp_float32");
         KernelArgs args = new KernelArgs();
         args.add(new KernelArgs.Ptr(0));

@@ -3,6 +3,7 @@ package dev.nabla.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nabla.kernels.PtxResources;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,7 +18,7 @@ class KernelNamesTest {
     @Test
     void everyModuleIsShippedWithTheSamePtxIsa() {
         for (String module : Kernels.modules()) {
-            String ptx = PtxInfo.text(module);
+            String ptx = PtxResources.text(module);
             assertEquals(90, PtxInfo.isaVersion(ptx), module + ".ptx ISA");
             assertTrue(ptx.contains(".target sm_75"), module + ".ptx targets compute_75");
             assertTrue(!PtxInfo.entries(ptx).isEmpty(), module + ".ptx has kernels");
@@ -29,7 +30,7 @@ class KernelNamesTest {
         List<String> missing = new ArrayList<>();
         for (String name : Kernels.all()) {
             String module = Kernels.module(name);
-            if (!PtxInfo.entries(PtxInfo.text(module)).contains(name)) {
+            if (!PtxInfo.entries(PtxResources.text(module)).contains(name)) {
                 missing.add(name + " (in " + module + ".ptx)");
             }
         }
@@ -41,7 +42,7 @@ class KernelNamesTest {
         Set<String> used = new HashSet<>(Kernels.all());
         List<String> unused = new ArrayList<>();
         for (String module : Kernels.modules()) {
-            for (String entry : PtxInfo.entries(PtxInfo.text(module))) {
+            for (String entry : PtxInfo.entries(PtxResources.text(module))) {
                 if (!used.contains(entry)) {
                     unused.add(entry);
                 }

@@ -3,6 +3,7 @@ package dev.nabla.kernels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -23,16 +24,7 @@ public final class PtxResources {
      * @throws IllegalArgumentException if no such module is shipped
      */
     public static String text(String module) {
-        String resource = module + ".ptx";
-        try (InputStream in = PtxResources.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalArgumentException("no PTX module '" + module + "' (resource dev/nabla/kernels/"
-                        + resource + ") in nabla-kernels");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read PTX resource dev/nabla/kernels/" + resource, e);
-        }
+        return read(module + ".ptx", "PTX module '" + module + "'", StandardCharsets.US_ASCII);
     }
 
     /**
@@ -46,15 +38,20 @@ public final class PtxResources {
      * @throws IllegalArgumentException if no such source is shipped
      */
     public static String source(String file) {
-        String resource = "cuda/" + file;
+        return read("cuda/" + file, "CUDA source '" + file + "'", StandardCharsets.UTF_8);
+    }
+
+    /** The text of {@code resource} (relative to this package); {@code what} names it in the errors. */
+    private static String read(String resource, String what, Charset charset) {
         try (InputStream in = PtxResources.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalArgumentException("no CUDA source '" + file + "' (resource dev/nabla/kernels/"
-                        + resource + ") in nabla-kernels");
+                throw new IllegalArgumentException("no " + what + " (resource dev/nabla/kernels/" + resource
+                        + ") in nabla-kernels");
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), charset);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read CUDA source dev/nabla/kernels/" + resource, e);
+            throw new UncheckedIOException("cannot read " + what + " (resource dev/nabla/kernels/" + resource + ")",
+                    e);
         }
     }
 }

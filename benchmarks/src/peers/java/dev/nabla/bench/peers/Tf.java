@@ -62,6 +62,16 @@ final class Tf {
         return out;
     }
 
+    /** Runs a training step: {@code runner} (fetching the loss first) with every update as a target; the loss. */
+    static float runStep(Session.Runner runner, List<Op> updates) {
+        for (Op u : updates) {
+            runner.addTarget(u);
+        }
+        try (Result r = runner.run()) {
+            return ((TFloat32) r.get(0)).getFloat();
+        }
+    }
+
     /** A graph, its session and its ops; closing it closes them. */
     static class Model implements AutoCloseable {
         final Graph graph = new Graph();
@@ -157,13 +167,7 @@ final class Tf {
         }
 
         float step() {
-            Session.Runner runner = session.runner().feed(x, xs).feed(oneHot, ys).fetch(loss);
-            for (Op u : updates) {
-                runner.addTarget(u);
-            }
-            try (Result r = runner.run()) {
-                return ((TFloat32) r.get(0)).getFloat();
-            }
+            return runStep(session.runner().feed(x, xs).feed(oneHot, ys).fetch(loss), updates);
         }
 
         @Override
@@ -263,14 +267,8 @@ final class Tf {
             t++;
             try (TFloat32 b1 = TFloat32.scalarOf((float) Math.pow(0.9, t));
                  TFloat32 b2 = TFloat32.scalarOf((float) Math.pow(0.999, t))) {
-                Session.Runner runner = session.runner().feed(images, xs).feed(oneHot, ys).feed(beta1Power, b1)
-                        .feed(beta2Power, b2).fetch(loss);
-                for (Op u : updates) {
-                    runner.addTarget(u);
-                }
-                try (Result r = runner.run()) {
-                    return ((TFloat32) r.get(0)).getFloat();
-                }
+                return runStep(session.runner().feed(images, xs).feed(oneHot, ys).feed(beta1Power, b1)
+                        .feed(beta2Power, b2).fetch(loss), updates);
             }
         }
 
