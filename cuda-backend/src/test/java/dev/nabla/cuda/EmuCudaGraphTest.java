@@ -24,6 +24,8 @@ import dev.nabla.optim.Adam;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
@@ -234,6 +236,51 @@ class EmuCudaGraphTest {
         assertArrayEquals(new float[] {-0f, -1, -2}, b.readFloats(out));
         replay.close();
         assertThrows(IllegalStateException.class, replay::launch);
+        in.release();
+        out.release();
+    }
+
+    /** The capture stream is the capturing thread's only: another thread's work meanwhile runs, unrecorded. */
+    @Test
+    void anotherThreadsWorkDuringACaptureRunsAndIsNotRecorded() throws Exception {
+        CudaBackend b = (CudaBackend) Backends.get(EMU);
+        Buffer in = b.upload(new float[] {1, 2, 3}, DType.FLOAT32);
+        Buffer out = b.upload(new float[] {0, 0, 0}, DType.FLOAT32);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicReference<Object> other = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                inside.await();
+                Tensor x = Tensor.of(EMU, new float[] {4, 5, 6});
+                other.set(x.mul(2).add(x).toFloatArray()); // uploads, kernels, a synchronizing read
+            } catch (Throwable e) {
+                other.set(e);
+            } finally {
+                done.countDown();
+            }
+        });
+        Replay replay = b.capture(() -> {
+            b.unary(UnaryOp.NEG, in, out);
+            inside.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            b.unary(UnaryOp.NEG, out, out);
+            b.unary(UnaryOp.EXP, out, out);
+        });
+        t.join();
+        assertArrayEquals(new float[] {12, 15, 18}, (float[]) other.get());
+        assertNotNull(replay);
+        assertArrayEquals(new float[] {0, 0, 0}, b.readFloats(out));
+        long kernels = driver().kernelLaunches();
+        replay.launch();
+        assertArrayEquals(new float[] {(float) Math.exp(1), (float) Math.exp(2), (float) Math.exp(3)},
+                b.readFloats(out), 1e-6f);
+        assertEquals(0, driver().kernelLaunches() - kernels, "the other thread's kernels were recorded");
+        replay.close();
         in.release();
         out.release();
     }
