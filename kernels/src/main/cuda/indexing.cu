@@ -1,10 +1,14 @@
 // Data movement: strided copy (Backend.copy), gather and scatter-add along one axis, and the index check both use.
 //   copy_<dtype>         dst[dstOffset + idx . strides[1]] = src[srcOffset + idx . strides[0]] over it.shape
-//   index_check_int32    error = the smallest position j whose index is outside [0, axisSize), else untouched
-//   gather_<dtype>       out[o, j, i] = src[o, indices[j], i]
-//   scatter_add_<dtype>  dst[o, indices[j], i] += src[o, j, i] with atomics (repeated indices add up)
-// Gather and scatter-add assume checked indices: the host runs index_check first and throws
-// IndexOutOfBoundsException naming the index before anything is written, as the CPU backend does.
+//   index_check_int32    error[0] = min(error[0], op << 32 | j) for each position j whose index is outside
+//                        [0, axisSize): the error record keeps the first bad position of the first checked op
+//   index_error_value_int32  error[1] = the index at that position, when the record names this op
+//   gather_<dtype>       out[o, j, i] = src[o, indices[j], i] (0 where the index is out of range)
+//   scatter_add_<dtype>  dst[o, indices[j], i] += src[o, j, i] with atomics (repeated indices add up; out-of-range
+//                        indices add nothing)
+// The check does not stop the stream: the host queues it before the gather or scatter-add, and reads the error record
+// (all ones while no index was out of range) at its next synchronization, where it raises the op's error. So the
+// gather and scatter-add kernels must stay inside their buffers whatever the indices are: they skip bad ones.
 #include "common.cuh"
 
 template <class T>
@@ -17,10 +21,19 @@ __device__ __forceinline__ void copy_strided(const T* src, i64 srcOffset, T* dst
     }
 }
 
-extern "C" __global__ void index_check_int32(const int* indices, int* error, i64 count, i64 axisSize) {
+extern "C" __global__ void index_check_int32(const int* indices, u64* error, i64 count, i64 axisSize, i64 op) {
     GRID_STRIDE_LOOP(j, count) {
         int v = indices[j];
-        if (v < 0 || v >= axisSize) atomicMin(error, (int)min(j, (i64)NABLA_INT_MAX - 1));
+        if (v < 0 || v >= axisSize) atomicMin(error, ((u64)op << 32) | (u64)min(j, (i64)0xFFFFFFFE));
+    }
+}
+
+// One thread, after index_check in stream order: which thread of index_check lowered the record last is a race, so
+// the value is looked up once the position is final.
+extern "C" __global__ void index_error_value_int32(const int* indices, u64* error, i64 op) {
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
+        u64 key = error[0];
+        if ((key >> 32) == (u64)op) error[1] = (u64)(unsigned int)indices[key & 0xFFFFFFFFull];
     }
 }
 
@@ -32,7 +45,8 @@ __device__ __forceinline__ void gather_axis(const T* src, const int* indices, T*
         i64 rest = e / inner;
         i64 j = rest % count;
         i64 o = rest / count;
-        out[e] = src[(o * axisSize + indices[j]) * inner + i];
+        int v = indices[j];
+        out[e] = v >= 0 && v < axisSize ? src[(o * axisSize + v) * inner + i] : T(0);
     }
 }
 
@@ -58,7 +72,8 @@ __device__ __forceinline__ void scatter_add_axis(const int* indices, const T* sr
         i64 rest = e / inner;
         i64 j = rest % count;
         i64 o = rest / count;
-        atomic_accumulate(dst + (o * axisSize + indices[j]) * inner + i, src[e]);
+        int v = indices[j];
+        if (v >= 0 && v < axisSize) atomic_accumulate(dst + (o * axisSize + v) * inner + i, src[e]);
     }
 }
 

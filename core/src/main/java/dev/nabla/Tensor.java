@@ -362,7 +362,19 @@ public class Tensor implements AutoCloseable {
      * @throws IllegalArgumentException unless both arrays have one non-negative entry per axis
      */
     public Tensor pad(long[] before, long[] after) { return Shapes.pad(this, before, after); }
-    /** Picks slices along {@code axis} by INT32 {@code indices}. */
+    /**
+     * Picks slices along {@code axis} by INT32 {@code indices}: shape {@code shape[:axis] ++ indices.shape ++
+     * shape[axis+1:]}.
+     *
+     * <pre>{@code
+     * Tensor.of(new float[] {10, 20, 30}).gather(Tensor.of(new int[] {2, 0}), 0);   // [30. 10.]
+     * }</pre>
+     *
+     * @throws IllegalArgumentException for an index outside {@code [0, shape[axis])}, naming {@code gather}, the
+     *     index and the shape: on the CPU at this call; on an asynchronous device (CUDA), where the indices are
+     *     checked without waiting for the device, at the latest at the next read of any result on that device
+     *     ({@code to*Array}, {@code item}, a synchronization)
+     */
     public Tensor gather(Tensor indices, int axis) { return Indexing.gather(this, indices, axis); }
     /** One-hot FLOAT32 encoding of INT32 labels: shape {@code this.shape ++ (depth,)}. */
     public Tensor oneHot(int depth) { return Indexing.oneHot(this, depth); }

@@ -82,12 +82,21 @@ public interface Backend {
      * {@code out[o, j, i] = src[o, indices[j], i]} with {@code src} viewed as {@code (outer, axisSize, inner)}
      * and {@code out} as {@code (outer, indices.size, inner)}; {@code indices} INT32.
      *
-     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, axisSize)}
+     * <p>An index outside {@code [0, axisSize)} is reported as {@code check.error(index, position, axisSize)} for
+     * the first such position: a synchronous backend throws it from this call, before writing anything; an
+     * asynchronous one may instead throw it at its next synchronization point (any {@code read*},
+     * {@link #synchronize}, {@link #close}), once, for the first checked op that failed since the previous one, and
+     * stays usable afterwards. Either way nothing outside {@code out} is read or written, and {@code out} holds
+     * unspecified values.
      */
-    void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out);
+    void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out, IndexCheck check);
 
-    /** {@code dst[o, indices[j], i] += src[o, j, i]}, the adjoint of {@link #gather}; repeated indices add up. */
-    void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src);
+    /**
+     * {@code dst[o, indices[j], i] += src[o, j, i]}, the adjoint of {@link #gather}; repeated indices add up. An
+     * index out of range is reported as {@link #gather} reports it (nothing outside {@code dst} is written).
+     */
+    void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src,
+            IndexCheck check);
 
     /** Converts element-wise into {@code out}'s dtype (floats to INT32 truncate toward zero; to BOOL is != 0). */
     void cast(Buffer in, Buffer out);
@@ -190,6 +199,19 @@ public interface Backend {
         }
     }
 
+    /**
+     * Records the work {@code body} queues on this backend, without running it, as a {@link Replay} whose
+     * {@link Replay#launch} runs it again with one call on the same buffers (a CUDA graph). Returns null when this
+     * backend does not record (this default) or when the body did something a recording cannot replay (a host read or
+     * upload, a synchronization, an allocation from the device's driver); nothing of the body ran then either, and
+     * the caller runs it normally. The body must only queue work on buffers that outlive the replay (scratch space
+     * the backend takes inside is kept by the replay until it is closed), and the work it queues must not depend on
+     * anything that changes between launches but those buffers' contents (kernel arguments are baked in).
+     */
+    default Replay capture(Runnable body) {
+        return null;
+    }
+
     /** The device allocator's counters; zeros for a backend that keeps none. */
     default dev.nabla.MemoryStats memoryStats() {
         return new dev.nabla.MemoryStats(0, 0, 0);
@@ -203,7 +225,10 @@ public interface Backend {
         return new dev.nabla.LeakReport(device(), false, 0, 0, java.util.List.of());
     }
 
-    /** Waits for all queued work on this device. */
+    /**
+     * Waits for all queued work on this device; throws an error of an asynchronous check that failed since the
+     * previous synchronization point (an index out of range, see {@link #gather}).
+     */
     default void synchronize() {
     }
 

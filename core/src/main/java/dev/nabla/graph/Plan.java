@@ -38,11 +38,13 @@ import java.util.function.Consumer;
  *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
  *       reader has run, so a call allocates only its result.</li>
  * </ol>
- * Views (reshape...) share their source's buffer, as in eager mode; a view of a Variable is a copy.
+ * Views (reshape...) share their source's buffer, as in eager mode; a view of a Variable is a copy. From the second
+ * run on, the runs of pure primitives between side effects are recorded by their backend (a CUDA graph) and launched
+ * with one call ({@link CapturedSteps}).
  */
 final class Plan {
     /** A step of a plan: a primitive on buffers, or a side effect on tensors. */
-    private static final class Step {
+    static final class Step {
         Primitive primitive;
         Backend backend;
         int[] in;
@@ -67,6 +69,9 @@ final class Plan {
     private final int resultRoot;
     private final Backend resultBackend;
     private final ReentrantLock lock = new ReentrantLock();
+    private final boolean captureAllowed = CapturedSteps.enabled();
+    private int runs;
+    private CapturedSteps captured;      // recorded at the second run (the first warms the allocator up)
 
     private Plan(Graph graph, List<Value> values, List<Step> steps, int[] root, int result) {
         this.graph = graph;
@@ -464,7 +469,13 @@ final class Plan {
             }
         }
         try {
+            if (captureAllowed && ++runs == 2) {
+                captured = CapturedSteps.capture(this, steps, values, root, resultRoot, fixed);
+            }
             for (Step s : steps) {
+                if (captured != null && captured.covers(s, buf)) {
+                    continue;                                 // ran in its segment's recording
+                }
                 if (s.isEffect()) {
                     Tensor[] in = new Tensor[s.in.length];
                     for (int j = 0; j < in.length; j++) {
@@ -516,6 +527,9 @@ final class Plan {
         }
         s.append("  return %").append(result).append('\n');
         s.append("  (").append(slots.size()).append(" planned buffers)\n");
+        if (captured != null) {
+            s.append("  (").append(captured.capturedSteps()).append(" steps recorded as device graphs)\n");
+        }
         return s.toString();
     }
 

@@ -5,10 +5,19 @@ import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.IndexCheck;
 import dev.nabla.internal.TensorAccess;
 
 
-/** Gather, its adjoint scatter-add, and one-hot encoding. */
+/**
+ * Gather, its adjoint scatter-add, and one-hot encoding.
+ *
+ * <p>An index outside its axis is an {@link IllegalArgumentException} naming the op, the index, its position, the
+ * axis and the shape ({@link IndexCheck}). It is raised by the op itself on the CPU; on an asynchronous device
+ * (CUDA) the indices are checked on the device without waiting for it, and the error is raised at the latest at the
+ * next read of any result on that device (a {@code to*Array}, {@code item}, a synchronization), by whichever call
+ * reaches that point.
+ */
 public final class Indexing {
     private Indexing() {
     }
@@ -61,12 +70,8 @@ public final class Indexing {
         @Override public String attributes() { return "axis=" + axis; }
         @Override public void compute(Backend b, Buffer[] in, Buffer out) {
             Layout l = Layout.of(paramsShape, axis);
-            try {
-                b.gather(in[0], l.outer, l.axisSize, l.inner, in[1], out);
-            } catch (IndexOutOfBoundsException e) {
-                throw new IllegalArgumentException("gather: " + e.getMessage() + " for axis " + givenAxis + " of "
-                        + paramsShape, e);
-            }
+            b.gather(in[0], l.outer, l.axisSize, l.inner, in[1], out,
+                    new IndexCheck("gather", "axis " + givenAxis + " of " + paramsShape));
         }
         @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
             return new Tensor[] {scatterAdd(paramsShape, axis, in[1], g), null};
@@ -97,12 +102,8 @@ public final class Indexing {
         @Override public void compute(Backend b, Buffer[] in, Buffer out) {
             Layout l = Layout.of(shape, axis);
             b.fill(out, 0);
-            try {
-                b.scatterAdd(out, l.outer, l.axisSize, l.inner, in[1], in[0]);
-            } catch (IndexOutOfBoundsException e) {
-                throw new IllegalArgumentException("scatterAdd: " + e.getMessage() + " for axis " + givenAxis + " of "
-                        + shape, e);
-            }
+            b.scatterAdd(out, l.outer, l.axisSize, l.inner, in[1], in[0],
+                    new IndexCheck("scatterAdd", "axis " + givenAxis + " of " + shape));
         }
         @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
             return new Tensor[] {g.gather(in[1], axis), null};

@@ -226,8 +226,10 @@ class BadInputCatalogTest {
                 "slice", "argument begin is null"),
         row("slice with begin of the wrong rank", IAE, c -> c.m23().slice(new long[] {0}, new long[] {1}),
                 "slice", "(2, 3)"),
+        // raised at the op on the CPU, at the latest at the next read of a result on an asynchronous device (CUDA)
         row("gather with an index out of range", IAE,
-                c -> Tensor.zeros(c.d(), 3, 2).gather(Tensor.of(c.d(), new int[] {0, 3}), 0), "gather", "3", "(3, 2)"),
+                c -> Tensor.zeros(c.d(), 3, 2).gather(Tensor.of(c.d(), new int[] {0, 3}), 0).toFloatArray(),
+                "gather", "index 3 at position 1", "[0, 3)", "axis 0 of (3, 2)"),
         row("gather with float indices", IAE, c -> c.m23().gather(c.v3(), 0), "gather", "int32", "float32"),
         row("gather with null indices", NPE, c -> c.m23().gather(null, 0), "gather", "argument indices is null"),
         row("gather from a scalar", IAE, c -> Tensor.scalar(c.d(), 1f).gather(Tensor.arange(c.d(), 1), 0),

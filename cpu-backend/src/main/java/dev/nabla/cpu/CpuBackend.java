@@ -9,6 +9,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.IndexCheck;
 import dev.nabla.backend.OptimizerStep;
 import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
@@ -333,14 +334,18 @@ final class CpuBackend implements Backend {
     }
 
     @Override
-    public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out) {
+    public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out,
+            IndexCheck check) {
         CpuBuffer ix = cpu(indices);
+        IndexKernels.checkIndices(ix.ints(), ix.n(), axisSize, check);
         IndexKernels.gather(cpu(src), (int) outer, (int) axisSize, (int) inner, ix.ints(), ix.n(), cpu(out));
     }
 
     @Override
-    public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src) {
+    public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src,
+            IndexCheck check) {
         CpuBuffer ix = cpu(indices);
+        IndexKernels.checkIndices(ix.ints(), ix.n(), axisSize, check);
         IndexKernels.scatterAdd(cpu(dst), (int) outer, (int) axisSize, (int) inner, ix.ints(), ix.n(), cpu(src));
     }
 

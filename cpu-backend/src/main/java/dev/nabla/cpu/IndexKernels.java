@@ -1,6 +1,7 @@
 package dev.nabla.cpu;
 
 import dev.nabla.DType;
+import dev.nabla.backend.IndexCheck;
 
 /**
  * Gather and scatter-add over {@code (outer, axisSize, inner)} views. Convolutions gather single elements
@@ -11,11 +12,11 @@ final class IndexKernels {
     private IndexKernels() {
     }
 
-    static void checkIndices(int[] idx, int count, long axisSize) {
+    /** Throws {@code check}'s error for the first index outside {@code [0, axisSize)}, before anything is written. */
+    static void checkIndices(int[] idx, int count, long axisSize, IndexCheck check) {
         for (int j = 0; j < count; j++) {
             if (idx[j] < 0 || idx[j] >= axisSize) {
-                throw new IndexOutOfBoundsException("index " + idx[j] + " at position " + j + " is out of range [0, "
-                        + axisSize + ")");
+                throw check.error(idx[j], j, axisSize);
             }
         }
     }
@@ -25,7 +26,6 @@ final class IndexKernels {
     }
 
     static void gather(CpuBuffer s, int outer, int axisSize, int inner, int[] idx, int count, CpuBuffer o) {
-        checkIndices(idx, count, axisSize);
         if (s.dtype() == DType.FLOAT32 && inner == 1) {
             float[] src = s.floats();
             float[] dst = o.floats();
@@ -52,7 +52,6 @@ final class IndexKernels {
     }
 
     static void scatterAdd(CpuBuffer d, int outer, int axisSize, int inner, int[] idx, int count, CpuBuffer s) {
-        checkIndices(idx, count, axisSize);
         if (d.dtype() == DType.FLOAT32) {
             float[] dst = d.floats();
             float[] src = s.floats();

@@ -7,7 +7,9 @@ import dev.nabla.Device;
 import dev.nabla.OutOfDeviceMemoryException;
 import dev.nabla.backend.MemoryEvents;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,6 +43,12 @@ final class CachingAllocator {
     private long reserved;
     private long peak;
     private long blocks;
+    private Thread retainingFor;                 // while a graph is captured: the capturing thread
+    private List<Retained> retained;             // the blocks it freed meanwhile, which the graph still uses
+
+    /** A block freed during a capture, kept for the graph. */
+    record Retained(Block block, DType dtype) {
+    }
 
     /**
      * @param reclaimer run after the cache was emptied and an allocation still failed; it should make unreachable
@@ -117,8 +125,30 @@ final class CachingAllocator {
         free(b, null);
     }
 
+    /**
+     * From now on, blocks that {@code thread} frees are not reused but kept (still counted as allocated) until
+     * {@link #stopRetaining}: a graph captured on that thread bakes in their addresses, so they must stay its own
+     * (scratch space of a reduction, temporaries) for as long as it can be launched.
+     */
+    synchronized void retainFreesOf(Thread thread) {
+        retainingFor = thread;
+        retained = new ArrayList<>();
+    }
+
+    /** Ends {@link #retainFreesOf}: the blocks kept, which the caller frees when the graph is destroyed. */
+    synchronized List<Retained> stopRetaining() {
+        List<Retained> r = retained;
+        retainingFor = null;
+        retained = null;
+        return r;
+    }
+
     /** {@link #free(Block)} of a buffer of {@code dtype} (named in the JFR event; null for scratch space). */
     synchronized void free(Block b, DType dtype) {
+        if (retainingFor == Thread.currentThread()) {
+            retained.add(new Retained(b, dtype));
+            return;
+        }
         allocated -= b.bytes();
         blocks--;
         freeBySize.computeIfAbsent(b.bytes(), k -> new ArrayDeque<>()).addLast(b.address());

@@ -11,18 +11,19 @@ import dev.nabla.Device;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.IndexCheck;
 import dev.nabla.backend.RandomDistribution;
+import dev.nabla.backend.Replay;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
 
 /**
  * The CUDA backend of one device: every primitive is a kernel of the shipped PTX (or a cuBLAS GEMM, or a driver
- * memcpy/memset) queued on the device's one stream, so calls return at once and the host reads
- * ({@code read*}) and index checks are the only points that wait.
+ * memcpy/memset) queued on the device's one stream, so calls return at once and the host reads ({@code read*}),
+ * {@link #synchronize} and {@link #close} are the only points that wait; they also raise the errors of the index
+ * checks queued since ({@link IndexErrors}).
  */
 final class CudaBackend implements Backend {
-    private static final int NO_ERROR = Integer.MAX_VALUE;
-
     private final DeviceContext context;
     private final KernelModules modules;
     private final DriverMemory memory;
@@ -31,7 +32,7 @@ final class CudaBackend implements Backend {
     private final HostTransfer transfer;
     private final Matmul matmul;
     private final String cublasStatus;
-    private final CudaBuffer errorFlag;
+    private final IndexErrors indexErrors;
 
     private final CublasSetup cublas;
     private volatile boolean closed;
@@ -45,7 +46,7 @@ final class CudaBackend implements Backend {
         this.cublas = CublasSetup.create(context);
         this.matmul = new Matmul(context, modules, cublas.cublas(), cublas.handle());
         this.cublasStatus = cublas.status();
-        this.errorFlag = (CudaBuffer) allocate(DType.INT32, 1);
+        this.indexErrors = new IndexErrors(context, modules, (CudaBuffer) allocate(DType.INT32, 4));
     }
 
     // NOTE: the Cleaners of unreachable tensors give their blocks back only after a collection; 50 ms lets the
@@ -118,13 +119,20 @@ final class CudaBackend implements Backend {
     public Buffer upload(Object data, DType dtype) {
         Object host = HostArrays.toDeviceLayout(data, dtype);
         CudaBuffer b = (CudaBuffer) allocate(dtype, java.lang.reflect.Array.getLength(host));
-        transfer.upload(host, dtype, b.address());
+        try {
+            transfer.upload(host, dtype, b.address());
+        } catch (RuntimeException e) { // e.g. refused during a graph capture
+            b.release();
+            throw e;
+        }
         return b;
     }
 
     private Object download(Buffer src) {
         CudaBuffer b = cuda(src);
-        return transfer.download(b.address(), b.dtype(), b.size());
+        Object host = transfer.download(b.address(), b.dtype(), b.size());
+        indexErrors.raise();
+        return host;
     }
 
     @Override
@@ -281,37 +289,12 @@ final class CudaBackend implements Backend {
         }
     }
 
-    /**
-     * Throws IndexOutOfBoundsException naming the first bad index, before anything is written (as the CPU backend).
-     * This waits for the stream: the index values live on the device.
-     */
-    private synchronized void checkIndices(String op, CudaBuffer indices, long axisSize) {
-        long count = indices.size();
-        if (count == 0) {
-            return;
-        }
-        context.run(d -> d.memsetD32Async(errorFlag.address(), NO_ERROR, 1, context.stream()));
-        kernel(Kernels.indexCheck()).pointer(indices.address()).pointer(errorFlag.address()).i64(count).i64(axisSize)
-                .launch(modules, blocks(count));
-        int position = readInt(errorFlag, 0);
-        if (position != NO_ERROR) {
-            int index = readInt(indices, position);
-            throw new IndexOutOfBoundsException(op + " on " + device() + ": index " + index + " at position "
-                    + position + " is out of range [0, " + axisSize + ")");
-        }
-    }
-
-    private int readInt(CudaBuffer b, long index) {
-        context.synchronize();
-        int[] v = new int[1];
-        context.run(d -> d.memcpyDtoH(v, b.address(index), 4));
-        return v[0];
-    }
-
+    /** The index check does not wait: a bad index is raised at the next synchronization point (IndexErrors). */
     @Override
-    public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out) {
+    public void gather(Buffer src, long outer, long axisSize, long inner, Buffer indices, Buffer out,
+            IndexCheck check) {
         CudaBuffer ix = cuda(indices);
-        checkIndices("gather", ix, axisSize);
+        indexErrors.check(check, ix, axisSize, blocks(ix.size()));
         long total = outer * ix.size() * inner;
         if (total > 0) {
             kernel(Kernels.gather(src.dtype())).pointer(cuda(src).address()).pointer(ix.address())
@@ -321,9 +304,10 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src) {
+    public void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src,
+            IndexCheck check) {
         CudaBuffer ix = cuda(indices);
-        checkIndices("scatterAdd", ix, axisSize);
+        indexErrors.check(check, ix, axisSize, blocks(ix.size()));
         long total = outer * ix.size() * inner;
         if (total > 0) {
             kernel(Kernels.scatterAdd(dst.dtype())).pointer(ix.address()).pointer(cuda(src).address())
@@ -362,14 +346,21 @@ final class CudaBackend implements Backend {
         }
     }
 
+    /** A CUDA graph of the body's work (see {@link CudaGraph}), or null when it cannot be captured. */
+    @Override
+    public Replay capture(Runnable body) {
+        return CudaGraph.capture(this, context, allocator, indexErrors, body);
+    }
+
     @Override
     public void synchronize() {
         context.synchronize();
+        indexErrors.raise();
     }
 
     /**
-     * Waits for the stream, destroys the cuBLAS handle and gives the cached blocks back to the driver. Buffers still
-     * alive keep their memory; the backend must not be used afterwards.
+     * Waits for the stream, destroys the cuBLAS handle and gives the cached blocks back to the driver, then throws a
+     * pending index error, if any. Buffers still alive keep their memory; the backend must not be used afterwards.
      */
     @Override
     public synchronized void close() {
@@ -379,6 +370,7 @@ final class CudaBackend implements Backend {
         closed = true;
         try {
             context.synchronize();
+            indexErrors.raise();
         } finally {
             try {
                 if (cublas.cublas() != null) {

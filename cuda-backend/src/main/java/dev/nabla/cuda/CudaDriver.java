@@ -34,6 +34,38 @@ interface CudaDriver {
     /** A new blocking stream (it synchronizes with the legacy default stream). */
     Object createStream();
 
+    /**
+     * A new non-blocking stream ({@code CU_STREAM_NON_BLOCKING}: it does not synchronize with the legacy default
+     * stream). Graphs are captured on one, so that no synchronous copy of another thread meets the capture.
+     */
+    Object createNonBlockingStream();
+
+    /**
+     * {@code cuStreamBeginCapture} in relaxed mode: work queued on the stream is recorded into a graph instead of
+     * running until {@link #streamEndCapture}. Calls that necessarily conflict with the capture (waiting for the
+     * capturing stream) fail and invalidate it; merely unsafe ones (an allocation, which the graph then keeps, as the
+     * backend does with the blocks it retains) are allowed, so the backend refuses those it cannot allow itself.
+     */
+    void streamBeginCapture(Object stream);
+
+    /**
+     * {@code cuStreamEndCapture}: ends the capture and returns the graph, or throws (CUDA_ERROR_STREAM_CAPTURE_INVALIDATED)
+     * when a call during the capture invalidated it; the stream leaves capture mode either way.
+     */
+    Object streamEndCapture(Object stream);
+
+    /** {@code cuGraphInstantiate}: an executable graph. */
+    Object graphInstantiate(Object graph);
+
+    /** {@code cuGraphLaunch}: queues the whole graph on the stream as one call. */
+    void graphLaunch(Object exec, Object stream);
+
+    /** {@code cuGraphExecDestroy}. */
+    void graphExecDestroy(Object exec);
+
+    /** {@code cuGraphDestroy}. */
+    void graphDestroy(Object graph);
+
     /** Waits for the stream; surfaces asynchronous errors. */
     void streamSynchronize(Object stream);
 

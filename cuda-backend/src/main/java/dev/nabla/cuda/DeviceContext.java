@@ -16,6 +16,8 @@ final class DeviceContext {
     private final Object context;
     private final Object stream;
     private final CudaDriver.Properties properties;
+    private Object captureStream;          // created by the first capture
+    private volatile Thread capturing;     // the thread whose work goes to captureStream, while it captures
 
     private DeviceContext(Device device, CudaDriver driver) {
         this.device = device;
@@ -74,7 +76,51 @@ final class DeviceContext {
 
     /** Waits for everything queued on the stream; surfaces asynchronous kernel errors. */
     void synchronize() {
+        refuseWhileCapturing("cuStreamSynchronize");
         run(d -> d.streamSynchronize(stream));
+    }
+
+    /** The driver's code for a call a stream capture does not allow. */
+    static final int CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900;
+
+    /**
+     * Throws (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED) when the calling thread is capturing a graph: {@code call}
+     * waits for the device, frees device memory, or stages host memory a graph would read again later, none of
+     * which a captured graph can replay. The capture then fails and its caller runs the work normally.
+     */
+    void refuseWhileCapturing(String call) {
+        if (capturing == Thread.currentThread()) {
+            throw new CudaException(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, device + " " + call
+                    + " is not allowed while a CUDA graph is captured");
+        }
+    }
+
+    /** True when the calling thread is capturing a graph. */
+    boolean capturingHere() {
+        return capturing == Thread.currentThread();
+    }
+
+    /**
+     * Starts capturing the calling thread's work into a graph: from now on {@link #stream()} is, for this thread
+     * only, a separate non-blocking stream in capture mode (work of other threads still runs on the device's
+     * stream, and their synchronous copies never meet the capture). One capture at a time per device.
+     */
+    synchronized void beginCapture() {
+        if (capturing != null) {
+            throw new CudaException(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, device + " already captures a graph on "
+                    + capturing.getName());
+        }
+        if (captureStream == null) {
+            captureStream = call(CudaDriver::createNonBlockingStream);
+        }
+        run(d -> d.streamBeginCapture(captureStream));
+        capturing = Thread.currentThread();
+    }
+
+    /** Ends the capture of {@link #beginCapture}: the graph, or a CudaException when the capture broke. */
+    synchronized Object endCapture() {
+        capturing = null;
+        return call(d -> d.streamEndCapture(captureStream));
     }
 
     Device device() {
@@ -85,12 +131,13 @@ final class DeviceContext {
         return driver;
     }
 
+    /** The stream this thread's work goes to: the device's stream, or the capture stream while it captures. */
     Object stream() {
-        return stream;
+        return capturing == Thread.currentThread() ? captureStream : stream;
     }
 
     long streamAddress() {
-        return driver.streamAddress(stream);
+        return driver.streamAddress(stream());
     }
 
     String name() {

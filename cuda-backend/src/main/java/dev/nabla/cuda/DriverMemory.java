@@ -10,11 +10,13 @@ final class DriverMemory implements DeviceMemory {
 
     @Override
     public long allocate(long bytes) {
+        // allowed while capturing (relaxed mode): a block the capture frees stays the graph's (CachingAllocator)
         return context.call(d -> d.memAlloc(bytes));
     }
 
     @Override
     public void free(long address) {
+        context.refuseWhileCapturing("cuMemFree");
         context.run(d -> d.memFree(address));
     }
 

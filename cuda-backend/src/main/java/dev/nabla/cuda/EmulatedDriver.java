@@ -89,14 +89,22 @@ final class EmulatedDriver implements CudaDriver {
             boolean fibers) {
     }
 
-    /** One stream: a thread running its queue in order, and the first error of its queued work. */
+    /**
+     * One stream: a thread running its queue in order, and the first error of its queued work. While it captures,
+     * work is recorded into {@link #capture} instead of running.
+     */
     static final class Stream {
         final long id;
+        final boolean blocking;
         final ExecutorService thread;
         final AtomicReference<RuntimeException> error = new AtomicReference<>();
+        volatile List<Runnable> capture;
+        volatile boolean invalidated;
+        Thread capturingThread;
 
-        Stream(long id) {
+        Stream(long id, boolean blocking) {
             this.id = id;
+            this.blocking = blocking;
             this.thread = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "cuda-emu stream " + id);
                 t.setDaemon(true);
@@ -104,7 +112,17 @@ final class EmulatedDriver implements CudaDriver {
             });
         }
 
+        /** Queues {@code work}, or records it while the stream captures (the future is then complete). */
         CompletableFuture<Void> enqueue(Runnable work) {
+            List<Runnable> recording = capture;
+            if (recording != null) {
+                recording.add(work);
+                return CompletableFuture.completedFuture(null);
+            }
+            return execute(work);
+        }
+
+        private CompletableFuture<Void> execute(Runnable work) {
             return CompletableFuture.runAsync(() -> {
                 if (error.get() != null) {
                     return; // a failed stream runs nothing more until the error is reported
@@ -119,7 +137,7 @@ final class EmulatedDriver implements CudaDriver {
 
         void synchronize() {
             try {
-                enqueue(() -> { }).get();
+                execute(() -> { }).get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new CudaException(CUDA_ERROR_LAUNCH_FAILED, "interrupted while waiting for the stream");
@@ -224,8 +242,17 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public Object createStream() {
+        return newStream(true);
+    }
+
+    @Override
+    public Object createNonBlockingStream() {
+        return newStream(false);
+    }
+
+    private Object newStream(boolean blocking) {
         needContext("cuStreamCreate");
-        Stream s = new Stream(ids.getAndIncrement());
+        Stream s = new Stream(ids.getAndIncrement(), blocking);
         synchronized (this) {
             streams.add(s);
         }
@@ -236,8 +263,122 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public void streamSynchronize(Object stream) {
         needContext("cuStreamSynchronize");
+        Stream s = (Stream) stream;
+        if (s.capture != null) {
+            throw captureUnsupported("cuStreamSynchronize", s);
+        }
         hostWaits.increment();
-        ((Stream) stream).synchronize();
+        s.synchronize();
+    }
+
+    // ---- stream capture and graphs, in relaxed capture mode as the backend begins it: only calls that necessarily
+    // conflict with the capture fail (waiting for the capturing stream, directly or through the legacy stream's
+    // implicit synchronization); the backend refuses the merely unsafe ones itself (DeviceContext.refuseWhileCapturing)
+    private static final int CUDA_ERROR_ILLEGAL_STATE = 401;
+    private static final int CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900;
+    private static final int CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901;
+    private static final int CUDA_ERROR_STREAM_CAPTURE_IMPLICIT = 906;
+    private static final int CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908;
+    /** The stream the calling thread captures, if any (one capture per thread). */
+    private static final ThreadLocal<Stream> CAPTURING = new ThreadLocal<>();
+    private final LongAdder kernelLaunches = new LongAdder();
+    private final LongAdder graphLaunches = new LongAdder();
+
+    /** A captured graph: the recorded work, in stream order (the backend captures one stream, so a chain). */
+    record Graph(List<Runnable> work) {
+    }
+
+    /** An instantiated graph; launching it queues its work as one item of the stream. */
+    static final class GraphExec {
+        final List<Runnable> work;
+        volatile boolean destroyed;
+
+        GraphExec(List<Runnable> work) {
+            this.work = work;
+        }
+    }
+
+    private static CudaException captureUnsupported(String call, Stream s) {
+        s.invalidated = true;
+        return new CudaException(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, call + " failed: "
+                + "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (900): not allowed while stream " + s.id
+                + " captures a graph (the capture is invalidated)");
+    }
+
+    @Override
+    public void streamBeginCapture(Object stream) {
+        needContext("cuStreamBeginCapture");
+        Stream s = (Stream) stream;
+        if (s.capture != null || CAPTURING.get() != null) {
+            throw new CudaException(CUDA_ERROR_ILLEGAL_STATE, "cuStreamBeginCapture failed: "
+                    + "CUDA_ERROR_ILLEGAL_STATE (401): a capture is already in progress");
+        }
+        s.invalidated = false;
+        s.capturingThread = Thread.currentThread();
+        s.capture = java.util.Collections.synchronizedList(new ArrayList<>());
+        CAPTURING.set(s);
+    }
+
+    @Override
+    public Object streamEndCapture(Object stream) {
+        needContext("cuStreamEndCapture");
+        Stream s = (Stream) stream;
+        List<Runnable> recorded = s.capture;
+        if (recorded == null) {
+            throw new CudaException(CUDA_ERROR_ILLEGAL_STATE, "cuStreamEndCapture failed: "
+                    + "CUDA_ERROR_ILLEGAL_STATE (401): stream " + s.id + " is not capturing");
+        }
+        if (s.capturingThread != Thread.currentThread()) {
+            throw new CudaException(CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD, "cuStreamEndCapture failed: "
+                    + "CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD (908)");
+        }
+        s.capture = null;
+        s.capturingThread = null;
+        CAPTURING.remove();
+        if (s.invalidated) {
+            throw new CudaException(CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "cuStreamEndCapture failed: "
+                    + "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED (901)");
+        }
+        return new Graph(List.copyOf(recorded));
+    }
+
+    @Override
+    public Object graphInstantiate(Object graph) {
+        needContext("cuGraphInstantiate");
+        return new GraphExec(((Graph) graph).work());
+    }
+
+    @Override
+    public void graphLaunch(Object exec, Object stream) {
+        needContext("cuGraphLaunch");
+        GraphExec g = (GraphExec) exec;
+        if (g.destroyed) {
+            throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuGraphLaunch failed: CUDA_ERROR_INVALID_VALUE (1): "
+                    + "the graph was destroyed");
+        }
+        graphLaunches.increment();
+        ((Stream) stream).enqueue(() -> g.work.forEach(Runnable::run));
+    }
+
+    @Override
+    public void graphExecDestroy(Object exec) {
+        needContext("cuGraphExecDestroy");
+        ((GraphExec) exec).destroyed = true;
+    }
+
+    @Override
+    public void graphDestroy(Object graph) {
+        needContext("cuGraphDestroy");
+    }
+
+    /** Kernel launches queued to run ({@code cuLaunchKernel} outside a capture) since the JVM started. */
+    long kernelLaunches() {
+        return kernelLaunches.sum();
+    }
+
+    /** {@code cuGraphLaunch} calls since the JVM started. */
+    long graphLaunches() {
+        return graphLaunches.sum();
     }
 
     @Override
@@ -257,10 +398,29 @@ final class EmulatedDriver implements CudaDriver {
         return List.copyOf(streams);
     }
 
-    /** The legacy default stream's rule: a synchronous copy starts after the work of every blocking stream. */
+    /**
+     * The legacy default stream's rule: a synchronous copy starts after the work of every blocking stream (a blocking
+     * stream that captures cannot be waited for: that invalidates its capture); non-blocking streams are not waited.
+     */
+    private void waitForLegacyStreams() {
+        for (Stream s : allStreams()) {
+            if (s.capture != null && s.blocking) {
+                s.invalidated = true;
+                throw new CudaException(CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, "synchronous copy failed: "
+                        + "CUDA_ERROR_STREAM_CAPTURE_IMPLICIT (906): blocking stream " + s.id + " captures a graph");
+            }
+            if (s.blocking) {
+                s.synchronize();
+            }
+        }
+    }
+
+    /** {@code cuMemFree}'s rule: the whole device is idle first (a capturing stream has nothing running). */
     private void waitForAllStreams() {
         for (Stream s : allStreams()) {
-            s.synchronize();
+            if (s.capture == null) {
+                s.synchronize();
+            }
         }
     }
 
@@ -326,7 +486,7 @@ final class EmulatedDriver implements CudaDriver {
         needContext("cuMemcpyHtoD");
         syncCopies.increment();
         hostWaits.increment();
-        waitForAllStreams();
+        waitForLegacyStreams();
         MemorySegment.copy(heap(array), 0, at(dst, bytes), 0, bytes);
     }
 
@@ -335,7 +495,7 @@ final class EmulatedDriver implements CudaDriver {
         needContext("cuMemcpyDtoH");
         syncCopies.increment();
         hostWaits.increment();
-        waitForAllStreams();
+        waitForLegacyStreams();
         MemorySegment.copy(at(src, bytes), 0, heap(array), 0, bytes);
     }
 
@@ -385,6 +545,11 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public void eventRecord(Object event, Object stream) {
         needContext("cuEventRecord");
+        if (((Stream) stream).capture != null) {
+            // NOTE: stricter than the driver, which records an event node; the backend never records events into a
+            // graph (only its staging ring uses events, and uploads refuse to run during a capture)
+            throw captureUnsupported("cuEventRecord", (Stream) stream);
+        }
         ((Event) event).recorded = ((Stream) stream).enqueue(() -> { });
     }
 
@@ -407,6 +572,11 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public Object moduleLoad(String name, String ptx) {
         needContext("cuModuleLoadDataEx");
+        EmulatedJit.Failure refused = EmulatedJit.check(ptx);
+        if (refused != null) { // the JIT's verdict comes before the code: a module it refuses never runs
+            throw new CudaException(refused.code(), KernelModules.loadFailure(name, refused.code(), ptx,
+                    EmulatedJit.DRIVER_VERSION, refused.log()));
+        }
         MemorySegment table = lookup.find("nabla_emu_module_" + name).orElseThrow(() -> new CudaException(
                 CUDA_ERROR_NOT_FOUND, "cuModuleLoadDataEx(" + name + ") failed: the emulator has no module " + name));
         Map<String, int[][]> params = ptxParams(ptx);
@@ -511,8 +681,11 @@ final class EmulatedDriver implements CudaDriver {
             offsets[i] = offset;
             offset += bytes;
         }
-        // the parameters are copied now, as cuLaunchKernel copies them: the caller may reuse its values at once
-        Arena arena = Arena.ofShared();
+        // the parameters are copied now, as cuLaunchKernel copies them: the caller may reuse its values at once; a
+        // captured launch keeps them as long as its graph (an automatic arena, freed when the graph is unreachable)
+        Stream target = (Stream) stream;
+        boolean captured = target.capture != null;
+        Arena arena = captured ? Arena.ofAuto() : Arena.ofShared();
         MemorySegment values = arena.allocate(Math.max(offset, 8), 16);
         MemorySegment pointers = arena.allocate(ADDRESS, Math.max(1, list.size()));
         for (int i = 0; i < list.size(); i++) {
@@ -528,7 +701,10 @@ final class EmulatedDriver implements CudaDriver {
             pointers.setAtIndex(ADDRESS, i, values.asSlice(o));
         }
         LAUNCHES.computeIfAbsent(f.name(), k -> new LongAdder()).increment();
-        ((Stream) stream).enqueue(() -> {
+        if (!captured) {
+            kernelLaunches.increment();
+        }
+        target.enqueue(() -> {
             try {
                 MemorySegment error = arena.allocate(512);
                 long start = System.nanoTime();
@@ -544,7 +720,9 @@ final class EmulatedDriver implements CudaDriver {
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             } finally {
-                arena.close();
+                if (!captured) {
+                    arena.close();
+                }
             }
         });
     }

@@ -57,6 +57,8 @@ final class HostTransfer {
         if (count == 0) {
             return;
         }
+        // a graph would read the staging slot again at every launch, long after the ring refilled it
+        context.refuseWhileCapturing("an upload");
         if (ring == null) {
             ring = new Slot[SLOTS];
             for (int i = 0; i < SLOTS; i++) {

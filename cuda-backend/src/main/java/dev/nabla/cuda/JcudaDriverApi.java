@@ -13,9 +13,12 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUjit_option;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JITOptions;
 import jcuda.driver.JCudaDriver;
@@ -87,6 +90,48 @@ final class JcudaDriverApi implements CudaDriver {
         DevicePointer.Stream stream = new DevicePointer.Stream();
         CudaCalls.check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
         return stream;
+    }
+
+    @Override
+    public Object createNonBlockingStream() {
+        DevicePointer.Stream stream = new DevicePointer.Stream();
+        CudaCalls.check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        return stream;
+    }
+
+    @Override
+    public void streamBeginCapture(Object stream) {
+        CudaCalls.check(JCudaDriver.cuStreamBeginCapture((DevicePointer.Stream) stream,
+                CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED), "cuStreamBeginCapture");
+    }
+
+    @Override
+    public Object streamEndCapture(Object stream) {
+        CUgraph graph = new CUgraph();
+        CudaCalls.check(JCudaDriver.cuStreamEndCapture((DevicePointer.Stream) stream, graph), "cuStreamEndCapture");
+        return graph;
+    }
+
+    @Override
+    public Object graphInstantiate(Object graph) {
+        CUgraphExec exec = new CUgraphExec();
+        CudaCalls.check(JCudaDriver.cuGraphInstantiate(exec, (CUgraph) graph, 0L), "cuGraphInstantiate");
+        return exec;
+    }
+
+    @Override
+    public void graphLaunch(Object exec, Object stream) {
+        CudaCalls.check(JCudaDriver.cuGraphLaunch((CUgraphExec) exec, (DevicePointer.Stream) stream), "cuGraphLaunch");
+    }
+
+    @Override
+    public void graphExecDestroy(Object exec) {
+        CudaCalls.check(JCudaDriver.cuGraphExecDestroy((CUgraphExec) exec), "cuGraphExecDestroy");
+    }
+
+    @Override
+    public void graphDestroy(Object graph) {
+        CudaCalls.check(JCudaDriver.cuGraphDestroy((CUgraph) graph), "cuGraphDestroy");
     }
 
     @Override
@@ -246,8 +291,7 @@ final class JcudaDriverApi implements CudaDriver {
             if (again == CUresult.CUDA_SUCCESS) {
                 return plain;
             }
-            throw new CudaException(again, KernelModules.loadFailure(name, again, PtxInfo.isaVersion(ptx),
-                    driverVersion) + (log.isEmpty() ? "" : "; JIT log: " + log));
+            throw new CudaException(again, KernelModules.loadFailure(name, again, ptx, driverVersion, log));
         }
         return module;
     }

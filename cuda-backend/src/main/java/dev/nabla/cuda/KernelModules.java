@@ -4,6 +4,7 @@ import dev.nabla.kernels.PtxResources;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import jcuda.driver.CUresult;
 
 /**
@@ -15,9 +16,16 @@ final class KernelModules {
     private final DeviceContext context;
     private final Map<String, Object> modules = new ConcurrentHashMap<>();
     private final Map<String, Object> functions = new ConcurrentHashMap<>();
+    private final Function<String, String> ptxOf;
 
     KernelModules(DeviceContext context) {
+        this(context, PtxResources::text);
+    }
+
+    /** With the PTX of each module from {@code ptxOf} (tests hand the driver PTX it must refuse). */
+    KernelModules(DeviceContext context, Function<String, String> ptxOf) {
         this.context = context;
+        this.ptxOf = ptxOf;
     }
 
     /** The kernel called {@code name}, loading its module on first use. */
@@ -38,13 +46,20 @@ final class KernelModules {
     }
 
     private Object load(String name) {
-        String ptx = PtxResources.text(name);
+        String ptx = ptxOf.apply(name);
         return context.call(d -> d.moduleLoad(name, ptx));
+    }
+
+    /** {@link #loadFailure} with the JIT's error log appended, when there is one. */
+    static String loadFailure(String module, int result, String ptx, int driverVersion, String jitLog) {
+        return loadFailure(module, result, PtxInfo.isaVersion(ptx), driverVersion)
+                + (jitLog == null || jitLog.isEmpty() ? "" : "; JIT log: " + jitLog);
     }
 
     /** The message for a failed module load; an old driver's failure says which driver the PTX needs. */
     static String loadFailure(String module, int result, int isa, int driverVersion) {
-        String base = "loading PTX module " + module + ".ptx (ISA " + PtxInfo.isaText(isa) + ") failed: "
+        String base = "loading PTX module " + module + ".ptx (ISA " + (isa < 0 ? "unknown" : PtxInfo.isaText(isa))
+                + ") failed: "
                 + CudaCalls.errorName(result);
         int needed = PtxInfo.cudaVersionFor(isa);
         boolean tooOld = result == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION

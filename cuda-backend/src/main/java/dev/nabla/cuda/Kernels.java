@@ -85,6 +85,10 @@ final class Kernels {
         return "index_check_int32";
     }
 
+    static String indexErrorValue() {
+        return "index_error_value_int32";
+    }
+
     static String fill(DType dtype) {
         return "fill_" + t(dtype);
     }
@@ -116,7 +120,7 @@ final class Kernels {
         } else if (kernel.startsWith("reduce_")) {
             return "reduce";
         } else if (kernel.startsWith("copy_") || kernel.startsWith("gather_") || kernel.startsWith("scatter_add_")
-                || kernel.startsWith("index_check_")) {
+                || kernel.startsWith("index_check_") || kernel.startsWith("index_error_value_")) {
             return "indexing";
         } else if (kernel.startsWith("fill_") || kernel.startsWith("iota_") || kernel.startsWith("cast_")) {
             return "creation";
@@ -188,6 +192,7 @@ final class Kernels {
         }
         names.add(gemm(DType.INT32));
         names.add(indexCheck());
+        names.add(indexErrorValue());
         return names;
     }
 }

@@ -16,6 +16,7 @@ final class Matmul {
     private final KernelModules modules;
     private final Blas cublas;
     private final long handle;
+    private long handleStream;   // the stream the handle queues on (set when it changes: capture uses another)
 
     /** @param cublas the binding, or null for the fallback kernel; {@code handle} must belong to this device */
     Matmul(DeviceContext context, KernelModules modules, Blas cublas, long handle) {
@@ -23,6 +24,7 @@ final class Matmul {
         this.modules = modules;
         this.cublas = cublas;
         this.handle = handle;
+        this.handleStream = cublas == null ? 0 : context.streamAddress();
     }
 
     /** True when GEMMs go to cuBLAS. */
@@ -74,6 +76,11 @@ final class Matmul {
         int lda = ta ? m : k;
         int ldb = tb ? k : n;
         context.makeCurrent(); // cuBLAS launches on the context current on this thread
+        long stream = context.streamAddress();
+        if (stream != handleStream) { // into a graph being captured on this thread, or back to the device's stream
+            cublas.setStream(handle, stream);
+            handleStream = stream;
+        }
         for (long outer = 0; outer < outerCount; outer++) {
             long oa = 0;
             long ob = 0;

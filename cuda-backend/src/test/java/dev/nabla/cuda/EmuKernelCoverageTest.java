@@ -10,6 +10,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.Backends;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.IndexCheck;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
 import java.util.Random;
@@ -190,16 +191,18 @@ class EmuKernelCoverageTest {
         }
     }
 
+    private static final IndexCheck CHECK = new IndexCheck("gather", "axis 1 of (3, 4, 4)");
+
     @Test
     void gatherScatterIotaOfEveryDtype() {
         int[] indices = {2, 0, 2, 1, 3};
         for (DType t : DType.values()) {
             compare("gather " + t, t, 3L * indices.length * 4, false,
-                    (b, x, out) -> b.gather(x[0], 3, 4, 4, x[1], out), in(t, 48, 11),
+                    (b, x, out) -> b.gather(x[0], 3, 4, 4, x[1], out, CHECK), in(t, 48, 11),
                     new Object[] {indices, DType.INT32});
             compare("scatterAdd " + t, t, 48, t == DType.FLOAT32, (b, x, out) -> {
                 b.fill(out, 0);
-                b.scatterAdd(out, 3, 4, 4, x[0], x[1]);
+                b.scatterAdd(out, 3, 4, 4, x[0], x[1], CHECK);
             }, new Object[] {indices, DType.INT32}, in(t, 3 * indices.length * 4, 12));
             compare("iota " + t, t, N, false, (b, x, out) -> b.iota(out));
         }

@@ -86,4 +86,7 @@ inline unsigned int __umulhi(unsigned int a, unsigned int b) {
 template <class T> inline T atomicAdd(T* p, T v) { T old = *p; *p = old + v; return old; }
 inline int atomicAdd(int* p, int v) { int old = *p; *p = (int)((unsigned)old + (unsigned)v); return old; }
 inline int atomicMin(int* p, int v) { int old = *p; if (v < old) *p = v; return old; }
+inline unsigned long long atomicMin(unsigned long long* p, unsigned long long v) {
+    unsigned long long old = *p; if (v < old) *p = v; return old;
+}
 inline unsigned int atomicOr(unsigned int* p, unsigned int v) { unsigned int old = *p; *p = old | v; return old; }
