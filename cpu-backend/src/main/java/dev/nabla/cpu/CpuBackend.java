@@ -270,6 +270,9 @@ final class CpuBackend implements Backend {
         }
         Object sa = s.live();
         Object da = d.live();
+        if (TransposeCopy.tryCopy(sa, srcOffset, srcStrides, da, dstOffset, dstStrides, shape)) {
+            return;
+        }
         StridedRows.forEach(shape, new long[][] {srcStrides, dstStrides}, new long[] {srcOffset, dstOffset},
                 (row, off, len) -> {
                     long ss = StridedRows.inner(srcStrides);

@@ -100,12 +100,34 @@ final class DoubleReductions {
      * the definition; {@code lanes} is scratch.
      */
     static double blockSum(double[] x, int from, int len, double[] lanes) {
-        java.util.Arrays.fill(lanes, 0);
         int rows = len / SumOrder.LANES;
-        for (int r = 0; r < rows; r++) {
-            int at = from + r * SumOrder.LANES;
-            for (int k = 0; k < SumOrder.LANES; k += D.length()) {
-                DoubleVector.fromArray(D, lanes, k).add(DoubleVector.fromArray(D, x, at + k)).intoArray(lanes, k);
+        int l = D.length();
+        if (4 * l <= SumOrder.LANES) {
+            // NOTE: four lane groups at a time in registers, each running down all rows: the same additions in the
+            // same order as lane by lane, without a store and reload of the lanes per row
+            for (int g = 0; g < SumOrder.LANES; g += 4 * l) {
+                DoubleVector s0 = DoubleVector.zero(D);
+                DoubleVector s1 = DoubleVector.zero(D);
+                DoubleVector s2 = DoubleVector.zero(D);
+                DoubleVector s3 = DoubleVector.zero(D);
+                for (int r = 0, at = from + g; r < rows; r++, at += SumOrder.LANES) {
+                    s0 = s0.add(DoubleVector.fromArray(D, x, at));
+                    s1 = s1.add(DoubleVector.fromArray(D, x, at + l));
+                    s2 = s2.add(DoubleVector.fromArray(D, x, at + 2 * l));
+                    s3 = s3.add(DoubleVector.fromArray(D, x, at + 3 * l));
+                }
+                s0.intoArray(lanes, g);
+                s1.intoArray(lanes, g + l);
+                s2.intoArray(lanes, g + 2 * l);
+                s3.intoArray(lanes, g + 3 * l);
+            }
+        } else {
+            java.util.Arrays.fill(lanes, 0);
+            for (int r = 0; r < rows; r++) {
+                int at = from + r * SumOrder.LANES;
+                for (int k = 0; k < SumOrder.LANES; k += l) {
+                    DoubleVector.fromArray(D, lanes, k).add(DoubleVector.fromArray(D, x, at + k)).intoArray(lanes, k);
+                }
             }
         }
         for (int j = 0, at = from + rows * SumOrder.LANES; j < len % SumOrder.LANES; j++) {

@@ -23,6 +23,8 @@ final class FloatGemm {
     static final int NR = 3 * L;
     static final int KC = 256;
     static final int MC = 64 * MR;
+    /** Depths per slab of a transposed B panel's packing: 64 × NR floats, 12 KiB at 16 lanes. */
+    private static final int PACK_SLAB = 64;
 
     private FloatGemm() {
     }
@@ -156,11 +158,15 @@ final class FloatGemm {
     private static void packB(float[] b, int bOff, boolean tb, int k, int n, int j, float[] dst, int at) {
         int cols = Math.min(NR, n - j);
         if (tb) {
-            // stored (n, k): one column of op(B) is contiguous
-            for (int q = 0; q < NR; q++) {
-                int src = bOff + (j + q) * k;
-                for (int p = 0; p < k; p++) {
-                    dst[at + p * NR + q] = q < cols ? b[src + p] : 0f;
+            // stored (n, k): one column of op(B) is contiguous; transposed in slabs of depth so that the slab of
+            // the panel being written stays in L1 while the NR columns are read (a long K otherwise evicts it)
+            for (int p0 = 0; p0 < k; p0 += PACK_SLAB) {
+                int p1 = Math.min(k, p0 + PACK_SLAB);
+                for (int q = 0; q < NR; q++) {
+                    int src = bOff + (j + q) * k;
+                    for (int p = p0; p < p1; p++) {
+                        dst[at + p * NR + q] = q < cols ? b[src + p] : 0f;
+                    }
                 }
             }
             return;

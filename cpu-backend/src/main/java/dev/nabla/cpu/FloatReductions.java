@@ -102,12 +102,34 @@ final class FloatReductions {
      * the definition; {@code lanes} is scratch.
      */
     static float blockSum(float[] x, int from, int len, float[] lanes) {
-        java.util.Arrays.fill(lanes, 0);
         int rows = len / SumOrder.LANES;
-        for (int r = 0; r < rows; r++) {
-            int at = from + r * SumOrder.LANES;
-            for (int k = 0; k < SumOrder.LANES; k += F.length()) {
-                FloatVector.fromArray(F, lanes, k).add(FloatVector.fromArray(F, x, at + k)).intoArray(lanes, k);
+        int l = F.length();
+        if (4 * l <= SumOrder.LANES) {
+            // NOTE: four lane groups at a time in registers, each running down all rows: the same additions in the
+            // same order as lane by lane, without a store and reload of the lanes per row
+            for (int g = 0; g < SumOrder.LANES; g += 4 * l) {
+                FloatVector s0 = FloatVector.zero(F);
+                FloatVector s1 = FloatVector.zero(F);
+                FloatVector s2 = FloatVector.zero(F);
+                FloatVector s3 = FloatVector.zero(F);
+                for (int r = 0, at = from + g; r < rows; r++, at += SumOrder.LANES) {
+                    s0 = s0.add(FloatVector.fromArray(F, x, at));
+                    s1 = s1.add(FloatVector.fromArray(F, x, at + l));
+                    s2 = s2.add(FloatVector.fromArray(F, x, at + 2 * l));
+                    s3 = s3.add(FloatVector.fromArray(F, x, at + 3 * l));
+                }
+                s0.intoArray(lanes, g);
+                s1.intoArray(lanes, g + l);
+                s2.intoArray(lanes, g + 2 * l);
+                s3.intoArray(lanes, g + 3 * l);
+            }
+        } else {
+            java.util.Arrays.fill(lanes, 0);
+            for (int r = 0; r < rows; r++) {
+                int at = from + r * SumOrder.LANES;
+                for (int k = 0; k < SumOrder.LANES; k += l) {
+                    FloatVector.fromArray(F, lanes, k).add(FloatVector.fromArray(F, x, at + k)).intoArray(lanes, k);
+                }
             }
         }
         for (int j = 0, at = from + rows * SumOrder.LANES; j < len % SumOrder.LANES; j++) {
