@@ -397,7 +397,8 @@ final class Plan {
                 List<Tensor> pool = free.computeIfAbsent(k, x -> new ArrayList<>());
                 Tensor slot = pool.isEmpty() ? null : pool.remove(pool.size() - 1);
                 if (slot == null) {
-                    slot = Creation.empty("function", s.backend, out.dtype(), out.shape());
+                    // detached: a plan first built inside a user's scope outlives it
+                    slot = TensorAccess.detach(Creation.empty("function", s.backend, out.dtype(), out.shape()));
                     slots.add(slot);
                 }
                 slotOf.put(s.out, slot);
