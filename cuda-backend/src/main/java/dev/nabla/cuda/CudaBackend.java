@@ -11,6 +11,7 @@ import dev.nabla.Device;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.RandomDistribution;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
@@ -204,6 +205,44 @@ final class CudaBackend implements Backend {
                         .launch(modules, blocks(m));
             }
         }
+    }
+
+    /**
+     * One generated kernel per program structure ({@link FusedPtx}: rendered once per dtype, steps and input access
+     * kinds, loaded through the driver's JIT and cached); programs it declines (a step whose eager kernel calls
+     * CUDA's math library) run step by step through {@link Backend#fused}'s default.
+     */
+    @Override
+    public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
+        if (FusedPtx.declines(program) != null) {
+            Backend.super.fused(program, inputs, out);
+            return;
+        }
+        FusedPtx.Layout layout = FusedPtx.Layout.of(program);
+        long n = layout.size();
+        if (n == 0) {
+            return;
+        }
+        Object kernel = modules.generated(FusedPtx.key(program, layout), FusedPtx.ENTRY,
+                () -> FusedPtx.render(program, layout));
+        KernelLaunch launch = kernel("fused " + program.describe()).pointer(cuda(out).address());
+        for (Buffer in : inputs) {
+            launch.pointer(cuda(in).address());
+        }
+        launch.i64(n);
+        if (layout.anyStrided()) {
+            for (long d : layout.shape()) {
+                launch.i64(d);
+            }
+            for (int k = 0; k < inputs.length; k++) {
+                if (layout.access()[k] == FusedPtx.Access.STRIDED) {
+                    for (long s : layout.strides()[k]) {
+                        launch.i64(s);
+                    }
+                }
+            }
+        }
+        launch.launchGenerated(kernel, blocks(n));
     }
 
     @Override
