@@ -209,8 +209,9 @@ final class CudaBackend implements Backend {
 
     /**
      * One generated kernel per program structure ({@link FusedPtx}: rendered once per dtype, steps and input access
-     * kinds, loaded through the driver's JIT and cached); programs it declines (a step whose eager kernel calls
-     * CUDA's math library) run step by step through {@link Backend#fused}'s default.
+     * kinds, loaded through the driver's JIT and cached); programs it declines (a dtype other than FLOAT32/FLOAT64,
+     * an op outside the fusible set) or whose parameters would not fit run step by step through
+     * {@link Backend#fused}'s default.
      */
     @Override
     public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
@@ -221,6 +222,10 @@ final class CudaBackend implements Backend {
         FusedPtx.Layout layout = FusedPtx.Layout.of(program);
         long n = layout.size();
         if (n == 0) {
+            return;
+        }
+        if (layout.parameters() > FusedPtx.MAX_PARAMETERS) { // inputs x unmergeable dimensions past the limit
+            Backend.super.fused(program, inputs, out);
             return;
         }
         Object kernel = modules.generated(FusedPtx.key(program, layout), FusedPtx.ENTRY,

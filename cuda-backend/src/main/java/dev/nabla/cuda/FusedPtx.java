@@ -99,6 +99,12 @@ final class FusedPtx {
         boolean anyStrided() {
             return Arrays.asList(access).contains(Access.STRIDED);
         }
+
+        /** The kernel's parameters (8 bytes each): out, the inputs, n, and for strided reads the shape and strides. */
+        int parameters() {
+            int strided = (int) Arrays.stream(access).filter(a -> a == Access.STRIDED).count();
+            return 2 + access.length + (strided > 0 ? shape.length * (1 + strided) : 0);
+        }
     }
 
     /** Why the program is not rendered, or null when it is. */
@@ -154,6 +160,12 @@ final class FusedPtx {
         }
         return sb.toString();
     }
+
+    /** Parameter names are prefixed, so none can clash with a PTX name. */
+    private static final String PARAM_PREFIX = "fused_";
+
+    /** The most parameters a kernel takes: 4 KiB of parameter space, which every GPU and driver accepts. */
+    static final int MAX_PARAMETERS = 4096 / 8;
 
     /** The PTX ISA version and target of the rendered modules: those of the shipped PTX (see kernels/README.md). */
     static final String HEADER = ".version 9.0\n.target sm_75\n.address_size 64\n";
@@ -323,7 +335,8 @@ final class FusedPtx {
             }
             sb.append(".visible .entry ").append(ENTRY).append("(\n");
             for (int j = 0; j < params.size(); j++) {
-                sb.append("\t.param .u64 ").append(params.get(j)).append(j + 1 < params.size() ? ",\n" : "\n");
+                sb.append("\t.param .u64 ").append(PARAM_PREFIX).append(params.get(j))
+                        .append(j + 1 < params.size() ? ",\n" : "\n");
             }
             sb.append(")\n{\n");
             sb.append("\t.reg .pred %p<").append(Math.max(1, np)).append(">;\n");
@@ -337,7 +350,7 @@ final class FusedPtx {
         /** A parameter into a register; a pointer is converted to a global address. */
         private String load(String param, boolean pointer) {
             String r = rd();
-            emit("ld.param.u64 " + r + ", [" + param + "]");
+            emit("ld.param.u64 " + r + ", [" + PARAM_PREFIX + param + "]");
             if (pointer) {
                 emit("cvta.to.global.u64 " + r + ", " + r);
             }

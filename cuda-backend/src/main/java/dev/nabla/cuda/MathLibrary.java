@@ -34,9 +34,15 @@ final class MathLibrary {
     }
 
     private final List<Item> items;
+    private final Set<String> defined = new java.util.HashSet<>();
 
     private MathLibrary(List<Item> items) {
         this.items = items;
+        for (Item i : items) {
+            if (i.function() && i.definition()) {
+                defined.add(i.name());
+            }
+        }
     }
 
     /** The library shipped in nabla-kernels. */
@@ -56,7 +62,7 @@ final class MathLibrary {
 
     /** True when the library defines {@code function}. */
     boolean defines(String function) {
-        return items.stream().anyMatch(i -> i.function() && i.definition() && i.name().equals(function));
+        return defined.contains(function);
     }
 
     /** The text of {@code functions} and everything they use, in the library's order (declarations first). */

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The generated PTX kernels ({@link FusedPtx}) run by the emulator's interpreter against the unfused ops: the same
- * backend's eager kernels step by step ({@link Backend#fused}'s default), and for the rendered ops also the CPU
- * backend, bit for bit, on random programs, shapes, broadcasts and special values in float32 and float64.
+ * backend's eager kernels step by step ({@link Backend#fused}'s default), and for the IEEE-exact ops also the CPU
+ * backend (but float32 rsqrt, which CUDA rounds twice in float), bit for bit, on random programs, shapes, broadcasts and special values in float32 and float64.
  */
 class EmuFusedPtxTest {
     private static Backend emu;
@@ -66,7 +66,7 @@ class EmuFusedPtxTest {
     private static long[] run(Backend b, FusedProgram p, double[][] data) {
         Buffer[] in = new Buffer[data.length];
         for (int k = 0; k < in.length; k++) {
-            in[k] = b.upload(data[k], p.dtype());
+            in[k] = b.upload(host(data[k], p.dtype()), p.dtype());
         }
         Buffer out = b.allocate(p.dtype(), p.size());
         try {
@@ -90,6 +90,21 @@ class EmuFusedPtxTest {
                 x.release();
             }
         }
+    }
+
+    /** The values as the dtype's host array (what every backend's upload takes). */
+    private static Object host(double[] v, DType t) {
+        return switch (t) {
+            case FLOAT32 -> {
+                float[] f = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    f[i] = (float) v[i];
+                }
+                yield f;
+            }
+            case INT32 -> java.util.Arrays.stream(v).mapToInt(x -> (int) x).toArray();
+            default -> v;
+        };
     }
 
     private static void assertSameBits(long[] want, long[] got, String what) {
@@ -125,7 +140,12 @@ class EmuFusedPtxTest {
                     FusedPtx.Layout.of(p).access());
             long[] fused = run(emu, p, data);
             assertSameBits(run(stepByStep, p, data), fused, what + " against the eager kernels");
-            assertSameBits(run(cpu, p, data), fused, what + " against the CPU");
+            // NOTE: CUDA's float32 rsqrt rounds twice in float (sqrtf, then 1 / it), the CPU's definition in double
+            boolean twoRoundings = t == DType.FLOAT32
+                    && java.util.Arrays.stream(p.steps()).anyMatch(s -> s.unary() == UnaryOp.RSQRT);
+            if (!twoRoundings) {
+                assertSameBits(run(cpu, p, data), fused, what + " against the CPU");
+            }
             launched += p.size() > 0 ? 1 : 0;
         }
         assertEquals(launched, fusedLaunches() - before, "one generated kernel launch per non-empty program");
@@ -188,7 +208,7 @@ class EmuFusedPtxTest {
     private static long[] ints(Backend b, FusedProgram p, double[][] data) {
         Buffer[] in = new Buffer[data.length];
         for (int k = 0; k < in.length; k++) {
-            in[k] = b.upload(data[k], p.dtype());
+            in[k] = b.upload(host(data[k], p.dtype()), p.dtype());
         }
         Buffer out = b.allocate(p.dtype(), p.size());
         try {
