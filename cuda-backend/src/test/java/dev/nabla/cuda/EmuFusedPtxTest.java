@@ -130,7 +130,7 @@ class EmuFusedPtxTest {
         Random r = new Random(20261201);
         int launched = 0;
         long before = fusedLaunches();
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 300; i++) {
             DType t = i % 2 == 0 ? DType.FLOAT32 : DType.FLOAT64;
             RandomFusedPrograms.Case c = RandomFusedPrograms.next(r, t, true);
             FusedProgram p = c.program();
@@ -149,7 +149,7 @@ class EmuFusedPtxTest {
             launched += p.size() > 0 ? 1 : 0;
         }
         assertEquals(launched, fusedLaunches() - before, "one generated kernel launch per non-empty program");
-        assertTrue(launched > 300, launched + " programs launched");
+        assertTrue(launched > 250, launched + " programs launched");
     }
 
     /**

@@ -29,11 +29,11 @@ class FusedPtxAssemblyTest {
     private static final Pattern FLOAT_ARITHMETIC = Pattern.compile(
             "^\\s*(add|sub|mul|div|sqrt|rcp|fma|mad)(\\.[a-z]+)*\\.f(32|64)\\s", Pattern.MULTILINE);
 
-    /** Distinct kernels of 200 random programs (both dtypes, every access kind, math calls or not), by cache key. */
+    /** Distinct kernels of 120 random programs (both dtypes, every access kind, math calls or not), by cache key. */
     private static Map<String, String> kernels() {
         Random r = new Random(99);
         Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 120; i++) {
             DType t = i % 2 == 0 ? DType.FLOAT32 : DType.FLOAT64;
             FusedProgram p = RandomFusedPrograms.next(r, t, i % 4 < 2).program();
             FusedPtx.Layout l = FusedPtx.Layout.of(p);
@@ -87,7 +87,7 @@ class FusedPtxAssemblyTest {
         System.out.println("FusedPtxAssemblyTest: " + kernels.size() + " generated kernels assemble for sm_90 ("
                 + version + ")");
         assertTrue(kernels.size() > 100, kernels.size() + " distinct kernels");
-        assertTrue(kernels.values().stream().filter(k -> k.contains("call.uni")).count() > 30,
+        assertTrue(kernels.values().stream().filter(k -> k.contains("call.uni")).count() > 20,
                 "kernels that call the math library");
     }
 
