@@ -228,9 +228,9 @@ final class CudaBackend implements Backend {
             Backend.super.fused(program, inputs, out);
             return;
         }
-        Object kernel = modules.generated(FusedPtx.key(program, layout), FusedPtx.ENTRY,
-                () -> FusedPtx.render(program, layout));
-        KernelLaunch launch = kernel("fused " + program.describe()).pointer(cuda(out).address());
+        String key = FusedPtx.key(program, layout);
+        Object kernel = modules.generated(key, FusedPtx.ENTRY, () -> FusedPtx.render(program, layout));
+        KernelLaunch launch = kernel("the fused kernel of " + key).pointer(cuda(out).address());
         for (Buffer in : inputs) {
             launch.pointer(cuda(in).address());
         }

@@ -240,6 +240,24 @@ class EmuFusedPtxTest {
         assertTrue(backend.modules().generatedCount() - before <= 1, "one kernel for the three shapes");
     }
 
+    /** A kernel that touches memory outside the launch's buffers fails its launch, as on a GPU (the interpreter checks). */
+    @Test
+    void anAccessOutsideTheLaunchsBuffersFailsTheLaunch() {
+        CudaBackend backend = (CudaBackend) emu;
+        String ptx = FusedPtx.HEADER + ".visible .entry past(.param .u64 p)\n{\n\tld.param.u64 %rd0, [p];\n"
+                + "\tcvta.to.global.u64 %rd0, %rd0;\n\tadd.s64 %rd0, %rd0, 1099511627776;\n"
+                + "\tst.global.f32 [%rd0], 0f3F800000;\n\tret;\n}\n";
+        Buffer b = emu.allocate(DType.FLOAT32, 4);
+        try {
+            Object f = backend.modules().generated("test: a store past the end", "past", () -> ptx);
+            KernelLaunch.of(backend.context(), "past").pointer(((CudaBuffer) b).address()).launchGenerated(f, 1);
+            CudaException e = assertThrows(CudaException.class, backend::synchronize);
+            assertTrue(e.getMessage().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), e.getMessage());
+        } finally {
+            b.release();
+        }
+    }
+
     /** The interpreter is the emulator's JIT for generated PTX: PTX outside its subset fails the load, as JIT errors do. */
     @Test
     void ptxOutsideTheInterpretersSubsetFailsToLoad() {
