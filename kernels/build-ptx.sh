@@ -17,6 +17,9 @@ mkdir -p "$out"
 cd "$src"  # relative source names keep paths out of the PTX
 for cu in *.cu; do
   # -lineinfo is left out on purpose: it would embed file paths. --std=c++17 for the templates.
-  "$NVCC" -ptx -arch="$ARCH" --std=c++17 -O3 -o "$out/${cu%.cu}.ptx" "$cu"
+  # fused_math.cu is a library of device functions without kernels: relocatable, so they stay (.visible .func).
+  rdc=""
+  [ "$cu" = fused_math.cu ] && rdc="-rdc=true"
+  "$NVCC" -ptx -arch="$ARCH" --std=c++17 -O3 $rdc -o "$out/${cu%.cu}.ptx" "$cu"
 done
 echo "build-ptx: $(ls "$src"/*.cu | wc -l) modules -> $out ($("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/CUDA \1/p'), $ARCH)"

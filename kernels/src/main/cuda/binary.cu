@@ -7,9 +7,7 @@
 //   select_<dtype>               out = cond ? a : b through StridedIter (cond is BOOL)
 // Comparisons write BOOL (one byte 0/1); the other ops keep the operands' dtype.
 #include "common.cuh"
-
-__device__ __forceinline__ float m_pow(float a, float b) { return powf(a, b); }
-__device__ __forceinline__ double m_pow(double a, double b) { return pow(a, b); }
+#include "math_ops.cuh"  // m_pow: the call shared with the fused kernels
 
 // Each functor is the CUDA spelling of the BinaryOp constant of the same name: `apply` its floating definition
 // (compute type C), `apply_int` its INT32 definition (exact, wrapping). Comparisons return bool.
@@ -43,7 +41,6 @@ __device__ __forceinline__ int int_pow(int a, int b) {
     return result;
 }
 
-// NOTE: CUDA's pow follows C99 Annex F, as BinaryOp.POW does: pow(1, y) = pow(x, 0) = pow(-1, +-inf) = 1.
 NABLA_ARITH(add, a + b, wrap_add(a, b))
 NABLA_ARITH(sub, a - b, wrap_sub(a, b))
 NABLA_ARITH(mul, a * b, wrap_mul(a, b))

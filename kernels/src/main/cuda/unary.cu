@@ -1,20 +1,11 @@
 // Element-wise unary primitives (Backend.unary): out[i] = op(in[i]) over dense buffers of one dtype.
 // One template over (op, dtype); the instantiations at the bottom give the extern "C" names unary_<op>_<dtype>.
 #include "common.cuh"
+#include "math_ops.cuh"  // m_exp, m_log, m_sin, m_cos, m_tanh, m_sigmoid: calls shared with the fused kernels
 
-// Overloads that pick the float or double libdevice function, so one functor serves both compute types.
-__device__ __forceinline__ float m_exp(float x) { return expf(x); }
-__device__ __forceinline__ double m_exp(double x) { return exp(x); }
-__device__ __forceinline__ float m_log(float x) { return logf(x); }
-__device__ __forceinline__ double m_log(double x) { return log(x); }
+// sqrt is IEEE-exact (sqrt.rn), so it stays inline.
 __device__ __forceinline__ float m_sqrt(float x) { return sqrtf(x); }
 __device__ __forceinline__ double m_sqrt(double x) { return sqrt(x); }
-__device__ __forceinline__ float m_sin(float x) { return sinf(x); }
-__device__ __forceinline__ double m_sin(double x) { return sin(x); }
-__device__ __forceinline__ float m_cos(float x) { return cosf(x); }
-__device__ __forceinline__ double m_cos(double x) { return cos(x); }
-__device__ __forceinline__ float m_tanh(float x) { return tanhf(x); }
-__device__ __forceinline__ double m_tanh(double x) { return tanh(x); }
 
 // Each functor is the CUDA spelling of the UnaryOp constant of the same name: `apply` its floating definition
 // (compute type C), `apply_int` its INT32 definition (exact, wrapping). Ops core allows only on floats still get
@@ -50,15 +41,7 @@ struct op_reciprocal { template <class C> __device__ static C apply(C x) { retur
 struct op_sin { template <class C> __device__ static C apply(C x) { return m_sin(x); } NABLA_INT_VIA_DOUBLE };
 struct op_cos { template <class C> __device__ static C apply(C x) { return m_cos(x); } NABLA_INT_VIA_DOUBLE };
 struct op_tanh { template <class C> __device__ static C apply(C x) { return m_tanh(x); } NABLA_INT_VIA_DOUBLE };
-// NOTE: exp is only taken of a non-positive number, so neither branch overflows.
-struct op_sigmoid {
-    template <class C> __device__ static C apply(C x) {
-        if (x >= 0) return C(1) / (C(1) + m_exp(-x));
-        C e = m_exp(x);
-        return e / (C(1) + e);
-    }
-    NABLA_INT_VIA_DOUBLE
-};
+struct op_sigmoid { template <class C> __device__ static C apply(C x) { return m_sigmoid(x); } NABLA_INT_VIA_DOUBLE };
 // x where x > 0 or NaN, else +0 (-0 and -inf included), as UnaryOp.RELU.
 struct op_relu {
     template <class C> __device__ static C apply(C x) { return (x > 0 || x != x) ? x : C(0); }

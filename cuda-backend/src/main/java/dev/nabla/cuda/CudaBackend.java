@@ -11,6 +11,7 @@ import dev.nabla.Device;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.IndexCheck;
 import dev.nabla.backend.RandomDistribution;
 import dev.nabla.backend.Replay;
@@ -212,6 +213,49 @@ final class CudaBackend implements Backend {
                         .launch(modules, blocks(m));
             }
         }
+    }
+
+    /**
+     * One generated kernel per program structure ({@link FusedPtx}: rendered once per dtype, steps and input access
+     * kinds, loaded through the driver's JIT and cached); programs it declines (a dtype other than FLOAT32/FLOAT64,
+     * an op outside the fusible set) or whose parameters would not fit run step by step through
+     * {@link Backend#fused}'s default.
+     */
+    @Override
+    public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
+        if (FusedPtx.declines(program) != null) {
+            Backend.super.fused(program, inputs, out);
+            return;
+        }
+        FusedPtx.Layout layout = FusedPtx.Layout.of(program);
+        long n = layout.size();
+        if (n == 0) {
+            return;
+        }
+        if (layout.parameters() > FusedPtx.MAX_PARAMETERS) { // inputs x unmergeable dimensions past the limit
+            Backend.super.fused(program, inputs, out);
+            return;
+        }
+        String key = FusedPtx.key(program, layout);
+        Object kernel = modules.generated(key, FusedPtx.ENTRY, () -> FusedPtx.render(program, layout));
+        KernelLaunch launch = kernel("the fused kernel of " + key).pointer(cuda(out).address());
+        for (Buffer in : inputs) {
+            launch.pointer(cuda(in).address());
+        }
+        launch.i64(n);
+        if (layout.anyStrided()) {
+            for (long d : layout.shape()) {
+                launch.i64(d);
+            }
+            for (int k = 0; k < inputs.length; k++) {
+                if (layout.access()[k] == FusedPtx.Access.STRIDED) {
+                    for (long s : layout.strides()[k]) {
+                        launch.i64(s);
+                    }
+                }
+            }
+        }
+        launch.launchGenerated(kernel, blocks(n));
     }
 
     @Override

@@ -50,6 +50,9 @@ import java.util.regex.Pattern;
  *       against the kernel's PTX {@code .param} list and its C++ signature, packs them, and runs grid x block on the
  *       stream's thread: kernels whose PTX has {@code bar.sync} or {@code shfl.sync} with each thread a fiber,
  *       the others thread after thread.</li>
+ *   <li>PTX made at run time (the fused kernels of {@link FusedPtx}) has no host code: {@code cuModuleLoadDataEx}
+ *       hands it to {@link PtxInterpreter}, which runs the renderer's instruction subset, bounds-checked against
+ *       the buffers the launch's pointers point into, and fails the load as a JIT error for anything else.</li>
  *   <li>cuBLAS is {@link EmulatedBlas}, a column-major reference with cuBLAS's argument conventions.</li>
  * </ul>
  */
@@ -78,6 +81,9 @@ final class EmulatedDriver implements CudaDriver {
 
     private record Block(Arena arena, long bytes) {
     }
+    /** The allocated blocks by address (their sizes), to find the buffer a kernel's pointer points into. */
+    private final java.util.concurrent.ConcurrentSkipListMap<Long, Long> extents =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
     private final AtomicLong used = new AtomicLong();
     private final List<Stream> streams = new ArrayList<>();
     private final Map<Long, Stream> streamsById = new ConcurrentHashMap<>();
@@ -444,6 +450,7 @@ final class EmulatedDriver implements CudaDriver {
         MemorySegment s = arena.allocate(bytes, 256);
         s.fill((byte) 0xFF);
         blocks.put(s.address(), new Block(arena, bytes));
+        extents.put(s.address(), bytes);
         return s.address();
     }
 
@@ -454,6 +461,7 @@ final class EmulatedDriver implements CudaDriver {
         if (a == null) {
             throw new IllegalStateException("free of unknown device address 0x" + Long.toHexString(address));
         }
+        extents.remove(address);
         // cuMemFree synchronizes the device: no queued work can still use the block
         waitForAllStreams();
         used.addAndGet(-a.bytes());
@@ -577,6 +585,9 @@ final class EmulatedDriver implements CudaDriver {
             throw new CudaException(refused.code(), KernelModules.loadFailure(name, refused.code(), ptx,
                     EmulatedJit.DRIVER_VERSION, refused.log()));
         }
+        if (lookup.find("nabla_emu_module_" + name).isEmpty()) {
+            return interpretedModule(name, ptx); // PTX made at run time: no host code, so the interpreter's JIT
+        }
         MemorySegment table = lookup.find("nabla_emu_module_" + name).orElseThrow(() -> new CudaException(
                 CUDA_ERROR_NOT_FOUND, "cuModuleLoadDataEx(" + name + ") failed: the emulator has no module " + name));
         Map<String, int[][]> params = ptxParams(ptx);
@@ -649,6 +660,9 @@ final class EmulatedDriver implements CudaDriver {
     @Override
     public Object moduleGetFunction(Object module, String name) {
         needContext("cuModuleGetFunction");
+        if (module instanceof Interpreted i) {
+            return interpretedFunction(i, name);
+        }
         Function f = ((Module) module).functions().get(name);
         if (f == null) {
             throw new CudaException(CUDA_ERROR_NOT_FOUND, "cuModuleGetFunction(" + name
@@ -661,6 +675,10 @@ final class EmulatedDriver implements CudaDriver {
     public void launch(Object function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             Object stream, KernelArgs args) {
         needContext("cuLaunchKernel");
+        if (function instanceof PtxInterpreter.Kernel k) {
+            launchInterpreted(k, gridX, gridY, gridZ, blockX, blockY, blockZ, (Stream) stream, args);
+            return;
+        }
         Function f = (Function) function;
         List<KernelArgs.Arg> list = args.list();
         if (list.size() != f.ptxSizes().length || list.size() != f.cSizes().length) {
@@ -741,6 +759,84 @@ final class EmulatedDriver implements CudaDriver {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    // ---- PTX made at run time (FusedPtx's kernels), run by PtxInterpreter -----------------------------------------
+
+    /** A module the interpreter compiled: its one kernel. */
+    record Interpreted(String name, PtxInterpreter.Kernel kernel) {
+    }
+
+    private static final int CUDA_ERROR_INVALID_PTX = 218;
+
+    private Interpreted interpretedModule(String name, String ptx) {
+        try {
+            return new Interpreted(name, PtxInterpreter.compile(ptx, this::hostFunction));
+        } catch (PtxInterpreter.Unsupported e) {
+            throw new CudaException(CUDA_ERROR_INVALID_PTX, "cuModuleLoadDataEx(" + name + ") failed: "
+                    + "CUDA_ERROR_INVALID_PTX (218): JIT log: the emulator has no host code for module " + name
+                    + " and its PTX interpreter cannot run it: " + e.getMessage());
+        }
+    }
+
+    /** An extern "C" function of the host library (the fusion math library's), or null. */
+    private MethodHandle hostFunction(String name, FunctionDescriptor descriptor) {
+        return lookup.find(name).map(s -> Linker.nativeLinker().downcallHandle(s, descriptor)).orElse(null);
+    }
+
+    private static Object interpretedFunction(Interpreted module, String name) {
+        if (!module.kernel().name().equals(name)) {
+            throw new CudaException(CUDA_ERROR_NOT_FOUND, "cuModuleGetFunction(" + name
+                    + ") failed: CUDA_ERROR_NOT_FOUND (500) (module " + module.name() + " defines "
+                    + module.kernel().name() + ")");
+        }
+        return module.kernel();
+    }
+
+    /**
+     * Checks the arguments as the compiled path does (count, 8 bytes each), finds the buffer each pointer points
+     * into (the only memory the kernel may touch), copies the values and queues the interpreted grid.
+     */
+    private void launchInterpreted(PtxInterpreter.Kernel k, int gridX, int gridY, int gridZ, int blockX, int blockY,
+            int blockZ, Stream stream, KernelArgs args) {
+        List<KernelArgs.Arg> list = args.list();
+        if (list.size() != k.parameters()) {
+            throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuLaunchKernel(" + k.name() + ") failed: "
+                    + list.size() + " arguments, the PTX declares " + k.parameters() + " parameters");
+        }
+        if (gridY != 1 || gridZ != 1 || blockY != 1 || blockZ != 1) {
+            throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuLaunchKernel(" + k.name() + ") failed: the "
+                    + "PTX interpreter runs 1-D grids and blocks only");
+        }
+        long[] values = new long[list.size()];
+        List<long[]> ranges = new ArrayList<>();
+        for (int i = 0; i < values.length; i++) {
+            switch (list.get(i)) {
+                case KernelArgs.Ptr p -> {
+                    values[i] = p.address();
+                    Map.Entry<Long, Long> block = extents.floorEntry(p.address());
+                    if (block != null && p.address() < block.getKey() + block.getValue()) {
+                        ranges.add(new long[] {block.getKey(), block.getKey() + block.getValue()});
+                    }
+                }
+                case KernelArgs.I64 v -> values[i] = v.value();
+                default -> throw new CudaException(CUDA_ERROR_INVALID_VALUE, "cuLaunchKernel(" + k.name()
+                        + ") failed: argument " + i + " is " + describe(list.get(i)) + ", the PTX parameter is "
+                        + "a .u64");
+            }
+        }
+        long[][] bounds = ranges.toArray(new long[0][]);
+        LAUNCHES.computeIfAbsent(k.name(), n -> new LongAdder()).increment();
+        stream.enqueue(() -> {
+            long start = System.nanoTime();
+            try {
+                k.run(values, gridX, blockX, bounds);
+            } catch (CudaException e) {
+                throw new CudaException(CUDA_ERROR_LAUNCH_FAILED, "kernel " + k.name() + " failed: "
+                        + e.getMessage());
+            }
+            NANOS.computeIfAbsent(k.name(), n -> new LongAdder()).add(System.nanoTime() - start);
+        });
     }
 
     private static String describe(KernelArgs.Arg a) {

@@ -52,9 +52,17 @@ final class KernelLaunch {
         launch(modules, (int) blocks, 1, 1, THREADS, 1);
     }
 
+    /** Queues a 1-D launch of {@code blocks} x {@link #THREADS} of a kernel already looked up (generated PTX). */
+    void launchGenerated(Object function, long blocks) {
+        queue(function, (int) blocks, 1, 1, THREADS, 1);
+    }
+
     /** Queues a launch with an explicit grid and block shape (no dynamic shared memory). */
     void launch(KernelModules modules, int gridX, int gridY, int gridZ, int blockX, int blockY) {
-        Object f = modules.function(kernel);
+        queue(modules.function(kernel), gridX, gridY, gridZ, blockX, blockY);
+    }
+
+    private void queue(Object f, int gridX, int gridY, int gridZ, int blockX, int blockY) {
         try {
             context.run(d -> d.launch(f, gridX, gridY, gridZ, blockX, blockY, 1, context.stream(), args));
         } catch (CudaException e) {

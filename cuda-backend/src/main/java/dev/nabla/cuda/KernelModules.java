@@ -40,6 +40,31 @@ final class KernelModules {
         });
     }
 
+    private final Map<String, Object> generated = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger generatedModules = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * The kernel {@code entry} of PTX made at run time, rendered ({@code ptx}) and loaded once per {@code key}: the
+     * driver JIT-compiles it as it does the shipped modules. The module is named {@code generated_<n>}.
+     */
+    Object generated(String key, String entry, java.util.function.Supplier<String> ptx) {
+        Object f = generated.get(key);
+        if (f != null) {
+            return f;
+        }
+        return generated.computeIfAbsent(key, k -> {
+            String name = "generated_" + generatedModules.incrementAndGet();
+            String text = ptx.get();
+            Object module = context.call(d -> d.moduleLoad(name, text));
+            return context.call(d -> d.moduleGetFunction(module, entry));
+        });
+    }
+
+    /** How many kernels were generated and loaded so far. */
+    int generatedCount() {
+        return generated.size();
+    }
+
     /** Loads a module now (diagnose loads all of them to report the result). */
     Object module(String name) {
         return modules.computeIfAbsent(name, this::load);

@@ -205,9 +205,11 @@ class FusionTest {
         if (d.equals(Device.cpu())) {
             assertEquals(0, traced, "allocations in 5 replayed steps (eager: " + eager + ")\n" + step.listing());
         } else {
-            // NOTE: CUDA runs a fused program step by step through temporary buffers (Backend.fused's default)
-            // until fused chains are rendered as PTX kernels; the planned buffers still save the rest
-            assertTrue(traced < eager / 2, "allocations in 5 replayed steps: " + traced + " (eager: " + eager
+            // NOTE: CUDA runs each fused chain as one generated PTX kernel (no temporaries). What a CUDA step still
+            // takes is two blocks, neither from fusion: the returned loss (a scalar, which the CPU's pool does not
+            // see below its 16 KiB threshold) and the partial sums of a segmented reduction (Reduction.run takes
+            // one block per call)
+            assertTrue(traced <= 2 * 5, "allocations in 5 replayed steps: " + traced + " (eager: " + eager
                     + ")\n" + step.listing());
         }
     }
