@@ -9,7 +9,10 @@
 #pragma once
 #include "common.cuh"
 
-#ifdef NABLA_MATH_LIBRARY
+// extern "C" on the device too, not static: nvcc names an internal function after its source's folder, which would
+// make the committed PTX depend on where the repository is checked out (check-ptx.sh compares it byte for byte);
+// static in the emulator's host build only, which links every module into one library
+#if defined(NABLA_MATH_LIBRARY) || defined(__CUDA_ARCH__)
 #define NABLA_MATH extern "C" __device__ __noinline__
 #else
 #define NABLA_MATH static __device__ __noinline__
