@@ -184,10 +184,22 @@ final class FusedKernels {
                 } else {
                     System.arraycopy(ds, (int) offset, dd, done, run);
                 }
-            } else if (fd != null) {
-                java.util.Arrays.fill(fd, done, done + run, fs[(int) offset]);
+            } else if (innerStride == 0) {
+                if (fd != null) {
+                    java.util.Arrays.fill(fd, done, done + run, fs[(int) offset]);
+                } else {
+                    java.util.Arrays.fill(dd, done, done + run, ds[(int) offset]);
+                }
             } else {
-                java.util.Arrays.fill(dd, done, done + run, ds[(int) offset]);
+                // a transposed or sliced view: the program's contract allows any strides
+                for (int j = 0; j < run; j++) {
+                    int from = (int) (offset + j * innerStride);
+                    if (fd != null) {
+                        fd[done + j] = fs[from];
+                    } else {
+                        dd[done + j] = ds[from];
+                    }
+                }
             }
             done += run;
             // to the start of the next row: carry through the outer dimensions

@@ -14,6 +14,7 @@ import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.conformance.graph.RandomFusedPrograms;
 import dev.nabla.kernels.PtxResources;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;

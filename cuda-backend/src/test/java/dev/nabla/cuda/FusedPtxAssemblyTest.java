@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.DType;
 import dev.nabla.backend.FusedProgram;
+import dev.nabla.conformance.graph.RandomFusedPrograms;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.nabla.cuda;
+package dev.nabla.conformance.graph;
 
 import dev.nabla.DType;
 import dev.nabla.backend.BinaryOp;
@@ -14,32 +14,32 @@ import java.util.Random;
  * shapes of rank 0 to 4 (size-0 and size-1 dimensions included, and sizes past one grid stride of the emulator),
  * each input dense, one broadcast value, broadcast along random dimensions, or read transposed (general strides).
  */
-final class RandomFusedPrograms {
+public final class RandomFusedPrograms {
     /** The ops Plan fuses (every float unary but logical_not, every binary but the comparisons). */
-    static final UnaryOp[] UNARY = Arrays.stream(UnaryOp.values()).filter(u -> u != UnaryOp.LOGICAL_NOT)
+    public static final UnaryOp[] UNARY = Arrays.stream(UnaryOp.values()).filter(u -> u != UnaryOp.LOGICAL_NOT)
             .toArray(UnaryOp[]::new);
-    static final BinaryOp[] BINARY = Arrays.stream(BinaryOp.values()).filter(b -> !b.isComparison())
+    public static final BinaryOp[] BINARY = Arrays.stream(BinaryOp.values()).filter(b -> !b.isComparison())
             .toArray(BinaryOp[]::new);
     /** The IEEE-exact ones: their definitions are single correctly rounded operations, the same on every backend. */
-    static final UnaryOp[] EXACT_UNARY = {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SQRT, UnaryOp.RSQRT,
+    public static final UnaryOp[] EXACT_UNARY = {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SQRT, UnaryOp.RSQRT,
         UnaryOp.SQUARE, UnaryOp.RECIPROCAL, UnaryOp.RELU, UnaryOp.STEP};
-    static final BinaryOp[] EXACT_BINARY = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV,
+    public static final BinaryOp[] EXACT_BINARY = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV,
         BinaryOp.MAXIMUM, BinaryOp.MINIMUM};
 
     private RandomFusedPrograms() {
     }
 
     /** A program and, per input, the number of elements of its buffer. */
-    record Case(FusedProgram program, long[] inputSizes) {
+    public record Case(FusedProgram program, long[] inputSizes) {
     }
 
     /** A random program of the fusible ops; with {@code exactOnly} only the IEEE-exact ones. */
-    static Case next(Random r, DType dtype, boolean exactOnly) {
+    public static Case next(Random r, DType dtype, boolean exactOnly) {
         return next(r, dtype, exactOnly ? EXACT_UNARY : UNARY, exactOnly ? EXACT_BINARY : BINARY);
     }
 
     /** A random program of the given ops. */
-    static Case next(Random r, DType dtype, UnaryOp[] unaryOps, BinaryOp[] binaryOps) {
+    public static Case next(Random r, DType dtype, UnaryOp[] unaryOps, BinaryOp[] binaryOps) {
         int rank = r.nextInt(5);
         long[] shape = new long[rank];
         boolean big = r.nextInt(12) == 0;
@@ -112,7 +112,7 @@ final class RandomFusedPrograms {
     }
 
     /** Values with the specials every op must get right: signed zeros, NaN, infinities, subnormals, extremes. */
-    static double[] values(Random r, long n, DType dtype) {
+    public static double[] values(Random r, long n, DType dtype) {
         double tiny = dtype == DType.FLOAT32 ? Float.MIN_VALUE * 3.0 : Double.MIN_VALUE * 5;
         double huge = dtype == DType.FLOAT32 ? 3e38 : 1e307;
         double[] specials = {0.0, -0.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1, -1, tiny,
