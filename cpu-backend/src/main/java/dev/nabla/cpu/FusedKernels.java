@@ -9,7 +9,9 @@ import jdk.incubator.vector.FloatVector;
  * runs over a block with the same lane loops the unfused op uses ({@link FloatLanes#unary}, {@link FloatLanes#row}),
  * so each step rounds exactly as the unfused op and the result has the same bits, while the intermediates never go
  * to memory. A dense input is read in place and a one-value input as a broadcast; any other broadcast (a row or a
- * column) is gathered block by block into scratch, runs of the innermost dimension at a time.
+ * column) is gathered block by block into scratch, runs of the innermost dimension at a time. A program ending in a
+ * sum over its last axes ({@link #sumRows}) computes each {@link SumOrder} block into scratch and sums it there, as
+ * the unfused sum would sum it from memory.
  */
 final class FusedKernels {
     /** Elements per block: 32 KiB of floats per step; a chain's blocks stay in L2 (-Dnabla.cpu.fusedBlock). */
@@ -20,29 +22,62 @@ final class FusedKernels {
     private FusedKernels() {
     }
 
+    /**
+     * How each external input is read: its array ({@code floats} or {@code doubles}, by the program's dtype), and
+     * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place).
+     */
+    private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered) {
+        static Inputs of(FusedProgram p, CpuBuffer[] in) {
+            boolean single = p.dtype() == DType.FLOAT32;
+            float[][] f = single ? new float[in.length][] : null;
+            double[][] d = single ? null : new double[in.length][];
+            boolean[] scalar = new boolean[in.length];
+            boolean[] gathered = new boolean[in.length];
+            for (int k = 0; k < in.length; k++) {
+                scalar[k] = p.isScalar(k) || p.size() == 1;
+                gathered[k] = !scalar[k] && !p.isDense(k);
+                if (single) {
+                    f[k] = in[k].floats();
+                } else {
+                    d[k] = in[k].doubles();
+                }
+            }
+            return new Inputs(f, d, scalar, gathered);
+        }
+    }
+
     static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
-        int n = (int) p.size();
-        boolean[] scalar = new boolean[in.length];
-        boolean[] gathered = new boolean[in.length];
-        for (int k = 0; k < in.length; k++) {
-            scalar[k] = p.isScalar(k) || n == 1;
-            gathered[k] = !scalar[k] && !p.isDense(k);
-        }
+        Inputs x = Inputs.of(p, in);
         if (p.dtype() == DType.FLOAT32) {
-            float[][] ext = new float[in.length][];
-            for (int k = 0; k < in.length; k++) {
-                ext[k] = in[k].floats();
-            }
             float[] z = out.floats();
-            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> floats(p, ext, scalar, gathered, z, lo, hi));
+            Parallel.range((int) p.size(), Parallel.ELEMENTWISE_GRAIN,
+                    (lo, hi) -> floats(p, x.floats(), x.scalar(), x.gathered(), z, 0, lo, hi));
         } else {
-            double[][] ext = new double[in.length][];
-            for (int k = 0; k < in.length; k++) {
-                ext[k] = in[k].doubles();
-            }
             double[] z = out.doubles();
-            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> doubles(p, ext, scalar, gathered, z, lo, hi));
+            Parallel.range((int) p.size(), Parallel.ELEMENTWISE_GRAIN,
+                    (lo, hi) -> doubles(p, x.doubles(), x.scalar(), x.gathered(), z, 0, lo, hi));
         }
+    }
+
+    private static final ThreadLocal<float[]> FLOAT_BLOCK = ThreadLocal.withInitial(() -> new float[SumOrder.BLOCK]);
+    private static final ThreadLocal<double[]> DOUBLE_BLOCK =
+            ThreadLocal.withInitial(() -> new double[SumOrder.BLOCK]);
+
+    /**
+     * {@code out[r] = sum of the program's result (outer, n) along n}, in {@link SumOrder}'s order (the unfused
+     * sum's bits): each block of the result is computed into scratch and summed there.
+     */
+    static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
+        Inputs x = Inputs.of(p, in);
+        SumOrder.rows(outer, n, out, p.dtype() == DType.FLOAT32 ? (start, len) -> {
+            float[] block = FLOAT_BLOCK.get();
+            floats(p, x.floats(), x.scalar(), x.gathered(), block, -start, start, start + len);
+            return FloatReductions.blockSum(block, 0, len, new float[SumOrder.LANES]);
+        } : (start, len) -> {
+            double[] block = DOUBLE_BLOCK.get();
+            doubles(p, x.doubles(), x.scalar(), x.gathered(), block, -start, start, start + len);
+            return DoubleReductions.blockSum(block, 0, len, new double[SumOrder.LANES]);
+        });
     }
 
     /**
@@ -77,8 +112,9 @@ final class FusedKernels {
         return s;
     }
 
+    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}. */
     private static void floats(FusedProgram p, float[][] ext0, boolean[] scalar, boolean[] gathered, float[] z,
-            int lo, int hi) {
+            int shift, int lo, int hi) {
         FusedProgram.Step[] steps = p.steps();
         int last = steps.length - 1;
         float[][] scratch = floatScratch(steps.length + ext0.length);
@@ -94,7 +130,7 @@ final class FusedKernels {
             for (int k = 0; k <= last; k++) {
                 FusedProgram.Step s = steps[k];
                 float[] dst = k == last ? z : scratch[k];
-                int d = k == last ? at : 0;
+                int d = k == last ? at + shift : 0;
                 if (s.unary() != null) {
                     Operand o = Operand.of(s.a(), scalar, gathered, at);
                     float[] src = o.step() ? scratch[o.index()] : ext[o.index()];
@@ -120,8 +156,9 @@ final class FusedKernels {
         }
     }
 
+    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}. */
     private static void doubles(FusedProgram p, double[][] ext0, boolean[] scalar, boolean[] gathered, double[] z,
-            int lo, int hi) {
+            int shift, int lo, int hi) {
         FusedProgram.Step[] steps = p.steps();
         int last = steps.length - 1;
         double[][] scratch = doubleScratch(steps.length + ext0.length);
@@ -137,7 +174,7 @@ final class FusedKernels {
             for (int k = 0; k <= last; k++) {
                 FusedProgram.Step s = steps[k];
                 double[] dst = k == last ? z : scratch[k];
-                int d = k == last ? at : 0;
+                int d = k == last ? at + shift : 0;
                 if (s.unary() != null) {
                     Operand o = Operand.of(s.a(), scalar, gathered, at);
                     double[] src = o.step() ? scratch[o.index()] : ext[o.index()];
