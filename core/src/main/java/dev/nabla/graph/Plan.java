@@ -445,7 +445,8 @@ final class Plan {
                 List<Tensor> pool = free.computeIfAbsent(k, x -> new ArrayList<>());
                 Tensor slot = pool.isEmpty() ? null : pool.remove(pool.size() - 1);
                 if (slot == null) {
-                    slot = Creation.empty("function", s.backend, out.dtype(), out.shape());
+                    // detached: the plan is built at a call, perhaps in the caller's memory scope, and outlives it
+                    slot = TensorAccess.detach(Creation.empty("function", s.backend, out.dtype(), out.shape()));
                     slots.add(slot);
                 }
                 slotOf.put(s.out, slot);
@@ -469,11 +470,12 @@ final class Plan {
             Tensor slot = slotOf.get(root[v]);
             if (slot != null) {
                 fixed[v] = fixed[root[v]];
-                tensors[v] = TensorAccess.wrap(TensorAccess.storage(slot, "function"), values.get(v).shape());
+                tensors[v] = TensorAccess.detach(TensorAccess.wrap(TensorAccess.storage(slot, "function"),
+                        values.get(v).shape()));
             } else if (root[v] != v && tensors[root[v]] != null) {
                 fixed[v] = fixed[root[v]];
-                tensors[v] = TensorAccess.wrap(TensorAccess.storage(tensors[root[v]], "function"),
-                        values.get(v).shape());
+                tensors[v] = TensorAccess.detach(TensorAccess.wrap(TensorAccess.storage(tensors[root[v]],
+                        "function"), values.get(v).shape()));
             }
         }
         for (Step s : steps) {

@@ -217,6 +217,37 @@ class FusionTest {
         assertTrue(fused > 20, "fused " + fused + " of 60 programs");
     }
 
+    /**
+     * A plan is built at the second call, which here runs inside a memory scope (as each step of {@code ./nabla
+     * mnist} does): its planned buffers belong to the plan, not to that scope, so later calls still find them.
+     */
+    @OnEachDevice
+    void aPlanBuiltInsideAScopeOutlivesTheScope(Device d) {
+        Random r = new Random(21);
+        Tensor x = random(d, DType.FLOAT32, r, 64, 300);
+        Variable v = new Variable(random(d, DType.FLOAT32, r, 64, 300), "v", false);
+        Function<Tensor[], Tensor> body = in -> {
+            Tensor h = in[0].mul(v).tanh();
+            v.assign(h.add(v).mul(0.5));
+            return h.sum(1).add(in[0].sum(1));
+        };
+        Variable e = new Variable(v, "e", false);
+        Function<Tensor[], Tensor> eagerBody = in -> {
+            Tensor h = in[0].mul(e).tanh();
+            e.assign(h.add(e).mul(0.5));
+            return h.sum(1).add(in[0].sum(1));
+        };
+        TracedFunction f = GraphFunction.of("scoped", 1, body);
+        for (int call = 0; call < 4; call++) {
+            try (dev.nabla.Scope scope = Nabla.scope()) {
+                float[] eager = eagerBody.apply(new Tensor[] {x}).toFloatArray();
+                assertArrayEquals(eager, f.call(x).toFloatArray(), "call " + call);
+                assertArrayEquals(e.toFloatArray(), v.toFloatArray(), "call " + call);
+            }
+        }
+        assertTrue(f.listing().contains("planned buffers"), f.listing());
+    }
+
     @OnEachDevice
     void theBenchmarkExpressionIsOneFusedStep(Device d) {
         Random r = new Random(3);
