@@ -16,7 +16,10 @@ import jdk.incubator.vector.VectorOperators;
  * the unfused sum would sum it from memory.
  */
 final class FusedKernels {
-    /** Elements per block: 32 KiB of floats per step; a chain's blocks stay in L2 (-Dnabla.cpu.fusedBlock). */
+    /**
+     * Elements per block (-Dnabla.cpu.fusedBlock): 32 KiB of floats; with the steps working in place, a chain's
+     * scratch is one or two blocks.
+     */
     private static final int BLOCK = Integer.getInteger("nabla.cpu.fusedBlock", 8192);
     private static final ThreadLocal<float[][]> FLOAT_SCRATCH = new ThreadLocal<>();
     private static final ThreadLocal<double[][]> DOUBLE_SCRATCH = new ThreadLocal<>();
