@@ -15,6 +15,7 @@ import dev.nabla.ops.LinearAlgebra;
 import dev.nabla.ops.Reductions;
 import dev.nabla.ops.Shapes;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 
 /**
  * An immutable n-dimensional array on a {@link Device}. Ops return new tensors; a {@link GradientTape} records
@@ -174,23 +175,41 @@ public class Tensor implements AutoCloseable {
                     + "shape " + shape);
         }
         Dispatch.refuseHostReadWhileTracing("item", this);
-        return backend().readDoubles(buffer("item"))[0];
+        try {
+            return backend().readDoubles(buffer("item"))[0];
+        } finally {
+            // NOTE: in x.exp().item() nothing uses the tensor once its buffer is fetched, so a collection during the
+            // copy could run its Cleaner and release the buffer being read
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** A row-major host copy converted to float. */
     public float[] toFloatArray() {
         Dispatch.refuseHostReadWhileTracing("toFloatArray", this);
-        return backend().readFloats(buffer("toFloatArray"));
+        try {
+            return backend().readFloats(buffer("toFloatArray"));
+        } finally {
+            Reference.reachabilityFence(this);   // as in doubleItem
+        }
     }
     /** A row-major host copy converted to double. */
     public double[] toDoubleArray() {
         Dispatch.refuseHostReadWhileTracing("toDoubleArray", this);
-        return backend().readDoubles(buffer("toDoubleArray"));
+        try {
+            return backend().readDoubles(buffer("toDoubleArray"));
+        } finally {
+            Reference.reachabilityFence(this);   // as in doubleItem
+        }
     }
     /** A row-major host copy converted to int (truncating). */
     public int[] toIntArray() {
         Dispatch.refuseHostReadWhileTracing("toIntArray", this);
-        return backend().readInts(buffer("toIntArray"));
+        try {
+            return backend().readInts(buffer("toIntArray"));
+        } finally {
+            Reference.reachabilityFence(this);   // as in doubleItem
+        }
     }
 
     /** This tensor on device {@code d} (itself when already there); differentiable. */

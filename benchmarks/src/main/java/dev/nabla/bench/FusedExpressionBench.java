@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * {@code ((a*b + c) * d).relu()} on 2^24 float32: eager (four passes, four buffers), traced (one fused pass), and
  * a plain Java loop computing the same expression in one pass, single-threaded and split over as many threads as the
- * CPU backend uses ({@code nabla.cpu.threads}, default the processor count).
+ * CPU backend uses ({@code nabla.cpu.threads}, default the processor count). {@code squaredSum*}: a chain ending in a
+ * sum, {@code sum((a + c)^2)}, eager (three passes) and traced (one fused pass that sums as it goes).
  */
 @Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
@@ -39,6 +40,7 @@ public class FusedExpressionBench {
     private float[] fd;
     private float[] out;
     private TracedFunction traced;
+    private TracedFunction tracedSquaredSum;
     private ForkJoinPool pool;
 
     @Setup
@@ -55,6 +57,8 @@ public class FusedExpressionBench {
         out = new float[N];
         traced = Nabla.function((Tensor x, Tensor y) -> x.mul(y).add(c).mul(d).relu());
         traced.call(a, b).close();
+        tracedSquaredSum = Nabla.function((Tensor x, Tensor y) -> x.add(y).square().sum());
+        tracedSquaredSum.call(a, c).close();
         pool = new ForkJoinPool(Integer.getInteger("nabla.cpu.threads", Runtime.getRuntime().availableProcessors()));
     }
 
@@ -74,6 +78,20 @@ public class FusedExpressionBench {
     public float traced() {
         try (Tensor r = traced.call(a, b)) {
             return r.size();
+        }
+    }
+
+    @Benchmark
+    public float squaredSumEager() {
+        try (Tensor s = a.add(c); Tensor q = s.square(); Tensor r = q.sum()) {
+            return r.item();
+        }
+    }
+
+    @Benchmark
+    public float squaredSumTraced() {
+        try (Tensor r = tracedSquaredSum.call(a, c)) {
+            return r.item();
         }
     }
 

@@ -212,6 +212,23 @@ public interface Backend {
         return null;
     }
 
+    /**
+     * Runs a fused element-wise program and reduces its result, viewed as {@code (outer, n, inner)}, along the middle
+     * axis into {@code out} of {@code (outer, inner)}, with the same bits as {@link #fused} into a buffer followed by
+     * {@link #reduce}. This default does exactly that, through a temporary buffer; backends override it with one
+     * pass that never writes the program's result to memory.
+     */
+    default void fusedReduce(FusedProgram program, Buffer[] inputs, ReduceOp op, long outer, long n, long inner,
+            Buffer out) {
+        Buffer values = allocate(program.dtype(), program.size());
+        try {
+            fused(program, inputs, values);
+            reduce(op, values, outer, n, inner, out);
+        } finally {
+            values.release();
+        }
+    }
+
     /** The device allocator's counters; zeros for a backend that keeps none. */
     default dev.nabla.MemoryStats memoryStats() {
         return new dev.nabla.MemoryStats(0, 0, 0);

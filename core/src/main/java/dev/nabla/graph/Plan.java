@@ -7,6 +7,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
 import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Broadcasting;
@@ -14,6 +15,7 @@ import dev.nabla.ops.Creation;
 import dev.nabla.ops.Dispatch;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Primitive;
+import dev.nabla.ops.Reductions;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,7 +36,9 @@ import java.util.function.Consumer;
  *       (not across a side effect, which may change a Variable both read);</li>
  *   <li>constant folding: ops of constants only (fills, scalars, their casts...) are computed once, here;</li>
  *   <li>fusion: chains of element-wise float ops of one shape, whose intermediates have no other reader, become one
- *       {@link FusedProgram} (one pass over memory, each op still rounding to its dtype, so the same bits);</li>
+ *       {@link FusedProgram} (one pass over memory, each op still rounding to its dtype, so the same bits); a chain
+ *       (even of one op) whose result only a sum over its last axes reads is fused with that sum
+ *       ({@link FusedReduce});</li>
  *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
  *       reader has run, so a call allocates only its result.</li>
  * </ol>
@@ -281,6 +285,14 @@ final class Plan {
             }
         }
         uses[root[result]] += 2;
+        int[] reader = new int[values.size()];
+        for (int i = 0; i < steps.size(); i++) {
+            for (int v : steps.get(i).in) {
+                if (v >= 0) {
+                    reader[root[v]] = i;          // the only reader where uses[v] == 1
+                }
+            }
+        }
         // group of each step (by index), merged as chains are found; a group is closed at a side effect
         Map<Integer, List<Integer>> groupOfValue = new HashMap<>();
         List<List<Integer>> groups = new ArrayList<>();
@@ -313,10 +325,11 @@ final class Plan {
         Map<Integer, Step> replacement = new HashMap<>();
         java.util.Set<Integer> removed = new java.util.HashSet<>();
         for (List<Integer> g : groups) {
-            if (g.size() < 2) {
+            Step last = steps.get(g.get(g.size() - 1));
+            int sum = last.out >= 0 && uses[last.out] == 1 ? sumOverLastAxes(steps, g, reader[last.out]) : -1;
+            if (g.size() < 2 && sum < 0) {
                 continue;
             }
-            Step last = steps.get(g.get(g.size() - 1));
             Shape shape = last.primitive.shape();
             Map<Integer, Integer> stepOf = new HashMap<>();
             List<Integer> external = new ArrayList<>();
@@ -350,11 +363,25 @@ final class Plan {
             }
             DType dtype = last.primitive.dtype();
             Step f = new Step();
-            f.primitive = new Fused(new FusedProgram(dtype, shape.dims(), strides,
-                    program.toArray(new FusedProgram.Step[0])), shape, dtype);
+            FusedProgram fused = new FusedProgram(dtype, shape.dims(), strides,
+                    program.toArray(new FusedProgram.Step[0]));
+            f.primitive = new Fused(fused, shape, dtype);
             f.backend = last.backend;
             f.in = external.stream().mapToInt(Integer::intValue).toArray();
             f.out = last.out;
+            if (sum >= 0) {
+                // the sum's step becomes the fused one, where it was: the chain's inputs are all made by then
+                Step reduction = steps.get(sum);
+                Reductions.Reduce r = (Reductions.Reduce) reduction.primitive;
+                long n = 1;
+                for (int axis : r.axes()) {
+                    n *= shape.dim(axis);
+                }
+                f.primitive = new FusedReduce(fused, ReduceOp.SUM, shape.size() / n, n, r.shape(), r.dtype());
+                f.out = reduction.out;
+                replacement.put(sum, f);
+                continue;
+            }
             replacement.put(g.get(g.size() - 1), f);
         }
         List<Step> r = new ArrayList<>();
@@ -367,6 +394,32 @@ final class Plan {
             }
         }
         return r;
+    }
+
+    /**
+     * The index of step {@code at} when it is a sum over the last axes (non-empty, of a non-empty result) of the
+     * value that group {@code g}'s last step makes, on the same backend, with no side effect from the group's first
+     * step on (an effect may change a Variable the chain reads, and the fused step runs at the sum's place); else -1.
+     */
+    private static int sumOverLastAxes(List<Step> steps, List<Integer> g, int at) {
+        Step last = steps.get(g.get(g.size() - 1));
+        Step s = steps.get(at);
+        if (s.isEffect() || s.backend != last.backend || s.in.length != 1 || s.in[0] != last.out
+                || !(s.primitive instanceof Reductions.Reduce r) || r.kind() != ReduceOp.SUM) {
+            return -1;
+        }
+        int[] axes = r.axes();
+        Shape shape = last.primitive.shape();
+        if (axes.length == 0 || axes[axes.length - 1] != shape.rank() - 1
+                || axes[axes.length - 1] - axes[0] != axes.length - 1 || shape.size() == 0) {
+            return -1;
+        }
+        for (int i = g.get(0) + 1; i < at; i++) {
+            if (steps.get(i).isEffect()) {
+                return -1;
+            }
+        }
+        return at;
     }
 
     /** Buffers for every intermediate: a free one of the same device, dtype and size once its last reader ran. */
@@ -397,7 +450,7 @@ final class Plan {
                 List<Tensor> pool = free.computeIfAbsent(k, x -> new ArrayList<>());
                 Tensor slot = pool.isEmpty() ? null : pool.remove(pool.size() - 1);
                 if (slot == null) {
-                    // detached: a plan first built inside a user's scope outlives it
+                    // detached: the plan is built at a call, perhaps in the caller's memory scope, and outlives it
                     slot = TensorAccess.detach(Creation.empty("function", s.backend, out.dtype(), out.shape()));
                     slots.add(slot);
                 }
@@ -422,11 +475,12 @@ final class Plan {
             Tensor slot = slotOf.get(root[v]);
             if (slot != null) {
                 fixed[v] = fixed[root[v]];
-                tensors[v] = TensorAccess.wrap(TensorAccess.storage(slot, "function"), values.get(v).shape());
+                tensors[v] = TensorAccess.detach(TensorAccess.wrap(TensorAccess.storage(slot, "function"),
+                        values.get(v).shape()));
             } else if (root[v] != v && tensors[root[v]] != null) {
                 fixed[v] = fixed[root[v]];
-                tensors[v] = TensorAccess.wrap(TensorAccess.storage(tensors[root[v]], "function"),
-                        values.get(v).shape());
+                tensors[v] = TensorAccess.detach(TensorAccess.wrap(TensorAccess.storage(tensors[root[v]],
+                        "function"), values.get(v).shape()));
             }
         }
         for (Step s : steps) {
@@ -544,7 +598,8 @@ final class Plan {
 
     /** Used by tests and listings: the number of fused steps. */
     int fusedSteps() {
-        return (int) steps.stream().filter(s -> !s.isEffect() && s.primitive instanceof Fused).count();
+        return (int) steps.stream().filter(s -> !s.isEffect()
+                && (s.primitive instanceof Fused || s.primitive instanceof FusedReduce)).count();
     }
 
     Graph graph() {

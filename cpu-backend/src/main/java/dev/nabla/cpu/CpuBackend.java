@@ -172,6 +172,25 @@ final class CpuBackend implements Backend {
         }
     }
 
+    /** One pass for a contiguous sum (over the last axes) of a floating program; the default for anything else. */
+    @Override
+    public void fusedReduce(FusedProgram program, Buffer[] inputs, ReduceOp op, long outer, long n, long inner,
+            Buffer out) {
+        if (op != ReduceOp.SUM || inner != 1 || n == 0 || !program.dtype().isFloating()) {
+            Backend.super.fusedReduce(program, inputs, op, outer, n, inner, out);
+            return;
+        }
+        CpuBuffer[] in = new CpuBuffer[inputs.length];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = cpu(inputs[i]);
+        }
+        if (VectorSupport.AVAILABLE) {
+            FusedKernels.sumRows(program, in, (int) outer, (int) n, cpu(out));
+        } else {
+            ScalarFused.sumRows(program, in, (int) outer, (int) n, cpu(out));
+        }
+    }
+
     @Override
     public void binary(BinaryOp op, Buffer a, long[] aStrides, Buffer b, long[] bStrides, Buffer out,
             long[] shape) {

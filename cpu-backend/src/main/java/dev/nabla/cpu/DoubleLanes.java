@@ -56,10 +56,68 @@ final class DoubleLanes {
             return;
         }
         int i = lo;
-        if (isExact(op)) {
-            int bound = lo + D.loopBound(hi - lo);
-            for (; i < bound; i += D.length()) {
-                apply(op, DoubleVector.fromArray(D, x, i)).intoArray(y, i);
+        int bound = isExact(op) ? lo + D.loopBound(hi - lo) : lo;
+        int step = D.length();
+        // NOTE: one loop per op with its vector form written in it, as in FloatLanes.unary (a loop calling
+        // apply(op, v) could run the Vector API's unintrinsified fallback once apply was compiled on its own)
+        switch (op) {
+            case NEG -> {
+                for (; i < bound; i += step) {
+                    DoubleVector.fromArray(D, x, i).neg().intoArray(y, i);
+                }
+            }
+            case ABS -> {
+                for (; i < bound; i += step) {
+                    DoubleVector.fromArray(D, x, i).abs().intoArray(y, i);
+                }
+            }
+            case SIGN -> {
+                // Math.signum: ±1, and x itself for ±0 and NaN
+                for (; i < bound; i += step) {
+                    DoubleVector v = DoubleVector.fromArray(D, x, i);
+                    v.blend(1.0, v.compare(VectorOperators.GT, 0.0)).blend(-1.0, v.compare(VectorOperators.LT, 0.0))
+                            .intoArray(y, i);
+                }
+            }
+            case SQRT -> {
+                for (; i < bound; i += step) {
+                    DoubleVector.fromArray(D, x, i).sqrt().intoArray(y, i);
+                }
+            }
+            case RSQRT -> {
+                DoubleVector one = DoubleVector.broadcast(D, 1.0);
+                for (; i < bound; i += step) {
+                    one.div(DoubleVector.fromArray(D, x, i).sqrt()).intoArray(y, i);
+                }
+            }
+            case SQUARE -> {
+                for (; i < bound; i += step) {
+                    DoubleVector v = DoubleVector.fromArray(D, x, i);
+                    v.mul(v).intoArray(y, i);
+                }
+            }
+            case RECIPROCAL -> {
+                DoubleVector one = DoubleVector.broadcast(D, 1.0);
+                for (; i < bound; i += step) {
+                    one.div(DoubleVector.fromArray(D, x, i)).intoArray(y, i);
+                }
+            }
+            case RELU -> {
+                // x where x > 0 or x is NaN, else +0: the scalar definition
+                DoubleVector zero = DoubleVector.zero(D);
+                for (; i < bound; i += step) {
+                    DoubleVector v = DoubleVector.fromArray(D, x, i);
+                    zero.blend(v, v.compare(VectorOperators.GT, 0.0).or(v.test(VectorOperators.IS_NAN))).intoArray(y, i);
+                }
+            }
+            case STEP -> {
+                DoubleVector zero = DoubleVector.zero(D);
+                for (; i < bound; i += step) {
+                    zero.blend(1.0, DoubleVector.fromArray(D, x, i).compare(VectorOperators.GT, 0.0)).intoArray(y, i);
+                }
+            }
+            default -> {
+                // no exact vector form: bound == lo, the scalar definition below does every element
             }
         }
         for (; i < hi; i++) {
@@ -99,28 +157,6 @@ final class DoubleLanes {
         for (; j < len; j++) {
             out[o + j] = op.apply(a[ai + j * as], b[bi + j * bs]);
         }
-    }
-
-    static DoubleVector apply(UnaryOp op, DoubleVector x) {
-        return switch (op) {
-            case NEG -> x.neg();
-            case ABS -> x.abs();
-            case SIGN -> sign(x);
-            case SQRT -> x.sqrt();
-            case RSQRT -> DoubleVector.broadcast(D, 1.0).div(x.sqrt());
-            case SQUARE -> x.mul(x);
-            case RECIPROCAL -> DoubleVector.broadcast(D, 1.0).div(x);
-            // x where x > 0 or x is NaN, else +0: the scalar definition
-            case RELU -> DoubleVector.zero(D).blend(x,
-                    x.compare(VectorOperators.GT, 0.0).or(x.test(VectorOperators.IS_NAN)));
-            case STEP -> DoubleVector.zero(D).blend(1.0, x.compare(VectorOperators.GT, 0.0));
-            default -> throw new IllegalArgumentException(op + " has no exact vector form");
-        };
-    }
-
-    /** Math.signum: ±1, and x itself for ±0 and NaN. */
-    private static DoubleVector sign(DoubleVector x) {
-        return x.blend(1.0, x.compare(VectorOperators.GT, 0.0)).blend(-1.0, x.compare(VectorOperators.LT, 0.0));
     }
 
     static DoubleVector apply(BinaryOp op, DoubleVector x, DoubleVector y) {

@@ -65,10 +65,65 @@ final class FloatLanes {
             return;
         }
         int i = lo;
-        if (isExact(op)) {
-            int bound = lo + F.loopBound(hi - lo);
-            for (; i < bound; i += F.length()) {
-                apply(op, FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        int bound = isExact(op) ? lo + F.loopBound(hi - lo) : lo;
+        int step = F.length();
+        // NOTE: one loop per op with the op's vector form written in it. A loop calling apply(op, v) was compiled
+        // after apply had been compiled on its own (hot in the interpreter), whose code is past C2's InlineSmallCode,
+        // so C2 did not inline it and every vector went through the Vector API's unintrinsified Java fallback (JFR:
+        // fromArray0Template, lanewiseTemplate): eager relu, square, sqrt... and fused unary steps ran many times
+        // slower than their binary twins.
+        switch (op) {
+            case NEG -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).neg().intoArray(y, i);
+                }
+            }
+            case ABS -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).abs().intoArray(y, i);
+                }
+            }
+            case SIGN -> {
+                // Math.signum: ±1, and x itself for ±0 and NaN
+                for (; i < bound; i += step) {
+                    FloatVector v = FloatVector.fromArray(F, x, i);
+                    v.blend(1f, v.compare(VectorOperators.GT, 0f)).blend(-1f, v.compare(VectorOperators.LT, 0f))
+                            .intoArray(y, i);
+                }
+            }
+            case SQRT -> {
+                for (; i < bound; i += step) {
+                    FloatVector.fromArray(F, x, i).sqrt().intoArray(y, i);
+                }
+            }
+            case SQUARE -> {
+                for (; i < bound; i += step) {
+                    FloatVector v = FloatVector.fromArray(F, x, i);
+                    v.mul(v).intoArray(y, i);
+                }
+            }
+            case RECIPROCAL -> {
+                FloatVector one = FloatVector.broadcast(F, 1f);
+                for (; i < bound; i += step) {
+                    one.div(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+                }
+            }
+            case RELU -> {
+                // x where x > 0 or x is NaN, else +0: the scalar definition
+                FloatVector zero = FloatVector.zero(F);
+                for (; i < bound; i += step) {
+                    FloatVector v = FloatVector.fromArray(F, x, i);
+                    zero.blend(v, v.compare(VectorOperators.GT, 0f).or(v.test(VectorOperators.IS_NAN))).intoArray(y, i);
+                }
+            }
+            case STEP -> {
+                FloatVector zero = FloatVector.zero(F);
+                for (; i < bound; i += step) {
+                    zero.blend(1f, FloatVector.fromArray(F, x, i).compare(VectorOperators.GT, 0f)).intoArray(y, i);
+                }
+            }
+            default -> {
+                // no exact vector form: bound == lo, the scalar definition below does every element
             }
         }
         for (; i < hi; i++) {
@@ -134,27 +189,6 @@ final class FloatLanes {
         for (; j < len; j++) {
             out[o + j] = (float) op.apply(a[ai + j * as], b[bi + j * bs]);
         }
-    }
-
-    static FloatVector apply(UnaryOp op, FloatVector x) {
-        return switch (op) {
-            case NEG -> x.neg();
-            case ABS -> x.abs();
-            case SIGN -> sign(x);
-            case SQRT -> x.sqrt();
-            case SQUARE -> x.mul(x);
-            case RECIPROCAL -> FloatVector.broadcast(F, 1f).div(x);
-            // x where x > 0 or x is NaN, else +0: the scalar definition
-            case RELU -> FloatVector.zero(F).blend(x,
-                    x.compare(VectorOperators.GT, 0f).or(x.test(VectorOperators.IS_NAN)));
-            case STEP -> FloatVector.zero(F).blend(1f, x.compare(VectorOperators.GT, 0f));
-            default -> throw new IllegalArgumentException(op + " has no exact vector form");
-        };
-    }
-
-    /** Math.signum: ±1, and x itself for ±0 and NaN. */
-    private static FloatVector sign(FloatVector x) {
-        return x.blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
     }
 
     static FloatVector apply(BinaryOp op, FloatVector x, FloatVector y) {

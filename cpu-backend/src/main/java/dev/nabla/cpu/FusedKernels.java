@@ -2,17 +2,24 @@ package dev.nabla.cpu;
 
 import dev.nabla.DType;
 import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.UnaryOp;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * One pass for a fused element-wise program: each thread's range is cut into blocks that stay in L1, and every step
  * runs over a block with the same lane loops the unfused op uses ({@link FloatLanes#unary}, {@link FloatLanes#row}),
  * so each step rounds exactly as the unfused op and the result has the same bits, while the intermediates never go
  * to memory. A dense input is read in place and a one-value input as a broadcast; any other broadcast (a row or a
- * column) is gathered block by block into scratch, runs of the innermost dimension at a time.
+ * column) is gathered block by block into scratch, runs of the innermost dimension at a time. A program ending in a
+ * sum over its last axes ({@link #sumRows}) computes each {@link SumOrder} block into scratch and sums it there, as
+ * the unfused sum would sum it from memory.
  */
 final class FusedKernels {
-    /** Elements per block: 32 KiB of floats per step; a chain's blocks stay in L2 (-Dnabla.cpu.fusedBlock). */
+    /**
+     * Elements per block (-Dnabla.cpu.fusedBlock): 32 KiB of floats; with the steps working in place, a chain's
+     * scratch is one or two blocks.
+     */
     private static final int BLOCK = Integer.getInteger("nabla.cpu.fusedBlock", 8192);
     private static final ThreadLocal<float[][]> FLOAT_SCRATCH = new ThreadLocal<>();
     private static final ThreadLocal<double[][]> DOUBLE_SCRATCH = new ThreadLocal<>();
@@ -20,29 +27,94 @@ final class FusedKernels {
     private FusedKernels() {
     }
 
+    /**
+     * How each external input is read: its array ({@code floats} or {@code doubles}, by the program's dtype), and
+     * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place).
+     */
+    private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot) {
+        static Inputs of(FusedProgram p, CpuBuffer[] in) {
+            boolean single = p.dtype() == DType.FLOAT32;
+            float[][] f = single ? new float[in.length][] : null;
+            double[][] d = single ? null : new double[in.length][];
+            boolean[] scalar = new boolean[in.length];
+            boolean[] gathered = new boolean[in.length];
+            for (int k = 0; k < in.length; k++) {
+                scalar[k] = p.isScalar(k) || p.size() == 1;
+                gathered[k] = !scalar[k] && !p.isDense(k);
+                if (single) {
+                    f[k] = in[k].floats();
+                } else {
+                    d[k] = in[k].doubles();
+                }
+            }
+            return new Inputs(f, d, scalar, gathered, slots(p.steps()));
+        }
+    }
+
+    /**
+     * The scratch block each step writes: the block of an operand step it is the last reader of when there is one
+     * (element-wise, so in place), else a free one; a chain of any length then works in one block, which stays in
+     * L1 with the inputs' blocks, where a block per step went out to L2.
+     */
+    static int[] slots(FusedProgram.Step[] steps) {
+        int[] lastRead = new int[steps.length];
+        for (int k = 0; k < steps.length; k++) {
+            FusedProgram.Step s = steps[k];
+            if (s.a() >= 0) {
+                lastRead[s.a()] = k;
+            }
+            if (s.binary() != null && s.b() >= 0) {
+                lastRead[s.b()] = k;
+            }
+        }
+        int[] slot = new int[steps.length];
+        java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
+        int used = 0;
+        for (int k = 0; k < steps.length; k++) {
+            FusedProgram.Step s = steps[k];
+            if (s.a() >= 0 && lastRead[s.a()] == k) {
+                free.push(slot[s.a()]);
+            }
+            if (s.binary() != null && s.b() >= 0 && s.b() != s.a() && lastRead[s.b()] == k) {
+                free.push(slot[s.b()]);
+            }
+            slot[k] = free.isEmpty() ? used++ : free.pop();
+        }
+        return slot;
+    }
+
     static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
-        int n = (int) p.size();
-        boolean[] scalar = new boolean[in.length];
-        boolean[] gathered = new boolean[in.length];
-        for (int k = 0; k < in.length; k++) {
-            scalar[k] = p.isScalar(k) || n == 1;
-            gathered[k] = !scalar[k] && !p.isDense(k);
-        }
+        Inputs x = Inputs.of(p, in);
         if (p.dtype() == DType.FLOAT32) {
-            float[][] ext = new float[in.length][];
-            for (int k = 0; k < in.length; k++) {
-                ext[k] = in[k].floats();
-            }
             float[] z = out.floats();
-            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> floats(p, ext, scalar, gathered, z, lo, hi));
+            Parallel.range((int) p.size(), Parallel.ELEMENTWISE_GRAIN,
+                    (lo, hi) -> floats(p, x, z, 0, lo, hi));
         } else {
-            double[][] ext = new double[in.length][];
-            for (int k = 0; k < in.length; k++) {
-                ext[k] = in[k].doubles();
-            }
             double[] z = out.doubles();
-            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> doubles(p, ext, scalar, gathered, z, lo, hi));
+            Parallel.range((int) p.size(), Parallel.ELEMENTWISE_GRAIN,
+                    (lo, hi) -> doubles(p, x, z, 0, lo, hi));
         }
+    }
+
+    private static final ThreadLocal<float[]> FLOAT_BLOCK = ThreadLocal.withInitial(() -> new float[SumOrder.BLOCK]);
+    private static final ThreadLocal<double[]> DOUBLE_BLOCK =
+            ThreadLocal.withInitial(() -> new double[SumOrder.BLOCK]);
+
+    /**
+     * {@code out[r] = sum of the program's result (outer, n) along n}, in {@link SumOrder}'s order (the unfused
+     * sum's bits): each block of the result is computed into scratch and summed there.
+     */
+    static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
+        Inputs x = Inputs.of(p, in);
+        SumOrder.rows(outer, n, out, p.dtype() == DType.FLOAT32 ? (start, len) -> {
+            float[] block = FLOAT_BLOCK.get();
+            floats(p, x, block, -start, start, start + len);
+            return FloatReductions.blockSum(block, 0, len, new float[SumOrder.LANES]);
+        } : (start, len) -> {
+            double[] block = DOUBLE_BLOCK.get();
+            doubles(p, x, block, -start, start, start + len);
+            return DoubleReductions.blockSum(block, 0, len, new double[SumOrder.LANES]);
+        });
     }
 
     /**
@@ -77,8 +149,12 @@ final class FusedKernels {
         return s;
     }
 
-    private static void floats(FusedProgram p, float[][] ext0, boolean[] scalar, boolean[] gathered, float[] z,
-            int lo, int hi) {
+    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}. */
+    private static void floats(FusedProgram p, Inputs in, float[] z, int shift, int lo, int hi) {
+        float[][] ext0 = in.floats();
+        boolean[] scalar = in.scalar();
+        boolean[] gathered = in.gathered();
+        int[] slot = in.slot();
         FusedProgram.Step[] steps = p.steps();
         int last = steps.length - 1;
         float[][] scratch = floatScratch(steps.length + ext0.length);
@@ -93,24 +169,26 @@ final class FusedKernels {
             }
             for (int k = 0; k <= last; k++) {
                 FusedProgram.Step s = steps[k];
-                float[] dst = k == last ? z : scratch[k];
-                int d = k == last ? at : 0;
+                float[] dst = k == last ? z : scratch[slot[k]];
+                int d = k == last ? at + shift : 0;
                 if (s.unary() != null) {
                     Operand o = Operand.of(s.a(), scalar, gathered, at);
-                    float[] src = o.step() ? scratch[o.index()] : ext[o.index()];
+                    float[] src = o.step() ? scratch[slot[o.index()]] : ext[o.index()];
+                    if (!o.scalar() && s.unary() == UnaryOp.RELU) {
+                        relu(src, o.offset(), dst, d, n);
+                        continue;
+                    }
                     if (o.scalar()) {
                         java.util.Arrays.fill(dst, d, d + n, src[0]);
                     } else if (src != dst || o.offset() != d) {
                         System.arraycopy(src, o.offset(), dst, d, n);
                     }
-                    if (!relu(s.unary(), dst, d, n)) {
-                        FloatLanes.unary(s.unary(), dst, dst, d, d + n);
-                    }
+                    FloatLanes.unary(s.unary(), dst, dst, d, d + n);
                 } else {
                     Operand a = Operand.of(s.a(), scalar, gathered, at);
                     Operand b = Operand.of(s.b(), scalar, gathered, at);
-                    float[] x = a.step() ? scratch[a.index()] : ext[a.index()];
-                    float[] y = b.step() ? scratch[b.index()] : ext[b.index()];
+                    float[] x = a.step() ? scratch[slot[a.index()]] : ext[a.index()];
+                    float[] y = b.step() ? scratch[slot[b.index()]] : ext[b.index()];
                     if (!arithmetic(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, d, n)) {
                         FloatLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d,
                                 n);
@@ -120,8 +198,12 @@ final class FusedKernels {
         }
     }
 
-    private static void doubles(FusedProgram p, double[][] ext0, boolean[] scalar, boolean[] gathered, double[] z,
-            int lo, int hi) {
+    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}. */
+    private static void doubles(FusedProgram p, Inputs in, double[] z, int shift, int lo, int hi) {
+        double[][] ext0 = in.doubles();
+        boolean[] scalar = in.scalar();
+        boolean[] gathered = in.gathered();
+        int[] slot = in.slot();
         FusedProgram.Step[] steps = p.steps();
         int last = steps.length - 1;
         double[][] scratch = doubleScratch(steps.length + ext0.length);
@@ -136,11 +218,11 @@ final class FusedKernels {
             }
             for (int k = 0; k <= last; k++) {
                 FusedProgram.Step s = steps[k];
-                double[] dst = k == last ? z : scratch[k];
-                int d = k == last ? at : 0;
+                double[] dst = k == last ? z : scratch[slot[k]];
+                int d = k == last ? at + shift : 0;
                 if (s.unary() != null) {
                     Operand o = Operand.of(s.a(), scalar, gathered, at);
-                    double[] src = o.step() ? scratch[o.index()] : ext[o.index()];
+                    double[] src = o.step() ? scratch[slot[o.index()]] : ext[o.index()];
                     if (o.scalar()) {
                         java.util.Arrays.fill(dst, d, d + n, src[0]);
                     } else if (src != dst || o.offset() != d) {
@@ -150,8 +232,8 @@ final class FusedKernels {
                 } else {
                     Operand a = Operand.of(s.a(), scalar, gathered, at);
                     Operand b = Operand.of(s.b(), scalar, gathered, at);
-                    double[] x = a.step() ? scratch[a.index()] : ext[a.index()];
-                    double[] y = b.step() ? scratch[b.index()] : ext[b.index()];
+                    double[] x = a.step() ? scratch[slot[a.index()]] : ext[a.index()];
+                    double[] y = b.step() ? scratch[slot[b.index()]] : ext[b.index()];
                     DoubleLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d, n);
                 }
             }
@@ -223,24 +305,19 @@ final class FusedKernels {
      * (its profile had seen one), and the fused pass ran no faster than four unfused ones. Same operations, same bits.
      */
 
-    /** In-place relu over {@code [d, d + n)} of {@code z}, as FloatLanes' RELU; false for other ops. */
-    private static boolean relu(dev.nabla.backend.UnaryOp op, float[] z, int d, int n) {
-        if (op != dev.nabla.backend.UnaryOp.RELU) {
-            return false;
-        }
+    /** {@code z[d + j] = relu(x[xi + j])} for {@code j < n}, as FloatLanes' RELU. */
+    private static void relu(float[] x, int xi, float[] z, int d, int n) {
         var f = FloatLanes.F;
         int j = 0;
         int bound = f.loopBound(n);
-        var zero = jdk.incubator.vector.FloatVector.zero(f);
+        FloatVector zero = FloatVector.zero(f);
         for (; j < bound; j += f.length()) {
-            var x = jdk.incubator.vector.FloatVector.fromArray(f, z, d + j);
-            zero.blend(x, x.compare(jdk.incubator.vector.VectorOperators.GT, 0f)
-                    .or(x.test(jdk.incubator.vector.VectorOperators.IS_NAN))).intoArray(z, d + j);
+            FloatVector v = FloatVector.fromArray(f, x, xi + j);
+            zero.blend(v, v.compare(VectorOperators.GT, 0f).or(v.test(VectorOperators.IS_NAN))).intoArray(z, d + j);
         }
         for (; j < n; j++) {
-            z[d + j] = (float) op.apply(z[d + j]);
+            z[d + j] = (float) UnaryOp.RELU.apply(x[xi + j]);
         }
-        return true;
     }
 
     /**

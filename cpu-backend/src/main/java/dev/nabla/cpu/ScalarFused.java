@@ -13,10 +13,26 @@ final class ScalarFused {
 
     static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
         int n = (int) p.size();
-        Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> run(p, in, out, lo, hi));
+        Parallel.range(n, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> run(p, in, out::set, lo, hi));
     }
 
-    private static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out, int lo, int hi) {
+    /** {@code out[r] = sum of the program's result (outer, n) along n}, in {@link SumOrder}'s order, block by block. */
+    static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
+        boolean single = p.dtype() == DType.FLOAT32;
+        SumOrder.rows(outer, n, out, (start, len) -> {
+            double[] block = new double[len];
+            run(p, in, (i, v) -> block[i - start] = v, start, start + len);
+            return ScalarKernels.blockSum(block, len, single, new double[SumOrder.LANES]);
+        });
+    }
+
+    /** Where element {@code i} of the result goes. */
+    @FunctionalInterface
+    private interface Sink {
+        void set(int i, double value);
+    }
+
+    private static void run(FusedProgram p, CpuBuffer[] in, Sink out, int lo, int hi) {
         long[] shape = p.shape();
         long[][] strides = p.inputStrides();
         int rank = shape.length;

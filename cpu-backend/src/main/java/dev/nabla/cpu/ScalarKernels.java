@@ -18,9 +18,11 @@ final class ScalarKernels {
         boolean f32 = x.dtype() == DType.FLOAT32;
         Parallel.range(outer * inner, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(n, 1)), (lo, hi) -> {
             double[] lanes = new double[SumOrder.LANES];
+            double[] block = inner == 1 ? new double[Math.min(n, SumOrder.BLOCK)] : null;
             for (int p = lo; p < hi; p++) {
                 int base = (p / inner) * n * inner + p % inner;
-                y.set(p, n == 0 ? 0 : inner == 1 ? contiguous(x, base, n, f32, lanes) : strided(x, base, n, inner, f32));
+                y.set(p, n == 0 ? 0 : inner == 1 ? contiguous(x, base, n, f32, block, lanes)
+                        : strided(x, base, n, inner, f32));
             }
         });
     }
@@ -33,21 +35,30 @@ final class ScalarKernels {
         return f32 ? (float) (a + b) : a + b;
     }
 
-    private static double contiguous(CpuBuffer x, int from, int n, boolean f32, double[] lanes) {
+    private static double contiguous(CpuBuffer x, int from, int n, boolean f32, double[] block, double[] lanes) {
         double total = 0;
         for (int b = 0; b < n; b += SumOrder.BLOCK) {
-            java.util.Arrays.fill(lanes, 0);
-            for (int i = 0, len = Math.min(SumOrder.BLOCK, n - b); i < len; i++) {
-                lanes[i % SumOrder.LANES] = add(lanes[i % SumOrder.LANES], x.get(from + b + i), f32);
+            int len = Math.min(SumOrder.BLOCK, n - b);
+            for (int i = 0; i < len; i++) {
+                block[i] = x.get(from + b + i);
             }
-            for (int w = SumOrder.LANES / 2; w > 0; w /= 2) {
-                for (int j = 0; j < w; j++) {
-                    lanes[j] = add(lanes[j], lanes[j + w], f32);
-                }
-            }
-            total += lanes[0];
+            total += blockSum(block, len, f32, lanes);
         }
         return total;
+    }
+
+    /** One block of {@code values[0, len)} in SumOrder's order, each addition in the element dtype. */
+    static double blockSum(double[] values, int len, boolean f32, double[] lanes) {
+        java.util.Arrays.fill(lanes, 0);
+        for (int i = 0; i < len; i++) {
+            lanes[i % SumOrder.LANES] = add(lanes[i % SumOrder.LANES], values[i], f32);
+        }
+        for (int w = SumOrder.LANES / 2; w > 0; w /= 2) {
+            for (int j = 0; j < w; j++) {
+                lanes[j] = add(lanes[j], lanes[j + w], f32);
+            }
+        }
+        return lanes[0];
     }
 
     /** FLOAT64: one running sum from the first value; FLOAT32: runs of SumOrder.ROWS in float, met in double. */

@@ -29,4 +29,34 @@ final class SumOrder {
 
     private SumOrder() {
     }
+
+    /** The sum of elements {@code [start, start + len)} of a row-major {@code (outer, n)} array, one block. */
+    @FunctionalInterface
+    interface BlockSum {
+        double sum(int start, int len);
+    }
+
+    /**
+     * Contiguous sums of the rows of an {@code (outer, n)} array, {@code n > 0}, whose blocks {@code block} sums in
+     * this order: the blocks in parallel, then each row's block sums in sequence in double from +0 into
+     * {@code out[row]} (rounded once to its dtype). A block sum is never -0 (the lanes start at +0), so a one-block
+     * row gets exactly its block's sum.
+     */
+    static void rows(int outer, int n, CpuBuffer out, BlockSum block) {
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        double[] sums = new double[outer * blocks];
+        Parallel.range(outer * blocks, Math.max(1, Parallel.ELEMENTWISE_GRAIN / BLOCK), (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int from = (t % blocks) * BLOCK;
+                sums[t] = block.sum((t / blocks) * n + from, Math.min(BLOCK, n - from));
+            }
+        });
+        for (int r = 0; r < outer; r++) {
+            double total = 0;
+            for (int b = 0; b < blocks; b++) {
+                total += sums[r * blocks + b];
+            }
+            out.set(r, total);
+        }
+    }
 }

@@ -48,7 +48,7 @@ class MnistExampleTest {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         MnistExample.Result first;
         try (dev.nabla.summary.SummaryWriter log = dev.nabla.summary.SummaryWriter.create(dir.resolve("logs"))) {
-            first = MnistExample.train(1, Device.cpu(), quiet, false, null, file, log);
+            first = MnistExample.train(1, Device.cpu(), quiet, false, null, file, log, MnistExample.Stepping.DEFAULT);
         }
         try (var files = Files.list(dir.resolve("logs"))) {
             Path events = files.findFirst().orElseThrow();
@@ -58,9 +58,33 @@ class MnistExampleTest {
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         // zero more epochs: only the restored model is evaluated, so it must score exactly as the saved one did
         MnistExample.Result resumed = MnistExample.train(0, Device.cpu(),
-                new PrintStream(text, true, StandardCharsets.UTF_8), false, file, null, null);
+                new PrintStream(text, true, StandardCharsets.UTF_8), false, file, null, null,
+                MnistExample.Stepping.DEFAULT);
         assertEquals(first.testAccuracy(), resumed.testAccuracy());
         assertTrue(text.toString(StandardCharsets.UTF_8).contains("after 1 epochs"), text.toString());
         assertEquals("1", dev.nabla.io.Checkpoint.metadata(file).get("epochs"));
+    }
+
+    @Test
+    void theTracedStepGivesTheEagerLossesBitForBitAndLogsItsGraph(@TempDir Path dir) throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        int steps = 4;    // the first traces, the others replay the plan
+        MnistExample.Result traced;
+        try (dev.nabla.summary.SummaryWriter log = dev.nabla.summary.SummaryWriter.create(dir)) {
+            traced = MnistExample.train(1, Device.cpu(), quiet, false, null, null, log,
+                    new MnistExample.Stepping(true, steps));
+        }
+        MnistExample.Result eager = MnistExample.train(1, Device.cpu(), quiet, false, null, null, null,
+                new MnistExample.Stepping(false, steps));
+        assertEquals(steps, traced.losses().size());
+        // Double.equals compares the bits
+        assertEquals(eager.losses(), traced.losses(), "per-step losses, eager then traced");
+        assertEquals(eager.testAccuracy(), traced.testAccuracy());
+        try (var files = Files.list(dir)) {
+            byte[] events = Files.readAllBytes(files.findFirst().orElseThrow());
+            // the GraphDef's nodes are named under the step's name
+            assertTrue(new String(events, StandardCharsets.ISO_8859_1).contains("train_step/"),
+                    "the step's graph is in the log");
+        }
     }
 }

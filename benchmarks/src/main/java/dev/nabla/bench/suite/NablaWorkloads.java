@@ -7,6 +7,7 @@ import dev.nabla.Rng;
 import dev.nabla.Scope;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.graph.TracedFunction;
 import dev.nabla.nn.Conv2d;
 import dev.nabla.nn.Dense;
 import dev.nabla.nn.Flatten;
@@ -66,14 +67,29 @@ public final class NablaWorkloads {
             params = List.of(w1, b1, w2, b2);
         }
 
+        /** The step as a {@code Nabla.function} of the batch: traced at its first call, then replayed as a plan. */
+        private final TracedFunction traced = Nabla.function(this::body);
+
         /** One SGD step; returns the loss before the update. */
         public float step() {
-            Tensor loss = sgd.minimize(() -> Functional.softmaxCrossEntropy(
-                    x.matmul(w1).add(b1).relu().matmul(w2).add(b2), labels), params);
-            float l = loss.item();
-            loss.close();
-            return l;
+            return itemAndClose(body(x, labels));
         }
+
+        /** {@link #step()} as a traced function (the same bits). */
+        public float tracedStep() {
+            return itemAndClose(traced.call(x, labels));
+        }
+
+        private Tensor body(Tensor in, Tensor y) {
+            return sgd.minimize(() -> Functional.softmaxCrossEntropy(
+                    in.matmul(w1).add(b1).relu().matmul(w2).add(b2), y), params);
+        }
+    }
+
+    private static float itemAndClose(Tensor t) {
+        float v = t.item();
+        t.close();
+        return v;
     }
 
     /** W5's losses over the first {@code steps} steps from the initial weights (the peers must match them). */
@@ -133,13 +149,21 @@ public final class NablaWorkloads {
             labels = Tensor.of(d, Data.labels(72, Data.CNN_BATCH, 10), Data.CNN_BATCH);
         }
 
+        /** The step as a {@code Nabla.function} of the batch: traced at its first call, then replayed as a plan. */
+        private final TracedFunction traced = Nabla.function(this::body);
+
         /** One Adam step; returns the loss. */
         public float step() {
-            Tensor loss = adam.minimize(() -> Functional.softmaxCrossEntropy(model.forward(images), labels),
-                    model.parameters());
-            float l = loss.item();
-            loss.close();
-            return l;
+            return itemAndClose(body(images, labels));
+        }
+
+        /** {@link #step()} as a traced function (the same bits). */
+        public float tracedStep() {
+            return itemAndClose(traced.call(images, labels));
+        }
+
+        private Tensor body(Tensor in, Tensor y) {
+            return adam.minimize(() -> Functional.softmaxCrossEntropy(model.forward(in), y), model.parameters());
         }
     }
 }

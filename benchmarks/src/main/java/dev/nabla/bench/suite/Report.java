@@ -124,27 +124,27 @@ public final class Report {
     private static String table(Map<String, Cell> c, boolean peers) {
         StringBuilder sb = new StringBuilder();
         sb.append("Machine: ").append(machine()).append("\n\n");
-        sb.append("| workload | unit | Nabla | Nabla scoped | plain Java | DJL (PyTorch) | TF Java (graph) | Nabla/DJL"
-                + " | Nabla/TF | goal (issue 9) | met |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("| workload | unit | Nabla | Nabla scoped | Nabla traced | plain Java | DJL (PyTorch)"
+                + " | TF Java (graph) | Nabla/DJL | Nabla/TF | goal (issue 9) | met |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         List<String> notes = new ArrayList<>();
-        row(sb, c, "W1 notebook step, warm", "µs/step", "W1Notebook.warmNabla", null, null,
+        row(sb, c, "W1 notebook step, warm", "µs/step", "W1Notebook.warmNabla", null, null, null,
                 "W1NotebookPeers.warmDjl", "W1NotebookPeers.warmTf", Goal.FASTER_THAN_PEERS_BY_10, peers);
-        row(sb, c, "W1 notebook step, cold (first 600)", "µs/step", "W1Notebook.coldNabla", null, null,
+        row(sb, c, "W1 notebook step, cold (first 600)", "µs/step", "W1Notebook.coldNabla", null, null, null,
                 "W1NotebookPeers.coldDjl", "W1NotebookPeers.coldTf", Goal.FASTER_THAN_PEERS_BY_10, peers);
-        row(sb, c, "W2 a*b + a, 2^24 float32", "ms", "W2MulAdd.nabla", "W2MulAdd.nablaScoped", "W2MulAdd.javaLoop",
-                "W2to4Peers.mulAddDjl", "W2to4Peers.mulAddTf", Goal.TF_0_9, peers);
-        row(sb, c, "W3 sum, 2^24 float32", "ms", "W3Sum.nabla", null, "W3Sum.javaVector2T", "W2to4Peers.sumDjl",
-                "W2to4Peers.sumTf", Goal.W3, peers);
-        row(sb, c, "W4 matmul 1024^3 float32", "ms", "W4Matmul.nabla", "W4Matmul.nablaScoped", null,
+        row(sb, c, "W2 a*b + a, 2^24 float32", "ms", "W2MulAdd.nabla", "W2MulAdd.nablaScoped", null,
+                "W2MulAdd.javaLoop", "W2to4Peers.mulAddDjl", "W2to4Peers.mulAddTf", Goal.TF_0_9, peers);
+        row(sb, c, "W3 sum, 2^24 float32", "ms", "W3Sum.nabla", null, null, "W3Sum.javaVector2T",
+                "W2to4Peers.sumDjl", "W2to4Peers.sumTf", Goal.W3, peers);
+        row(sb, c, "W4 matmul 1024^3 float32", "ms", "W4Matmul.nabla", "W4Matmul.nablaScoped", null, null,
                 "W2to4Peers.matmulDjl", "W2to4Peers.matmulTf", Goal.W4, peers);
-        row(sb, c, "W5 MLP training step", "ms", "W5Mlp.nabla", null, null, "W5to7Peers.mlpDjl", "W5to7Peers.mlpTf",
-                Goal.DJL_0_8, peers);
+        row(sb, c, "W5 MLP training step", "ms", "W5Mlp.nabla", null, "W5Mlp.nablaTraced", null,
+                "W5to7Peers.mlpDjl", "W5to7Peers.mlpTf", Goal.DJL_0_8, peers);
         row(sb, c, "W6 sum((A + b)^2), forward + backward", "ms", "W6SquaredSum.nablaAsWritten",
-                "W6SquaredSum.nablaScoped", null, "W5to7Peers.squaredSumDjl", "W5to7Peers.squaredSumTf", Goal.W6,
-                peers);
-        row(sb, c, "W7 MNIST CNN Adam step (batch 64)", "ms", "W7MnistCnn.nabla", null, null, "W5to7Peers.cnnDjl",
-                "W5to7Peers.cnnTf", Goal.DJL_0_8, peers);
+                "W6SquaredSum.nablaScoped", null, null, "W5to7Peers.squaredSumDjl", "W5to7Peers.squaredSumTf",
+                Goal.W6, peers);
+        row(sb, c, "W7 MNIST CNN Adam step (batch 64)", "ms", "W7MnistCnn.nabla", null, "W7MnistCnn.nablaTraced",
+                null, "W5to7Peers.cnnDjl", "W5to7Peers.cnnTf", Goal.DJL_0_8, peers);
         Cell peak = c.get("PeakFma.fma");
         Cell mm = best(c.get("W4Matmul.nabla"), c.get("W4Matmul.nablaScoped"));
         sb.append('\n');
@@ -178,12 +178,44 @@ public final class Report {
         if (w2 != null && w2s != null) {
             sb.append(String.format(Locale.ROOT, "W2 as written / in a scope: %.2f.\n", w2.median() / w2s.median()));
         }
+        tracedGoals(sb, c);
         sb.append("\n\"Nabla\" is the code as a new user writes it (no close(), no scope; optimizers' minimize has its own"
-                + " scope); \"Nabla scoped\" the same in a memory scope. Goals are judged on the better Nabla column"
-                + " (W6: on the scoped one, as the issue says). DJL closes each step's temporaries with a sub-manager;"
-                + " TF runs one graph per workload through a session.\n");
+                + " scope); \"Nabla scoped\" the same in a memory scope; \"Nabla traced\" the same step as one"
+                + " Nabla.function, replayed as an optimized plan. Issue 9's goals are judged on the better of the"
+                + " first two Nabla columns (W6: on the scoped one, as the issue says), issue 10's on the traced one."
+                + " DJL closes each step's temporaries with a sub-manager; TF runs one graph per workload through a"
+                + " session.\n");
         notes.forEach(n -> sb.append(n).append('\n'));
         return sb.toString();
+    }
+
+    /**
+     * Issue 10's goals for the traced steps ({@code Nabla.function} around the whole step): W5 traced faster than TF
+     * Java's graph, W7 traced at least 1.5 times as fast as eager.
+     */
+    private static void tracedGoals(StringBuilder sb, Map<String, Cell> c) {
+        Cell w5 = c.get("W5Mlp.nabla");
+        Cell w5t = c.get("W5Mlp.nablaTraced");
+        Cell w5tf = c.get("W5to7Peers.mlpTf");
+        if (w5 != null && w5t != null) {
+            sb.append(String.format(Locale.ROOT, "W5 eager / traced: %.2f", w5.median() / w5t.median()));
+            if (w5tf != null) {
+                sb.append(String.format(Locale.ROOT, "; traced / TF graph: %.2f (goal (issue 10) < 1: %s)",
+                        w5t.median() / w5tf.median(), w5t.median() < w5tf.median() ? "met" : "missed"));
+            }
+            sb.append(".\n");
+        }
+        Cell w7 = c.get("W7MnistCnn.nabla");
+        Cell w7t = c.get("W7MnistCnn.nablaTraced");
+        if (w7 != null && w7t != null) {
+            sb.append(String.format(Locale.ROOT, "W7 eager / traced: %.2f (goal (issue 10) >= 1.5: %s)",
+                    w7.median() / w7t.median(), w7.median() >= 1.5 * w7t.median() ? "met" : "missed"));
+            Cell w7tf = c.get("W5to7Peers.cnnTf");
+            if (w7tf != null) {
+                sb.append(String.format(Locale.ROOT, "; traced / TF graph: %.2f", w7t.median() / w7tf.median()));
+            }
+            sb.append(".\n");
+        }
     }
 
     private static double gflops(Cell c) {
@@ -203,9 +235,10 @@ public final class Report {
     }
 
     private static void row(StringBuilder sb, Map<String, Cell> c, String name, String unit, String nabla,
-            String scoped, String java, String djl, String tf, Goal goal, boolean peers) {
+            String scoped, String traced, String java, String djl, String tf, Goal goal, boolean peers) {
         Cell n = c.get(nabla);
         Cell s = scoped == null ? null : c.get(scoped);
+        Cell tr = traced == null ? null : c.get(traced);
         Cell j = java == null ? null : c.get(java);
         Cell d = c.get(djl);
         Cell t = c.get(tf);
@@ -256,7 +289,7 @@ public final class Report {
             }
         }
         sb.append("| ").append(name).append(" | ").append(unit).append(" | ").append(fmt(n)).append(" | ")
-                .append(fmt(s)).append(" | ").append(fmt(j)).append(" | ").append(peers ? fmt(d) : "not run")
+                .append(fmt(s)).append(" | ").append(fmt(tr)).append(" | ").append(fmt(j)).append(" | ").append(peers ? fmt(d) : "not run")
                 .append(" | ").append(peers ? fmt(t) : "not run").append(" | ").append(ratio(b, d)).append(" | ")
                 .append(ratio(b, t)).append(" | ").append(goalText).append(" | ").append(met).append(" |\n");
     }

@@ -30,4 +30,10 @@ public class W5Mlp {
     public float nabla() {
         return mlp.step();
     }
+
+    /** The same step as a traced function ({@code Nabla.function}), replayed as an optimized plan. */
+    @Benchmark
+    public float nablaTraced() {
+        return mlp.tracedStep();
+    }
 }

@@ -30,4 +30,10 @@ public class W7MnistCnn {
     public float nabla() {
         return cnn.step();
     }
+
+    /** The same step as a traced function ({@code Nabla.function}), replayed as an optimized plan. */
+    @Benchmark
+    public float nablaTraced() {
+        return cnn.tracedStep();
+    }
 }

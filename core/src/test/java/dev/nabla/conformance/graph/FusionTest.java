@@ -119,6 +119,135 @@ class FusionTest {
         assertTrue(fusedPrograms > 40, "fused " + fusedPrograms + " of 80 programs");
     }
 
+    /**
+     * A random tree of element-wise ops (each intermediate read once, so the whole tree fuses into one program whose
+     * steps keep several intermediates alive at a time) over the four inputs of {@link #program}.
+     */
+    private static Function<Tensor[], Tensor> tree(long seed, List<String> text) {
+        Random r = new Random(seed);
+        int length = 3 + r.nextInt(10);
+        long[] draws = new long[length];
+        for (int i = 0; i < length; i++) {
+            draws[i] = r.nextLong();
+        }
+        text.add("tree " + seed);
+        return in -> {
+            List<Tensor> pending = new ArrayList<>();
+            for (int i = 0; i < length; i++) {
+                Random step = new Random(draws[i]);
+                Tensor a = !pending.isEmpty() && step.nextBoolean() ? pending.remove(step.nextInt(pending.size()))
+                        : in[step.nextInt(4)];
+                if (step.nextInt(3) == 0) {
+                    pending.add(unary(UNARY[step.nextInt(UNARY.length)], a));
+                    continue;
+                }
+                Tensor b = !pending.isEmpty() && step.nextBoolean() ? pending.remove(step.nextInt(pending.size()))
+                        : in[step.nextInt(4)];
+                pending.add(binary(BINARY[step.nextInt(BINARY.length)], a, b));
+            }
+            Tensor x = pending.remove(0).add(in[0]);    // the (m, k) shape, whatever the tree made
+            while (!pending.isEmpty()) {
+                x = x.mul(pending.remove(pending.size() - 1));
+            }
+            return x;
+        };
+    }
+
+    @OnEachDevice
+    void fusedTreesEqualTheUnfusedOpsBitForBit(Device d) {
+        Random values = new Random(13);
+        for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            for (long seed = 0; seed < 30; seed++) {
+                List<String> text = new ArrayList<>();
+                Function<Tensor[], Tensor> body = tree(seed, text);
+                long m = 1 + seed % 4;
+                long k = seed % 3 == 0 ? 9000 : 1 + seed;
+                TracedFunction f = GraphFunction.of("tree", 4, body);
+                for (int call = 0; call < 2; call++) {
+                    Tensor[] in = {random(d, t, values, m, k), random(d, t, values, k), random(d, t, values, m, 1),
+                        random(d, t, values)};
+                    double[] eager = body.apply(in).toDoubleArray();
+                    assertArrayEquals(eager, f.call(in).toDoubleArray(), t + " " + text + " call " + call);
+                }
+            }
+        }
+    }
+
+    /**
+     * A chain ending in a sum: over the last axis, all axes, kept dims, the first axis (not fused: not the last axes)
+     * and a mean, on shapes with empty and one-element dimensions and rows longer than one or two summation blocks
+     * of the CPU (4096 elements), against the unfused ops bit for bit.
+     */
+    @OnEachDevice
+    void chainsEndingInASumEqualTheUnfusedOpsBitForBit(Device d) {
+        Random values = new Random(17);
+        long[][] shapes = {{3, 5}, {1, 1}, {4, 1}, {1, 9}, {0, 4}, {3, 0}, {2, 4096}, {3, 4103}, {1, 8193}, {7, 33}};
+        int fused = 0;
+        for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            for (long seed = 0; seed < 30; seed++) {
+                List<String> text = new ArrayList<>();
+                Function<Tensor[], Tensor> chain = program(100 + seed, text);
+                int reduction = (int) ((seed + seed / 10) % 5);   // each shape meets three reductions
+                boolean oneOp = seed % 3 == 0;
+                Function<Tensor[], Tensor> body = in -> {
+                    Tensor x = oneOp ? in[0].square() : chain.apply(in);
+                    return switch (reduction) {
+                        case 0 -> x.sum(1);
+                        case 1 -> x.sum();
+                        case 2 -> x.sum(new int[] {1}, true);
+                        case 3 -> x.sum(0);
+                        default -> x.mean();
+                    };
+                };
+                long[] shape = shapes[(int) (seed % shapes.length)];
+                long m = shape[0];
+                long k = shape[1];
+                TracedFunction f = GraphFunction.of("chainThenSum", 4, body);
+                for (int call = 0; call < 3; call++) {
+                    Tensor[] in = {random(d, t, values, m, k), random(d, t, values, k), random(d, t, values, m, 1),
+                        random(d, t, values)};
+                    double[] eager = body.apply(in).toDoubleArray();
+                    String what = t + " " + Arrays.toString(shape) + " reduction " + reduction + " "
+                            + (oneOp ? "[square]" : text.get(0)) + " call " + call;
+                    assertArrayEquals(eager, f.call(in).toDoubleArray(), what);
+                }
+                fused += f.listing().contains("= fused_sum(") ? 1 : 0;
+            }
+        }
+        assertTrue(fused > 20, "fused " + fused + " of 60 programs");
+    }
+
+    /**
+     * A plan is built at the second call, which here runs inside a memory scope (as each step of {@code ./nabla
+     * mnist} does): its planned buffers belong to the plan, not to that scope, so later calls still find them.
+     */
+    @OnEachDevice
+    void aPlanBuiltInsideAScopeOutlivesTheScope(Device d) {
+        Random r = new Random(21);
+        Tensor x = random(d, DType.FLOAT32, r, 64, 300);
+        Variable v = new Variable(random(d, DType.FLOAT32, r, 64, 300), "v", false);
+        Function<Tensor[], Tensor> body = in -> {
+            Tensor h = in[0].mul(v).tanh();
+            v.assign(h.add(v).mul(0.5));
+            return h.sum(1).add(in[0].sum(1));
+        };
+        Variable e = new Variable(v, "e", false);
+        Function<Tensor[], Tensor> eagerBody = in -> {
+            Tensor h = in[0].mul(e).tanh();
+            e.assign(h.add(e).mul(0.5));
+            return h.sum(1).add(in[0].sum(1));
+        };
+        TracedFunction f = GraphFunction.of("scoped", 1, body);
+        for (int call = 0; call < 4; call++) {
+            try (dev.nabla.Scope scope = Nabla.scope()) {
+                float[] eager = eagerBody.apply(new Tensor[] {x}).toFloatArray();
+                assertArrayEquals(eager, f.call(x).toFloatArray(), "call " + call);
+                assertArrayEquals(e.toFloatArray(), v.toFloatArray(), "call " + call);
+            }
+        }
+        assertTrue(f.listing().contains("planned buffers"), f.listing());
+    }
+
     @OnEachDevice
     void theBenchmarkExpressionIsOneFusedStep(Device d) {
         Random r = new Random(3);

@@ -1,0 +1,27 @@
+package dev.nabla.graph;
+
+import dev.nabla.DType;
+import dev.nabla.Shape;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.ReduceOp;
+import dev.nabla.ops.Primitive;
+import java.util.Locale;
+
+/**
+ * A fused element-wise chain whose result only a reduction over its last axes reads, as one primitive of a plan:
+ * {@link Backend#fusedReduce} reduces the program's result, viewed as {@code (outer, n)}, without writing it.
+ */
+record FusedReduce(FusedProgram program, ReduceOp kind, long outer, long n, Shape shape, DType dtype)
+        implements Primitive {
+    @Override public String name() { return "fused_" + kind.name().toLowerCase(Locale.ROOT); }
+    @Override public Recording recording() { return Recording.NONE; }
+    @Override public String attributes() { return program.describe() + " over the last " + n; }
+    @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+        // NOTE: an empty result needs no kernel, as in the unfused reduction
+        if (outer > 0) {
+            b.fusedReduce(program, in, kind, outer, n, 1, out);
+        }
+    }
+}
