@@ -17,6 +17,12 @@ final class Matmul {
     private final Blas cublas;
     private final long handle;
     private long handleStream;   // the stream the handle queues on (set when it changes: capture uses another)
+    /**
+     * The largest grid the fallback kernel is launched with in each dimension: CUDA's 65,535 in y and z (x allows
+     * 2^31 - 1, far past any tile count). {@code -Dnabla.cuda.gemmGridLimit} lowers it: the kernel's loop over the
+     * tiles its grid does not cover is otherwise only reached beyond four million rows.
+     */
+    private final int gridLimit = Math.max(1, Integer.getInteger("nabla.cuda.gemmGridLimit", 65535));
 
     /** @param cublas the binding, or null for the fallback kernel; {@code handle} must belong to this device */
     Matmul(DeviceContext context, KernelModules modules, Blas cublas, long handle) {
@@ -108,11 +114,11 @@ final class Matmul {
         // the kernel loops over its tiles, so the grid only needs to fill the GPU: capped in every dimension
         long tilesX = (n + 63) / 64;
         long tilesY = (m + 63) / 64;
-        int gridX = (int) Math.min(tilesX, Integer.MAX_VALUE);
-        int gridY = (int) Math.min(tilesY, 65535);
+        int gridX = (int) Math.min(tilesX, gridLimit == 65535 ? Integer.MAX_VALUE : gridLimit);
+        int gridY = (int) Math.min(tilesY, gridLimit);
         for (StridedIter.Chunk c : batches.chunks()) { // one chunk unless more than 8 batch dimensions stay
             long count = c.inner().size();
-            int gridZ = (int) Math.min(count, 65535);
+            int gridZ = (int) Math.min(count, gridLimit);
             KernelLaunch.of(context, Kernels.gemm(out.dtype()))
                     .pointer(a.address(c.offsets()[0])).pointer(b.address(c.offsets()[1]))
                     .pointer(out.address(c.offsets()[2]))

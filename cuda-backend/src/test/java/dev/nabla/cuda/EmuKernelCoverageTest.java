@@ -244,6 +244,34 @@ class EmuKernelCoverageTest {
     }
 
     @Test
+    void theGemmKernelLoopsOverTheTilesItsGridDoesNotCover() {
+        // a one-block grid stands for the 65,535-block cap that real sizes hit beyond four million rows
+        String was = System.getProperty("nabla.cuda.gemmGridLimit");
+        System.setProperty("nabla.cuda.gemmGridLimit", "1");
+        try {
+            Backends.close(EmuDriverTest.EMU); // the next backend reads the property
+            emu = Backends.get(EmuDriverTest.EMU);
+            int m = 150; // 3 x 2 tiles of 64 per product, 3 products: 18 tiles for one block
+            int k = 70;
+            int n = 100;
+            for (boolean ta : new boolean[] {false, true}) {
+                compare("gemm INT32 over 18 tiles, one block, transposed A " + ta, DType.INT32, 3L * m * n, false,
+                        (b, x, out) -> b.matmul(x[0], new long[] {(long) m * k}, ta, x[1], new long[] {0}, false,
+                                out, new long[] {3}, m, k, n), in(DType.INT32, 3 * m * k, 23),
+                        in(DType.INT32, k * n, 24));
+            }
+        } finally {
+            if (was == null) {
+                System.clearProperty("nabla.cuda.gemmGridLimit");
+            } else {
+                System.setProperty("nabla.cuda.gemmGridLimit", was);
+            }
+            Backends.close(EmuDriverTest.EMU);
+            emu = Backends.get(EmuDriverTest.EMU);
+        }
+    }
+
+    @Test
     void theFallbackGemmWhenCublasIsOff() {
         String was = System.getProperty("nabla.cublas");
         System.setProperty("nabla.cublas", "off");
