@@ -14,11 +14,9 @@ import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.conformance.graph.FusedProgramTest;
 import dev.nabla.conformance.graph.RandomFusedPrograms;
 import dev.nabla.kernels.PtxResources;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,23 +38,8 @@ class EmuFusedPtxTest {
         assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
         emu = Backends.get(EmuDriverTest.EMU);
         cpu = Backends.get(Device.cpu());
-        stepByStep = stepByStep(emu);
-        cpuStepByStep = stepByStep(cpu);
-    }
-
-    /** The same backend with fused() left to the SPI's default: every other call goes to {@code backend}. */
-    private static Backend stepByStep(Backend backend) {
-        InvocationHandler h = (proxy, method, args) -> {
-            if (method.getName().equals("fused")) {
-                return InvocationHandler.invokeDefault(proxy, method, args);
-            }
-            try {
-                return method.invoke(backend, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
-        };
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+        stepByStep = FusedProgramTest.stepByStep(emu);
+        cpuStepByStep = FusedProgramTest.stepByStep(cpu);
     }
 
     private static long fusedLaunches() {

@@ -20,9 +20,9 @@ import java.util.Random;
  * one through {@code unary}/{@code binary}), bit for bit, on random programs of every fusible op with inputs of any
  * strides the contract allows: dense, one value, broadcast along some dimensions, and transposed.
  */
-class FusedProgramTest {
+public class FusedProgramTest {
     /** The backend with {@code fused} left to the SPI's default; every other call goes to {@code backend}. */
-    private static Backend stepByStep(Backend backend) {
+    public static Backend stepByStep(Backend backend) {
         InvocationHandler h = (proxy, method, args) -> {
             if (method.getName().equals("fused")) {
                 return InvocationHandler.invokeDefault(proxy, method, args);
