@@ -1,7 +1,7 @@
 package dev.nabla.cpu;
 
 /**
- * A copy whose source and destination are each dense but in transposed orders: a 2-D {@code (rows, cols)} shape
+ * A FLOAT32 copy whose source and destination are each dense but in transposed orders: a 2-D {@code (rows, cols)} shape
  * read with strides {@code (1, rows)} and written with {@code (cols, 1)} (a {@code transpose()}, or a permute that
  * merges into one). Copied in square tiles so that the lines of both sides of a tile stay in L1 while it is walked:
  * row by row, every read of a long column touches a new cache line, which made such permutes the most expensive op
@@ -14,13 +14,15 @@ final class TransposeCopy {
     }
 
     /**
-     * Copies when {@code shape} with its strides is such a transpose of float or double arrays and returns true;
-     * returns false (nothing copied) otherwise.
+     * Copies when {@code shape} with its strides is such a transpose of float arrays and returns true; returns false
+     * (nothing copied) otherwise. FLOAT32 only: the activations and gradients of training; the other dtypes take the
+     * row walk rather than a second copy of the tile loop.
      */
     static boolean tryCopy(Object src, long srcOffset, long[] srcStrides, Object dst, long dstOffset,
             long[] dstStrides, long[] shape) {
-        if (shape.length != 2 || shape[0] < TILE || shape[1] < TILE || srcStrides[0] != 1
-                || srcStrides[1] != shape[0] || dstStrides[0] != shape[1] || dstStrides[1] != 1) {
+        if (!(src instanceof float[] s) || !(dst instanceof float[] d) || shape.length != 2 || shape[0] < TILE
+                || shape[1] < TILE || srcStrides[0] != 1 || srcStrides[1] != shape[0] || dstStrides[0] != shape[1]
+                || dstStrides[1] != 1) {
             return false;
         }
         int rows = (int) shape[0];
@@ -28,40 +30,20 @@ final class TransposeCopy {
         int so = (int) srcOffset;
         int dO = (int) dstOffset;
         int tileRows = (rows + TILE - 1) / TILE;
-        int grain = Math.max(1, Parallel.ELEMENTWISE_GRAIN / (TILE * cols));
-        switch (src) {
-            case float[] s when dst instanceof float[] d -> Parallel.range(tileRows, grain, (lo, hi) -> {
-                for (int t = lo; t < hi; t++) {
-                    int r0 = t * TILE;
-                    int r1 = Math.min(rows, r0 + TILE);
-                    for (int c0 = 0; c0 < cols; c0 += TILE) {
-                        int c1 = Math.min(cols, c0 + TILE);
-                        for (int r = r0; r < r1; r++) {
-                            for (int c = c0; c < c1; c++) {
-                                d[dO + r * cols + c] = s[so + c * rows + r];
-                            }
+        Parallel.range(tileRows, Math.max(1, Parallel.ELEMENTWISE_GRAIN / (TILE * cols)), (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int r0 = t * TILE;
+                int r1 = Math.min(rows, r0 + TILE);
+                for (int c0 = 0; c0 < cols; c0 += TILE) {
+                    int c1 = Math.min(cols, c0 + TILE);
+                    for (int r = r0; r < r1; r++) {
+                        for (int c = c0; c < c1; c++) {
+                            d[dO + r * cols + c] = s[so + c * rows + r];
                         }
                     }
                 }
-            });
-            case double[] s when dst instanceof double[] d -> Parallel.range(tileRows, grain, (lo, hi) -> {
-                for (int t = lo; t < hi; t++) {
-                    int r0 = t * TILE;
-                    int r1 = Math.min(rows, r0 + TILE);
-                    for (int c0 = 0; c0 < cols; c0 += TILE) {
-                        int c1 = Math.min(cols, c0 + TILE);
-                        for (int r = r0; r < r1; r++) {
-                            for (int c = c0; c < c1; c++) {
-                                d[dO + r * cols + c] = s[so + c * rows + r];
-                            }
-                        }
-                    }
-                }
-            });
-            default -> {
-                return false;
             }
-        }
+        });
         return true;
     }
 }

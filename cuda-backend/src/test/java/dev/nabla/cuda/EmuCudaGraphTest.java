@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
@@ -42,13 +41,11 @@ import org.junit.jupiter.api.Test;
  * failures of a real driver. {@code scripts/gpu-check.sh} runs these tests on a GPU.
  */
 class EmuCudaGraphTest {
-    static final Device EMU = Device.of("cuda-emu", 0);
+    static final Device EMU = EmuTests.EMU;
 
     @BeforeAll
     static void emulatorBuilds() {
-        EmulatorBuild.Result r = EmulatorBuild.result();
-        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
-        assertTrue(r.library() != null, "the emulator must build where a C++ compiler exists: " + r.reason());
+        EmuTests.requireEmulator();
     }
 
     private static EmulatedDriver driver() {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
@@ -23,13 +22,11 @@ import org.junit.jupiter.api.Test;
  * backend works normally afterwards.
  */
 class EmuIndexErrorsTest {
-    static final Device EMU = Device.of("cuda-emu", 0);
+    static final Device EMU = EmuTests.EMU;
 
     @BeforeAll
     static void emulatorBuilds() {
-        EmulatorBuild.Result r = EmulatorBuild.result();
-        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
-        assertTrue(r.library() != null, "the emulator must build where a C++ compiler exists: " + r.reason());
+        EmuTests.requireEmulator();
     }
 
     private static EmulatedDriver driver() {

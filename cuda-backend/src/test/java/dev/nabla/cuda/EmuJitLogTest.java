@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.Device;
 import dev.nabla.backend.Backends;
@@ -19,13 +18,11 @@ import org.junit.jupiter.api.Test;
  * log is an imitation of ptxas's for header faults ({@link EmulatedJit}); the real JIT's log is only seen on a GPU.
  */
 class EmuJitLogTest {
-    static final Device EMU = Device.of("cuda-emu", 0);
+    static final Device EMU = EmuTests.EMU;
 
     @BeforeAll
     static void emulatorBuilds() {
-        EmulatorBuild.Result r = EmulatorBuild.result();
-        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
-        assertTrue(r.library() != null, "the emulator must build where a C++ compiler exists: " + r.reason());
+        EmuTests.requireEmulator();
     }
 
     private static CudaException firstLaunchWith(String ptx) {

@@ -2,7 +2,6 @@ package dev.nabla.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
@@ -32,8 +31,7 @@ class EmuKernelCoverageTest {
 
     @BeforeAll
     static void backends() {
-        EmulatorBuild.Result r = EmulatorBuild.result();
-        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
+        EmuTests.requireEmulator();
         cpu = Backends.get(Device.cpu());
         emu = Backends.get(EmuDriverTest.EMU);
     }

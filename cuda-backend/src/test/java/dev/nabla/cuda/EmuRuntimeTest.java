@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -68,8 +67,7 @@ class EmuRuntimeTest {
 
     @BeforeAll
     static void build(@TempDir Path dir) throws Throwable {
-        EmulatorBuild.Result r = EmulatorBuild.result();
-        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
+        EmuTests.requireEmulator();
         driver = EmulatedDriver.instance();
         Path lib = driver.library();
         Path src = dir.resolve("runtime_test.cpp");

@@ -2,7 +2,6 @@ package dev.nabla.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
@@ -83,8 +82,7 @@ class EmuTrainingTest {
 
     @Test
     void aSmallConvNetTrainsAsOnTheCpu() {
-        EmulatorBuild.Result r = EmulatorBuild.result();
-        assumeTrue(r.library() != null || !r.compilerMissing(), r.reason());
+        EmuTests.requireEmulator();
         double[] cpu = train(Device.cpu());
         double[] emu = train(EmuDriverTest.EMU);
         for (int s = 0; s < STEPS; s++) {
