@@ -175,19 +175,57 @@ public final class Tape {
 
     /** One backward pass without releasing (jacobian runs several). */
     public Tensor[] backward(Tensor target, Tensor[] sources, Tensor outputGradient) {
+        checkOutputGradient(target, outputGradient);
+        for (Node n : nodes) {
+            n.checkVersions();
+        }
+        return paused(() -> walk(target, sources, outputGradient, null));
+    }
+
+    /**
+     * Like {@link #gradient}, but each source's gradient comes back as its separate terms, in the order the walk
+     * met them (one per use of the source by a recorded op), not added up: a traced function's backward hands these
+     * to the outer tape ({@link SplitVjp}), which adds them in the eager order. An unconnected source gets an empty
+     * array. A non-persistent tape is released afterwards.
+     */
+    public Tensor[][] contributions(Tensor target, Tensor[] sources, Tensor outputGradient) {
+        checkUsable("gradient");
+        try {
+            checkOutputGradient(target, outputGradient);
+            for (Node n : nodes) {
+                n.checkVersions();
+            }
+            List<List<Tensor>> split = new ArrayList<>();
+            for (int i = 0; i < sources.length; i++) {
+                split.add(new ArrayList<>());
+            }
+            paused(() -> walk(target, sources, outputGradient, split));
+            Tensor[][] r = new Tensor[sources.length][];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = split.get(i).toArray(new Tensor[0]);
+            }
+            return r;
+        } finally {
+            if (!persistent) {
+                release();
+            }
+        }
+    }
+
+    private static void checkOutputGradient(Tensor target, Tensor outputGradient) {
         if (outputGradient != null && (!outputGradient.shape().equals(target.shape())
                 || outputGradient.dtype() != target.dtype() || !outputGradient.device().equals(target.device()))) {
             throw new IllegalArgumentException("gradient: output gradient " + outputGradient.shape() + " "
                     + outputGradient.dtype() + " on " + outputGradient.device() + " does not match target "
                     + target.shape() + " " + target.dtype() + " on " + target.device());
         }
-        for (Node n : nodes) {
-            n.checkVersions();
-        }
-        return paused(() -> walk(target, sources, outputGradient));
     }
 
-    private Tensor[] walk(Tensor target, Tensor[] sources, Tensor outputGradient) {
+    /**
+     * The backward walk. With {@code split} non-null, the terms of each source's gradient are appended to its list
+     * instead of being added up (sources are then never outputs of recorded nodes: a traced backward's inputs).
+     */
+    private Tensor[] walk(Tensor target, Tensor[] sources, Tensor outputGradient, List<List<Tensor>> split) {
         // only watched sources seed the walk: an unwatched one is unconnected even if a recorded op read it, as TF
         Set<Tensor> reachable = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Tensor s : sources) {
@@ -219,6 +257,12 @@ public final class Tape {
         held.hold(seed);
         Set<Tensor> sourceSet = Collections.newSetFromMap(new IdentityHashMap<>());
         Collections.addAll(sourceSet, sources);
+        Map<Tensor, List<Tensor>> terms = new IdentityHashMap<>();
+        if (split != null) {
+            for (int i = sources.length - 1; i >= 0; i--) {
+                terms.put(sources[i], split.get(i));
+            }
+        }
         for (int i = nodes.size() - 1; i >= 0; i--) {
             if (!useful[i]) {
                 continue;
@@ -234,28 +278,18 @@ public final class Tape {
                 needed[j] = reachable.contains(node.inputs[j]) && node.inputs[j].dtype().isFloating();
             }
             // with checkNumerics on, a NaN made by the rule (or by summing its results) names the forward op
-            Tensor[] inputGrads = NumericsCheck.enabled()
+            Tensor[][] inputGrads = NumericsCheck.enabled()
                     ? NumericsCheck.during("in the gradient of", node.op, node.inputs, node.userFrame,
-                            () -> node.vjp.apply(g, needed))
-                    : node.vjp.apply(g, needed);
+                            () -> terms(node, g, needed))
+                    : terms(node, g, needed);
             for (int j = 0; j < needed.length; j++) {
-                Tensor ig = inputGrads[j];
-                if (!needed[j] || ig == null) {
+                if (!needed[j] || inputGrads[j] == null) {
                     continue;
                 }
-                Tensor prev = grads.get(node.inputs[j]);
-                if (prev == null) {
-                    grads.put(node.inputs[j], ig);
-                    held.hold(ig);
-                } else {
-                    Tensor sum = NumericsCheck.enabled()
-                            ? NumericsCheck.during("while adding up the gradients of an input of", node.op, node.inputs,
-                                    node.userFrame, () -> prev.add(ig))
-                            : prev.add(ig);
-                    grads.put(node.inputs[j], sum);
-                    held.hold(sum);
-                    held.drop(prev);
-                    held.dropIfUnheld(ig);
+                for (Tensor ig : inputGrads[j]) {
+                    if (ig != null) {
+                        accumulate(node, node.inputs[j], ig, grads, held, terms);
+                    }
                 }
             }
             if (!isSource) {
@@ -266,6 +300,44 @@ public final class Tape {
             result[i] = grads.get(sources[i]);
         }
         return result;
+    }
+
+    /** The gradient terms of each input of {@code node}: one per input, or a {@link SplitVjp}'s several. */
+    private static Tensor[][] terms(Node node, Tensor g, boolean[] needed) {
+        if (node.vjp instanceof SplitVjp split) {
+            return split.contributions(g, needed);
+        }
+        Tensor[] grads = node.vjp.apply(g, needed);
+        Tensor[][] r = new Tensor[grads.length][];
+        for (int j = 0; j < r.length; j++) {
+            r[j] = grads[j] == null ? null : new Tensor[] {grads[j]};
+        }
+        return r;
+    }
+
+    /** Adds one gradient term into {@code input}'s gradient (or, for a split source, to its list of terms). */
+    private static void accumulate(Node node, Tensor input, Tensor ig, Map<Tensor, Tensor> grads, HeldGradients held,
+            Map<Tensor, List<Tensor>> terms) {
+        List<Tensor> list = terms.get(input);
+        if (list != null) {
+            list.add(ig);
+            held.hold(ig);                       // handed out: never closed by this walk
+            return;
+        }
+        Tensor prev = grads.get(input);
+        if (prev == null) {
+            grads.put(input, ig);
+            held.hold(ig);
+        } else {
+            Tensor sum = NumericsCheck.enabled()
+                    ? NumericsCheck.during("while adding up the gradients of an input of", node.op, node.inputs,
+                            node.userFrame, () -> prev.add(ig))
+                    : prev.add(ig);
+            grads.put(input, sum);
+            held.hold(sum);
+            held.drop(prev);
+            held.dropIfUnheld(ig);
+        }
     }
 
     /**

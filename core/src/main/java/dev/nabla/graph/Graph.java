@@ -18,16 +18,20 @@ final class Graph {
     final int arity;
     final List<Value> values;
     final List<Node> nodes;
+    /** The value ids of the results, in order (one for a traced function, several for a traced backward). */
+    final int[] outputs;
+    /** The first result: the only one of a traced function's graph. */
     final int output;
     /** For each top-level node, the node values whose last reader it is (freed after it when nothing records). */
     private final int[][] freeAfter;
 
-    Graph(String name, int arity, List<Value> values, List<Node> nodes, int output) {
+    Graph(String name, int arity, List<Value> values, List<Node> nodes, int[] outputs) {
         this.name = name;
         this.arity = arity;
         this.values = values;
         this.nodes = nodes;
-        this.output = output;
+        this.outputs = outputs.clone();
+        this.output = outputs.length == 0 ? -1 : outputs[0];
         this.freeAfter = lifetimes();
     }
 
@@ -51,7 +55,7 @@ final class Graph {
             free.add(new ArrayList<>());
         }
         for (int v = 0; v < values.size(); v++) {
-            if (v != output && values.get(v).kind() == Value.Kind.NODE && last[v] >= 0) {
+            if (!isOutput(v) && values.get(v).kind() == Value.Kind.NODE && last[v] >= 0) {
                 free.get(last[v]).add(v);
             }
         }
@@ -60,6 +64,15 @@ final class Graph {
             r[i] = free.get(i).stream().mapToInt(Integer::intValue).toArray();
         }
         return r;
+    }
+
+    boolean isOutput(int v) {
+        for (int o : outputs) {
+            if (o == v) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static int output(Node n) {
@@ -89,6 +102,21 @@ final class Graph {
         return plan;
     }
 
+    private GraphGradient gradient;
+
+    /** The traced backward of this graph (made at the first replay recorded by a tape). */
+    synchronized GraphGradient gradient() {
+        if (gradient == null) {
+            gradient = new GraphGradient(this);
+        }
+        return gradient;
+    }
+
+    /** How many backward graphs of this graph were traced. */
+    synchronized int gradientTraceCount() {
+        return gradient == null ? 0 : gradient.traceCount();
+    }
+
     /** The plan if it was built, else null. */
     synchronized Plan builtPlan() {
         return plan;
@@ -99,44 +127,64 @@ final class Graph {
      * enclosing trace, no numerics check), else op by op.
      */
     Tensor run(Tensor[] args) {
+        return runAll(args)[0];
+    }
+
+    /** {@link #run} giving every result. */
+    Tensor[] runAll(Tensor[] args) {
         if (OPTIMIZE && !Recorder.isRecording() && Dispatch.listener() == null && !NumericsCheck.enabled()) {
-            Plan p = plan();
-            Tensor r = p == null ? null : p.run(args);
+            Tensor[] r = runPlanned(args);
             if (r != null) {
                 return r;
             }
         }
-        return replay(args);
+        return replay(args, null);
     }
 
-    /** Replays the graph op by op through {@link Dispatch}. */
-    Tensor replay(Tensor[] args) {
+    /** The results through the plan, or null when there is none or another thread is running it. */
+    Tensor[] runPlanned(Tensor[] args) {
+        Plan p = plan();
+        return p == null ? null : p.run(args);
+    }
+
+    /**
+     * Replays the graph op by op through {@link Dispatch}. {@code variables}, when not null, replaces the captured
+     * Variables' values: entry {@code k} for the {@code k}-th VARIABLE value in value order (a traced backward passes
+     * them as its inputs).
+     */
+    Tensor[] replay(Tensor[] args, Tensor[] variables) {
         Tensor[] env = new Tensor[values.size()];
+        int k = 0;
         for (int v = 0; v < env.length; v++) {
             Value value = values.get(v);
             switch (value.kind()) {
                 case INPUT -> env[v] = args[value.index()];
-                case VARIABLE, CONSTANT -> env[v] = value.captured();
+                case VARIABLE -> env[v] = variables == null ? value.captured() : variables[k++];
+                case CONSTANT -> env[v] = value.captured();
                 case NODE -> { }
             }
         }
         // tapes and an enclosing trace hold on to the intermediates; otherwise each goes back to the pool at once
         boolean free = !Recorder.isRecording() && Dispatch.listener() == null;
-        Tensor result = null;
+        Tensor[] result = null;
         try {
             for (int i = 0; i < nodes.size(); i++) {
                 run(nodes.get(i), env);
                 if (free) {
                     for (int v : freeAfter[i]) {
-                        if (env[v] != null && env[v] != env[output]) {
+                        if (env[v] != null && !isResult(env[v], env)) {
                             env[v].close();
                         }
                         env[v] = null;
                     }
                 }
             }
-            result = env[output];
-            return result;
+            Tensor[] r = new Tensor[outputs.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = env[outputs[i]];
+            }
+            result = r;
+            return r;
         } finally {
             if (free && result == null) {
                 for (int v = 0; v < env.length; v++) {
@@ -146,6 +194,16 @@ final class Graph {
                 }
             }
         }
+    }
+
+    /** True when {@code t} is (the same tensor as) a result, which must outlive the replay. */
+    private boolean isResult(Tensor t, Tensor[] env) {
+        for (int o : outputs) {
+            if (env[o] == t) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Tensor[] gather(int[] ids, Tensor[] env) {

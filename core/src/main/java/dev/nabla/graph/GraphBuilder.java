@@ -137,7 +137,15 @@ final class GraphBuilder implements Dispatch.Listener {
 
     /** The finished graph, returning {@code result}. */
     Graph build(String name, int arity, Tensor result) {
-        int output = valueOf(result);
-        return new Graph(name, arity, List.copyOf(values), List.copyOf(nodes), output);
+        return build(name, arity, List.of(result));
+    }
+
+    /** The finished graph, returning {@code results} in order (a traced backward's several gradients). */
+    Graph build(String name, int arity, List<Tensor> results) {
+        int[] outputs = new int[results.size()];
+        for (int i = 0; i < outputs.length; i++) {
+            outputs[i] = valueOf(results.get(i));
+        }
+        return new Graph(name, arity, List.copyOf(values), List.copyOf(nodes), outputs);
     }
 }

@@ -25,12 +25,12 @@ public final class GraphFunction implements TracedFunction {
     private static final System.Logger LOG = System.getLogger("dev.nabla");
     private final String name;
     private final int arity;
-    private final Function<Tensor[], Tensor> body;
+    private final Function<Tensor[], List<Tensor>> body;
     private final Map<Signature, Graph> graphs = new HashMap<>();
     private int traceCount;
     private Graph latest;
 
-    private GraphFunction(String name, int arity, Function<Tensor[], Tensor> body) {
+    private GraphFunction(String name, int arity, Function<Tensor[], List<Tensor>> body) {
         this.name = name;
         this.arity = arity;
         this.body = body;
@@ -38,7 +38,14 @@ public final class GraphFunction implements TracedFunction {
 
     /** A traced function of {@code arity} inputs; {@code name} heads its listing. */
     public static GraphFunction of(String name, int arity, Function<Tensor[], Tensor> body) {
-        return new GraphFunction(name, arity, Checks.notNull("function", "body", body));
+        Checks.notNull("function", "body", body);
+        return new GraphFunction(name, arity,
+                in -> List.of(Checks.returned(name, "the traced body", body.apply(in))));
+    }
+
+    /** A traced function with several results (a traced backward's gradients), called with {@link #callAll}. */
+    static GraphFunction ofResults(String name, int arity, Function<Tensor[], List<Tensor>> body) {
+        return new GraphFunction(name, arity, body);
     }
 
     /** What selects a graph: each input's shape, dtype and device, and which inputs are the same tensor. */
@@ -77,6 +84,14 @@ public final class GraphFunction implements TracedFunction {
 
     @Override
     public Tensor call(Tensor... inputs) {
+        return callAll(inputs)[0];
+    }
+
+    /**
+     * Every result of a call. A replay of a one-result graph while a tape records takes the traced backward's path
+     * when the graph allows it ({@link GraphGradient}); otherwise {@link Graph#runAll} chooses.
+     */
+    Tensor[] callAll(Tensor... inputs) {
         String op = "call";
         Checks.notNullElements(op, "inputs", inputs);
         if (inputs.length != arity) {
@@ -90,23 +105,33 @@ public final class GraphFunction implements TracedFunction {
         synchronized (this) {
             g = graphs.get(signature);
         }
-        return g == null ? trace(signature, inputs) : g.run(inputs.clone());
+        if (g == null) {
+            return trace(signature, inputs);
+        }
+        Tensor[] args = inputs.clone();
+        if (GraphGradient.appliesNow()) {
+            Tensor r = g.gradient().callRecorded(args);
+            if (r != null) {
+                return new Tensor[] {r};
+            }
+        }
+        return g.runAll(args);
     }
 
-    private Tensor trace(Signature signature, Tensor[] inputs) {
+    private Tensor[] trace(Signature signature, Tensor[] inputs) {
         Dispatch.Listener outer = Dispatch.listener();
         GraphBuilder builder = new GraphBuilder(outer);
         for (int i = 0; i < inputs.length; i++) {
             builder.input(i, inputs[i]);
         }
-        Tensor result;
+        List<Tensor> results;
         Dispatch.listen(builder);
         try {
-            result = Checks.returned(name, "the traced body", body.apply(inputs.clone()));
+            results = body.apply(inputs.clone());
         } finally {
             Dispatch.listen(outer);
         }
-        Graph g = builder.build(name, arity, result);
+        Graph g = builder.build(name, arity, results);
         int count;
         synchronized (this) {
             graphs.put(signature, g);
@@ -117,7 +142,7 @@ public final class GraphFunction implements TracedFunction {
             LOG.log(System.Logger.Level.INFO, name + ": retracing for the new input signature " + signature
                     + " (trace " + count + "); each new signature runs the Java body again");
         }
-        return result;
+        return results.toArray(new Tensor[0]);
     }
 
     @Override
@@ -130,6 +155,55 @@ public final class GraphFunction implements TracedFunction {
             throw new IllegalStateException(name + ": not traced yet; call it first");
         }
         return latest;
+    }
+
+    /**
+     * How many times a backward graph was traced for calls recorded by a {@code GradientTape}: a replayed call under
+     * a tape is one tape node whose gradient is a traced function of its own, traced once per input signature (and
+     * per set of inputs that need a gradient) and replayed after that. 0 while no gradient went through one (the
+     * first call of a signature, which traces the body, is recorded op by op, as are the calls ARCHITECTURE.md
+     * lists: effects, random draws, the numerics check, an enclosing trace).
+     *
+     * <pre>{@code
+     * GraphFunction f = (GraphFunction) Nabla.function((Tensor x) -> x.exp().sum());
+     * f.call(x);                                         // traces the forward
+     * for (int i = 0; i < 3; i++) {
+     *     try (GradientTape tape = new GradientTape()) {
+     *         tape.watch(x);
+     *         tape.gradient(f.call(x), x);
+     *     }
+     * }
+     * assert f.backwardTraceCount() == 1;
+     * }</pre>
+     *
+     * @return the number of backward traces, over every input signature
+     */
+    public int backwardTraceCount() {
+        List<Graph> all;
+        synchronized (this) {
+            all = List.copyOf(graphs.values());
+        }
+        int n = 0;
+        for (Graph g : all) {
+            n += g.gradientTraceCount();
+        }
+        return n;
+    }
+
+    /**
+     * The listing of the most recent trace's latest backward graph (as {@link #listing()} shows a forward one: its
+     * inputs are the call's inputs, the Variables it reads and the upstream gradient; its results the gradient terms).
+     *
+     * @return the listing
+     * @throws IllegalStateException when no backward was traced for the most recent trace
+     */
+    public String backwardListing() {
+        String s = latest().gradient().listing();
+        if (s == null) {
+            throw new IllegalStateException(name + ": no backward traced yet for the latest signature; compute a "
+                    + "gradient through a replayed call under a GradientTape first");
+        }
+        return s;
     }
 
     @Override

@@ -17,7 +17,7 @@ final class GraphText {
                 s.append(shown++ == 0 ? "" : ", ").append('%').append(v).append(": ").append(value.type());
             }
         }
-        s.append(") -> ").append(g.values.get(g.output).type()).append('\n');
+        s.append(") -> ").append(resultTypes(g)).append('\n');
         for (int v = 0; v < g.values.size(); v++) {
             Value value = g.values.get(v);
             switch (value.kind()) {
@@ -28,11 +28,32 @@ final class GraphText {
             }
         }
         nodes(g, g.nodes, "  ", s);
-        s.append("  return %").append(g.output).append('\n');
+        s.append("  return ").append(results(g.outputs)).append('\n');
         Plan plan = g.builtPlan();
         if (plan != null) {
             s.append("replayed without a tape as (dead code eliminated, common subexpressions merged, constants "
                     + "folded, element-wise chains fused):\n").append(plan.listing());
+        }
+        return s.toString();
+    }
+
+    /** {@code (2, 3) float32}, or for several results {@code ((2, 3) float32, () float32)}. */
+    private static String resultTypes(Graph g) {
+        if (g.outputs.length == 1) {
+            return g.values.get(g.output).type();
+        }
+        StringBuilder s = new StringBuilder("(");
+        for (int i = 0; i < g.outputs.length; i++) {
+            s.append(i == 0 ? "" : ", ").append(g.values.get(g.outputs[i]).type());
+        }
+        return s.append(')').toString();
+    }
+
+    /** {@code %4}, or {@code %4, %7} for several results. */
+    static String results(int[] outputs) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < outputs.length; i++) {
+            s.append(i == 0 ? "" : ", ").append('%').append(outputs[i]);
         }
         return s.toString();
     }
@@ -85,7 +106,10 @@ final class GraphText {
         }
         int[] effects = {0};
         dotNodes(g, g.nodes, s, effects);
-        s.append("  result [shape=doublecircle, label=\"return\"];\n  v").append(g.output).append(" -> result;\n");
+        s.append("  result [shape=doublecircle, label=\"return\"];\n");
+        for (int o : g.outputs) {
+            s.append("  v").append(o).append(" -> result;\n");
+        }
         return s.append("}\n").toString();
     }
 

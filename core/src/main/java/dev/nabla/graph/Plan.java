@@ -69,34 +69,71 @@ final class Plan {
     private final Buffer[] fixed;
     private final Tensor[] tensors;          // per value: a tensor an effect can be given, when fixed
     private final List<Tensor> slots = new ArrayList<>();
-    private final int result;
+    private final int[] results;
+    /** Per result, the root value whose buffer the call allocates fresh, or an input's root (handed back). */
+    private final int[] resultRoots;
+    /** The result root of a single-result plan (what {@link CapturedSteps} copies out); -1 with several results. */
     private final int resultRoot;
-    private final Backend resultBackend;
+    private final Map<Integer, Backend> resultBackends = new HashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
-    private final boolean captureAllowed = CapturedSteps.enabled();
+    private final boolean captureAllowed;
     private int runs;
     private CapturedSteps captured;      // recorded at the second run (the first warms the allocator up)
 
-    private Plan(Graph graph, List<Value> values, List<Step> steps, int[] root, int result) {
+    private Plan(Graph graph, List<Value> values, List<Step> steps, int[] root, int[] results) {
         this.graph = graph;
         this.values = values;
         this.steps = steps;
         this.root = root;
-        this.result = result;
-        this.resultRoot = root[result];
-        Backend rb = null;
+        this.results = results;
+        this.resultRoots = new int[results.length];
+        for (int i = 0; i < results.length; i++) {
+            resultRoots[i] = root[results[i]];
+        }
+        this.resultRoot = results.length == 1 ? resultRoots[0] : -1;
+        // NOTE: CapturedSteps copies out one result; a multi-result plan (a traced backward) runs step by step
+        this.captureAllowed = CapturedSteps.enabled() && results.length == 1;
         for (Step s : steps) {
-            if (!s.isEffect() && s.out == resultRoot) {
-                rb = s.backend;
+            if (!s.isEffect() && isResultRoot(s.out)) {
+                resultBackends.put(s.out, s.backend);
             }
         }
-        this.resultBackend = rb;
         this.fixed = new Buffer[values.size()];
         this.tensors = new Tensor[values.size()];
         planMemory();
     }
 
-    /** The plan of {@code g}, or null when its result is not computed by it (an input or a capture handed back). */
+    private boolean isResultRoot(int v) {
+        return contains(resultRoots, v);
+    }
+
+    private static boolean contains(int[] ids, int v) {
+        for (int id : ids) {
+            if (id == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether each result's root is one the plan can give: one of its steps computes it, or (with several results) it
+     * is an input handed back (a gradient that is the upstream gradient itself).
+     */
+    private static boolean givable(Graph g, List<Value> values, int[] root) {
+        for (int r : g.outputs) {
+            Value.Kind kind = values.get(root[r]).kind();
+            if (kind != Value.Kind.NODE && (g.outputs.length == 1 || kind != Value.Kind.INPUT)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The plan of {@code g}, or null when a result is not computed by it (a capture handed back; for a single result
+     * also an input).
+     */
     static Plan of(Graph g) {
         List<Value> values = new ArrayList<>(g.values);
         List<Step> steps = new ArrayList<>();
@@ -121,18 +158,18 @@ final class Plan {
             kept.add(s);
         }
         steps = kept;
-        int result = g.output;
-        if (values.get(root[result]).kind() != Value.Kind.NODE) {
+        int[] results = g.outputs;
+        if (!givable(g, values, root)) {
             return null;
         }
-        steps = eliminateDeadCode(steps, root, result);
+        steps = eliminateDeadCode(steps, root, results);
         commonSubexpressions(steps, values, root);
-        foldConstants(steps, values, root, result);
-        if (values.get(root[result]).kind() != Value.Kind.NODE) {
+        foldConstants(steps, values, root, results);
+        if (!givable(g, values, root)) {
             return null;
         }
-        steps = fuse(steps, values, root, result);
-        return new Plan(g, values, steps, root, result);
+        steps = fuse(steps, values, root, results);
+        return new Plan(g, values, steps, root, results);
     }
 
     private static void flatten(List<Node> nodes, List<Step> out) {
@@ -158,9 +195,11 @@ final class Plan {
         }
     }
 
-    private static List<Step> eliminateDeadCode(List<Step> steps, int[] root, int result) {
+    private static List<Step> eliminateDeadCode(List<Step> steps, int[] root, int[] results) {
         boolean[] live = new boolean[root.length];
-        live[root[result]] = true;
+        for (int r : results) {
+            live[root[r]] = true;
+        }
         boolean[] keep = new boolean[steps.size()];
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step s = steps.get(i);
@@ -238,10 +277,14 @@ final class Plan {
         steps.removeIf(s -> !s.isEffect() && s.out == -2);
     }
 
-    private static void foldConstants(List<Step> steps, List<Value> values, int[] root, int result) {
+    private static void foldConstants(List<Step> steps, List<Value> values, int[] root, int[] results) {
+        int[] resultRoots = new int[results.length];
+        for (int i = 0; i < results.length; i++) {
+            resultRoots[i] = root[results[i]];
+        }
         List<Step> kept = new ArrayList<>();
         for (Step s : steps) {
-            boolean foldable = !s.isEffect() && s.primitive.isPure() && s.out != root[result];
+            boolean foldable = !s.isEffect() && s.primitive.isPure() && !contains(resultRoots, s.out);
             for (int j = 0; foldable && j < s.in.length; j++) {
                 foldable = s.in[j] >= 0 && values.get(root[s.in[j]]).kind() == Value.Kind.CONSTANT;
             }
@@ -272,7 +315,7 @@ final class Plan {
         };
     }
 
-    private static List<Step> fuse(List<Step> steps, List<Value> values, int[] root, int result) {
+    private static List<Step> fuse(List<Step> steps, List<Value> values, int[] root, int[] results) {
         int[] uses = new int[values.size()];
         for (Step s : steps) {
             for (int v : s.in) {
@@ -284,7 +327,9 @@ final class Plan {
                 }
             }
         }
-        uses[root[result]] += 2;
+        for (int r : results) {
+            uses[root[r]] += 2;
+        }
         int[] reader = new int[values.size()];
         for (int i = 0; i < steps.size(); i++) {
             for (int v : steps.get(i).in) {
@@ -444,7 +489,7 @@ final class Plan {
         Map<Integer, Tensor> slotOf = new HashMap<>();
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
-            if (!s.isEffect() && s.out != resultRoot) {
+            if (!s.isEffect() && !isResultRoot(s.out)) {
                 Value out = values.get(s.out);
                 String k = System.identityHashCode(s.backend) + " " + out.dtype() + " " + out.shape().size();
                 List<Tensor> pool = free.computeIfAbsent(k, x -> new ArrayList<>());
@@ -500,7 +545,7 @@ final class Plan {
     }
 
     /** Runs the plan, or returns null when another thread is running it (the caller replays op by op). */
-    Tensor run(Tensor[] args) {
+    Tensor[] run(Tensor[] args) {
         if (!lock.tryLock()) {
             return null;
         }
@@ -511,19 +556,26 @@ final class Plan {
         }
     }
 
-    private Tensor runLocked(Tensor[] args) {
+    private Tensor[] runLocked(Tensor[] args) {
         Buffer[] buf = fixed.clone();
-        Value resultValue = values.get(result);
-        Tensor out = Creation.empty("function", resultBackend, resultValue.dtype(), resultValue.shape());
-        Buffer outBuffer = TensorAccess.buffer(out, "function");
-        for (int v = 0; v < buf.length; v++) {
-            if (root[v] == resultRoot) {
-                buf[v] = outBuffer;
-            } else if (values.get(root[v]).kind() == Value.Kind.INPUT) {
-                buf[v] = TensorAccess.buffer(args[values.get(root[v]).index()], "function");
-            }
-        }
+        Map<Integer, Tensor> fresh = new HashMap<>();    // per result root a step computes: this call's tensor
         try {
+            for (int i = 0; i < results.length; i++) {
+                int r = resultRoots[i];
+                if (values.get(r).kind() == Value.Kind.NODE && !fresh.containsKey(r)) {
+                    // in the result's own shape (a view of the root's buffer when the result is a reshape)
+                    Value value = values.get(results[i]);
+                    fresh.put(r, Creation.empty("function", resultBackends.get(r), value.dtype(), value.shape()));
+                }
+            }
+            for (int v = 0; v < buf.length; v++) {
+                Tensor out = fresh.get(root[v]);
+                if (out != null) {
+                    buf[v] = TensorAccess.buffer(out, "function");
+                } else if (values.get(root[v]).kind() == Value.Kind.INPUT) {
+                    buf[v] = TensorAccess.buffer(args[values.get(root[v]).index()], "function");
+                }
+            }
             if (captureAllowed && ++runs == 2) {
                 captured = CapturedSteps.capture(this, steps, values, root, resultRoot, fixed);
             }
@@ -534,7 +586,7 @@ final class Plan {
                 if (s.isEffect()) {
                     Tensor[] in = new Tensor[s.in.length];
                     for (int j = 0; j < in.length; j++) {
-                        in[j] = s.in[j] < 0 ? null : tensorOf(s.in[j], args, out);
+                        in[j] = s.in[j] < 0 ? null : tensorOf(s.in[j], args, fresh);
                     }
                     s.replay.accept(in);
                 } else {
@@ -546,23 +598,37 @@ final class Plan {
                 }
             }
         } catch (RuntimeException | Error e) {
-            out.close();
+            for (Tensor t : fresh.values()) {
+                t.close();
+            }
             throw e;
+        }
+        Tensor[] out = new Tensor[results.length];
+        for (int i = 0; i < out.length; i++) {
+            int v = results[i];
+            Tensor base = fresh.get(root[v]);
+            out[i] = base == null ? tensorOf(v, args, fresh)
+                    : base.shape().equals(values.get(v).shape()) ? base : view(base, v);
         }
         return out;
     }
 
-    private Tensor tensorOf(int v, Tensor[] args, Tensor out) {
+    /** A tensor of value {@code v}'s shape on {@code base}'s storage (a view a result or an effect reads). */
+    private Tensor view(Tensor base, int v) {
+        return TensorAccess.wrap(TensorAccess.storage(base, "function"), values.get(v).shape());
+    }
+
+    private Tensor tensorOf(int v, Tensor[] args, Map<Integer, Tensor> fresh) {
         if (tensors[v] != null) {
             return tensors[v];
         }
-        Value value = values.get(v);
-        if (root[v] == resultRoot) {
-            return TensorAccess.wrap(TensorAccess.storage(out, "function"), value.shape());
+        Tensor out = fresh.get(root[v]);
+        if (out != null) {
+            return out.shape().equals(values.get(v).shape()) ? out : view(out, v);
         }
         Value r = values.get(root[v]);
         Tensor arg = args[r.index()];
-        return v == root[v] ? arg : TensorAccess.wrap(TensorAccess.storage(arg, "function"), value.shape());
+        return v == root[v] ? arg : view(arg, v);
     }
 
     /** The plan, one step a line, for the listing. */
@@ -580,7 +646,7 @@ final class Plan {
                 s.append(" : ").append(values.get(step.out).type()).append('\n');
             }
         }
-        s.append("  return %").append(result).append('\n');
+        s.append("  return ").append(GraphText.results(results)).append('\n');
         s.append("  (").append(slots.size()).append(" planned buffers)\n");
         if (captured != null) {
             s.append("  (").append(captured.capturedSteps()).append(" steps recorded as device graphs)\n");
