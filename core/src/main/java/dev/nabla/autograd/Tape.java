@@ -282,6 +282,16 @@ public final class Tape {
                     ? NumericsCheck.during("in the gradient of", node.op, node.inputs, node.userFrame,
                             () -> terms(node, g, needed))
                     : terms(node, g, needed);
+            // a split rule may hand one tensor out as several terms (a traced backward whose plan merged equal
+            // terms): pinned until the node is done, so that adding one term never closes a later one
+            boolean pin = node.vjp instanceof SplitVjp;
+            for (int j = 0; pin && j < needed.length; j++) {
+                for (int k = 0; needed[j] && inputGrads[j] != null && k < inputGrads[j].length; k++) {
+                    if (inputGrads[j][k] != null) {
+                        held.hold(inputGrads[j][k]);
+                    }
+                }
+            }
             for (int j = 0; j < needed.length; j++) {
                 if (!needed[j] || inputGrads[j] == null) {
                     continue;
@@ -289,6 +299,13 @@ public final class Tape {
                 for (Tensor ig : inputGrads[j]) {
                     if (ig != null) {
                         accumulate(node, node.inputs[j], ig, grads, held, terms);
+                    }
+                }
+            }
+            for (int j = 0; pin && j < needed.length; j++) {
+                for (int k = 0; needed[j] && inputGrads[j] != null && k < inputGrads[j].length; k++) {
+                    if (inputGrads[j][k] != null) {
+                        held.drop(inputGrads[j][k]);
                     }
                 }
             }

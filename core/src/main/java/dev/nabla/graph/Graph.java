@@ -214,6 +214,21 @@ final class Graph {
         return t;
     }
 
+    /**
+     * The body of a customGradient ends with an unrecorded alias of its result (eager mode records the user's rule on
+     * it instead); when the body's own ops are recorded, the alias is recorded as the identity, or the tape would see
+     * no path from the inputs to the result.
+     */
+    private static void linkAlias(Node.Custom c, Tensor[] env) {
+        for (Node n : c.body()) {
+            if (n instanceof Node.Apply a && a.output() == c.output() && a.primitive().isView()
+                    && a.primitive().recording() == dev.nabla.ops.Primitive.Recording.NONE) {
+                Recorder.recordLinear("customGradient", new Tensor[] {env[a.inputs()[0]]}, env[c.output()],
+                        (g, needed) -> new Tensor[] {g});
+            }
+        }
+    }
+
     private static void run(Node node, Tensor[] env) {
         switch (node) {
             case Node.Apply a -> env[a.output()] = Dispatch.apply(a.backend(), a.primitive(), gather(a.inputs(), env));
@@ -226,6 +241,7 @@ final class Graph {
                     for (Node n : c.body()) {
                         run(n, env);
                     }
+                    linkAlias(c, env);
                     return;
                 }
                 Dispatch.Listener outer = Dispatch.listener();
