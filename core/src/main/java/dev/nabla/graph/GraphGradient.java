@@ -111,18 +111,21 @@ final class GraphGradient {
     }
 
     /** Which backward function: the inputs that need a gradient, and where the call's tensors sit among them. */
-    private record Key(List<Boolean> needed, List<Integer> argAt, List<Integer> varAt) {
-        static Key of(boolean[] needed, int[] argAt, int[] varAt) {
-            List<Boolean> n = new ArrayList<>();
-            for (boolean b : needed) {
-                n.add(b);
-            }
-            return new Key(n, Arrays.stream(argAt).boxed().toList(), Arrays.stream(varAt).boxed().toList());
+    private record Key(boolean[] needed, int[] argAt, int[] varAt) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(needed, k.needed) && Arrays.equals(argAt, k.argAt)
+                    && Arrays.equals(varAt, k.varAt);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Arrays.hashCode(needed) + Arrays.hashCode(argAt)) + Arrays.hashCode(varAt);
         }
     }
 
     private Tensor[][] backward(Tensor[] nodeInputs, int[] argAt, int[] varAt, Tensor g, boolean[] needed) {
-        Key key = Key.of(needed, argAt, varAt);
+        Key key = new Key(needed.clone(), argAt, varAt);
         Backward b;
         synchronized (this) {
             b = backwards.computeIfAbsent(key, k -> new Backward(k, nodeInputs.length));
@@ -156,18 +159,18 @@ final class GraphGradient {
         private List<Tensor> terms(Key key, Tensor[] in) {
             int n = in.length - 1;
             Tensor g = in[n];
-            Tensor[] args = new Tensor[key.argAt().size()];
+            Tensor[] args = new Tensor[key.argAt().length];
             for (int i = 0; i < args.length; i++) {
-                args[i] = in[key.argAt().get(i)];
+                args[i] = in[key.argAt()[i]];
             }
-            Tensor[] vars = new Tensor[key.varAt().size()];
+            Tensor[] vars = new Tensor[key.varAt().length];
             for (int k = 0; k < vars.length; k++) {
-                vars[k] = in[key.varAt().get(k)];
+                vars[k] = in[key.varAt()[k]];
             }
             List<Tensor> sources = new ArrayList<>();
             List<Integer> sourceOf = new ArrayList<>();
             for (int j = 0; j < n; j++) {
-                if (key.needed().get(j)) {
+                if (key.needed()[j]) {
                     sources.add(in[j]);
                     sourceOf.add(j);
                 }
