@@ -153,7 +153,7 @@ class TracedOpTableTest {
                     java.util.function.Function<List<Tensor>, Tensor> body = in -> {
                         Tensor y = row.call().apply(in, c.args());
                         // weights 1, 2, 3... over the result's elements: an unweighted sum hides swapped gradients
-                        Tensor w = Tensor.arange((int) y.size()).to(y.dtype()).add(1).reshape(y.shape().dims());
+                        Tensor w = Tensor.arange(y.device(), (int) y.size()).to(y.dtype()).add(1).reshape(y.shape().dims());
                         return y.mul(w).sum();
                     };
                     GraphFunction f = GraphFunction.of(row.name(), c.shapes().size(), x -> body.apply(List.of(x)));
