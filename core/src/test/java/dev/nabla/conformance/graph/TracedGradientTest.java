@@ -348,4 +348,32 @@ class TracedGradientTest {
         traced.close();
         assertEquals(1, f.backwardTraceCount());
     }
+
+    @OnEachDevice
+    void changingACapturedVariableBeforeTheGradientThrowsRatherThanRecomputingWithTheNewValue(Device d) {
+        Variable w = new Variable(Tensor.of(d, new float[] {2, 3}), "w", true);
+        GraphFunction f = GraphFunction.of("f", 1, in -> in[0].add(w).exp().sum());
+        Tensor x = Tensor.of(d, new float[] {0.5f, -1});
+        f.call(x);
+        try (GradientTape tape = new GradientTape()) {
+            Tensor y = f.call(x);
+            w.assign(Tensor.of(d, new float[] {0, 0}));     // the backward would recompute exp(x + w) with these
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> tape.gradient(y, w));
+            assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains("call f"), e.getMessage());
+        }
+    }
+
+    @OnEachDevice
+    void aNonFloatResultReplaysOpByOp(Device d) {
+        GraphFunction f = GraphFunction.of("f", 1, in -> in[0].square().argmax(0));
+        Tensor x = Tensor.of(d, new float[] {0.5f, -3, 2});
+        f.call(x);
+        try (GradientTape tape = new GradientTape()) {
+            tape.watch(x);
+            assertArrayEquals(new int[] {1}, f.call(x).reshape(1).toIntArray());
+            assertNull(tape.gradient(f.call(x), x));
+        }
+        assertEquals(0, f.backwardTraceCount());
+    }
 }
