@@ -22,6 +22,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Compiles a fused program into a class of its own whose loop computes the whole chain one vector at a time, every
@@ -33,7 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * whole vectors of its range and returns how many elements that was; the caller finishes the tail.
  *
  * <pre>{@code
- * FusedCompiler.FloatKernel k = FusedCompiler.floatKernel(program, scalarInputs);  // null: not compilable
+ * FusedCompiler.FloatKernel k = FusedCompiler.floatKernel(program, scalarInputs, false);  // null: not (yet)
  * int done = k.run(inputArrays, inputOffsets, out, outOffset, n);
  * }</pre>
  */
@@ -50,42 +52,108 @@ final class FusedCompiler {
 
     /** Programs compiled at most (-Dnabla.cpu.fusedClasses): a trace has few; random tests make many. */
     private static final int MAX_CLASSES = Integer.getInteger("nabla.cpu.fusedClasses", 512);
+    /**
+     * Whether a kernel waits for the JIT before it is used (-Dnabla.cpu.fusedWarmup, default true). Until C2 has
+     * compiled a new kernel its Vector API calls run their Java fallback, tens of times slower than the
+     * interpreter's loops (a 2^20-element chain took about 1 s of calls at 70-300 ms each before its kernel was
+     * hot), so a background thread calls it on 64 elements until it runs at compiled speed, and the interpreter
+     * serves the program meanwhile.
+     */
+    private static final boolean WARM_UP = Boolean.parseBoolean(System.getProperty("nabla.cpu.fusedWarmup", "true"));
+    /** Warm-up calls on 64 elements: past C2's invocation threshold (5,000), and the most before giving up. */
+    private static final int WARM_CALLS = 6_000;
+    private static final int MAX_WARM_CALLS = 200_000;
+    /** A warm-up call under this many ns runs compiled code (the fallback takes µs per vector op). */
+    private static final long HOT_NANOS = 1_000;
     /** A kernel per program structure; {@link #NONE} for one that does not compile. */
     private static final Map<Key, Object> KERNELS = new ConcurrentHashMap<>();
     private static final Object NONE = new Object();
+    private static final ExecutorService WARMER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "nabla-fused-warmup");
+        t.setDaemon(true);
+        return t;
+    });
 
     private record Key(DType dtype, List<FusedProgram.Step> steps, List<Boolean> scalar) {
+    }
+
+    /** A compiled program, and whether the JIT has compiled its loop yet. */
+    private static final class Compiled {
+        final Object kernel;
+        volatile boolean hot;
+
+        Compiled(Object kernel) {
+            this.kernel = kernel;
+        }
     }
 
     private FusedCompiler() {
     }
 
-    /** The FLOAT32 kernel of {@code p} with its one-value inputs {@code scalar}, or null when it has none. */
-    static FloatKernel floatKernel(FusedProgram p, boolean[] scalar) {
-        Object k = kernel(p, scalar);
-        return k == NONE ? null : (FloatKernel) k;
+    /**
+     * The FLOAT32 kernel of {@code p} with its one-value inputs {@code scalar}; null when it does not compile, or
+     * while it is still warming up unless {@code evenCold}.
+     */
+    static FloatKernel floatKernel(FusedProgram p, boolean[] scalar, boolean evenCold) {
+        Compiled c = compiled(p, scalar);
+        return c != null && (evenCold || c.hot) ? (FloatKernel) c.kernel : null;
     }
 
-    /** The FLOAT64 kernel of {@code p} with its one-value inputs {@code scalar}, or null when it has none. */
-    static DoubleKernel doubleKernel(FusedProgram p, boolean[] scalar) {
-        Object k = kernel(p, scalar);
-        return k == NONE ? null : (DoubleKernel) k;
+    /** The FLOAT64 kernel, as {@link #floatKernel}. */
+    static DoubleKernel doubleKernel(FusedProgram p, boolean[] scalar, boolean evenCold) {
+        Compiled c = compiled(p, scalar);
+        return c != null && (evenCold || c.hot) ? (DoubleKernel) c.kernel : null;
     }
 
-    private static Object kernel(FusedProgram p, boolean[] scalar) {
+    private static Compiled compiled(FusedProgram p, boolean[] scalar) {
         Boolean[] flags = new Boolean[scalar.length];
         for (int i = 0; i < scalar.length; i++) {
             flags[i] = scalar[i];
         }
         Key key = new Key(p.dtype(), List.of(p.steps()), Arrays.asList(flags));
         Object k = KERNELS.get(key);
-        if (k != null) {
-            return k;
+        if (k == null) {
+            if (KERNELS.size() >= MAX_CLASSES) {
+                return null;
+            }
+            k = KERNELS.computeIfAbsent(key, x -> {
+                if (!compilable(p)) {
+                    return NONE;
+                }
+                Compiled c = new Compiled(define(new Lanes(p.dtype()), p, scalar));
+                if (WARM_UP) {
+                    WARMER.execute(() -> warmUp(c, p.dtype(), scalar.length));
+                } else {
+                    c.hot = true;
+                }
+                return c;
+            });
         }
-        if (KERNELS.size() >= MAX_CLASSES) {
-            return NONE;
+        return k == NONE ? null : (Compiled) k;
+    }
+
+    /** Calls the kernel on 64 elements until a call runs at compiled speed; the kernel stays cold if none does. */
+    private static void warmUp(Compiled c, DType dtype, int inputs) {
+        int n = 64;
+        int[] at = new int[inputs];
+        float[][] fin = new float[inputs][n];
+        double[][] din = new double[inputs][n];
+        float[] fz = new float[n];
+        double[] dz = new double[n];
+        for (int calls = 0; calls < MAX_WARM_CALLS; calls += 50) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                if (dtype == DType.FLOAT32) {
+                    ((FloatKernel) c.kernel).run(fin, at, fz, 0, n);
+                } else {
+                    ((DoubleKernel) c.kernel).run(din, at, dz, 0, n);
+                }
+            }
+            if (calls >= WARM_CALLS && (System.nanoTime() - start) / 50 < HOT_NANOS) {
+                c.hot = true;
+                return;
+            }
         }
-        return KERNELS.computeIfAbsent(key, x -> compilable(p) ? define(new Lanes(p.dtype()), p, scalar) : NONE);
     }
 
     /** True when every step has an exact vector form, the only ones a kernel writes. */

@@ -38,8 +38,8 @@ final class FusedKernels {
      * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place).
      */
     private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot,
-            boolean compiled) {
-        static Inputs of(FusedProgram p, CpuBuffer[] in, boolean compiled) {
+            Compile compile) {
+        static Inputs of(FusedProgram p, CpuBuffer[] in, Compile compile) {
             boolean single = p.dtype() == DType.FLOAT32;
             float[][] f = single ? new float[in.length][] : null;
             double[][] d = single ? null : new double[in.length][];
@@ -54,7 +54,7 @@ final class FusedKernels {
                     d[k] = in[k].doubles();
                 }
             }
-            return new Inputs(f, d, scalar, gathered, slots(p.steps()), compiled);
+            return new Inputs(f, d, scalar, gathered, slots(p.steps()), compile);
         }
     }
 
@@ -90,13 +90,20 @@ final class FusedKernels {
         return slot;
     }
 
-    static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
-        run(p, in, out, p.size() >= COMPILE_MIN);
+    /** Whether a program runs its compiled kernel: never, once the JIT has compiled it, or at once. */
+    enum Compile { NEVER, WHEN_HOT, ALWAYS }
+
+    private static Compile compile(FusedProgram p) {
+        return p.size() < COMPILE_MIN ? Compile.NEVER : Compile.WHEN_HOT;
     }
 
-    /** {@link #run}, with the program's compiled kernel ({@link FusedCompiler}) or without. */
-    static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out, boolean compiled) {
-        Inputs x = Inputs.of(p, in, compiled);
+    static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
+        run(p, in, out, compile(p));
+    }
+
+    /** {@link #run}, with the program's compiled kernel ({@link FusedCompiler}) as {@code compile} says. */
+    static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out, Compile compile) {
+        Inputs x = Inputs.of(p, in, compile);
         if (p.dtype() == DType.FLOAT32) {
             float[] z = out.floats();
             Parallel.range((int) p.size(), Parallel.ELEMENTWISE_GRAIN,
@@ -117,7 +124,7 @@ final class FusedKernels {
      * sum's bits): each block of the result is computed into scratch and summed there.
      */
     static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
-        Inputs x = Inputs.of(p, in, p.size() >= COMPILE_MIN);
+        Inputs x = Inputs.of(p, in, compile(p));
         SumOrder.rows(outer, n, out, p.dtype() == DType.FLOAT32 ? (start, len) -> {
             float[] block = FLOAT_BLOCK.get();
             floats(p, x, block, -start, start, start + len);
@@ -170,7 +177,8 @@ final class FusedKernels {
         FusedProgram.Step[] steps = p.steps();
         float[][] scratch = floatScratch(steps.length + ext0.length);
         float[][] ext = ext0.clone();
-        FusedCompiler.FloatKernel kernel = in.compiled() ? FusedCompiler.floatKernel(p, in.scalar()) : null;
+        FusedCompiler.FloatKernel kernel = in.compile() == Compile.NEVER ? null
+                : FusedCompiler.floatKernel(p, in.scalar(), in.compile() == Compile.ALWAYS);
         int[] offsets = new int[ext.length];
         for (int at = lo; at < hi; at += BLOCK) {
             int n = Math.min(BLOCK, hi - at);
@@ -242,7 +250,8 @@ final class FusedKernels {
         FusedProgram.Step[] steps = p.steps();
         double[][] scratch = doubleScratch(steps.length + ext0.length);
         double[][] ext = ext0.clone();
-        FusedCompiler.DoubleKernel kernel = in.compiled() ? FusedCompiler.doubleKernel(p, in.scalar()) : null;
+        FusedCompiler.DoubleKernel kernel = in.compile() == Compile.NEVER ? null
+                : FusedCompiler.doubleKernel(p, in.scalar(), in.compile() == Compile.ALWAYS);
         int[] offsets = new int[ext.length];
         for (int at = lo; at < hi; at += BLOCK) {
             int n = Math.min(BLOCK, hi - at);

@@ -81,6 +81,39 @@ class FusedCompilerTest {
             new FusedProgram.Step(op, null, -1, 0)});
     }
 
+    /** The kernel's first calls run in the bytecode interpreter, later ones compiled: both give the same bits. */
+    @Test
+    void aKernelGivesTheSameBitsBeforeAndAfterTheJitCompilesIt() {
+        long[] shape = {1 << 14};
+        FusedProgram p = new FusedProgram(DType.FLOAT32, shape, new long[][] {{1}, {1}}, new FusedProgram.Step[] {
+            new FusedProgram.Step(null, BinaryOp.MUL, -1, -2),
+            new FusedProgram.Step(UnaryOp.SQRT, null, 0, 0),
+            new FusedProgram.Step(null, BinaryOp.MINIMUM, 1, -1),
+            new FusedProgram.Step(UnaryOp.STEP, null, 2, 0),
+            new FusedProgram.Step(null, BinaryOp.SUB, 3, -2)});
+        Random r = new Random(3);
+        for (int call = 0; call < 400; call++) {
+            check("call " + call, p, new long[] {1 << 14, 1 << 14}, r);
+        }
+    }
+
+    /** A new kernel is left to the interpreter until its background warm-up sees it run at compiled speed. */
+    @Test
+    void aNewKernelIsUsedOnceTheJitHasCompiledIt() throws InterruptedException {
+        FusedProgram p = new FusedProgram(DType.FLOAT64, new long[] {100}, new long[][] {{1}, {0}},
+                new FusedProgram.Step[] {
+                    new FusedProgram.Step(null, BinaryOp.MINIMUM, -2, -1),
+                    new FusedProgram.Step(UnaryOp.SIGN, null, 0, 0),
+                    new FusedProgram.Step(null, BinaryOp.MUL, 1, -2)});
+        boolean[] scalar = {false, true};
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (FusedCompiler.doubleKernel(p, scalar, false) == null) {
+            assertTrue(System.nanoTime() < deadline, "the kernel is still not hot after 2 minutes of warm-up");
+            Thread.sleep(20);
+        }
+        assertEquals(1, check("hot", p, new long[] {100, 1}, new Random(5)));
+    }
+
     /** Runs {@code p} compiled and interpreted on random data; 1 when it compiled. */
     private static int check(String what, FusedProgram p, long[] sizes, Random r) {
         CpuBuffer[] in = new CpuBuffer[sizes.length];
@@ -90,12 +123,12 @@ class FusedCompilerTest {
             scalar[k] = p.isScalar(k) || p.size() == 1;
         }
         boolean single = p.dtype() == DType.FLOAT32;
-        boolean compiled = single ? FusedCompiler.floatKernel(p, scalar) != null
-                : FusedCompiler.doubleKernel(p, scalar) != null;
+        boolean compiled = single ? FusedCompiler.floatKernel(p, scalar, true) != null
+                : FusedCompiler.doubleKernel(p, scalar, true) != null;
         CpuBuffer want = buffer(p.dtype(), new double[(int) p.size()]);
         CpuBuffer got = buffer(p.dtype(), new double[(int) p.size()]);
-        FusedKernels.run(p, in, want, false);
-        FusedKernels.run(p, in, got, true);
+        FusedKernels.run(p, in, want, FusedKernels.Compile.NEVER);
+        FusedKernels.run(p, in, got, FusedKernels.Compile.ALWAYS);
         for (int e = 0; e < p.size(); e++) {
             long w = single ? Float.floatToIntBits(want.floats()[e]) : Double.doubleToLongBits(want.doubles()[e]);
             long g = single ? Float.floatToIntBits(got.floats()[e]) : Double.doubleToLongBits(got.doubles()[e]);
