@@ -292,8 +292,13 @@ final class CpuBackend implements Backend {
         if (TransposeCopy.tryCopy(sa, srcOffset, srcStrides, da, dstOffset, dstStrides, shape)) {
             return;
         }
-        StridedRows.forEach(shape, new long[][] {srcStrides, dstStrides}, new long[] {srcOffset, dstOffset},
-                (row, off, len) -> {
+        // rows shared among the threads: a gradient of a sum broadcasts it over the whole input (W6: 1024x1024)
+        long[][] strides = {srcStrides, dstStrides};
+        long[] bases = {srcOffset, dstOffset};
+        long rows = StridedRows.rows(shape);
+        long length = shape.length == 0 ? 1 : Math.max(1, shape[shape.length - 1]);
+        Parallel.range((int) rows, (int) Math.max(1, Parallel.ELEMENTWISE_GRAIN / length), (lo, hi) ->
+                StridedRows.forRows(shape, strides, bases, lo, hi, (row, off, len) -> {
                     long ss = StridedRows.inner(srcStrides);
                     long ds = StridedRows.inner(dstStrides);
                     if (ss == 1 && ds == 1) {
@@ -301,7 +306,7 @@ final class CpuBackend implements Backend {
                     } else {
                         stridedCopy(sa, (int) off[0], (int) ss, da, (int) off[1], (int) ds, len);
                     }
-                });
+                }));
     }
 
     /**

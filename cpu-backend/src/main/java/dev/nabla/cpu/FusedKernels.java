@@ -21,6 +21,12 @@ final class FusedKernels {
      * scratch is one or two blocks.
      */
     private static final int BLOCK = Integer.getInteger("nabla.cpu.fusedBlock", 8192);
+    /**
+     * Programs of at least this many elements run compiled (-Dnabla.cpu.fusedCompileMin; 0 compiles all): a new
+     * kernel starts in the interpreter, where the Vector API is slow, so small, rarely run programs are better off
+     * in the block interpreter, whose loops are compiled already.
+     */
+    static final long COMPILE_MIN = Long.getLong("nabla.cpu.fusedCompileMin", 1 << 16);
     private static final ThreadLocal<float[][]> FLOAT_SCRATCH = new ThreadLocal<>();
     private static final ThreadLocal<double[][]> DOUBLE_SCRATCH = new ThreadLocal<>();
 
@@ -31,8 +37,9 @@ final class FusedKernels {
      * How each external input is read: its array ({@code floats} or {@code doubles}, by the program's dtype), and
      * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place).
      */
-    private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot) {
-        static Inputs of(FusedProgram p, CpuBuffer[] in) {
+    private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot,
+            Compile compile) {
+        static Inputs of(FusedProgram p, CpuBuffer[] in, Compile compile) {
             boolean single = p.dtype() == DType.FLOAT32;
             float[][] f = single ? new float[in.length][] : null;
             double[][] d = single ? null : new double[in.length][];
@@ -47,7 +54,7 @@ final class FusedKernels {
                     d[k] = in[k].doubles();
                 }
             }
-            return new Inputs(f, d, scalar, gathered, slots(p.steps()));
+            return new Inputs(f, d, scalar, gathered, slots(p.steps()), compile);
         }
     }
 
@@ -83,8 +90,20 @@ final class FusedKernels {
         return slot;
     }
 
+    /** Whether a program runs its compiled kernel: never, once the JIT has compiled it, or at once. */
+    enum Compile { NEVER, WHEN_HOT, ALWAYS }
+
+    private static Compile compile(FusedProgram p) {
+        return p.size() < COMPILE_MIN ? Compile.NEVER : Compile.WHEN_HOT;
+    }
+
     static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out) {
-        Inputs x = Inputs.of(p, in);
+        run(p, in, out, compile(p));
+    }
+
+    /** {@link #run}, with the program's compiled kernel ({@link FusedCompiler}) as {@code compile} says. */
+    static void run(FusedProgram p, CpuBuffer[] in, CpuBuffer out, Compile compile) {
+        Inputs x = Inputs.of(p, in, compile);
         if (p.dtype() == DType.FLOAT32) {
             float[] z = out.floats();
             Parallel.range((int) p.size(), Parallel.ELEMENTWISE_GRAIN,
@@ -105,7 +124,7 @@ final class FusedKernels {
      * sum's bits): each block of the result is computed into scratch and summed there.
      */
     static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
-        Inputs x = Inputs.of(p, in);
+        Inputs x = Inputs.of(p, in, compile(p));
         SumOrder.rows(outer, n, out, p.dtype() == DType.FLOAT32 ? (start, len) -> {
             float[] block = FLOAT_BLOCK.get();
             floats(p, x, block, -start, start, start + len);
@@ -149,93 +168,145 @@ final class FusedKernels {
         return s;
     }
 
-    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}. */
+    /**
+     * Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}: a block at a time, by the
+     * program's compiled kernel ({@link FusedCompiler}) when it has one, the interpreter doing the rest.
+     */
     private static void floats(FusedProgram p, Inputs in, float[] z, int shift, int lo, int hi) {
         float[][] ext0 = in.floats();
+        FusedProgram.Step[] steps = p.steps();
+        float[][] scratch = floatScratch(steps.length + ext0.length);
+        float[][] ext = ext0.clone();
+        FusedCompiler.FloatKernel kernel = in.compile() == Compile.NEVER ? null
+                : FusedCompiler.floatKernel(p, in.scalar(), in.compile() == Compile.ALWAYS);
+        int[] offsets = new int[ext.length];
+        for (int at = lo; at < hi; at += BLOCK) {
+            int n = Math.min(BLOCK, hi - at);
+            int done = 0;
+            if (kernel != null) {
+                gatherFloats(p, in, ext0, ext, scratch, offsets, at, n);
+                done = kernel.run(ext, offsets, z, at + shift, n);
+            }
+            if (done < n) {
+                gatherFloats(p, in, ext0, ext, scratch, offsets, at + done, n - done);
+                interpretFloats(p, in, ext, scratch, z, shift, at + done, n - done);
+            }
+        }
+    }
+
+    /** Points {@code ext} and {@code offsets} at block {@code [at, at + n)} of each input, gathering where needed. */
+    private static void gatherFloats(FusedProgram p, Inputs in, float[][] ext0, float[][] ext, float[][] scratch,
+            int[] offsets, int at, int n) {
+        int steps = p.steps().length;
+        for (int k = 0; k < ext.length; k++) {
+            if (in.gathered()[k]) {
+                ext[k] = scratch[steps + k];
+                gather(ext0[k], null, p.shape(), p.inputStrides()[k], at, n, ext[k], null);
+            }
+            offsets[k] = in.scalar()[k] || in.gathered()[k] ? 0 : at;
+        }
+    }
+
+    /** Block {@code [at, at + n)} step by step, its inputs already gathered. */
+    private static void interpretFloats(FusedProgram p, Inputs in, float[][] ext, float[][] scratch, float[] z,
+            int shift, int at, int n) {
         boolean[] scalar = in.scalar();
         boolean[] gathered = in.gathered();
         int[] slot = in.slot();
         FusedProgram.Step[] steps = p.steps();
         int last = steps.length - 1;
-        float[][] scratch = floatScratch(steps.length + ext0.length);
-        float[][] ext = ext0.clone();
-        for (int at = lo; at < hi; at += BLOCK) {
-            int n = Math.min(BLOCK, hi - at);
-            for (int k = 0; k < ext.length; k++) {
-                if (gathered[k]) {
-                    ext[k] = scratch[steps.length + k];
-                    gather(ext0[k], null, p.shape(), p.inputStrides()[k], at, n, ext[k], null);
+        for (int k = 0; k <= last; k++) {
+            FusedProgram.Step s = steps[k];
+            float[] dst = k == last ? z : scratch[slot[k]];
+            int d = k == last ? at + shift : 0;
+            if (s.unary() != null) {
+                Operand o = Operand.of(s.a(), scalar, gathered, at);
+                float[] src = o.step() ? scratch[slot[o.index()]] : ext[o.index()];
+                if (!o.scalar() && s.unary() == UnaryOp.RELU) {
+                    relu(src, o.offset(), dst, d, n);
+                    continue;
                 }
-            }
-            for (int k = 0; k <= last; k++) {
-                FusedProgram.Step s = steps[k];
-                float[] dst = k == last ? z : scratch[slot[k]];
-                int d = k == last ? at + shift : 0;
-                if (s.unary() != null) {
-                    Operand o = Operand.of(s.a(), scalar, gathered, at);
-                    float[] src = o.step() ? scratch[slot[o.index()]] : ext[o.index()];
-                    if (!o.scalar() && s.unary() == UnaryOp.RELU) {
-                        relu(src, o.offset(), dst, d, n);
-                        continue;
-                    }
-                    if (o.scalar()) {
-                        java.util.Arrays.fill(dst, d, d + n, src[0]);
-                    } else if (src != dst || o.offset() != d) {
-                        System.arraycopy(src, o.offset(), dst, d, n);
-                    }
-                    FloatLanes.unary(s.unary(), dst, dst, d, d + n);
-                } else {
-                    Operand a = Operand.of(s.a(), scalar, gathered, at);
-                    Operand b = Operand.of(s.b(), scalar, gathered, at);
-                    float[] x = a.step() ? scratch[slot[a.index()]] : ext[a.index()];
-                    float[] y = b.step() ? scratch[slot[b.index()]] : ext[b.index()];
-                    if (!arithmetic(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, d, n)) {
-                        FloatLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d,
-                                n);
-                    }
+                if (o.scalar()) {
+                    java.util.Arrays.fill(dst, d, d + n, src[0]);
+                } else if (src != dst || o.offset() != d) {
+                    System.arraycopy(src, o.offset(), dst, d, n);
+                }
+                FloatLanes.unary(s.unary(), dst, dst, d, d + n);
+            } else {
+                Operand a = Operand.of(s.a(), scalar, gathered, at);
+                Operand b = Operand.of(s.b(), scalar, gathered, at);
+                float[] x = a.step() ? scratch[slot[a.index()]] : ext[a.index()];
+                float[] y = b.step() ? scratch[slot[b.index()]] : ext[b.index()];
+                if (!arithmetic(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, d, n)) {
+                    FloatLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d, n);
                 }
             }
         }
     }
 
-    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}. */
+    /** Elements {@code [lo, hi)} of the result, element {@code i} into {@code z[i + shift]}, as {@link #floats}. */
     private static void doubles(FusedProgram p, Inputs in, double[] z, int shift, int lo, int hi) {
         double[][] ext0 = in.doubles();
+        FusedProgram.Step[] steps = p.steps();
+        double[][] scratch = doubleScratch(steps.length + ext0.length);
+        double[][] ext = ext0.clone();
+        FusedCompiler.DoubleKernel kernel = in.compile() == Compile.NEVER ? null
+                : FusedCompiler.doubleKernel(p, in.scalar(), in.compile() == Compile.ALWAYS);
+        int[] offsets = new int[ext.length];
+        for (int at = lo; at < hi; at += BLOCK) {
+            int n = Math.min(BLOCK, hi - at);
+            int done = 0;
+            if (kernel != null) {
+                gatherDoubles(p, in, ext0, ext, scratch, offsets, at, n);
+                done = kernel.run(ext, offsets, z, at + shift, n);
+            }
+            if (done < n) {
+                gatherDoubles(p, in, ext0, ext, scratch, offsets, at + done, n - done);
+                interpretDoubles(p, in, ext, scratch, z, shift, at + done, n - done);
+            }
+        }
+    }
+
+    /** As {@link #gatherFloats}. */
+    private static void gatherDoubles(FusedProgram p, Inputs in, double[][] ext0, double[][] ext, double[][] scratch,
+            int[] offsets, int at, int n) {
+        int steps = p.steps().length;
+        for (int k = 0; k < ext.length; k++) {
+            if (in.gathered()[k]) {
+                ext[k] = scratch[steps + k];
+                gather(null, ext0[k], p.shape(), p.inputStrides()[k], at, n, null, ext[k]);
+            }
+            offsets[k] = in.scalar()[k] || in.gathered()[k] ? 0 : at;
+        }
+    }
+
+    /** As {@link #interpretFloats}. */
+    private static void interpretDoubles(FusedProgram p, Inputs in, double[][] ext, double[][] scratch, double[] z,
+            int shift, int at, int n) {
         boolean[] scalar = in.scalar();
         boolean[] gathered = in.gathered();
         int[] slot = in.slot();
         FusedProgram.Step[] steps = p.steps();
         int last = steps.length - 1;
-        double[][] scratch = doubleScratch(steps.length + ext0.length);
-        double[][] ext = ext0.clone();
-        for (int at = lo; at < hi; at += BLOCK) {
-            int n = Math.min(BLOCK, hi - at);
-            for (int k = 0; k < ext.length; k++) {
-                if (gathered[k]) {
-                    ext[k] = scratch[steps.length + k];
-                    gather(null, ext0[k], p.shape(), p.inputStrides()[k], at, n, null, ext[k]);
+        for (int k = 0; k <= last; k++) {
+            FusedProgram.Step s = steps[k];
+            double[] dst = k == last ? z : scratch[slot[k]];
+            int d = k == last ? at + shift : 0;
+            if (s.unary() != null) {
+                Operand o = Operand.of(s.a(), scalar, gathered, at);
+                double[] src = o.step() ? scratch[slot[o.index()]] : ext[o.index()];
+                if (o.scalar()) {
+                    java.util.Arrays.fill(dst, d, d + n, src[0]);
+                } else if (src != dst || o.offset() != d) {
+                    System.arraycopy(src, o.offset(), dst, d, n);
                 }
-            }
-            for (int k = 0; k <= last; k++) {
-                FusedProgram.Step s = steps[k];
-                double[] dst = k == last ? z : scratch[slot[k]];
-                int d = k == last ? at + shift : 0;
-                if (s.unary() != null) {
-                    Operand o = Operand.of(s.a(), scalar, gathered, at);
-                    double[] src = o.step() ? scratch[slot[o.index()]] : ext[o.index()];
-                    if (o.scalar()) {
-                        java.util.Arrays.fill(dst, d, d + n, src[0]);
-                    } else if (src != dst || o.offset() != d) {
-                        System.arraycopy(src, o.offset(), dst, d, n);
-                    }
-                    DoubleLanes.unary(s.unary(), dst, dst, d, d + n);
-                } else {
-                    Operand a = Operand.of(s.a(), scalar, gathered, at);
-                    Operand b = Operand.of(s.b(), scalar, gathered, at);
-                    double[] x = a.step() ? scratch[slot[a.index()]] : ext[a.index()];
-                    double[] y = b.step() ? scratch[slot[b.index()]] : ext[b.index()];
-                    DoubleLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d, n);
-                }
+                DoubleLanes.unary(s.unary(), dst, dst, d, d + n);
+            } else {
+                Operand a = Operand.of(s.a(), scalar, gathered, at);
+                Operand b = Operand.of(s.b(), scalar, gathered, at);
+                double[] x = a.step() ? scratch[slot[a.index()]] : ext[a.index()];
+                double[] y = b.step() ? scratch[slot[b.index()]] : ext[b.index()];
+                DoubleLanes.row(s.binary(), x, a.offset(), a.scalar(), y, b.offset(), b.scalar(), dst, null, d, n);
             }
         }
     }

@@ -19,20 +19,37 @@ final class StridedRows {
      * element strides of operand k and {@code bases[k]} its starting offset.
      */
     static void forEach(long[] shape, long[][] strides, long[] bases, Row row) {
-        int rank = shape.length;
+        forRows(shape, strides, bases, 0, rows(shape), row);
+    }
+
+    /** The number of innermost rows of {@code shape} (0 when it is empty). */
+    static long rows(long[] shape) {
         long total = 1;
         for (long d : shape) {
             total *= d;
         }
-        if (total == 0) {
+        return total == 0 ? 0 : total / (shape.length == 0 ? 1 : shape[shape.length - 1]);
+    }
+
+    /** {@link #forEach} over rows {@code [from, to)} only, so that threads can share the rows of one walk. */
+    static void forRows(long[] shape, long[][] strides, long[] bases, long from, long to, Row row) {
+        int rank = shape.length;
+        if (from >= to) {
             return;
         }
         int length = rank == 0 ? 1 : (int) shape[rank - 1];
-        long rows = total / length;
         int k = strides.length;
         long[] offsets = bases.clone();
         long[] counter = new long[Math.max(rank - 1, 0)];
-        for (long r = 0; r < rows; r++) {
+        long rest = from;
+        for (int d = rank - 2; d >= 0; d--) {
+            counter[d] = rest % shape[d];
+            rest /= shape[d];
+            for (int j = 0; j < k; j++) {
+                offsets[j] += counter[d] * strides[j][d];
+            }
+        }
+        for (long r = from; r < to; r++) {
             row.visit(r, offsets, length);
             for (int d = rank - 2; d >= 0; d--) {
                 counter[d]++;

@@ -31,6 +31,38 @@ class TransposeCopyTest {
         }
     }
 
+    /**
+     * Broadcast copies (stride 0 in a dimension, and a scalar everywhere: a sum's gradient) walked by several
+     * threads, each starting its rows mid-way through the outer dimensions, against the index definition.
+     */
+    @Test
+    void broadcastCopiesSplitAmongThreadsEqualTheDefinition() {
+        long[] shape = {64, 100, 64};                 // 6,400 rows of 64: past two parallel grains
+        long[][] sourceStrides = {{0, 64, 1}, {64, 0, 1}, {0, 0, 0}, {1, 0, 64}};
+        for (long[] ss : sourceStrides) {
+            int n = 64 * 100 * 64;
+            double[] src = new double[6400 + 3];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = random.nextGaussian();
+            }
+            Buffer in = backend.upload(src, DType.FLOAT64);
+            Buffer out = backend.allocate(DType.FLOAT64, n);
+            backend.copy(in, 3, ss, out, 0, new long[] {6400, 64, 1}, shape);
+            double[] got = backend.readDoubles(out);
+            for (int i = 0; i < 64; i++) {
+                for (int j = 0; j < 100; j++) {
+                    for (int k = 0; k < 64; k++) {
+                        double want = src[(int) (3 + i * ss[0] + j * ss[1] + k * ss[2])];
+                        assertEquals(want, got[(i * 100 + j) * 64 + k], java.util.Arrays.toString(ss) + " at " + i
+                                + ", " + j + ", " + k);
+                    }
+                }
+            }
+            in.release();
+            out.release();
+        }
+    }
+
     /** Copies source {@code (cols, rows)} (dense, from {@code srcOffset}) transposed into (rows, cols). */
     private void check(DType t, int rows, int cols, int srcOffset, int dstOffset) {
         int n = rows * cols;

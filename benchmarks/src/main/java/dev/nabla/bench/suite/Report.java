@@ -60,6 +60,9 @@ public final class Report {
         int mi = 5;
         ChainedOptionsBuilder warm = new OptionsBuilder()
                 .include(suite + "(W[1-7][A-Za-z]*|PeakFma)\\.(?!cold).*")
+                // issue 10's two figures outside W1-W7: the traced notebook step, and a fused chain against a loop
+                .include("dev\\.nabla\\.bench\\.(TracedStepBench\\.(eager|traced)"
+                        + "|FusedExpressionBench\\.(traced|javaLoopParallel))$")
                 .forks(1).warmupIterations(wi).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(mi).measurementTime(TimeValue.seconds(1));
         ChainedOptionsBuilder cold = new OptionsBuilder().include(suite + "W1Notebook\\.cold.*")
@@ -194,6 +197,21 @@ public final class Report {
      * Java's graph, W7 traced at least 1.5 times as fast as eager.
      */
     private static void tracedGoals(StringBuilder sb, Map<String, Cell> c) {
+        Cell w1 = c.get("TracedStepBench.eager");
+        Cell w1t = c.get("TracedStepBench.traced");
+        if (w1 != null && w1t != null) {
+            sb.append(String.format(Locale.ROOT, "W1 traced (TracedStepBench): eager %.0f ns, traced %.0f ns per step;"
+                    + " eager / traced: %.2f (goal (issue 10) >= 3: %s).\n", w1.median(), w1t.median(),
+                    w1.median() / w1t.median(), w1.median() >= 3 * w1t.median() ? "met" : "missed"));
+        }
+        Cell fx = c.get("FusedExpressionBench.traced");
+        Cell loop = c.get("FusedExpressionBench.javaLoopParallel");
+        if (fx != null && loop != null) {
+            sb.append(String.format(Locale.ROOT, "((a*b + c) * d).relu() on 2^24 float32: traced %.2f ms, a plain Java"
+                    + " loop on as many threads %.2f ms; traced speed / loop speed: %.2f (goal (issue 10) >= 0.8: %s).\n",
+                    fx.median(), loop.median(), loop.median() / fx.median(),
+                    loop.median() >= 0.8 * fx.median() ? "met" : "missed"));
+        }
         Cell w5 = c.get("W5Mlp.nabla");
         Cell w5t = c.get("W5Mlp.nablaTraced");
         Cell w5tf = c.get("W5to7Peers.mlpTf");
