@@ -138,6 +138,76 @@ public interface Backend {
         }
     }
 
+    /**
+     * Max-pooling's selection: for every window of {@code g} (one channel per plane: {@code g.channels() == 1}, no
+     * window past the image), {@code out} (the windows in row-major order, {@code g.columns()} elements) gets the
+     * element of {@code values} at the position of the window's first maximum in {@code x} (NaN counts as the
+     * maximum, as {@link ReduceOp#ARGMAX}); {@code x} and {@code values} are inputs of {@code g}. With
+     * {@code values == x} this is the max-pool itself. This default takes the positions from {@link #im2col} and
+     * {@link ReduceOp#ARGMAX} and gathers; backends override it with one pass.
+     */
+    default void maxPoolGather(WindowGeometry g, Buffer x, Buffer values, Buffer out) {
+        Buffer flat = windowArgmaxPositions(g, x);
+        Buffer cols = allocate(values.dtype(), g.rows() * g.columns());
+        try {
+            im2col(g, values, cols);
+            gather(cols, 1, cols.size(), 1, flat, out, new IndexCheck("maxPoolGather", "the windows of " + g));
+        } finally {
+            cols.release();
+            flat.release();
+        }
+    }
+
+    /**
+     * The adjoint of {@link #maxPoolGather} in {@code values}: {@code out} (an input of {@code g}) is zero but at
+     * each window's first maximum in {@code x}, which gets the sum of {@code grads} (one per window) of the windows
+     * whose maximum it is, added from zero in the order of the element's position inside those windows (the order
+     * of {@link #col2im}). This default scatter-adds into columns and runs {@link #col2im}.
+     */
+    default void maxPoolScatter(WindowGeometry g, Buffer x, Buffer grads, Buffer out) {
+        Buffer flat = windowArgmaxPositions(g, x);
+        Buffer cols = allocate(grads.dtype(), g.rows() * g.columns());
+        try {
+            fill(cols, 0);
+            scatterAdd(cols, 1, cols.size(), 1, flat, grads, new IndexCheck("maxPoolScatter", "the windows of " + g));
+            col2im(g, cols, out);
+        } finally {
+            cols.release();
+            flat.release();
+        }
+    }
+
+    /** For each window, the flat position of its first maximum in {@link #im2col}'s (K·K, windows) matrix. */
+    private Buffer windowArgmaxPositions(WindowGeometry g, Buffer x) {
+        long windows = g.columns();
+        Buffer cols = allocate(x.dtype(), g.rows() * windows);
+        Buffer arg = allocate(DType.INT32, windows);
+        Buffer column = allocate(DType.INT32, windows);
+        Buffer flat = allocate(DType.INT32, windows);
+        try {
+            im2col(g, x, cols);
+            reduce(ReduceOp.ARGMAX, cols, 1, g.rows(), windows, arg);
+            iota(column);
+            // row · windows + column, the position of each window's maximum in the column matrix
+            Buffer stride = upload(new int[] {(int) windows}, DType.INT32);
+            long[] dense = {1};
+            long[] scalar = {0};
+            Buffer scaled = allocate(DType.INT32, windows);
+            binary(BinaryOp.MUL, arg, dense, stride, scalar, scaled, new long[] {windows});
+            binary(BinaryOp.ADD, scaled, dense, column, dense, flat, new long[] {windows});
+            scaled.release();
+            stride.release();
+            return flat;
+        } catch (RuntimeException | Error e) {
+            flat.release();
+            throw e;
+        } finally {
+            cols.release();
+            arg.release();
+            column.release();
+        }
+    }
+
     /** Converts element-wise into {@code out}'s dtype (floats to INT32 truncate toward zero; to BOOL is != 0). */
     void cast(Buffer in, Buffer out);
 

@@ -99,4 +99,88 @@ final class WindowKernels {
             }
         });
     }
+
+    /**
+     * The position in its plane of the window's first maximum of {@code x} (NaN counts as the maximum, as ARGMAX):
+     * window {@code (oy, ox)} of the plane starting at {@code base}.
+     */
+    private static int argmax(WindowGeometry g, float[] x, int base, int oy, int ox) {
+        int at = (oy * g.stride()) * g.width() + ox * g.stride();
+        int best = at;
+        float bv = x[base + at];
+        for (int i = 0; i < g.kernelH() && !Float.isNaN(bv); i++) {
+            for (int j = 0; j < g.kernelW(); j++) {
+                int p = at + i * g.width() + j;
+                float v = x[base + p];
+                if (v > bv || Float.isNaN(v)) {
+                    bv = v;
+                    best = p;
+                    if (Float.isNaN(v)) {
+                        break;
+                    }
+                }
+            }
+        }
+        return best;
+    }
+
+    static void maxPoolGather(WindowGeometry g, float[] x, float[] values, float[] out) {
+        int windows = g.outH() * g.outW();
+        int imageSize = g.height() * g.width();
+        int grain = Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, windows * g.kernelH() * g.kernelW()));
+        Parallel.range(g.images(), grain, (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int base = p * imageSize;
+                int at = p * windows;
+                for (int oy = 0; oy < g.outH(); oy++) {
+                    for (int ox = 0; ox < g.outW(); ox++) {
+                        out[at++] = values[base + argmax(g, x, base, oy, ox)];
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Per plane: the windows' maxima first, then the gradients added in the order of the rows {@code (i, j)} (the
+     * position inside the window), as col2im adds them.
+     */
+    static void maxPoolScatter(WindowGeometry g, float[] x, float[] grads, float[] out) {
+        int windows = g.outH() * g.outW();
+        int imageSize = g.height() * g.width();
+        boolean overlapping = g.stride() < g.kernelH() || g.stride() < g.kernelW();
+        int grain = Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, windows * g.kernelH() * g.kernelW()));
+        Parallel.range(g.images(), grain, (lo, hi) -> {
+            int[] best = new int[windows];
+            for (int p = lo; p < hi; p++) {
+                int base = p * imageSize;
+                int at = p * windows;
+                Arrays.fill(out, base, base + imageSize, 0f);
+                for (int oy = 0, w = 0; oy < g.outH(); oy++) {
+                    for (int ox = 0; ox < g.outW(); ox++, w++) {
+                        best[w] = argmax(g, x, base, oy, ox);
+                    }
+                }
+                if (!overlapping) {
+                    // each element is in one window at most: one term per element
+                    for (int w = 0; w < windows; w++) {
+                        out[base + best[w]] = 0f + grads[at + w];
+                    }
+                    continue;
+                }
+                for (int i = 0; i < g.kernelH(); i++) {
+                    for (int j = 0; j < g.kernelW(); j++) {
+                        for (int oy = 0, w = 0; oy < g.outH(); oy++) {
+                            for (int ox = 0; ox < g.outW(); ox++, w++) {
+                                int p0 = (oy * g.stride() + i) * g.width() + ox * g.stride() + j;
+                                if (best[w] == p0) {
+                                    out[base + p0] += grads[at + w];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
 }
