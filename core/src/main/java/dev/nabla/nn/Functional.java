@@ -136,9 +136,7 @@ public final class Functional {
         // one large product over all images: (O, C·KH·KW) · (C·KH·KW, N·OH·OW), then one copy to NCHW
         Tensor cols = Convolution.im2col(x, w.geometry(n, c));
         // the sizes written out: -1 cannot be inferred when O = 0
-        long plane = (long) w.outH() * w.outW();
-        Tensor out = kernel.reshape(o, ckk).matmul(cols).reshape(o, n, plane).permute(1, 0, 2)
-                .reshape(n, o, w.outH(), w.outW());
+        Tensor out = kernel.reshape(o, ckk).matmul(cols).reshape(o, n, w.outH(), w.outW()).permute(1, 0, 2, 3);
         if (bias != null) {
             if (!bias.shape().equals(Shape.of(o))) {
                 throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match " + o
@@ -169,10 +167,9 @@ public final class Functional {
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), size, size, stride, "valid");
         // every (image, channel) plane is pooled with the windows of a single channel: (K·K, N·C·OH·OW)
         Tensor planes = x.reshape(n * c, 1, x.shape().dim(2), x.shape().dim(3));
-        if (max) {
-            return Convolution.maxPool(planes, w.geometry(n * c, 1)).reshape(n, c, w.outH(), w.outW());
-        }
-        return Convolution.im2col(planes, w.geometry(n * c, 1)).mean(0).reshape(n, c, w.outH(), w.outW());
+        Tensor cols = Convolution.im2col(planes, w.geometry(n * c, 1));
+        Tensor pooled = max ? cols.max(0) : cols.mean(0);
+        return pooled.reshape(n, c, w.outH(), w.outW());
     }
 
     /**

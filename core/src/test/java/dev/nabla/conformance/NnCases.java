@@ -148,35 +148,6 @@ final class NnCases {
         };
     }
 
-    /**
-     * Max-pool geometries (one channel per plane, no padding, windows inside the image, overlapping or not, kernels
-     * 1 x 1 to 3 x 3) with two inputs: the image and, with {@code scatter}, one value per window, else a second image.
-     */
-    static CaseGenerator<OpArgs.Windows> maxPoolPairs(boolean scatter) {
-        return r -> {
-            List<WindowGeometry> geometries = new ArrayList<>(List.of(
-                    new WindowGeometry(2, 1, 4, 4, 2, 2, 2, 0, 0, 2, 2),
-                    new WindowGeometry(1, 1, 3, 4, 2, 2, 1, 0, 0, 2, 3),
-                    new WindowGeometry(1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1),
-                    new WindowGeometry(0, 1, 2, 2, 2, 2, 2, 0, 0, 1, 1)));
-            for (int i = 0; i < RANDOM_CASES; i++) {
-                int kh = 1 + r.nextInt(3);
-                int kw = 1 + r.nextInt(3);
-                int stride = 1 + r.nextInt(3);
-                int h = kh + r.nextInt(4);
-                int w = kw + r.nextInt(4);
-                geometries.add(new WindowGeometry((int) batch(r) + r.nextInt(3), 1, h, w, kh, kw, stride, 0, 0,
-                        (h - kh) / stride + 1, (w - kw) / stride + 1));
-            }
-            List<OpCase<OpArgs.Windows>> cases = new ArrayList<>();
-            for (WindowGeometry g : geometries) {
-                long[] image = s(g.images(), 1, g.height(), g.width());
-                cases.add(OpCase.of(new OpArgs.Windows(g), image, scatter ? s(g.images(), g.outH(), g.outW()) : image));
-            }
-            return cases;
-        };
-    }
-
     /** Large planes and many channels (forward only). */
     static CaseGenerator<Pool> largePools() {
         return r -> List.of(OpCase.of(new Pool(2, 2, true), s(4, 16, 28, 28)),

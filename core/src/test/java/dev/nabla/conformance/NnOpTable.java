@@ -58,16 +58,6 @@ final class NnOpTable {
             op("col2im", NN, 1, NnCases.windows(true), (in, a) -> Convolution.col2im(in.get(0), a.geometry()),
                     (in, a) -> NnReference.col2im(in.get(0), a.geometry())).withDtypes(OpInfo.NUMERIC)
                     .withTolerances(1e-5, 1e-12).covering("Convolution.col2im"),
-            // max-pool's pair; distinct values: no ties inside a window
-            op("maxPoolGather", NN, 2, NnCases.maxPoolPairs(false),
-                    (in, a) -> Convolution.maxPoolGather(in.get(0), in.get(1), a.geometry()),
-                    (in, a) -> NnReference.maxPoolGather(in.get(0), in.get(1), a.geometry()))
-                    .withDomain(Domain.DISTINCT).withDtypes(OpInfo.NUMERIC).covering("Convolution.maxPoolGather"),
-            op("maxPoolScatter", NN, 2, NnCases.maxPoolPairs(true),
-                    (in, a) -> Convolution.maxPoolScatter(in.get(0), in.get(1), a.geometry()),
-                    (in, a) -> NnReference.maxPoolScatter(in.get(0), in.get(1), a.geometry()))
-                    .withDomain(Domain.DISTINCT).withDtypes(OpInfo.NUMERIC).withTolerances(1e-5, 1e-12)
-                    .covering("Convolution.maxPoolScatter"),
             op("softmaxCrossEntropy", NN, 1, NnCases.labels(),
                     (in, a) -> Functional.softmaxCrossEntropy(in.get(0), Tensor.of(in.get(0).device(), a.labels())),
                     (in, a) -> NnReference.crossEntropy(in.get(0),

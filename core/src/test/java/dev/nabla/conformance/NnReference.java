@@ -104,43 +104,6 @@ final class NnReference {
         });
     }
 
-    /** The (row, column) in its plane of the first maximum of x in window (oy, ox) of plane n. */
-    private static long[] firstMaximum(HostTensor x, WindowGeometry g, long n, long oy, long ox) {
-        long[] best = {oy * g.stride(), ox * g.stride()};
-        for (long i = 0; i < g.kernelH(); i++) {
-            for (long j = 0; j < g.kernelW(); j++) {
-                long y = oy * g.stride() + i;
-                long z = ox * g.stride() + j;
-                if (x.at(n, 0, y, z) > x.at(n, 0, best[0], best[1])) {
-                    best = new long[] {y, z};
-                }
-            }
-        }
-        return best;
-    }
-
-    /** values at each window's first maximum of x: (N, OH, OW). */
-    static HostTensor maxPoolGather(HostTensor x, HostTensor values, WindowGeometry g) {
-        return HostTensor.generate(new long[] {g.images(), g.outH(), g.outW()}, idx -> {
-            long[] at = firstMaximum(x, g, idx[0], idx[1], idx[2]);
-            return values.at(idx[0], 0, at[0], at[1]);
-        });
-    }
-
-    /** Each window's gradient added at its first maximum of x: (N, 1, H, W). */
-    static HostTensor maxPoolScatter(HostTensor x, HostTensor grads, WindowGeometry g) {
-        double[] out = new double[(int) g.inputSize()];
-        for (long n = 0; n < g.images(); n++) {
-            for (long oy = 0; oy < g.outH(); oy++) {
-                for (long ox = 0; ox < g.outW(); ox++) {
-                    long[] at = firstMaximum(x, g, n, oy, ox);
-                    out[(int) ((n * g.height() + at[0]) * g.width() + at[1])] += grads.at(n, oy, ox);
-                }
-            }
-        }
-        return new HostTensor(new long[] {g.images(), 1, g.height(), g.width()}, out);
-    }
-
     /**
      * "valid" pooling of x (N, C, H, W) over size x size windows moving by stride: out = floor((in - size) / stride)
      * + 1 per axis, y[n, c, i, j] = max (or mean) of x[n, c, i stride + p, j stride + q] over 0 <= p, q < size.

@@ -391,24 +391,6 @@ final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxPoolGather(WindowGeometry g, Buffer x, Buffer values, Buffer out) {
-        if (x.dtype() == DType.FLOAT32 && values.dtype() == DType.FLOAT32) {
-            WindowKernels.maxPoolGather(g, cpu(x).floats(), cpu(values).floats(), cpu(out).floats());
-        } else {
-            Backend.super.maxPoolGather(g, x, values, out);
-        }
-    }
-
-    @Override
-    public void maxPoolScatter(WindowGeometry g, Buffer x, Buffer grads, Buffer out) {
-        if (x.dtype() == DType.FLOAT32 && grads.dtype() == DType.FLOAT32) {
-            WindowKernels.maxPoolScatter(g, cpu(x).floats(), cpu(grads).floats(), cpu(out).floats());
-        } else {
-            Backend.super.maxPoolScatter(g, x, grads, out);
-        }
-    }
-
-    @Override
     public void cast(Buffer in, Buffer out) {
         CpuBuffer x = cpu(in);
         CpuBuffer y = cpu(out);
