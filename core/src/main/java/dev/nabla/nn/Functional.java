@@ -136,7 +136,10 @@ public final class Functional {
         // one large product over all images: (O, C·KH·KW) · (C·KH·KW, N·OH·OW), then one copy to NCHW
         Tensor cols = Convolution.im2col(x, w.geometry(n, c));
         // the sizes written out: -1 cannot be inferred when O = 0
-        Tensor out = kernel.reshape(o, ckk).matmul(cols).reshape(o, n, w.outH(), w.outW()).permute(1, 0, 2, 3);
+        // (the permute on three axes: its copy moves whole output planes, not rows of OW)
+        long plane = (long) w.outH() * w.outW();
+        Tensor out = kernel.reshape(o, ckk).matmul(cols).reshape(o, n, plane).permute(1, 0, 2)
+                .reshape(n, o, w.outH(), w.outW());
         if (bias != null) {
             if (!bias.shape().equals(Shape.of(o))) {
                 throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match " + o
