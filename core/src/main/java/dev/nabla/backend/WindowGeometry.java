@@ -46,36 +46,4 @@ public record WindowGeometry(int images, int channels, int height, int width, in
     public long inputSize() {
         return (long) images * channels * height * width;
     }
-
-    /**
-     * For every element of the column matrix (row-major), the flat index of the input element it reads, or
-     * {@link #inputSize()} where the window lies in the padding: {@link Backend#im2col}'s definition as data.
-     */
-    public int[] columnSources() {
-        long total = rows() * columns();
-        if (total > Integer.MAX_VALUE - 8 || inputSize() >= Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("im2col: " + rows() + " x " + columns() + " columns of " + inputSize()
-                    + " elements are too many for one index array");
-        }
-        int padding = (int) inputSize();
-        int[] idx = new int[(int) total];
-        int at = 0;
-        for (int c = 0; c < channels; c++) {
-            for (int i = 0; i < kernelH; i++) {
-                for (int j = 0; j < kernelW; j++) {
-                    for (int n = 0; n < images; n++) {
-                        for (int oy = 0; oy < outH; oy++) {
-                            int y = oy * stride + i - padTop;
-                            for (int ox = 0; ox < outW; ox++) {
-                                int x = ox * stride + j - padLeft;
-                                boolean inside = y >= 0 && y < height && x >= 0 && x < width;
-                                idx[at++] = inside ? ((n * channels + c) * height + y) * width + x : padding;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return idx;
-    }
 }
