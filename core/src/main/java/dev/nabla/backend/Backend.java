@@ -98,6 +98,47 @@ public interface Backend {
     void scatterAdd(Buffer dst, long outer, long axisSize, long inner, Buffer indices, Buffer src,
             IndexCheck check);
 
+    /**
+     * im2col: writes the sliding windows of {@code x} (an NCHW buffer of {@code g}'s input) as the columns of
+     * {@code cols} ({@code g.rows() × g.columns()}, laid out as {@link WindowGeometry} says), zero where a window
+     * lies in the padding. This default gathers from a copy of {@code x} with one zero appended, through an index
+     * array it computes with INT32 primitives (no upload, so a recording backend records it); backends override it
+     * with a direct copy.
+     */
+    default void im2col(WindowGeometry g, Buffer x, Buffer cols) {
+        long size = g.inputSize();
+        Buffer sources = WindowSources.of(this, g);
+        Buffer extended = allocate(x.dtype(), size + 1);
+        try {
+            fill(extended, 0);
+            copy(x, 0, new long[] {1}, extended, 0, new long[] {1}, new long[] {size});
+            gather(extended, 1, size + 1, 1, sources, cols, new IndexCheck("im2col", "an image of " + g));
+        } finally {
+            extended.release();
+            sources.release();
+        }
+    }
+
+    /**
+     * col2im, the adjoint of {@link #im2col}: {@code x} (the NCHW input of {@code g}) is the sum, per input element,
+     * of the elements of {@code cols} that {@link #im2col} would copy from it (padding positions are dropped). Each
+     * element's terms are added in the order of their rows, starting from zero. This default scatter-adds through the
+     * index array of {@link #im2col}'s default; backends override it with a direct loop.
+     */
+    default void col2im(WindowGeometry g, Buffer cols, Buffer x) {
+        long size = g.inputSize();
+        Buffer sources = WindowSources.of(this, g);
+        Buffer extended = allocate(x.dtype(), size + 1);
+        try {
+            fill(extended, 0);
+            scatterAdd(extended, 1, size + 1, 1, sources, cols, new IndexCheck("col2im", "an image of " + g));
+            copy(extended, 0, new long[] {1}, x, 0, new long[] {1}, new long[] {size});
+        } finally {
+            extended.release();
+            sources.release();
+        }
+    }
+
     /** Converts element-wise into {@code out}'s dtype (floats to INT32 truncate toward zero; to BOOL is != 0). */
     void cast(Buffer in, Buffer out);
 

@@ -6,6 +6,7 @@ import dev.nabla.Rng;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.ops.Checks;
+import dev.nabla.ops.Convolution;
 import java.util.List;
 
 /**
@@ -131,10 +132,14 @@ public final class Functional {
         long o = kernel.shape().dim(0);
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), (int) kernel.shape().dim(2),
                 (int) kernel.shape().dim(3), stride, padding);
-        Tensor cols = unfold(x, w, c);                                   // (N, C·KH·KW, OH·OW)
-        // the size written out: -1 cannot be inferred when O = 0
-        Tensor out = kernel.reshape(o, (long) c * w.kernelH() * w.kernelW()).matmul(cols);   // (N, O, OH·OW)
-        out = out.reshape(n, o, w.outH(), w.outW());
+        long ckk = (long) c * w.kernelH() * w.kernelW();
+        // one large product over all images: (O, C·KH·KW) · (C·KH·KW, N·OH·OW), then one copy to NCHW
+        Tensor cols = Convolution.im2col(x, w.geometry(n, c));
+        // the sizes written out: -1 cannot be inferred when O = 0
+        // (the permute on three axes: its copy moves whole output planes, not rows of OW)
+        long plane = (long) w.outH() * w.outW();
+        Tensor out = kernel.reshape(o, ckk).matmul(cols).reshape(o, n, plane).permute(1, 0, 2)
+                .reshape(n, o, w.outH(), w.outW());
         if (bias != null) {
             if (!bias.shape().equals(Shape.of(o))) {
                 throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match " + o
@@ -143,19 +148,6 @@ public final class Functional {
             out = out.add(bias.reshape(1, o, 1, 1));
         }
         return out;
-    }
-
-    /** The windows of every channel as columns: (N, C·KH·KW, OH·OW). */
-    private static Tensor unfold(Tensor x, Windows w, int channels) {
-        long n = x.shape().dim(0);
-        Tensor padded = x;
-        if (w.paddedH() != x.shape().dim(2) || w.paddedW() != x.shape().dim(3)) {
-            padded = x.pad(new long[] {0, 0, w.padTop(), w.padLeft()}, new long[] {0, 0,
-                    w.paddedH() - w.padTop() - x.shape().dim(2), w.paddedW() - w.padLeft() - x.shape().dim(3)});
-        }
-        Tensor flat = padded.reshape(n, (long) channels * w.paddedH() * w.paddedW());
-        Tensor cols = flat.gather(w.indices(x.device(), channels), 1);
-        return cols.reshape(n, (long) channels * w.kernelH() * w.kernelW(), (long) w.outH() * w.outW());
     }
 
     /** Max over {@code size × size} windows moving by {@code stride}, per channel ("valid" padding). */
@@ -176,10 +168,10 @@ public final class Functional {
         long n = x.shape().dim(0);
         long c = x.shape().dim(1);
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), size, size, stride, "valid");
-        // every (image, channel) plane is one row, pooled with the windows of a single channel
+        // every (image, channel) plane is pooled with the windows of a single channel: (K·K, N·C·OH·OW)
         Tensor planes = x.reshape(n * c, 1, x.shape().dim(2), x.shape().dim(3));
-        Tensor cols = unfold(planes, w, 1);                              // (N·C, K·K, OH·OW)
-        Tensor pooled = max ? cols.max(1) : cols.mean(1);
+        Tensor cols = Convolution.im2col(planes, w.geometry(n * c, 1));
+        Tensor pooled = max ? cols.max(0) : cols.mean(0);
         return pooled.reshape(n, c, w.outH(), w.outW());
     }
 

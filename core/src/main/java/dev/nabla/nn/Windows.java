@@ -1,14 +1,13 @@
 package dev.nabla.nn;
 
-import dev.nabla.Device;
-import dev.nabla.Tensor;
+import dev.nabla.backend.WindowGeometry;
 import dev.nabla.ops.Checks;
 
 /**
- * The sliding windows of a 2-D convolution or pooling, as flat indices into one padded image: gathering with them
- * is im2col, and because gather's gradient is scatter-add, col2im comes for free.
+ * The sliding windows of a 2-D convolution or pooling over an {@code height × width} image: the checks of the
+ * kernel, stride and padding, and TF's "same" rule; {@link #geometry} hands them to the im2col primitive.
  */
-record Windows(int kernelH, int kernelW, int stride, int padTop, int padLeft, int paddedH, int paddedW, int outH,
+record Windows(int height, int width, int kernelH, int kernelW, int stride, int padTop, int padLeft, int outH,
         int outW) {
 
     /** The windows over an {@code h × w} image for "valid" (no padding) or "same" (TF's padding rule). */
@@ -43,7 +42,8 @@ record Windows(int kernelH, int kernelW, int stride, int padTop, int padLeft, in
             throw new IllegalArgumentException(op + ": a (" + kernelH + ", " + kernelW + ") kernel does not fit an"
                     + " image of (" + h + ", " + w + ") with " + padding + " padding");
         }
-        return new Windows(kernelH, kernelW, stride, padH / 2, padW / 2, (int) h + padH, (int) w + padW, outH, outW);
+        return new Windows(Math.toIntExact(h), Math.toIntExact(w), kernelH, kernelW, stride, padH / 2, padW / 2, outH,
+                outW);
     }
 
     /** {@code padding} is "valid" or "same". */
@@ -55,26 +55,9 @@ record Windows(int kernelH, int kernelW, int stride, int padTop, int padLeft, in
         }
     }
 
-    /**
-     * INT32 indices of shape (channels · kh · kw · outH · outW) into a padded image flattened to
-     * (channels · paddedH · paddedW), ordered (channel, ki, kj, oi, oj).
-     */
-    Tensor indices(Device d, int channels) {
-        int[] idx = new int[channels * kernelH * kernelW * outH * outW];
-        int n = 0;
-        for (int c = 0; c < channels; c++) {
-            for (int ki = 0; ki < kernelH; ki++) {
-                for (int kj = 0; kj < kernelW; kj++) {
-                    for (int oi = 0; oi < outH; oi++) {
-                        for (int oj = 0; oj < outW; oj++) {
-                            int row = oi * stride + ki;
-                            int col = oj * stride + kj;
-                            idx[n++] = (c * paddedH + row) * paddedW + col;
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor.of(d, idx);
+    /** The backend's geometry of these windows over {@code images × channels} planes. */
+    WindowGeometry geometry(long images, long channels) {
+        return new WindowGeometry(Math.toIntExact(images), Math.toIntExact(channels), height, width, kernelH, kernelW,
+                stride, padTop, padLeft, outH, outW);
     }
 }

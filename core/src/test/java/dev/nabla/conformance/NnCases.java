@@ -1,5 +1,6 @@
 package dev.nabla.conformance;
 
+import dev.nabla.backend.WindowGeometry;
 import dev.nabla.conformance.OpArgs.Conv;
 import dev.nabla.conformance.OpArgs.Drop;
 import dev.nabla.conformance.OpArgs.Labels;
@@ -101,6 +102,47 @@ final class NnCases {
                 long h = size + r.nextInt(7 - size);
                 long w = size + r.nextInt(7 - size);
                 cases.add(OpCase.of(new Pool(size, stride, defaultStride), s(batch(r), 1 + r.nextInt(3), h, w)));
+            }
+            return cases;
+        };
+    }
+
+    /**
+     * Window geometries for im2col (the case's input is the image) or, with {@code columns}, col2im (the input is
+     * the column matrix): strides 1 to 3, padding from none to more than the kernel needs on each side, kernels of
+     * 1 x 1 to 3 x 3 (not square too), one channel or several, images of one row or column, empty batches.
+     */
+    static CaseGenerator<OpArgs.Windows> windows(boolean columns) {
+        return r -> {
+            List<WindowGeometry> geometries = new ArrayList<>(List.of(
+                    new WindowGeometry(1, 1, 3, 3, 3, 3, 1, 1, 1, 3, 3),       // "same", one channel
+                    new WindowGeometry(2, 2, 4, 5, 2, 3, 2, 0, 0, 2, 2),       // "valid", stride 2
+                    new WindowGeometry(1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1),       // 1 x 1 everything
+                    new WindowGeometry(2, 1, 1, 4, 1, 3, 1, 0, 1, 1, 4),       // one row, padding left only
+                    new WindowGeometry(0, 2, 3, 3, 2, 2, 1, 0, 0, 2, 2),       // no images
+                    new WindowGeometry(1, 3, 5, 5, 3, 3, 2, 1, 1, 3, 3)));     // "same" at stride 2
+            for (int i = 0; i < RANDOM_CASES; i++) {
+                int kh = 1 + r.nextInt(3);
+                int kw = 1 + r.nextInt(3);
+                int stride = 1 + r.nextInt(3);
+                int h = 1 + r.nextInt(6);
+                int w = 1 + r.nextInt(6);
+                int top = r.nextInt(kh);
+                int left = r.nextInt(kw);
+                int bottom = r.nextInt(kh);
+                int right = r.nextInt(kw);
+                int outH = (h + top + bottom - kh) / stride + 1;
+                int outW = (w + left + right - kw) / stride + 1;
+                if (h + top + bottom < kh || w + left + right < kw) {
+                    continue;
+                }
+                geometries.add(new WindowGeometry((int) batch(r), 1 + r.nextInt(3), h, w, kh, kw, stride, top, left,
+                        outH, outW));
+            }
+            List<OpCase<OpArgs.Windows>> cases = new ArrayList<>();
+            for (WindowGeometry g : geometries) {
+                cases.add(OpCase.of(new OpArgs.Windows(g), columns ? s(g.rows(), g.columns())
+                        : s(g.images(), g.channels(), g.height(), g.width())));
             }
             return cases;
         };

@@ -8,6 +8,7 @@ import dev.nabla.Rng;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OpArgs.Conv;
 import dev.nabla.nn.AvgPool2d;
+import dev.nabla.ops.Convolution;
 import dev.nabla.nn.BatchNorm;
 import dev.nabla.nn.Conv2d;
 import dev.nabla.nn.Dense;
@@ -50,6 +51,13 @@ final class NnOpTable {
             op("avgPool2d", NN, 1, NnCases.pools(), (in, a) -> Functional.avgPool2d(in.get(0), a.size(), a.stride()),
                     (in, a) -> NnReference.pool(in.get(0), a.size(), a.stride(), false))
                     .withTolerances(5e-5, 1e-12).withLargeCases(NnCases.largePools()).covering("Functional.avgPool2d"),
+            // internal (dev.nabla.ops): the sliding windows under conv2d and pooling, and their adjoint
+            op("im2col", NN, 1, NnCases.windows(false), (in, a) -> Convolution.im2col(in.get(0), a.geometry()),
+                    (in, a) -> NnReference.im2col(in.get(0), a.geometry())).withDtypes(OpInfo.NUMERIC)
+                    .covering("Convolution.im2col"),
+            op("col2im", NN, 1, NnCases.windows(true), (in, a) -> Convolution.col2im(in.get(0), a.geometry()),
+                    (in, a) -> NnReference.col2im(in.get(0), a.geometry())).withDtypes(OpInfo.NUMERIC)
+                    .withTolerances(1e-5, 1e-12).covering("Convolution.col2im"),
             op("softmaxCrossEntropy", NN, 1, NnCases.labels(),
                     (in, a) -> Functional.softmaxCrossEntropy(in.get(0), Tensor.of(in.get(0).device(), a.labels())),
                     (in, a) -> NnReference.crossEntropy(in.get(0),

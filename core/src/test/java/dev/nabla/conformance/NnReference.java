@@ -1,6 +1,7 @@
 package dev.nabla.conformance;
 
 import dev.nabla.backend.Philox;
+import dev.nabla.backend.WindowGeometry;
 
 /**
  * Scalar references of the neural-network functions and layers (dev.nabla.nn), written from their definitions as
@@ -52,6 +53,54 @@ final class NnReference {
                 }
             }
             return acc;
+        });
+    }
+
+    /**
+     * im2col by its definition: cols[(c KH + i) KW + j, (n OH + oy) OW + ox] = x[n, c, oy s + i - top, ox s + j - left],
+     * zero outside the image.
+     */
+    static HostTensor im2col(HostTensor x, WindowGeometry g) {
+        return HostTensor.generate(new long[] {g.rows(), g.columns()}, idx -> {
+            long c = idx[0] / ((long) g.kernelH() * g.kernelW());
+            long i = idx[0] / g.kernelW() % g.kernelH();
+            long j = idx[0] % g.kernelW();
+            long n = idx[1] / ((long) g.outH() * g.outW());
+            long y = idx[1] / g.outW() % g.outH() * g.stride() + i - g.padTop();
+            long z = idx[1] % g.outW() * g.stride() + j - g.padLeft();
+            return y >= 0 && y < g.height() && z >= 0 && z < g.width() ? x.at(n, c, y, z) : 0;
+        });
+    }
+
+    /** col2im as the transpose of {@link #im2col}: every input element sums the column entries that read it. */
+    static HostTensor col2im(HostTensor cols, WindowGeometry g) {
+        return col2im(cols, g, false);
+    }
+
+    /**
+     * {@link #col2im}, its terms added from zero in the order of their rows, each sum rounded to float32 when
+     * {@code float32}: the order the backend interface specifies, so the CPU's result is these bits.
+     */
+    static HostTensor col2im(HostTensor cols, WindowGeometry g, boolean float32) {
+        return HostTensor.generate(new long[] {g.images(), g.channels(), g.height(), g.width()}, idx -> {
+            double sum = 0;
+            for (long i = 0; i < g.kernelH(); i++) {
+                for (long j = 0; j < g.kernelW(); j++) {
+                    long dy = idx[2] + g.padTop() - i;
+                    long dz = idx[3] + g.padLeft() - j;
+                    if (dy < 0 || dz < 0 || dy % g.stride() != 0 || dz % g.stride() != 0) {
+                        continue;
+                    }
+                    long oy = dy / g.stride();
+                    long oz = dz / g.stride();
+                    if (oy < g.outH() && oz < g.outW()) {
+                        long row = (idx[1] * g.kernelH() + i) * g.kernelW() + j;
+                        sum += cols.at(row, (idx[0] * g.outH() + oy) * g.outW() + oz);
+                        sum = float32 ? (float) sum : sum;
+                    }
+                }
+            }
+            return sum;
         });
     }
 

@@ -102,6 +102,16 @@ final class OpArgs {
         }
     }
 
+    /** The geometry of im2col and col2im. */
+    record Windows(dev.nabla.backend.WindowGeometry geometry) {
+        @Override
+        public String toString() {
+            dev.nabla.backend.WindowGeometry g = geometry;
+            return "kernel=(" + g.kernelH() + ", " + g.kernelW() + ") stride=" + g.stride() + " pad=(" + g.padTop()
+                    + ", " + g.padLeft() + ") out=(" + g.outH() + ", " + g.outW() + ")";
+        }
+    }
+
     /** A pooling window and stride; {@code defaultStride}: the layer is built with its one-argument constructor. */
     record Pool(int size, int stride, boolean defaultStride) {
         @Override

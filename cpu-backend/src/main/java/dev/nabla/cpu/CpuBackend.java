@@ -15,6 +15,7 @@ import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.backend.WindowGeometry;
 
 /**
  * The CPU backend: Java arrays from a pool, Vector API kernels on the common fast paths (dense float operands,
@@ -374,6 +375,24 @@ final class CpuBackend implements Backend {
         CpuBuffer ix = cpu(indices);
         IndexKernels.checkIndices(ix.ints(), ix.n(), axisSize, check);
         IndexKernels.scatterAdd(cpu(dst), (int) outer, (int) axisSize, (int) inner, ix.ints(), ix.n(), cpu(src));
+    }
+
+    @Override
+    public void im2col(WindowGeometry g, Buffer x, Buffer cols) {
+        if (x.dtype() == DType.FLOAT32) {
+            WindowKernels.im2col(g, cpu(x).floats(), cpu(cols).floats());
+        } else {
+            Backend.super.im2col(g, x, cols);
+        }
+    }
+
+    @Override
+    public void col2im(WindowGeometry g, Buffer cols, Buffer x) {
+        if (x.dtype() == DType.FLOAT32) {
+            WindowKernels.col2im(g, cpu(cols).floats(), cpu(x).floats());
+        } else {
+            Backend.super.col2im(g, cols, x);
+        }
     }
 
     @Override

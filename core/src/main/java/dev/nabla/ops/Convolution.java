@@ -1,0 +1,84 @@
+package dev.nabla.ops;
+
+import dev.nabla.DType;
+import dev.nabla.Shape;
+import dev.nabla.Tensor;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.WindowGeometry;
+import dev.nabla.internal.TensorAccess;
+
+/**
+ * The sliding-window primitives under convolution and pooling: im2col (an image's windows as the columns of a
+ * matrix, {@link WindowGeometry} gives the layout) and its adjoint col2im. Each is the other's gradient, so
+ * convolutions differentiate to any order.
+ */
+public final class Convolution {
+    private Convolution() {
+    }
+
+    /** The NCHW input shape of {@code g}. */
+    public static Shape inputShape(WindowGeometry g) {
+        return Shape.of(g.images(), g.channels(), g.height(), g.width());
+    }
+
+    /** The column matrix's shape, {@code (C·KH·KW, N·OH·OW)}. */
+    public static Shape columnsShape(WindowGeometry g) {
+        return Shape.of(g.rows(), g.columns());
+    }
+
+    /** The windows of {@code x} (N, C, H, W) as columns {@code (C·KH·KW, N·OH·OW)}, zero in the padding. */
+    public static Tensor im2col(Tensor x, WindowGeometry g) {
+        String op = "im2col";
+        TensorAccess.storage(x, op);
+        Checks.notBool(op, x);
+        if (!x.shape().equals(inputShape(g))) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " does not match the windows' image "
+                    + inputShape(g));
+        }
+        return Dispatch.apply(new Im2Col(g, columnsShape(g), x.dtype()), x);
+    }
+
+    /** The adjoint of {@link #im2col}: each input element gets the sum of the column elements copied from it. */
+    public static Tensor col2im(Tensor cols, WindowGeometry g) {
+        String op = "col2im";
+        TensorAccess.storage(cols, op);
+        Checks.notBool(op, cols);
+        if (!cols.shape().equals(columnsShape(g))) {
+            throw new IllegalArgumentException(op + ": columns " + cols.shape() + " do not match the windows' "
+                    + columnsShape(g));
+        }
+        return Dispatch.apply(new Col2Im(g, inputShape(g), cols.dtype()), cols);
+    }
+
+    /** The im2col primitive; its gradient is the col2im of {@code g}. */
+    public record Im2Col(WindowGeometry geometry, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "im2col"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return attributesOf(geometry); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.im2col(geometry, in[0], out);
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {col2im(g, geometry)};
+        }
+    }
+
+    /** The col2im primitive; its gradient is the im2col of {@code g}. */
+    public record Col2Im(WindowGeometry geometry, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "col2im"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return attributesOf(geometry); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.col2im(geometry, in[0], out);
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {im2col(g, geometry)};
+        }
+    }
+
+    private static String attributesOf(WindowGeometry g) {
+        return "kernel=(" + g.kernelH() + ", " + g.kernelW() + ") stride=" + g.stride() + " pad=(" + g.padTop() + ", "
+                + g.padLeft() + ") out=(" + g.outH() + ", " + g.outW() + ")";
+    }
+}

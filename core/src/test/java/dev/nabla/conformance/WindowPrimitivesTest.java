@@ -1,0 +1,128 @@
+package dev.nabla.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.Nabla;
+import dev.nabla.Rng;
+import dev.nabla.Tensor;
+import dev.nabla.backend.WindowGeometry;
+import dev.nabla.graph.TracedFunction;
+import dev.nabla.nn.AvgPool2d;
+import dev.nabla.nn.Conv2d;
+import dev.nabla.nn.Dense;
+import dev.nabla.nn.Flatten;
+import dev.nabla.nn.Functional;
+import dev.nabla.nn.Layer;
+import dev.nabla.nn.MaxPool2d;
+import dev.nabla.nn.Relu;
+import dev.nabla.nn.Sequential;
+import dev.nabla.ops.Convolution;
+import dev.nabla.optim.Adam;
+import java.util.List;
+
+/**
+ * The im2col and col2im primitives at the sizes where the CPU's direct kernels run in parallel (the op table's
+ * rows check small random geometries, every dtype and the gradients): the definition, col2im's summation order
+ * (specified, so the CPU gives its bits exactly), the adjoint identity, and a convolutional training step traced
+ * against eager, bit for bit.
+ */
+class WindowPrimitivesTest {
+    /** The convolutions of the MNIST CNN and their relatives: stride 2, "valid", one channel, pooling windows. */
+    private static final List<WindowGeometry> LARGE = List.of(
+            new WindowGeometry(8, 1, 28, 28, 3, 3, 1, 1, 1, 28, 28),
+            new WindowGeometry(8, 16, 14, 14, 3, 3, 1, 1, 1, 14, 14),
+            new WindowGeometry(3, 5, 31, 17, 3, 3, 2, 0, 0, 15, 8),
+            new WindowGeometry(2, 4, 29, 30, 5, 4, 2, 2, 1, 15, 15),
+            new WindowGeometry(128, 1, 28, 28, 2, 2, 2, 0, 0, 14, 14));
+
+    private static Tensor random(Device d, long seed, DType t, long... shape) {
+        return Rng.seeded(seed).normal(d, t, shape);
+    }
+
+    @OnEachDevice
+    void largeImagesMatchTheDefinition(Device d) {
+        for (WindowGeometry g : LARGE) {
+            Tensor x = random(d, 1, DType.FLOAT32, Convolution.inputShape(g).dims());
+            Tensor cols = Convolution.im2col(x, g);
+            assertArrayEquals(NnReference.im2col(HostTensor.of(x), g).data(), cols.toDoubleArray(), g.toString());
+
+            Tensor c = random(d, 2, DType.FLOAT32, Convolution.columnsShape(g).dims());
+            double[] back = Convolution.col2im(c, g).toDoubleArray();
+            double[] inOrder = NnReference.col2im(HostTensor.of(c), g, true).data();
+            if (d.equals(Device.cpu())) {
+                assertArrayEquals(inOrder, back, g.toString());
+            } else {
+                assertArrayEquals(inOrder, back, 1e-5, g.toString());
+            }
+        }
+    }
+
+    /** {@code <im2col(x), c> = <x, col2im(c)>}: the gradient of one is the other. */
+    @OnEachDevice
+    void col2imIsTheAdjointOfIm2col(Device d) {
+        for (WindowGeometry g : LARGE) {
+            for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+                Tensor x = random(d, 3, t, Convolution.inputShape(g).dims());
+                Tensor c = random(d, 4, t, Convolution.columnsShape(g).dims());
+                double left = dot(Convolution.im2col(x, g).toDoubleArray(), c.toDoubleArray());
+                double right = dot(x.toDoubleArray(), Convolution.col2im(c, g).toDoubleArray());
+                assertEquals(left, right, 1e-4 * Math.sqrt(g.rows() * g.columns()), g + " " + t);
+            }
+        }
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    @OnEachDevice
+    void mismatchedShapesAreRefused(Device d) {
+        WindowGeometry g = new WindowGeometry(2, 3, 4, 4, 3, 3, 1, 1, 1, 4, 4);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Convolution.im2col(Tensor.zeros(d, 2, 3, 4, 5), g));
+        assertEquals("im2col: input (2, 3, 4, 5) does not match the windows' image (2, 3, 4, 4)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Convolution.col2im(Tensor.zeros(d, 27, 31), g));
+        assertEquals("col2im: columns (27, 31) do not match the windows' (27, 32)", e.getMessage());
+    }
+
+    /** A small CNN with every window op, trained by Adam: the traced step gives the eager bits at every step. */
+    @OnEachDevice
+    void aConvolutionalTrainingStepTracedEqualsEager(Device d) {
+        Layer eagerModel = cnn(d);
+        Layer tracedModel = cnn(d);
+        Adam eagerAdam = new Adam(1e-2);
+        Adam tracedAdam = new Adam(1e-2);
+        Tensor images = random(d, 5, DType.FLOAT32, 4, 2, 12, 11);
+        Tensor labels = Tensor.of(d, new int[] {3, 0, 2, 1});
+        TracedFunction step = Nabla.function((Tensor x, Tensor y) -> tracedAdam.minimize(
+                () -> Functional.softmaxCrossEntropy(tracedModel.forward(x), y), tracedModel.parameters()));
+        for (int i = 0; i < 4; i++) {
+            Tensor eager = eagerAdam.minimize(() -> Functional.softmaxCrossEntropy(eagerModel.forward(images), labels),
+                    eagerModel.parameters());
+            assertEquals(Float.floatToIntBits(eager.item()), Float.floatToIntBits(step.call(images, labels).item()),
+                    "step " + i);
+            for (int p = 0; p < eagerModel.parameters().size(); p++) {
+                assertArrayEquals(eagerModel.parameters().get(p).toFloatArray(),
+                        tracedModel.parameters().get(p).toFloatArray(), "step " + i + " parameter " + p);
+            }
+        }
+        assertEquals(1, step.traceCount());
+        assertTrue(step.listing().contains("im2col") && step.listing().contains("col2im"), step.listing());
+    }
+
+    private static Layer cnn(Device d) {
+        Rng rng = Rng.seeded(11);
+        return new Sequential(new Conv2d(2, 4, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
+                new Conv2d(4, 3, 2, 2, "valid", rng, d), new Relu(), new AvgPool2d(1), new Flatten(),
+                new Dense(3 * 3 * 2, 4, rng, d));
+    }
+}

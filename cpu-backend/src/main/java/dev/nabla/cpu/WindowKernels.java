@@ -1,0 +1,120 @@
+package dev.nabla.cpu;
+
+import dev.nabla.backend.WindowGeometry;
+import java.util.Arrays;
+
+/**
+ * FLOAT32 im2col and col2im without index arrays: a column-matrix row {@code (c, i, j)} of one image is
+ * {@code outH} runs of {@code outW} elements, each a slice of one input row (contiguous at stride 1, one
+ * {@code System.arraycopy}) with zeros where the window hangs into the padding. The other dtypes take the SPI's
+ * default (a gather and a scatter-add through index arrays).
+ */
+final class WindowKernels {
+    private WindowKernels() {
+    }
+
+    /** The first output column {@code ox} whose input column {@code ox·stride + j − padLeft} is {@code >= 0}. */
+    private static int firstInside(WindowGeometry g, int j) {
+        int before = g.padLeft() - j;
+        return before <= 0 ? 0 : Math.min(g.outW(), (before + g.stride() - 1) / g.stride());
+    }
+
+    /** One past the last output column whose input column is {@code < width}. */
+    private static int endInside(WindowGeometry g, int j) {
+        int last = g.width() - 1 + g.padLeft() - j;          // ox·stride <= last
+        return last < 0 ? 0 : Math.min(g.outW(), last / g.stride() + 1);
+    }
+
+    static void im2col(WindowGeometry g, float[] x, float[] cols) {
+        int plane = g.outH() * g.outW();
+        int items = (int) g.rows() * g.images();
+        int columns = (int) g.columns();
+        int kk = g.kernelH() * g.kernelW();
+        Parallel.range(items, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, plane)), (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int row = t / g.images();
+                int n = t % g.images();
+                int c = row / kk;
+                int i = row % kk / g.kernelW();
+                int j = row % g.kernelW();
+                int ox0 = firstInside(g, j);
+                int ox1 = Math.max(ox0, endInside(g, j));
+                int src0 = (n * g.channels() + c) * g.height() * g.width();
+                int at = row * columns + n * plane;
+                for (int oy = 0; oy < g.outH(); oy++, at += g.outW()) {
+                    int y = oy * g.stride() + i - g.padTop();
+                    if (y < 0 || y >= g.height()) {
+                        zero(cols, at, at + g.outW());
+                        continue;
+                    }
+                    zero(cols, at, at + ox0);
+                    int from = src0 + y * g.width() + ox0 * g.stride() + j - g.padLeft();
+                    if (g.stride() == 1 && ox1 > ox0) {
+                        System.arraycopy(x, from, cols, at + ox0, ox1 - ox0);
+                    } else {
+                        for (int ox = ox0; ox < ox1; ox++, from += g.stride()) {
+                            cols[at + ox] = x[from];
+                        }
+                    }
+                    zero(cols, at + ox1, at + g.outW());
+                }
+            }
+        });
+    }
+
+    /** The padding's zeros: runs of one or two elements mostly, where a call of {@code Arrays.fill} cost more. */
+    private static void zero(float[] a, int from, int to) {
+        for (int k = from; k < to; k++) {
+            a[k] = 0f;
+        }
+    }
+
+    /**
+     * Each (image, channel) plane is summed by one task, its terms in the order of the rows {@code (i, j)}: the
+     * order of the SPI default's scatter-add, so both give the same bits.
+     */
+    static void col2im(WindowGeometry g, float[] cols, float[] x) {
+        int plane = g.outH() * g.outW();
+        int planes = g.images() * g.channels();
+        int columns = (int) g.columns();
+        int imageSize = g.height() * g.width();
+        int work = (int) Math.min(Integer.MAX_VALUE, (long) g.kernelH() * g.kernelW() * plane);
+        Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int n = p / g.channels();
+                int c = p % g.channels();
+                int dst0 = p * imageSize;
+                Arrays.fill(x, dst0, dst0 + imageSize, 0f);
+                for (int i = 0; i < g.kernelH(); i++) {
+                    for (int j = 0; j < g.kernelW(); j++) {
+                        int ox0 = firstInside(g, j);
+                        int ox1 = endInside(g, j);
+                        int row = (c * g.kernelH() + i) * g.kernelW() + j;
+                        int at = row * columns + n * plane;
+                        for (int oy = 0; oy < g.outH(); oy++, at += g.outW()) {
+                            int y = oy * g.stride() + i - g.padTop();
+                            if (y < 0 || y >= g.height()) {
+                                continue;
+                            }
+                            int to = dst0 + y * g.width() + ox0 * g.stride() + j - g.padLeft();
+                            if (g.stride() == 1) {
+                                addRun(x, to, cols, at + ox0, ox1 - ox0);
+                            } else {
+                                for (int ox = ox0; ox < ox1; ox++, to += g.stride()) {
+                                    x[to] += cols[at + ox];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** {@code x[to + k] += cols[from + k]}: one add per element, so C2 may vectorize it without changing a bit. */
+    private static void addRun(float[] x, int to, float[] cols, int from, int length) {
+        for (int k = 0; k < length; k++) {
+            x[to + k] += cols[from + k];
+        }
+    }
+}
