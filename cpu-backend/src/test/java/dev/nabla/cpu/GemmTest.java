@@ -13,8 +13,9 @@ class GemmTest {
 
     private static final int[][] SIZES = {
         {1, 1, 1}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}, {1, 7, 1}, {6, 16, 16}, {7, 5, 17}, {13, 33, 31},
-        {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {FloatGemm.MC + 7, 300, 70}, {1, 600, 2000},
-        {2000, 40, 1}, {64, 513, 64},
+        {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {33 * FloatGemm.MR + 7, 300, 70}, {1, 600, 2000},
+        {2000, 40, 1}, {64, 513, 64}, {FloatGemm.MR - 1, 2 * FloatGemm.KC + 1, 2 * FloatGemm.NR},
+        {2 * FloatGemm.MR, 1, 5 * FloatGemm.NR + 1}, {130, 70, 3 * FloatGemm.NR - 1},
     };
 
     @Test
@@ -27,6 +28,62 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * The FLOAT32 GEMM's order, bit for bit, on random shapes (0, 1 and odd sizes, both layouts, narrow and wide
+     * results, so both work splits and every partial tile): each element is one FMA chain from zero over each depth
+     * slice of {@link FloatGemm#KC}, the slices added in order. That order is what keeps results independent of the
+     * vector width, the thread count and the Vector API's presence.
+     */
+    @Test
+    void float32IsTheSlicedFmaChainBitForBit() {
+        for (int trial = 0; trial < 60; trial++) {
+            int m = size(trial, 3 * FloatGemm.MR);
+            int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
+            int n = size(trial + 2, 4 * FloatGemm.NR);
+            boolean ta = random.nextBoolean();
+            boolean tb = random.nextBoolean();
+            float[] x = gaussians(m * k);
+            float[] y = gaussians(k * n);
+            CpuBuffer out = (CpuBuffer) backend.allocate(DType.FLOAT32, (long) m * n);
+            backend.fill(out, Double.NaN);
+            backend.matmul(backend.upload(x, DType.FLOAT32), new long[0], ta, backend.upload(y, DType.FLOAT32),
+                    new long[0], tb, out, new long[0], m, k, n);
+            float[] got = out.floats();
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    float total = 0;
+                    for (int p0 = 0; p0 < k; p0 += FloatGemm.KC) {
+                        float chain = 0;
+                        for (int p = p0; p < Math.min(k, p0 + FloatGemm.KC); p++) {
+                            chain = Math.fma(x[ta ? p * m + i : i * k + p], y[tb ? j * k + p : p * n + j], chain);
+                        }
+                        total = p0 == 0 ? chain : total + chain;
+                    }
+                    assertEquals(Float.floatToRawIntBits(total), Float.floatToRawIntBits(got[i * n + j]),
+                            "m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
+                                    + "): " + total + " vs " + got[i * n + j]);
+                }
+            }
+        }
+    }
+
+    /** 0 or 1 now and then, else up to {@code max} (odd sizes included). */
+    private int size(int trial, int max) {
+        return switch (trial % 5) {
+            case 0 -> random.nextInt(2);
+            case 1 -> random.nextInt(max) + 1;
+            default -> random.nextInt(max / 2 + 1) * 2 + random.nextInt(2);
+        };
+    }
+
+    private float[] gaussians(int size) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
     }
 
     @Test
