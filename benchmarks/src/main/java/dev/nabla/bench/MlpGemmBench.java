@@ -18,9 +18,9 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The five float32 GEMMs of W5's step (batch 128, 784 → 256 → 10), each alone, with the transpose flags its
- * gradient passes: {@code fwd1} x·W1 (128×784·784×256), {@code dW1} xᵀ·g (784×128·128×256), {@code fwd2} h·W2
- * (128×256·256×10), {@code dW2} hᵀ·g (256×128·128×10), {@code dH} g·W2ᵀ (128×10·10×256). GFLOP/s = 2mkn / (µs ·
- * 1000): fwd1 and dW1 are 51.4 MFLOP, fwd2 and dW2 0.66, dH 0.66.
+ * gradient passes: {@code fwd1} x·W1 (128×784·784×256), {@code dW1} xᵀ·g (784×128·128×256), {@code fwd2}
+ * h·W2 (128×256·256×10), {@code dW2} hᵀ·g (256×128·128×10), {@code dH} g·W2ᵀ (128×10·10×256).
+ * GFLOP/s = 2mkn / (µs · 1000): fwd1 and dW1 are 51.4 MFLOP, fwd2, dW2 and dH 0.66 each.
  */
 @Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)

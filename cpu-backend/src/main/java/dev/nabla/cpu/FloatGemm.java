@@ -19,12 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
  * in place and only the last, partial one is copied, zero-padded.
  *
  * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
- * panels (of every batch), packs them itself and computes all rows for them, so a product is one fork and join and
- * no thread waits for another's packing; the group is at most {@link #GROUP_FLOATS} floats of a depth slice of B,
- * which the task sweeps once per row panel from L2. Otherwise (a narrow result: a matrix times a vector, a layer of
- * ten outputs) B is packed first, in parallel, and tasks take row panels. Either way each element of C is the same
- * sequence of FMAs: one chain over each depth slice of {@link #KC}, the slices added in order ({@link
- * ScalarKernels#matmul} does the same), so neither the split nor the vector width changes a bit.
+ * panels (of one batch), packs them itself and computes all rows for them, so a product is one fork and join and no
+ * thread waits for another's packing; a group is at most {@link #GROUP_FLOATS} floats of a depth slice of B, which
+ * the task sweeps once per row panel from L2. Otherwise (a narrow result: a matrix times a vector, a layer of ten
+ * outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link Parallel#tasks}),
+ * up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not hold back the
+ * caller. Either way each element of C is the same sequence of FMAs: one chain over each depth slice of {@link #KC},
+ * the slices added in order ({@link ScalarKernels#matmul} does the same), so neither the split nor the vector width
+ * changes a bit.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> F = FloatLanes.F;
@@ -34,6 +36,13 @@ final class FloatGemm {
     static final int KC = 256;
     /** Floats of B's depth slice (KC × panels · NR) one column task sweeps per row panel: 256 KiB, within L2. */
     static final int GROUP_FLOATS = 64 * 1024;
+    /** About 2 MFLOP (tens of µs) of a product pays for waking a worker; smaller products stay on the caller. */
+    private static final long MIN_FLOPS_PER_THREAD = 2L << 20;
+    /**
+     * Tasks per thread when the work allows: a thread that starts late (a loaded host) then finds most of the
+     * product done by the others rather than half of it waiting for it.
+     */
+    private static final int TASKS_PER_THREAD = 4;
     /** Depths per slab of a transposed B panel's packing: 64 × NR floats, 8 KiB at 16 lanes. */
     private static final int PACK_SLAB = 64;
 
@@ -59,57 +68,45 @@ final class FloatGemm {
         float[] packedB = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * nPanels * panelSize);
         try {
             long flops = 2L * m * n * k * batches.length;
+            int threads = (int) Math.min(Parallel.THREADS, Math.max(1, flops / MIN_FLOPS_PER_THREAD));
             if (nPanels >= Parallel.THREADS) {
-                int perGroup = Math.max(1, Math.min(nPanels, GROUP_FLOATS / (Math.min(k, KC) * NR)));
-                // at least one group per thread, and groups of equal size so that no thread gets a short one
-                int groups = Math.max((nPanels + perGroup - 1) / perGroup, Math.min(nPanels, Parallel.THREADS));
-                int tasks = batches.length * groups;
-                Parallel.range(tasks, grain(flops / tasks), (lo, hi) -> {
-                    Scratch s = new Scratch();
-                    for (int t = lo; t < hi; t++) {
-                        int batch = t / groups;
-                        int group = t % groups;
-                        int j0 = (int) ((long) nPanels * group / groups);
-                        int j1 = (int) ((long) nPanels * (group + 1) / groups);
-                        Gemm.Batch bt = batches[batch];
-                        int bBase = batch * nPanels * panelSize;
-                        for (int jp = j0; jp < j1; jp++) {
-                            packB(b, bt.bOff(), tb, k, n, jp * NR, packedB, bBase + jp * panelSize);
-                        }
-                        tiles(a, bt.aOff(), ta, packedB, bBase, c, bt.cOff(), m, k, n, 0, mPanels, j0, j1, s);
+                int perGroup = Math.max(1, GROUP_FLOATS / (Math.min(k, KC) * NR));
+                int groups = Math.max((nPanels + perGroup - 1) / perGroup,
+                        Math.min(nPanels, TASKS_PER_THREAD * threads));
+                Parallel.tasks(batches.length * groups, threads, t -> {
+                    int batch = t / groups;
+                    int j0 = (int) ((long) nPanels * (t % groups) / groups);
+                    int j1 = (int) ((long) nPanels * (t % groups + 1) / groups);
+                    Gemm.Batch bt = batches[batch];
+                    int bBase = batch * nPanels * panelSize;
+                    for (int jp = j0; jp < j1; jp++) {
+                        packB(b, bt.bOff(), tb, k, n, jp * NR, packedB, bBase + jp * panelSize);
                     }
+                    tiles(a, bt.aOff(), ta, packedB, bBase, c, bt.cOff(), m, k, n, 0, mPanels, j0, j1, new Scratch());
                 });
             } else {
-                int packTasks = batches.length * nPanels;
-                Parallel.range(packTasks, grain(flops / packTasks), (lo, hi) -> {
-                    for (int t = lo; t < hi; t++) {
-                        Gemm.Batch bt = batches[t / nPanels];
-                        packB(b, bt.bOff(), tb, k, n, (t % nPanels) * NR, packedB, t * panelSize);
-                    }
-                });
-                int tasks = batches.length * mPanels;
-                Parallel.range(tasks, grain(flops / tasks), (lo, hi) -> {
+                Parallel.tasks(batches.length * nPanels, threads, t -> packB(b, batches[t / nPanels].bOff(), tb, k, n,
+                        (t % nPanels) * NR, packedB, t * panelSize));
+                int rowPanels = batches.length * mPanels;
+                int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
+                Parallel.tasks(tasks, threads, t -> {
                     Scratch s = new Scratch();
-                    int t = lo;
-                    while (t < hi) {
-                        int batch = t / mPanels;
-                        int p0 = t % mPanels;
-                        int p1 = Math.min(mPanels, p0 + hi - t);
+                    int from = (int) ((long) rowPanels * t / tasks);
+                    int to = (int) ((long) rowPanels * (t + 1) / tasks);
+                    while (from < to) {
+                        int batch = from / mPanels;
+                        int p0 = from % mPanels;
+                        int p1 = Math.min(mPanels, p0 + to - from);
                         Gemm.Batch bt = batches[batch];
                         tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, p0,
                                 p1, 0, nPanels, s);
-                        t += p1 - p0;
+                        from += p1 - p0;
                     }
                 });
             }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, packedB);
         }
-    }
-
-    private static int grain(long flopsPerTask) {
-        // NOTE: about 2 MFLOP (tens of µs) per chunk pays for waking a worker; smaller products stay on the caller
-        return (int) Math.max(1, (2L << 20) / Math.max(1, flopsPerTask));
     }
 
     /** A task's own copies of a partial row panel of A and of a partial tile of C (small: not pooled). */
@@ -188,6 +185,16 @@ final class FloatGemm {
                         dst[at + p * NR + q] = q < cols ? b[src + p] : 0f;
                     }
                 }
+            }
+            return;
+        }
+        if (cols == NR) {
+            // two vectors a depth: System.arraycopy's call per 32 floats showed in W5's profile
+            for (int p = 0; p < k; p++) {
+                int src = bOff + p * n + j;
+                int d = at + p * NR;
+                FloatVector.fromArray(F, b, src).intoArray(dst, d);
+                FloatVector.fromArray(F, b, src + L).intoArray(dst, d + L);
             }
             return;
         }
