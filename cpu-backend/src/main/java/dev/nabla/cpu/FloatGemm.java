@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * for 3 × 3 and 76-91 for 4 × 2, under AVX-512 and under {@code -XX:UseAVX=2} (16 registers) alike. NR = 2 vectors
  * also divides the usual layer widths (256 at 16 lanes: no padded columns, where 3 vectors padded 11%). Packing A
  * (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are short
- * contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so full row panels are read
- * in place and only the last, partial one is copied, zero-padded.
+ * contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read in
+ * place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
  *
  * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
  * panels (of one batch), packs them itself and computes all rows for them, so a product is one fork and join and no
@@ -130,11 +130,14 @@ final class FloatGemm {
             for (int ip = p0; ip < p1; ip++) {
                 int i = ip * MR;
                 int rows = Math.min(MR, m - i);
+                // a partial last panel is computed as the full panel ending at row m (rows computed twice, written
+                // once: the same FMAs give the same bits) and only A with fewer than MR rows in all is copied
+                int skip = rows < MR && m >= MR ? MR - rows : 0;
                 float[] ap = a;
-                int aAt = aOff + i * rowStride + pc * depthStride;
+                int aAt = aOff + (i - skip) * rowStride + pc * depthStride;
                 int rs = rowStride;
                 int ps = depthStride;
-                if (rows < MR) {
+                if (rows < MR && skip == 0) {
                     packEdgeA(a, aAt, rowStride, depthStride, rows, kc, s.edgeA);
                     ap = s.edgeA;
                     aAt = 0;
@@ -151,8 +154,9 @@ final class FloatGemm {
                         int cols = Math.min(NR, n - j);
                         for (int r = 0; r < rows; r++) {
                             int at = cOff + (i + r) * n + j;
+                            int e = (skip + r) * NR;
                             for (int q = 0; q < cols; q++) {
-                                c[at + q] = accumulate ? c[at + q] + s.edgeC[r * NR + q] : s.edgeC[r * NR + q];
+                                c[at + q] = accumulate ? c[at + q] + s.edgeC[e + q] : s.edgeC[e + q];
                             }
                         }
                     }
@@ -161,7 +165,7 @@ final class FloatGemm {
         }
     }
 
-    /** Copies the last {@code rows < MR} rows of A over {@code kc} depths as {@code kc} groups of MR, zero-padded. */
+    /** Copies all {@code rows < MR} rows of A over {@code kc} depths as {@code kc} groups of MR, zero-padded. */
     private static void packEdgeA(float[] a, int at, int rowStride, int depthStride, int rows, int kc, float[] dst) {
         java.util.Arrays.fill(dst, 0f);
         for (int p = 0; p < kc; p++) {
