@@ -15,7 +15,8 @@ class GemmTest {
         {1, 1, 1}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}, {1, 7, 1}, {6, 16, 16}, {7, 5, 17}, {13, 33, 31},
         {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {33 * FloatGemm.MR + 7, 300, 70}, {1, 600, 2000},
         {2000, 40, 1}, {64, 513, 64}, {FloatGemm.MR - 1, 2 * FloatGemm.KC + 1, 2 * FloatGemm.NR},
-        {2 * FloatGemm.MR, 1, 5 * FloatGemm.NR + 1}, {130, 70, 3 * FloatGemm.NR - 1},
+        {2 * FloatGemm.MR, 1, 5 * FloatGemm.NR + 1}, {130, 70, 3 * FloatGemm.NR - 1}, {256, 128, 10},
+        {4 * FloatGemm.NR + 1, 300, FloatGemm.NR - 1},
     };
 
     @Test
@@ -33,13 +34,14 @@ class GemmTest {
     /**
      * The FLOAT32 GEMM's order, bit for bit, on random shapes (0, 1 and odd sizes, both layouts, narrow and wide
      * results, so both work splits and every partial tile): each element is one FMA chain from zero over each depth
-     * slice of {@link FloatGemm#KC}, the slices added in order. That order is what keeps results independent of the
+     * slice of {@link FloatGemm#KC}, the slices added in order (a narrow result, computed transposed, included). That order is what keeps results independent of the
      * vector width, the thread count and the Vector API's presence.
      */
     @Test
     void float32IsTheSlicedFmaChainBitForBit() {
         for (int trial = 0; trial < 60; trial++) {
-            int m = size(trial, 3 * FloatGemm.MR);
+            // every other trial has many rows, so narrow results (n < NR) take the transposed path
+            int m = size(trial, trial % 2 == 0 ? 3 * FloatGemm.MR : 5 * FloatGemm.NR);
             int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
             int n = size(trial + 2, 4 * FloatGemm.NR);
             boolean ta = random.nextBoolean();
@@ -88,14 +90,17 @@ class GemmTest {
 
     @Test
     void batchesWithBroadcastOperands() {
-        int m = 9;
-        int k = 11;
-        int n = 21;
-        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            // batch (2, 3): a varies over both, b is one matrix for every batch (strides 0)
-            check(t, m, k, n, false, true, new long[] {2, 3}, new long[] {3L * m * k, m * k}, new long[] {0, 0});
-            // a broadcast along the second batch axis, b along the first
-            check(t, m, k, n, true, false, new long[] {2, 3}, new long[] {m * k, 0}, new long[] {0, k * n});
+        // the second shape is narrow and tall, so FLOAT32 computes it transposed
+        for (int[] s : new int[][] {{9, 11, 21}, {100, 11, 3}}) {
+            int m = s[0];
+            int k = s[1];
+            int n = s[2];
+            for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                // batch (2, 3): a varies over both, b is one matrix for every batch (strides 0)
+                check(t, m, k, n, false, true, new long[] {2, 3}, new long[] {3L * m * k, m * k}, new long[] {0, 0});
+                // a broadcast along the second batch axis, b along the first
+                check(t, m, k, n, true, false, new long[] {2, 3}, new long[] {m * k, 0}, new long[] {0, k * n});
+            }
         }
     }
 
