@@ -33,14 +33,14 @@ class GemmTest {
 
     /**
      * The FLOAT32 GEMM's order, bit for bit, on random shapes (0, 1 and odd sizes, both layouts, narrow and wide
-     * results, so both work splits and every partial tile): each element is one FMA chain from zero over each depth
-     * slice of {@link FloatGemm#KC}, the slices added in order (a narrow result, computed transposed, included). That order is what keeps results independent of the
-     * vector width, the thread count and the Vector API's presence.
+     * results, so both work splits, the transposed narrow path and every partial tile): each element is one FMA
+     * chain from zero over each depth slice of {@link FloatGemm#KC}, the slices added in order. That order is what
+     * keeps results independent of the vector width, the thread count and the Vector API's presence.
      */
     @Test
     void float32IsTheSlicedFmaChainBitForBit() {
         for (int trial = 0; trial < 60; trial++) {
-            // every other trial has many rows, so narrow results (n < NR) take the transposed path
+            // every other trial has many rows, so narrow results (n < NR) with ta take the transposed path
             int m = size(trial, trial % 2 == 0 ? 3 * FloatGemm.MR : 5 * FloatGemm.NR);
             int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
             int n = size(trial + 2, 4 * FloatGemm.NR);
@@ -90,7 +90,7 @@ class GemmTest {
 
     @Test
     void batchesWithBroadcastOperands() {
-        // the second shape is narrow and tall, so FLOAT32 computes it transposed
+        // the second shape is narrow and tall, so FLOAT32 computes it transposed where a is stored transposed
         for (int[] s : new int[][] {{9, 11, 21}, {100, 11, 3}}) {
             int m = s[0];
             int k = s[1];
