@@ -4,26 +4,51 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * FLOAT32 GEMM in the BLIS structure: B is packed once into panels of {@link #NR} columns (all of K, shared by the
- * threads), each thread packs its own block of {@link #MC} rows × {@link #KC} of A into panels of {@link #MR} rows,
- * and a register-blocked micro-kernel computes one {@code MR × NR} tile of C per call with FMAs.
+ * FLOAT32 GEMM in the BLIS structure without packing A: B is packed into panels of {@link #NR} columns (all of K),
+ * and a register-blocked micro-kernel computes one {@code MR × NR} tile of C per call with FMAs, reading A's
+ * {@link #MR} rows where they lie (either layout: one row is a stride of 1 or of m) and B's panel contiguously.
  *
- * <p>Why these sizes (reference machine: Zen 4 under AVX2, so 16 ymm registers, 32 KiB L1d, 1 MiB L2 per core):
- * C2 hoists every broadcast of A into its own register, so a kernel needs {@code MR·V + V + MR} registers for
- * {@code MR} rows and {@code V} vectors of columns. 3 × 3 takes 15 and keeps 9 independent FMA chains (enough for
- * 2 FMAs/cycle at 4-cycle latency); 6 × 2 and 4 × 3 (12 accumulators) spilled accumulators to the stack and ran at
- * half the speed. A B micro-panel ({@code KC × NR} floats, 24 KiB) stays in L1 while every A panel of the block
- * passes, and the {@code MC × KC} A block (192 KiB) stays in L2 while the thread walks across all of N. Packing
- * from either layout is how transposed operands cost nothing extra.
+ * <p>Why these sizes: C2 hoists every broadcast of A into its own register, so a kernel needs {@code MR·V + V + MR}
+ * registers for {@code MR} rows and {@code V} vectors of columns; 6 × 2 takes 20 and keeps 12 independent FMA
+ * chains, enough for one 512-bit or two 256-bit FMAs a cycle at 4 cycles' latency. Measured single-threaded on the
+ * benchmark host (Zen 4, AVX-512, loaded; {@code MlpGemmBench}'s shapes), 6 × 2 ran 95-114 GFLOP/s against 82-109
+ * for 3 × 3 and 76-91 for 4 × 2, under AVX-512 and under {@code -XX:UseAVX=2} (16 registers) alike. NR = 2 vectors
+ * also divides the usual layer widths (256 at 16 lanes: no padded columns, where 3 vectors padded 11%). Packing A
+ * (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are short
+ * contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read in
+ * place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
+ *
+ * <p>A result narrower than NR whose rows are many (m·n padded to tiles is a third or more larger than n·m) is
+ * computed transposed ({@link #multiplyTransposed}) when A is stored transposed, so that {@code op(A)ᵀ} packs as
+ * rows: W5's weight gradient {@code hᵀ·g} (256 × 10) padded 10 columns to 32 and took 24 µs, transposed 17. The
+ * forward {@code h·W2} would pack {@code hᵀ} column by column, which cost what the padding did, so it stays.
+ *
+ * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
+ * panels (of one batch), packs them itself and computes all rows for them, so a product is one fork and join and no
+ * thread waits for another's packing; a group is at most {@link #GROUP_FLOATS} floats of a depth slice of B, which
+ * the task sweeps once per row panel from L2. Otherwise (a narrow result: a matrix times a vector, a layer of ten
+ * outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link Parallel#tasks}),
+ * up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not hold back the
+ * caller. Either way each element of C is the same sequence of FMAs: one chain over each depth slice of {@link #KC},
+ * the slices added in order ({@link ScalarKernels#matmul} does the same), so neither the split nor the vector width
+ * changes a bit.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> F = FloatLanes.F;
     private static final int L = F.length();
-    static final int MR = 3;
-    static final int NR = 3 * L;
+    static final int MR = 6;
+    static final int NR = 2 * L;
     static final int KC = 256;
-    static final int MC = 64 * MR;
-    /** Depths per slab of a transposed B panel's packing: 64 × NR floats, 12 KiB at 16 lanes. */
+    /** Floats of B's depth slice (KC × panels · NR) one column task sweeps per row panel: 256 KiB, within L2. */
+    static final int GROUP_FLOATS = 64 * 1024;
+    /** About 2 MFLOP (tens of µs) of a product pays for waking a worker; smaller products stay on the caller. */
+    private static final long MIN_FLOPS_PER_THREAD = 2L << 20;
+    /**
+     * Tasks per thread when the work allows: a thread that starts late (a loaded host) then finds most of the
+     * product done by the others rather than half of it waiting for it.
+     */
+    private static final int TASKS_PER_THREAD = 4;
+    /** Depths per slab of a transposed B panel's packing: 64 × NR floats, 8 KiB at 16 lanes. */
     private static final int PACK_SLAB = 64;
 
     private FloatGemm() {
@@ -42,78 +67,138 @@ final class FloatGemm {
             java.util.Arrays.fill(c, 0, batches.length * m * n, 0f);
             return;
         }
+        if (ta && 4L * padded(n, MR) * padded(m, NR) < 3L * padded(m, MR) * padded(n, NR)) {
+            multiplyTransposed(a, ta, b, tb, c, batches, m, k, n, pool);
+            return;
+        }
         int nPanels = (n + NR - 1) / NR;
         int mPanels = (m + MR - 1) / MR;
         int panelSize = k * NR;
-        int packedLength = batches.length * nPanels * panelSize;
-        float[] packedB = (float[]) pool.take(dev.nabla.DType.FLOAT32, packedLength);
+        float[] packedB = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * nPanels * panelSize);
         try {
-            long flops = 2L * m * n * k;
-            Parallel.range(batches.length * nPanels, grain(flops / nPanels), (lo, hi) -> {
-                for (int t = lo; t < hi; t++) {
-                    Gemm.Batch bt = batches[t / nPanels];
-                    packB(b, bt.bOff(), tb, k, n, (t % nPanels) * NR, packedB, t * panelSize);
-                }
-            });
-            // split N too when there are fewer row panels than threads (a matrix-vector product, say)
-            int rowItems = batches.length * mPanels;
-            int nParts = rowItems >= Parallel.THREADS ? 1 : Math.min(nPanels, Parallel.THREADS);
-            int items = rowItems * nParts;
-            Parallel.range(items, grain(flops / (mPanels * nParts)), (lo, hi) -> {
-                float[] packedA = (float[]) pool.take(dev.nabla.DType.FLOAT32, MC * KC);
-                float[] edge = new float[MR * NR];
-                try {
-                    int t = lo;
-                    while (t < hi) {
-                        int batch = t / (mPanels * nParts);
-                        int part = (t / mPanels) % nParts;
-                        int panel0 = t % mPanels;
-                        int count = Math.min(Math.min(hi - t, mPanels - panel0), MC / MR);
-                        Gemm.Batch bt = batches[batch];
-                        int j0 = (int) ((long) nPanels * part / nParts);
-                        int j1 = (int) ((long) nPanels * (part + 1) / nParts);
-                        block(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n,
-                                panel0 * MR, count, j0, j1, packedA, edge);
-                        t += count;
+            long flops = 2L * m * n * k * batches.length;
+            int threads = (int) Math.min(Parallel.THREADS, Math.max(1, flops / MIN_FLOPS_PER_THREAD));
+            if (nPanels >= Parallel.THREADS) {
+                int perGroup = Math.max(1, GROUP_FLOATS / (Math.min(k, KC) * NR));
+                int groups = Math.max((nPanels + perGroup - 1) / perGroup,
+                        Math.min(nPanels, TASKS_PER_THREAD * threads));
+                Parallel.tasks(batches.length * groups, threads, t -> {
+                    int batch = t / groups;
+                    int j0 = (int) ((long) nPanels * (t % groups) / groups);
+                    int j1 = (int) ((long) nPanels * (t % groups + 1) / groups);
+                    Gemm.Batch bt = batches[batch];
+                    int bBase = batch * nPanels * panelSize;
+                    for (int jp = j0; jp < j1; jp++) {
+                        packB(b, bt.bOff(), tb, k, n, jp * NR, packedB, bBase + jp * panelSize);
                     }
-                } finally {
-                    pool.give(dev.nabla.DType.FLOAT32, packedA);
-                }
-            });
+                    tiles(a, bt.aOff(), ta, packedB, bBase, c, bt.cOff(), m, k, n, 0, mPanels, j0, j1, new Scratch());
+                });
+            } else {
+                Parallel.tasks(batches.length * nPanels, threads, t -> packB(b, batches[t / nPanels].bOff(), tb, k, n,
+                        (t % nPanels) * NR, packedB, t * panelSize));
+                int rowPanels = batches.length * mPanels;
+                int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
+                Parallel.tasks(tasks, threads, t -> {
+                    Scratch s = new Scratch();
+                    int from = (int) ((long) rowPanels * t / tasks);
+                    int to = (int) ((long) rowPanels * (t + 1) / tasks);
+                    while (from < to) {
+                        int batch = from / mPanels;
+                        int p0 = from % mPanels;
+                        int p1 = Math.min(mPanels, p0 + to - from);
+                        Gemm.Batch bt = batches[batch];
+                        tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, p0,
+                                p1, 0, nPanels, s);
+                        from += p1 - p0;
+                    }
+                });
+            }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, packedB);
         }
     }
 
-    private static int grain(long flopsPerItem) {
-        // NOTE: about 2 MFLOP (tens of µs) per chunk pays for waking a worker; smaller products stay on the caller
-        return (int) Math.max(1, (2L << 20) / Math.max(1, flopsPerItem));
+    private static long padded(int size, int multiple) {
+        return (size + multiple - 1) / multiple * (long) multiple;
     }
 
-    /** Rows {@code [i0, i0 + panels·MR)} of C times the B panels {@code [j0, j1)}, over all of K. */
-    private static void block(float[] a, int aOff, boolean ta, float[] packedB, int bBase, float[] c, int cOff,
-            int m, int k, int n, int i0, int panels, int j0, int j1, float[] packedA, float[] edge) {
+    /**
+     * A narrow result (fewer columns than NR: a layer of ten outputs) as {@code Cᵀ = op(B)ᵀ · op(A)ᵀ}, whose
+     * tiles are filled, then transposed into C. Each element is the same FMA chain with its two factors swapped,
+     * which rounds the same (the product is exact inside the FMA), so the bits do not change.
+     */
+    private static void multiplyTransposed(float[] a, boolean ta, float[] b, boolean tb, float[] c,
+            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+        int size = m * n;
+        Gemm.Batch[] swapped = new Gemm.Batch[batches.length];
+        for (int i = 0; i < batches.length; i++) {
+            swapped[i] = new Gemm.Batch(batches[i].bOff(), batches[i].aOff(), i * size);
+        }
+        float[] ct = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * size);
+        try {
+            multiply(b, !tb, a, !ta, ct, swapped, n, k, m, pool);
+            for (int bi = 0; bi < batches.length; bi++) {
+                int from = bi * size;
+                int to = batches[bi].cOff();
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        c[to + i * n + j] = ct[from + j * m + i];
+                    }
+                }
+            }
+        } finally {
+            pool.give(dev.nabla.DType.FLOAT32, ct);
+        }
+    }
+
+    /** A task's own copies of a partial row panel of A and of a partial tile of C (small: not pooled). */
+    private static final class Scratch {
+        final float[] edgeA = new float[MR * KC];
+        final float[] edgeC = new float[MR * NR];
+    }
+
+    /**
+     * Row panels {@code [p0, p1)} of C times the packed B panels {@code [j0, j1)}, over all of K: per depth slice,
+     * each row panel of A meets every B panel of the range while its rows are in L1.
+     */
+    private static void tiles(float[] a, int aOff, boolean ta, float[] packedB, int bBase, float[] c, int cOff,
+            int m, int k, int n, int p0, int p1, int j0, int j1, Scratch s) {
+        // A's element (row i, depth p) is a[aOff + i·rowStride + p·depthStride] in either layout
+        int rowStride = ta ? 1 : k;
+        int depthStride = ta ? m : 1;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             boolean accumulate = pc > 0;
-            for (int ip = 0; ip < panels; ip++) {
-                packA(a, aOff, ta, m, k, i0 + ip * MR, pc, kc, packedA, ip * kc * MR);
-            }
-            for (int jp = j0; jp < j1; jp++) {
-                int j = jp * NR;
-                int bAt = bBase + jp * k * NR + pc * NR;
-                for (int ip = 0; ip < panels; ip++) {
-                    int i = i0 + ip * MR;
-                    if (i + MR <= m && j + NR <= n) {
-                        microKernel(kc, packedA, ip * kc * MR, packedB, bAt, c, cOff + i * n + j, n, accumulate);
+            for (int ip = p0; ip < p1; ip++) {
+                int i = ip * MR;
+                int rows = Math.min(MR, m - i);
+                // a partial last panel is computed as the full panel ending at row m (rows computed twice, written
+                // once: the same FMAs give the same bits) and only A with fewer than MR rows in all is copied
+                int skip = rows < MR && m >= MR ? MR - rows : 0;
+                float[] ap = a;
+                int aAt = aOff + (i - skip) * rowStride + pc * depthStride;
+                int rs = rowStride;
+                int ps = depthStride;
+                if (rows < MR && skip == 0) {
+                    packEdgeA(a, aAt, rowStride, depthStride, rows, kc, s.edgeA);
+                    ap = s.edgeA;
+                    aAt = 0;
+                    rs = 1;
+                    ps = MR;
+                }
+                for (int jp = j0; jp < j1; jp++) {
+                    int j = jp * NR;
+                    int bAt = bBase + jp * k * NR + pc * NR;
+                    if (rows == MR && j + NR <= n) {
+                        microKernel(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
                     } else {
-                        microKernel(kc, packedA, ip * kc * MR, packedB, bAt, edge, 0, NR, false);
-                        int rows = Math.min(MR, m - i);
+                        microKernel(kc, ap, aAt, rs, ps, packedB, bAt, s.edgeC, 0, NR, false);
                         int cols = Math.min(NR, n - j);
                         for (int r = 0; r < rows; r++) {
                             int at = cOff + (i + r) * n + j;
+                            int e = (skip + r) * NR;
                             for (int q = 0; q < cols; q++) {
-                                c[at + q] = accumulate ? c[at + q] + edge[r * NR + q] : edge[r * NR + q];
+                                c[at + q] = accumulate ? c[at + q] + s.edgeC[e + q] : s.edgeC[e + q];
                             }
                         }
                     }
@@ -122,34 +207,12 @@ final class FloatGemm {
         }
     }
 
-    /** Packs A rows {@code [i, i + MR)} × depth {@code [pc, pc + kc)} as {@code kc} groups of MR, zero past m. */
-    private static void packA(float[] a, int aOff, boolean ta, int m, int k, int i, int pc, int kc, float[] dst,
-            int at) {
-        int rows = Math.min(MR, m - i);
-        if (ta) {
-            // stored (k, m): the MR values of one depth are contiguous
-            for (int p = 0; p < kc; p++) {
-                int src = aOff + (pc + p) * m + i;
-                int d = at + p * MR;
-                for (int r = 0; r < rows; r++) {
-                    dst[d + r] = a[src + r];
-                }
-                for (int r = rows; r < MR; r++) {
-                    dst[d + r] = 0f;
-                }
-            }
-            return;
-        }
-        for (int r = 0; r < MR; r++) {
-            if (r < rows) {
-                int src = aOff + (i + r) * k + pc;
-                for (int p = 0; p < kc; p++) {
-                    dst[at + p * MR + r] = a[src + p];
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    dst[at + p * MR + r] = 0f;
-                }
+    /** Copies all {@code rows < MR} rows of A over {@code kc} depths as {@code kc} groups of MR, zero-padded. */
+    private static void packEdgeA(float[] a, int at, int rowStride, int depthStride, int rows, int kc, float[] dst) {
+        java.util.Arrays.fill(dst, 0f);
+        for (int p = 0; p < kc; p++) {
+            for (int r = 0; r < rows; r++) {
+                dst[p * MR + r] = a[at + r * rowStride + p * depthStride];
             }
         }
     }
@@ -171,6 +234,16 @@ final class FloatGemm {
             }
             return;
         }
+        if (cols == NR) {
+            // two vectors a depth: System.arraycopy's call per 32 floats showed in W5's profile
+            for (int p = 0; p < k; p++) {
+                int src = bOff + p * n + j;
+                int d = at + p * NR;
+                FloatVector.fromArray(F, b, src).intoArray(dst, d);
+                FloatVector.fromArray(F, b, src + L).intoArray(dst, d + L);
+            }
+            return;
+        }
         for (int p = 0; p < k; p++) {
             int d = at + p * NR;
             System.arraycopy(b, bOff + p * n + j, dst, d, cols);
@@ -181,60 +254,74 @@ final class FloatGemm {
     }
 
     /**
-     * {@code C[MR × NR] (+)= Apanel · Bpanel} over {@code kc}: the accumulators live in registers for the whole
-     * depth and C is touched once at the end.
+     * {@code C[MR × NR] (+)= A[MR rows] · Bpanel} over {@code kc}: A's element (r, p) is {@code a[aAt + r·rs +
+     * p·ps]}; the accumulators live in registers for the whole depth and C is touched once at the end.
      */
-    static void microKernel(int kc, float[] ap, int aAt, float[] bp, int bAt, float[] c, int cAt, int ldc,
-            boolean accumulate) {
+    static void microKernel(int kc, float[] a, int aAt, int rs, int ps, float[] bp, int bAt, float[] c, int cAt,
+            int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = FloatVector.zero(F);
-        FloatVector c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F);
         FloatVector c11 = FloatVector.zero(F);
-        FloatVector c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F);
         FloatVector c21 = FloatVector.zero(F);
-        FloatVector c22 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F);
+        FloatVector c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F);
+        FloatVector c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F);
+        FloatVector c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bi = bAt + p * NR;
-            int ai = aAt + p * MR;
+            int ai = aAt + p * ps;
             FloatVector b0 = FloatVector.fromArray(F, bp, bi);
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
-            FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * L);
-            FloatVector a0 = FloatVector.broadcast(F, ap[ai]);
+            FloatVector a0 = FloatVector.broadcast(F, a[ai]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            c02 = a0.fma(b2, c02);
-            FloatVector a1 = FloatVector.broadcast(F, ap[ai + 1]);
+            FloatVector a1 = FloatVector.broadcast(F, a[ai + rs]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            c12 = a1.fma(b2, c12);
-            FloatVector a2 = FloatVector.broadcast(F, ap[ai + 2]);
+            FloatVector a2 = FloatVector.broadcast(F, a[ai + 2 * rs]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            c22 = a2.fma(b2, c22);
+            FloatVector a3 = FloatVector.broadcast(F, a[ai + 3 * rs]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(F, a[ai + 4 * rs]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(F, a[ai + 5 * rs]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
         }
         // NOTE: C's tile is written inline, not through a helper: a call that C2 declines to inline (the kernel is
         // near its node-count cutoff) would box every accumulator
         if (accumulate) {
             c00 = c00.add(FloatVector.fromArray(F, c, cAt));
             c01 = c01.add(FloatVector.fromArray(F, c, cAt + L));
-            c02 = c02.add(FloatVector.fromArray(F, c, cAt + 2 * L));
             c10 = c10.add(FloatVector.fromArray(F, c, cAt + ldc));
             c11 = c11.add(FloatVector.fromArray(F, c, cAt + ldc + L));
-            c12 = c12.add(FloatVector.fromArray(F, c, cAt + ldc + 2 * L));
             c20 = c20.add(FloatVector.fromArray(F, c, cAt + 2 * ldc));
             c21 = c21.add(FloatVector.fromArray(F, c, cAt + 2 * ldc + L));
-            c22 = c22.add(FloatVector.fromArray(F, c, cAt + 2 * ldc + 2 * L));
+            c30 = c30.add(FloatVector.fromArray(F, c, cAt + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(F, c, cAt + 3 * ldc + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, cAt + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(F, c, cAt + 4 * ldc + L));
+            c50 = c50.add(FloatVector.fromArray(F, c, cAt + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(F, c, cAt + 5 * ldc + L));
         }
         c00.intoArray(c, cAt);
         c01.intoArray(c, cAt + L);
-        c02.intoArray(c, cAt + 2 * L);
         c10.intoArray(c, cAt + ldc);
         c11.intoArray(c, cAt + ldc + L);
-        c12.intoArray(c, cAt + ldc + 2 * L);
         c20.intoArray(c, cAt + 2 * ldc);
         c21.intoArray(c, cAt + 2 * ldc + L);
-        c22.intoArray(c, cAt + 2 * ldc + 2 * L);
+        c30.intoArray(c, cAt + 3 * ldc);
+        c31.intoArray(c, cAt + 3 * ldc + L);
+        c40.intoArray(c, cAt + 4 * ldc);
+        c41.intoArray(c, cAt + 4 * ldc + L);
+        c50.intoArray(c, cAt + 5 * ldc);
+        c51.intoArray(c, cAt + 5 * ldc + L);
     }
 }

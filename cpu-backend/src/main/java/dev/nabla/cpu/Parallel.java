@@ -2,11 +2,18 @@ package dev.nabla.cpu;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /**
  * Chunked parallel loops on one shared pool sized to the cores. Work below a grain size stays on the calling thread,
  * so small tensors pay no hand-off cost. The calling thread always runs the first chunk itself, so a 2-thread loop
  * wakes only one pool worker.
+ *
+ * <p>{@link #tasks} hands out tasks one at a time instead of in fixed chunks, for work whose tasks are large (a
+ * GEMM's column panels): on a loaded host a worker may start a millisecond late, and a fixed half would make the
+ * caller wait for it; here the caller takes what nobody has started and waits only for tasks already running.
  *
  * <p>The thread count is {@code availableProcessors()} unless the system property {@code nabla.cpu.threads} says
  * otherwise (benchmarks use it to measure one thread against two); {@code nabla.cpu.grain} overrides the element-wise
@@ -95,6 +102,89 @@ final class Parallel {
         }
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /**
+     * Runs {@code task} for every index of {@code [0, n)}, each exactly once, on at most {@code threads} threads
+     * (the caller included) that claim the next index as they become free; returns when all are done, rethrowing
+     * the first failure. The order of the tasks and which thread runs which are unspecified.
+     */
+    static void tasks(int n, int threads, IntConsumer task) {
+        int helpers = Math.min(Math.min(threads, THREADS), n) - 1;
+        if (helpers <= 0 || POOL == null) {
+            for (int i = 0; i < n; i++) {
+                task.accept(i);
+            }
+            return;
+        }
+        Claims claims = new Claims(n, task);
+        for (int h = 0; h < helpers; h++) {
+            ForkJoinTask<?> helper = ForkJoinTask.adapt(claims::help);
+            if (ForkJoinTask.getPool() == POOL) {
+                helper.fork();
+            } else {
+                POOL.execute(helper);
+            }
+        }
+        claims.run();
+        claims.awaitHelpers();
+    }
+
+    /** One {@link #tasks} call: the next unclaimed index, the helpers inside a task, the first failure. */
+    private static final class Claims {
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger active = new AtomicInteger();
+        private final int n;
+        private final IntConsumer task;
+        private final Thread caller = Thread.currentThread();
+        private volatile Throwable failure;
+
+        Claims(int n, IntConsumer task) {
+            this.n = n;
+            this.task = task;
+        }
+
+        /** Claims and runs tasks until none is left or one failed. */
+        void run() {
+            try {
+                for (int i = next.getAndIncrement(); i < n && failure == null; i = next.getAndIncrement()) {
+                    task.accept(i);
+                }
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+
+        /**
+         * A pool worker's share. It counts itself active before its first claim, so a caller that found nothing
+         * left to claim sees every helper holding a task; one that starts after the caller returned claims nothing
+         * and touches nothing of the call.
+         */
+        void help() {
+            active.incrementAndGet();
+            try {
+                run();
+            } finally {
+                if (active.decrementAndGet() == 0) {
+                    LockSupport.unpark(caller);
+                }
+            }
+        }
+
+        void awaitHelpers() {
+            while (active.get() != 0) {
+                LockSupport.park(this);
+            }
+            Throwable f = failure;
+            if (f instanceof RuntimeException e) {
+                throw e;
+            }
+            if (f instanceof Error e) {
+                throw e;
+            }
         }
     }
 }

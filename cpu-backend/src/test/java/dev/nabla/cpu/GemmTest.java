@@ -13,8 +13,10 @@ class GemmTest {
 
     private static final int[][] SIZES = {
         {1, 1, 1}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}, {1, 7, 1}, {6, 16, 16}, {7, 5, 17}, {13, 33, 31},
-        {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {FloatGemm.MC + 7, 300, 70}, {1, 600, 2000},
-        {2000, 40, 1}, {64, 513, 64},
+        {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {33 * FloatGemm.MR + 7, 300, 70}, {1, 600, 2000},
+        {2000, 40, 1}, {64, 513, 64}, {FloatGemm.MR - 1, 2 * FloatGemm.KC + 1, 2 * FloatGemm.NR},
+        {2 * FloatGemm.MR, 1, 5 * FloatGemm.NR + 1}, {130, 70, 3 * FloatGemm.NR - 1}, {256, 128, 10},
+        {4 * FloatGemm.NR + 1, 300, FloatGemm.NR - 1},
     };
 
     @Test
@@ -29,16 +31,76 @@ class GemmTest {
         }
     }
 
+    /**
+     * The FLOAT32 GEMM's order, bit for bit, on random shapes (0, 1 and odd sizes, both layouts, narrow and wide
+     * results, so both work splits, the transposed narrow path and every partial tile): each element is one FMA
+     * chain from zero over each depth slice of {@link FloatGemm#KC}, the slices added in order. That order is what
+     * keeps results independent of the vector width, the thread count and the Vector API's presence.
+     */
+    @Test
+    void float32IsTheSlicedFmaChainBitForBit() {
+        for (int trial = 0; trial < 60; trial++) {
+            // every other trial has many rows, so narrow results (n < NR) with ta take the transposed path
+            int m = size(trial, trial % 2 == 0 ? 3 * FloatGemm.MR : 5 * FloatGemm.NR);
+            int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
+            int n = size(trial + 2, 4 * FloatGemm.NR);
+            boolean ta = random.nextBoolean();
+            boolean tb = random.nextBoolean();
+            float[] x = gaussians(m * k);
+            float[] y = gaussians(k * n);
+            CpuBuffer out = (CpuBuffer) backend.allocate(DType.FLOAT32, (long) m * n);
+            backend.fill(out, Double.NaN);
+            backend.matmul(backend.upload(x, DType.FLOAT32), new long[0], ta, backend.upload(y, DType.FLOAT32),
+                    new long[0], tb, out, new long[0], m, k, n);
+            float[] got = out.floats();
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    float total = 0;
+                    for (int p0 = 0; p0 < k; p0 += FloatGemm.KC) {
+                        float chain = 0;
+                        for (int p = p0; p < Math.min(k, p0 + FloatGemm.KC); p++) {
+                            chain = Math.fma(x[ta ? p * m + i : i * k + p], y[tb ? j * k + p : p * n + j], chain);
+                        }
+                        total = p0 == 0 ? chain : total + chain;
+                    }
+                    assertEquals(Float.floatToRawIntBits(total), Float.floatToRawIntBits(got[i * n + j]),
+                            "m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
+                                    + "): " + total + " vs " + got[i * n + j]);
+                }
+            }
+        }
+    }
+
+    /** 0 or 1 now and then, else up to {@code max} (odd sizes included). */
+    private int size(int trial, int max) {
+        return switch (trial % 5) {
+            case 0 -> random.nextInt(2);
+            case 1 -> random.nextInt(max) + 1;
+            default -> random.nextInt(max / 2 + 1) * 2 + random.nextInt(2);
+        };
+    }
+
+    private float[] gaussians(int size) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
     @Test
     void batchesWithBroadcastOperands() {
-        int m = 9;
-        int k = 11;
-        int n = 21;
-        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            // batch (2, 3): a varies over both, b is one matrix for every batch (strides 0)
-            check(t, m, k, n, false, true, new long[] {2, 3}, new long[] {3L * m * k, m * k}, new long[] {0, 0});
-            // a broadcast along the second batch axis, b along the first
-            check(t, m, k, n, true, false, new long[] {2, 3}, new long[] {m * k, 0}, new long[] {0, k * n});
+        // the second shape is narrow and tall, so FLOAT32 computes it transposed where a is stored transposed
+        for (int[] s : new int[][] {{9, 11, 21}, {100, 11, 3}}) {
+            int m = s[0];
+            int k = s[1];
+            int n = s[2];
+            for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                // batch (2, 3): a varies over both, b is one matrix for every batch (strides 0)
+                check(t, m, k, n, false, true, new long[] {2, 3}, new long[] {3L * m * k, m * k}, new long[] {0, 0});
+                // a broadcast along the second batch axis, b along the first
+                check(t, m, k, n, true, false, new long[] {2, 3}, new long[] {m * k, 0}, new long[] {0, k * n});
+            }
         }
     }
 

@@ -1,0 +1,67 @@
+package dev.nabla.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/** {@link Parallel#tasks}: every index once, whatever the thread count, failures rethrown, nesting allowed. */
+class ParallelTest {
+    @Test
+    void everyTaskRunsExactlyOnce() {
+        for (int n : new int[] {0, 1, 2, 3, 7, 64, 1000}) {
+            for (int threads : new int[] {1, 2, 3, 16}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(n, 1));
+                Parallel.tasks(n, threads, i -> runs.incrementAndGet(i));
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, runs.get(i), "task " + i + " of " + n + " on " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theCallerReturnsOnlyWhenEveryTaskIsDone() {
+        for (int round = 0; round < 200; round++) {
+            int[] done = new int[32];
+            Parallel.tasks(done.length, Parallel.THREADS, i -> {
+                // uneven tasks, so that a helper is still inside one when the caller runs out of work
+                long spin = (i % 3) * 20_000L;
+                long sum = 0;
+                for (long s = 0; s < spin; s++) {
+                    sum += s ^ i;
+                }
+                done[i] = sum >= 0 ? 1 : 2;
+            });
+            for (int i = 0; i < done.length; i++) {
+                assertEquals(1, done[i], "round " + round + ", task " + i);
+            }
+        }
+    }
+
+    @Test
+    void aFailureIsRethrownToTheCaller() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        for (int bad : new int[] {0, 5, 9}) {
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> Parallel.tasks(10,
+                    Parallel.THREADS, i -> {
+                        if (i == bad) {
+                            throw boom;
+                        }
+                    }));
+            assertSame(boom, thrown);
+        }
+    }
+
+    @Test
+    void tasksMayStartTasks() {
+        AtomicIntegerArray runs = new AtomicIntegerArray(8 * 8);
+        Parallel.tasks(8, Parallel.THREADS,
+                i -> Parallel.tasks(8, Parallel.THREADS, j -> runs.incrementAndGet(i * 8 + j)));
+        for (int i = 0; i < runs.length(); i++) {
+            assertEquals(1, runs.get(i), "inner task " + i);
+        }
+    }
+}
