@@ -29,7 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the task sweeps once per row panel from L2. Otherwise (a narrow result: a matrix times a vector, a layer of ten
  * outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link Parallel#tasks}),
  * up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not hold back the
- * caller. Either way each element of C is the same sequence of FMAs: one chain over each depth slice of {@link #KC},
+ * caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient) shares the
+ * slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs: one chain over each depth slice of {@link #KC},
  * the slices added in order ({@link ScalarKernels#matmul} does the same), so neither the split nor the vector width
  * changes a bit.
  */
@@ -73,11 +74,17 @@ final class FloatGemm {
         }
         int nPanels = (n + NR - 1) / NR;
         int mPanels = (m + MR - 1) / MR;
+        long flops = 2L * m * n * k * batches.length;
+        int threads = (int) Math.min(Parallel.THREADS, Math.max(1, flops / MIN_FLOPS_PER_THREAD));
+        int slices = (k + KC - 1) / KC;
+        if (batches.length == 1 && threads > 1 && nPanels * mPanels < TASKS_PER_THREAD * threads
+                && slices >= TASKS_PER_THREAD * threads) {
+            multiplyOverDepth(a, ta, b, tb, c, batches[0], m, k, n, threads, pool);
+            return;
+        }
         int panelSize = k * NR;
         float[] packedB = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * nPanels * panelSize);
         try {
-            long flops = 2L * m * n * k * batches.length;
-            int threads = (int) Math.min(Parallel.THREADS, Math.max(1, flops / MIN_FLOPS_PER_THREAD));
             if (nPanels >= Parallel.THREADS) {
                 int perGroup = Math.max(1, GROUP_FLOATS / (Math.min(k, KC) * NR));
                 int groups = Math.max((nPanels + perGroup - 1) / perGroup,
@@ -89,13 +96,14 @@ final class FloatGemm {
                     Gemm.Batch bt = batches[batch];
                     int bBase = batch * nPanels * panelSize;
                     for (int jp = j0; jp < j1; jp++) {
-                        packB(b, bt.bOff(), tb, k, n, jp * NR, packedB, bBase + jp * panelSize);
+                        packB(b, bt.bOff(), tb, k, n, jp * NR, 0, k, packedB, bBase + jp * panelSize);
                     }
-                    tiles(a, bt.aOff(), ta, packedB, bBase, c, bt.cOff(), m, k, n, 0, mPanels, j0, j1, new Scratch());
+                    tiles(a, bt.aOff(), ta, packedB, bBase, c, bt.cOff(), m, k, n, 0, k, 0, mPanels, j0, j1,
+                            new Scratch());
                 });
             } else {
                 Parallel.tasks(batches.length * nPanels, threads, t -> packB(b, batches[t / nPanels].bOff(), tb, k, n,
-                        (t % nPanels) * NR, packedB, t * panelSize));
+                        (t % nPanels) * NR, 0, k, packedB, t * panelSize));
                 int rowPanels = batches.length * mPanels;
                 int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
                 Parallel.tasks(tasks, threads, t -> {
@@ -107,14 +115,54 @@ final class FloatGemm {
                         int p0 = from % mPanels;
                         int p1 = Math.min(mPanels, p0 + to - from);
                         Gemm.Batch bt = batches[batch];
-                        tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, p0,
-                                p1, 0, nPanels, s);
+                        tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
+                                p0, p1, 0, nPanels, s);
                         from += p1 - p0;
                     }
                 });
             }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, packedB);
+        }
+    }
+
+    /**
+     * A result of few tiles over a deep K (conv1's kernel gradient in W7: (16, 9) over 50,176 depths, which ran on
+     * one thread, packing its one panel alone): the depth slices are shared among the threads, each slice's tiles
+     * computed into a partial of its own (packing only its depths), and the partials are then added in slice order,
+     * as {@link #tiles} adds them, so the bits are the same.
+     */
+    private static void multiplyOverDepth(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch bt,
+            int m, int k, int n, int threads, BufferPool pool) {
+        int slices = (k + KC - 1) / KC;
+        int nPanels = (n + NR - 1) / NR;
+        int mPanels = (m + MR - 1) / MR;
+        int size = m * n;
+        float[] partial = (float[]) pool.take(dev.nabla.DType.FLOAT32, slices * size);
+        try {
+            int tasks = Math.min(slices, TASKS_PER_THREAD * threads);
+            Parallel.tasks(tasks, threads, t -> {
+                float[] packed = new float[nPanels * KC * NR];
+                Scratch scratch = new Scratch();
+                for (int sl = slices * t / tasks; sl < slices * (t + 1) / tasks; sl++) {
+                    int from = sl * KC;
+                    int to = Math.min(k, from + KC);
+                    for (int jp = 0; jp < nPanels; jp++) {
+                        packB(b, bt.bOff(), tb, k, n, jp * NR, from, to, packed, jp * (to - from) * NR);
+                    }
+                    tiles(a, bt.aOff(), ta, packed, 0, partial, sl * size, m, k, n, from, to, 0, mPanels, 0, nPanels,
+                            scratch);
+                }
+            });
+            int cOff = bt.cOff();
+            System.arraycopy(partial, 0, c, cOff, size);
+            for (int sl = 1; sl < slices; sl++) {
+                for (int e = 0; e < size; e++) {
+                    c[cOff + e] += partial[sl * size + e];
+                }
+            }
+        } finally {
+            pool.give(dev.nabla.DType.FLOAT32, partial);
         }
     }
 
@@ -158,17 +206,19 @@ final class FloatGemm {
     }
 
     /**
-     * Row panels {@code [p0, p1)} of C times the packed B panels {@code [j0, j1)}, over all of K: per depth slice,
-     * each row panel of A meets every B panel of the range while its rows are in L1.
+     * Row panels {@code [p0, p1)} of C times the packed B panels {@code [j0, j1)} over depths {@code [from, to)}
+     * (slice-aligned; the panels hold just those depths): per depth slice, each row panel of A meets every B panel
+     * of the range while its rows are in L1.
      */
     private static void tiles(float[] a, int aOff, boolean ta, float[] packedB, int bBase, float[] c, int cOff,
-            int m, int k, int n, int p0, int p1, int j0, int j1, Scratch s) {
+            int m, int k, int n, int from, int to, int p0, int p1, int j0, int j1, Scratch s) {
         // A's element (row i, depth p) is a[aOff + i·rowStride + p·depthStride] in either layout
         int rowStride = ta ? 1 : k;
         int depthStride = ta ? m : 1;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            boolean accumulate = pc > 0;
+        int depth = to - from;
+        for (int pc = from; pc < to; pc += KC) {
+            int kc = Math.min(KC, to - pc);
+            boolean accumulate = pc > from;
             for (int ip = p0; ip < p1; ip++) {
                 int i = ip * MR;
                 int rows = Math.min(MR, m - i);
@@ -188,7 +238,7 @@ final class FloatGemm {
                 }
                 for (int jp = j0; jp < j1; jp++) {
                     int j = jp * NR;
-                    int bAt = bBase + jp * k * NR + pc * NR;
+                    int bAt = bBase + jp * depth * NR + (pc - from) * NR;
                     if (rows == MR && j + NR <= n) {
                         microKernel(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
                     } else {
@@ -217,14 +267,16 @@ final class FloatGemm {
         }
     }
 
-    /** Packs B columns {@code [j, j + NR)} over all of K as {@code k} rows of NR, zero past n. */
-    private static void packB(float[] b, int bOff, boolean tb, int k, int n, int j, float[] dst, int at) {
+    /** Packs B columns {@code [j, j + NR)} over depths {@code [from, to)} as {@code to - from} rows of NR, zero past n. */
+    private static void packB(float[] b, int bOff, boolean tb, int k, int n, int j, int from, int to, float[] dst,
+            int at) {
         int cols = Math.min(NR, n - j);
+        at -= from * NR;
         if (tb) {
             // stored (n, k): one column of op(B) is contiguous; transposed in slabs of depth so that the slab of
             // the panel being written stays in L1 while the NR columns are read (a long K otherwise evicts it)
-            for (int p0 = 0; p0 < k; p0 += PACK_SLAB) {
-                int p1 = Math.min(k, p0 + PACK_SLAB);
+            for (int p0 = from; p0 < to; p0 += PACK_SLAB) {
+                int p1 = Math.min(to, p0 + PACK_SLAB);
                 for (int q = 0; q < NR; q++) {
                     int src = bOff + (j + q) * k;
                     for (int p = p0; p < p1; p++) {
@@ -236,7 +288,7 @@ final class FloatGemm {
         }
         if (cols == NR) {
             // two vectors a depth: System.arraycopy's call per 32 floats showed in W5's profile
-            for (int p = 0; p < k; p++) {
+            for (int p = from; p < to; p++) {
                 int src = bOff + p * n + j;
                 int d = at + p * NR;
                 FloatVector.fromArray(F, b, src).intoArray(dst, d);
@@ -244,7 +296,7 @@ final class FloatGemm {
             }
             return;
         }
-        for (int p = 0; p < k; p++) {
+        for (int p = from; p < to; p++) {
             int d = at + p * NR;
             System.arraycopy(b, bOff + p * n + j, dst, d, cols);
             if (cols < NR) {

@@ -44,29 +44,46 @@ class GemmTest {
             int m = size(trial, trial % 2 == 0 ? 3 * FloatGemm.MR : 5 * FloatGemm.NR);
             int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
             int n = size(trial + 2, 4 * FloatGemm.NR);
-            boolean ta = random.nextBoolean();
-            boolean tb = random.nextBoolean();
-            float[] x = gaussians(m * k);
-            float[] y = gaussians(k * n);
-            CpuBuffer out = (CpuBuffer) backend.allocate(DType.FLOAT32, (long) m * n);
-            backend.fill(out, Double.NaN);
-            backend.matmul(backend.upload(x, DType.FLOAT32), new long[0], ta, backend.upload(y, DType.FLOAT32),
-                    new long[0], tb, out, new long[0], m, k, n);
-            float[] got = out.floats();
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                    float total = 0;
-                    for (int p0 = 0; p0 < k; p0 += FloatGemm.KC) {
-                        float chain = 0;
-                        for (int p = p0; p < Math.min(k, p0 + FloatGemm.KC); p++) {
-                            chain = Math.fma(x[ta ? p * m + i : i * k + p], y[tb ? j * k + p : p * n + j], chain);
-                        }
-                        total = p0 == 0 ? chain : total + chain;
+            checkSlicedChain(m, k, n, random.nextBoolean(), random.nextBoolean());
+        }
+    }
+
+    /**
+     * The same order for few tiles over a deep K (a convolution's kernel gradient), whose depth slices the threads
+     * share: each shape in every layout.
+     */
+    @Test
+    void deepProductsOfFewTilesAreTheSlicedFmaChainBitForBit() {
+        int[][] shapes = {{16, 60 * FloatGemm.KC + 17, 9}, {FloatGemm.MR, 120 * FloatGemm.KC, FloatGemm.NR},
+            {13, 80 * FloatGemm.KC + 5, 20}};
+        for (int[] s : shapes) {
+            for (int flags = 0; flags < 4; flags++) {
+                checkSlicedChain(s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
+            }
+        }
+    }
+
+    private void checkSlicedChain(int m, int k, int n, boolean ta, boolean tb) {
+        float[] x = gaussians(m * k);
+        float[] y = gaussians(k * n);
+        CpuBuffer out = (CpuBuffer) backend.allocate(DType.FLOAT32, (long) m * n);
+        backend.fill(out, Double.NaN);
+        backend.matmul(backend.upload(x, DType.FLOAT32), new long[0], ta, backend.upload(y, DType.FLOAT32),
+                new long[0], tb, out, new long[0], m, k, n);
+        float[] got = out.floats();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float total = 0;
+                for (int p0 = 0; p0 < k; p0 += FloatGemm.KC) {
+                    float chain = 0;
+                    for (int p = p0; p < Math.min(k, p0 + FloatGemm.KC); p++) {
+                        chain = Math.fma(x[ta ? p * m + i : i * k + p], y[tb ? j * k + p : p * n + j], chain);
                     }
-                    assertEquals(Float.floatToRawIntBits(total), Float.floatToRawIntBits(got[i * n + j]),
-                            "m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
-                                    + "): " + total + " vs " + got[i * n + j]);
+                    total = p0 == 0 ? chain : total + chain;
                 }
+                assertEquals(Float.floatToRawIntBits(total), Float.floatToRawIntBits(got[i * n + j]),
+                        "m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
+                                + "): " + total + " vs " + got[i * n + j]);
             }
         }
     }
