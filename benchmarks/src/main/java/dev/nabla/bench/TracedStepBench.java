@@ -18,10 +18,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * W1 traced: the notebook's training step (tape, {@code x·x + x - 1}, gradient, SGD) eager, as one
- * {@code Nabla.function} whose body holds the tape and the update, so every call replays the planned graph, and with
- * the tape around a traced loss ({@code tapeAroundCall}: the planned forward recorded as one tape node whose
- * gradient is a traced backward, replayed as a plan).
+ * W1 traced: the notebook's training step (tape, {@code x·x + x - 1}, gradient, SGD) eager and as one
+ * {@code Nabla.function} whose body holds the tape and the update, so every call replays the planned graph. The tape
+ * around a traced loss (one tape node, a traced backward) is {@link TracedGradientBench}'s.
  */
 @Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
@@ -33,9 +32,6 @@ public class TracedStepBench {
     private Variable tx;
     private SGD tracedSgd;
     private TracedFunction step;
-    private Variable lx;
-    private SGD lossSgd;
-    private TracedFunction loss;
 
     @Setup
     public void setUp() {
@@ -53,10 +49,6 @@ public class TracedStepBench {
             return loss;
         });
         step.call();
-        lx = Variable.of(3f);
-        lossSgd = new SGD(0.1);
-        loss = Nabla.function(() -> lx.mul(lx).add(lx).sub(1));
-        loss.call();
     }
 
     /** The eager step, as NotebookStepBench. */
@@ -75,17 +67,5 @@ public class TracedStepBench {
     @Benchmark
     public Tensor traced() {
         return step.call();
-    }
-
-    /** A tape around a call of the traced loss, the gradient (the traced backward) and SGD, eagerly. */
-    @Benchmark
-    public Tensor tapeAroundCall() {
-        Tensor l;
-        GradientTape tape = new GradientTape();
-        try (tape) {
-            l = loss.call();
-        }
-        lossSgd.applyGradients(List.of(tape.gradient(l, lx)), List.of(lx));
-        return l;
     }
 }

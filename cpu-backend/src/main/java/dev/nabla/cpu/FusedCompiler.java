@@ -136,14 +136,15 @@ final class FusedCompiler {
     private static void warmUp(Compiled c, DType dtype, int inputs) {
         int n = 64;
         int[] at = new int[inputs];
-        float[][] fin = new float[inputs][n];
-        double[][] din = new double[inputs][n];
-        float[] fz = new float[n];
-        double[] dz = new double[n];
+        boolean single = dtype == DType.FLOAT32;
+        float[][] fin = single ? new float[inputs][n] : null;
+        double[][] din = single ? null : new double[inputs][n];
+        float[] fz = single ? new float[n] : null;
+        double[] dz = single ? null : new double[n];
         for (int calls = 0; calls < MAX_WARM_CALLS; calls += 50) {
             long start = System.nanoTime();
             for (int i = 0; i < 50; i++) {
-                if (dtype == DType.FLOAT32) {
+                if (single) {
                     ((FloatKernel) c.kernel).run(fin, at, fz, 0, n);
                 } else {
                     ((DoubleKernel) c.kernel).run(din, at, dz, 0, n);

@@ -35,10 +35,12 @@ final class FusedKernels {
 
     /**
      * How each external input is read: its array ({@code floats} or {@code doubles}, by the program's dtype), and
-     * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place).
+     * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place); and
+     * the program's compiled kernel when it runs one ({@code FloatKernel} or {@code DoubleKernel}, looked up once
+     * per op rather than per thread range).
      */
     private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot,
-            Compile compile) {
+            Object kernel) {
         static Inputs of(FusedProgram p, CpuBuffer[] in, Compile compile) {
             boolean single = p.dtype() == DType.FLOAT32;
             float[][] f = single ? new float[in.length][] : null;
@@ -54,7 +56,10 @@ final class FusedKernels {
                     d[k] = in[k].doubles();
                 }
             }
-            return new Inputs(f, d, scalar, gathered, slots(p.steps()), compile);
+            Object kernel = compile == Compile.NEVER ? null : single
+                    ? FusedCompiler.floatKernel(p, scalar, compile == Compile.ALWAYS)
+                    : FusedCompiler.doubleKernel(p, scalar, compile == Compile.ALWAYS);
+            return new Inputs(f, d, scalar, gathered, slots(p.steps()), kernel);
         }
     }
 
@@ -177,31 +182,37 @@ final class FusedKernels {
         FusedProgram.Step[] steps = p.steps();
         float[][] scratch = floatScratch(steps.length + ext0.length);
         float[][] ext = ext0.clone();
-        FusedCompiler.FloatKernel kernel = in.compile() == Compile.NEVER ? null
-                : FusedCompiler.floatKernel(p, in.scalar(), in.compile() == Compile.ALWAYS);
+        FusedCompiler.FloatKernel kernel = (FusedCompiler.FloatKernel) in.kernel();
         int[] offsets = new int[ext.length];
         for (int at = lo; at < hi; at += BLOCK) {
             int n = Math.min(BLOCK, hi - at);
             int done = 0;
             if (kernel != null) {
-                gatherFloats(p, in, ext0, ext, scratch, offsets, at, n);
+                gatherBlock(p, in, ext0, ext, scratch, offsets, at, n);
                 done = kernel.run(ext, offsets, z, at + shift, n);
             }
             if (done < n) {
-                gatherFloats(p, in, ext0, ext, scratch, offsets, at + done, n - done);
+                gatherBlock(p, in, ext0, ext, scratch, offsets, at + done, n - done);
                 interpretFloats(p, in, ext, scratch, z, shift, at + done, n - done);
             }
         }
     }
 
-    /** Points {@code ext} and {@code offsets} at block {@code [at, at + n)} of each input, gathering where needed. */
-    private static void gatherFloats(FusedProgram p, Inputs in, float[][] ext0, float[][] ext, float[][] scratch,
+    /**
+     * Points {@code ext} and {@code offsets} at block {@code [at, at + n)} of each input, gathering where needed;
+     * the arrays are {@code float[][]} or {@code double[][]}, by the program's dtype.
+     */
+    private static void gatherBlock(FusedProgram p, Inputs in, Object[] ext0, Object[] ext, Object[] scratch,
             int[] offsets, int at, int n) {
         int steps = p.steps().length;
         for (int k = 0; k < ext.length; k++) {
             if (in.gathered()[k]) {
                 ext[k] = scratch[steps + k];
-                gather(ext0[k], null, p.shape(), p.inputStrides()[k], at, n, ext[k], null);
+                if (ext0[k] instanceof float[] f) {
+                    gather(f, null, p.shape(), p.inputStrides()[k], at, n, (float[]) ext[k], null);
+                } else {
+                    gather(null, (double[]) ext0[k], p.shape(), p.inputStrides()[k], at, n, null, (double[]) ext[k]);
+                }
             }
             offsets[k] = in.scalar()[k] || in.gathered()[k] ? 0 : at;
         }
@@ -250,33 +261,19 @@ final class FusedKernels {
         FusedProgram.Step[] steps = p.steps();
         double[][] scratch = doubleScratch(steps.length + ext0.length);
         double[][] ext = ext0.clone();
-        FusedCompiler.DoubleKernel kernel = in.compile() == Compile.NEVER ? null
-                : FusedCompiler.doubleKernel(p, in.scalar(), in.compile() == Compile.ALWAYS);
+        FusedCompiler.DoubleKernel kernel = (FusedCompiler.DoubleKernel) in.kernel();
         int[] offsets = new int[ext.length];
         for (int at = lo; at < hi; at += BLOCK) {
             int n = Math.min(BLOCK, hi - at);
             int done = 0;
             if (kernel != null) {
-                gatherDoubles(p, in, ext0, ext, scratch, offsets, at, n);
+                gatherBlock(p, in, ext0, ext, scratch, offsets, at, n);
                 done = kernel.run(ext, offsets, z, at + shift, n);
             }
             if (done < n) {
-                gatherDoubles(p, in, ext0, ext, scratch, offsets, at + done, n - done);
+                gatherBlock(p, in, ext0, ext, scratch, offsets, at + done, n - done);
                 interpretDoubles(p, in, ext, scratch, z, shift, at + done, n - done);
             }
-        }
-    }
-
-    /** As {@link #gatherFloats}. */
-    private static void gatherDoubles(FusedProgram p, Inputs in, double[][] ext0, double[][] ext, double[][] scratch,
-            int[] offsets, int at, int n) {
-        int steps = p.steps().length;
-        for (int k = 0; k < ext.length; k++) {
-            if (in.gathered()[k]) {
-                ext[k] = scratch[steps + k];
-                gather(null, ext0[k], p.shape(), p.inputStrides()[k], at, n, null, ext[k]);
-            }
-            offsets[k] = in.scalar()[k] || in.gathered()[k] ? 0 : at;
         }
     }
 
