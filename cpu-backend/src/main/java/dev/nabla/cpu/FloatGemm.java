@@ -11,17 +11,21 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why these sizes: C2 hoists every broadcast of A into its own register, so a kernel needs {@code MR·V + V + MR}
  * registers for {@code MR} rows and {@code V} vectors of columns; 6 × 2 takes 20 and keeps 12 independent FMA
  * chains, enough for one 512-bit or two 256-bit FMAs a cycle at 4 cycles' latency. Measured single-threaded on the
- * benchmark host (Zen 4, AVX-512, loaded; {@code MlpGemmBench}'s shapes), 6 × 2 ran 95-114 GFLOP/s against 82-109
+ * benchmark host (Zen 4, AVX-512, loaded; {@code StepGemmBench}'s W5 shapes), 6 × 2 ran 95-114 GFLOP/s against 82-109
  * for 3 × 3 and 76-91 for 4 × 2, under AVX-512 and under {@code -XX:UseAVX=2} (16 registers) alike. NR = 2 vectors
  * also divides the usual layer widths (256 at 16 lanes: no padded columns, where 3 vectors padded 11%). Packing A
  * (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are short
  * contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read in
  * place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
  *
- * <p>A result narrower than NR whose rows are many (m·n padded to tiles is a third or more larger than n·m) is
- * computed transposed ({@link #multiplyTransposed}) when A is stored transposed, so that {@code op(A)ᵀ} packs as
- * rows: W5's weight gradient {@code hᵀ·g} (256 × 10) padded 10 columns to 32 and took 24 µs, transposed 17. The
- * forward {@code h·W2} would pack {@code hᵀ} column by column, which cost what the padding did, so it stays.
+ * <p><b>Orientation.</b> {@code C = op(A)·op(B)} may instead be computed as {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} and
+ * transposed ({@link #multiplyTransposed}): the operand read in place and the one packed swap roles. {@link #cost}
+ * prices each way (padded tiles, and B's packing, which is cheap for B's stored rows and an element at a time for a
+ * B stored transposed); the transposed way is taken when it is clearly cheaper ({@link #TRANSPOSE_GAIN}). It picks:
+ * W5's weight gradient {@code hᵀ·g} (256 × 10: 10 columns padded to 32; 24 µs, transposed 17); W7's kernel gradient
+ * {@code g·colsᵀ} (32 × 144 over 12,544 depths: packing {@code colsᵀ} transposed 1.8 M floats, the other way 0.4 M;
+ * 3.0 ms, transposed 1.3 ms in two runs at load 1-2). It leaves W5's forward {@code h·W2}, whose transposed form packs {@code hᵀ} an element
+ * at a time, which costs what the padding did.
  *
  * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
  * panels (of one batch), packs them itself and computes all rows for them, so a product is one fork and join and no
@@ -51,6 +55,8 @@ final class FloatGemm {
     private static final int TASKS_PER_THREAD = 4;
     /** Depths per slab of a transposed B panel's packing: 64 × NR floats, 8 KiB at 16 lanes. */
     private static final int PACK_SLAB = 64;
+    /** Fewest depths per packing task when few panels are packed by several threads. */
+    private static final int PACK_CHUNK = 512;
 
     private FloatGemm() {
     }
@@ -68,7 +74,7 @@ final class FloatGemm {
             java.util.Arrays.fill(c, 0, batches.length * m * n, 0f);
             return;
         }
-        if (ta && 4L * padded(n, MR) * padded(m, NR) < 3L * padded(m, MR) * padded(n, NR)) {
+        if (TRANSPOSE_GAIN * cost(n, k, m, !ta) + (double) m * n < cost(m, k, n, tb)) {
             multiplyTransposed(a, ta, b, tb, c, batches, m, k, n, pool);
             return;
         }
@@ -102,8 +108,16 @@ final class FloatGemm {
                             new Scratch());
                 });
             } else {
-                Parallel.tasks(batches.length * nPanels, threads, t -> packB(b, batches[t / nPanels].bOff(), tb, k, n,
-                        (t % nPanels) * NR, 0, k, packedB, t * panelSize));
+                // few panels, each packed in depth chunks: a transposed B's packing (one float at a time) was one
+                // thread's serial work while the other waited
+                int chunks = Math.max(1, Math.min(TASKS_PER_THREAD * threads / nPanels, k / PACK_CHUNK));
+                Parallel.tasks(batches.length * nPanels * chunks, threads, t -> {
+                    int panel = t / chunks;
+                    int chunk = t % chunks;
+                    int from = (int) ((long) k * chunk / chunks);
+                    packB(b, batches[panel / nPanels].bOff(), tb, k, n, (panel % nPanels) * NR, from,
+                            (int) ((long) k * (chunk + 1) / chunks), packedB, panel * panelSize + from * NR);
+                });
                 int rowPanels = batches.length * mPanels;
                 int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
                 Parallel.tasks(tasks, threads, t -> {
@@ -166,13 +180,30 @@ final class FloatGemm {
         }
     }
 
+    /**
+     * The price, in vector FMAs, of computing an (m, n) product over k in this orientation: the padded tiles, plus
+     * packing B (k × n padded to panels), which costs about one vector copy per NR floats when B's rows are its
+     * stored rows and one scalar load and store per float when B is stored transposed ({@code tb}: its columns are
+     * contiguous, and the panel is filled element by element).
+     */
+    private static double cost(int m, int k, int n, boolean tb) {
+        double tiles = (double) padded(m, MR) * padded(n, NR) * k / L;
+        double packed = (double) k * padded(n, NR);
+        return tiles + (tb ? packed : 2 * packed / L);
+    }
+
+    /**
+     * How much cheaper the transposed product must look (its cost plus one scalar copy per element of C) before it is
+     * taken: the model is rough, and an orientation that only ties costs the transposition's cache misses.
+     */
+    private static final double TRANSPOSE_GAIN = 1.25;
+
     private static long padded(int size, int multiple) {
         return (size + multiple - 1) / multiple * (long) multiple;
     }
 
     /**
-     * A narrow result (fewer columns than NR: a layer of ten outputs) as {@code Cᵀ = op(B)ᵀ · op(A)ᵀ}, whose
-     * tiles are filled, then transposed into C. Each element is the same FMA chain with its two factors swapped,
+     * The product as {@code Cᵀ = op(B)ᵀ · op(A)ᵀ}, then transposed into C (see Orientation above). Each element is the same FMA chain with its two factors swapped,
      * which rounds the same (the product is exact inside the FMA), so the bits do not change.
      */
     private static void multiplyTransposed(float[] a, boolean ta, float[] b, boolean tb, float[] c,
@@ -186,13 +217,7 @@ final class FloatGemm {
         try {
             multiply(b, !tb, a, !ta, ct, swapped, n, k, m, pool);
             for (int bi = 0; bi < batches.length; bi++) {
-                int from = bi * size;
-                int to = batches[bi].cOff();
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) {
-                        c[to + i * n + j] = ct[from + j * m + i];
-                    }
-                }
+                TransposeCopy.transpose(ct, bi * size, m, n, c, batches[bi].cOff());
             }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, ct);

@@ -25,12 +25,18 @@ final class TransposeCopy {
                 || dstStrides[1] != 1) {
             return false;
         }
-        int rows = (int) shape[0];
-        int cols = (int) shape[1];
-        int so = (int) srcOffset;
-        int dO = (int) dstOffset;
+        transpose(s, (int) srcOffset, (int) shape[0], (int) shape[1], d, (int) dstOffset);
+        return true;
+    }
+
+    /**
+     * {@code d[dO + r·cols + c] = s[so + c·rows + r]}: the dense {@code (cols, rows)} matrix at {@code so} written
+     * transposed, as the dense {@code (rows, cols)} matrix at {@code dO}, tile by tile, the tile rows shared among
+     * the threads.
+     */
+    static void transpose(float[] s, int so, int rows, int cols, float[] d, int dO) {
         int tileRows = (rows + TILE - 1) / TILE;
-        Parallel.range(tileRows, Math.max(1, Parallel.ELEMENTWISE_GRAIN / (TILE * cols)), (lo, hi) -> {
+        Parallel.range(tileRows, Math.max(1, Parallel.ELEMENTWISE_GRAIN / (TILE * Math.max(1, cols))), (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
                 int r0 = t * TILE;
                 int r1 = Math.min(rows, r0 + TILE);
@@ -44,6 +50,5 @@ final class TransposeCopy {
                 }
             }
         });
-        return true;
     }
 }

@@ -50,12 +50,13 @@ class GemmTest {
 
     /**
      * The same order for few tiles over a deep K (a convolution's kernel gradient), whose depth slices the threads
-     * share: each shape in every layout.
+     * share, and for W7's second kernel gradient (32 × 144 over a deep K), which is computed transposed with its
+     * one packed panel filled by several threads: each shape in every layout.
      */
     @Test
     void deepProductsOfFewTilesAreTheSlicedFmaChainBitForBit() {
         int[][] shapes = {{16, 60 * FloatGemm.KC + 17, 9}, {FloatGemm.MR, 120 * FloatGemm.KC, FloatGemm.NR},
-            {13, 80 * FloatGemm.KC + 5, 20}};
+            {13, 80 * FloatGemm.KC + 5, 20}, {32, 40 * FloatGemm.KC + 3, 144}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
                 checkSlicedChain(s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);

@@ -17,18 +17,22 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The five float32 GEMMs of W5's step (batch 128, 784 → 256 → 10), each alone, with the transpose flags its
- * gradient passes: {@code fwd1} x·W1 (128×784·784×256), {@code dW1} xᵀ·g (784×128·128×256), {@code fwd2}
- * h·W2 (128×256·256×10), {@code dW2} hᵀ·g (256×128·128×10), {@code dH} g·W2ᵀ (128×10·10×256).
- * GFLOP/s = 2mkn / (µs · 1000): fwd1 and dW1 are 51.4 MFLOP, fwd2, dW2 and dH 0.66 each.
+ * The float32 GEMMs of W5's and W7's steps, each alone, with the transpose flags their gradients pass.
+ * W5 (batch 128, 784 → 256 → 10): {@code fwd1} x·W1 (128×784·784×256), {@code dW1} xᵀ·g (784×128·128×256),
+ * {@code fwd2} h·W2 (128×256·256×10), {@code dW2} hᵀ·g (256×128·128×10), {@code dH} g·W2ᵀ (128×10·10×256).
+ * W7 (batch 64; conv 1 → 16 on 28×28, conv 16 → 32 on 14×14, both 3×3, as im2col products with the columns
+ * (C·9, N·OH·OW)): {@code conv1} K1·cols1 (16×9·9×50176), {@code conv2} K2·cols2 (32×144·144×12544),
+ * {@code dK1} g1·cols1ᵀ (16×50176·50176×9), {@code dK2} g2·cols2ᵀ (32×12544·12544×144), {@code dCols2} K2ᵀ·g2
+ * (144×32·32×12544).
+ * GFLOP/s = 2mkn / (µs · 1000).
  */
 @Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class MlpGemmBench {
-    /** Which product of the step. */
-    @Param({"fwd1", "dW1", "fwd2", "dW2", "dH"})
+public class StepGemmBench {
+    /** Which product of which step. */
+    @Param({"fwd1", "dW1", "fwd2", "dW2", "dH", "conv1", "conv2", "dK1", "dK2", "dCols2"})
     public String shape;
 
     private Tensor a;
@@ -45,6 +49,11 @@ public class MlpGemmBench {
             case "fwd2" -> init(128, 256, false, 256, 10, false);
             case "dW2" -> init(128, 256, true, 128, 10, false);
             case "dH" -> init(128, 10, false, 256, 10, true);
+            case "conv1" -> init(16, 9, false, 9, 50176, false);
+            case "conv2" -> init(32, 144, false, 144, 12544, false);
+            case "dK1" -> init(16, 50176, false, 9, 50176, true);
+            case "dK2" -> init(32, 12544, false, 144, 12544, true);
+            case "dCols2" -> init(32, 144, true, 32, 12544, false);
             default -> throw new IllegalArgumentException(shape);
         }
     }
