@@ -22,10 +22,10 @@ import jdk.incubator.vector.VectorSpecies;
  * transposed ({@link #multiplyTransposed}): the operand read in place and the one packed swap roles. {@link #cost}
  * prices each way (padded tiles, and B's packing, which is cheap for B's stored rows and an element at a time for a
  * B stored transposed); the transposed way is taken when it is clearly cheaper ({@link #TRANSPOSE_GAIN}). It picks:
- * W5's weight gradient {@code hᵀ·g} (256 × 10: 10 columns padded to 32; 24 µs, transposed 17); W7's kernel gradient
- * {@code g·colsᵀ} (32 × 144 over 12,544 depths: packing {@code colsᵀ} transposed 1.8 M floats, the other way 0.4 M;
- * 3.0 ms, transposed 1.3 ms in two runs at load 1-2). It leaves W5's forward {@code h·W2}, whose transposed form packs {@code hᵀ} an element
- * at a time, which costs what the padding did.
+ * W5's weight gradient {@code hᵀ·g} (256 × 10: 10 columns padded to 32; 24 µs, transposed 17); W7's kernel
+ * gradient {@code g·colsᵀ} (32 × 144 over 12,544 depths: packing {@code colsᵀ} transposed is 1.8 M floats, the
+ * other way 0.4 M; 3.0 ms, transposed 1.3 ms in two runs at load 1-2). It leaves W5's forward {@code h·W2}, whose
+ * transposed form packs {@code hᵀ} an element at a time, which costs what the padding did.
  *
  * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
  * panels (of one batch), packs them itself and computes all rows for them, so a product is one fork and join and no
