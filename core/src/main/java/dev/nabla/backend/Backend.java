@@ -139,6 +139,43 @@ public interface Backend {
         }
     }
 
+    /**
+     * Max pooling's choice: for each column of {@link #im2col}'s matrix (one window), the flat index into {@code x}
+     * of its first maximum in row order, NaN counting as the maximum (as {@link ReduceOp#ARGMAX}); {@code indices}
+     * is INT32 of {@code g.columns()}. {@code g} has no padding (every element of a window lies in {@code x}).
+     * Gathering {@code x} at the indices gives the pooled values, and scatter-adding a gradient there gives max
+     * pooling's gradient (each window's to its first maximum, as TF and PyTorch do). This default takes the ARGMAX of
+     * each column of {@code x}'s windows (gathered through {@link WindowSources}) and looks its source index up in the
+     * same index array; backends override it with a direct loop.
+     */
+    default void maxPoolIndices(WindowGeometry g, Buffer x, Buffer indices) {
+        long rows = g.rows();
+        long columns = g.columns();
+        IndexCheck check = new IndexCheck("maxPoolIndices", "an image of " + g);
+        Buffer sources = WindowSources.of(this, g);
+        Buffer cols = allocate(x.dtype(), rows * columns);
+        Buffer best = allocate(DType.INT32, columns);
+        Buffer width = allocate(DType.INT32, 1);
+        Buffer column = allocate(DType.INT32, columns);
+        try {
+            gather(x, 1, g.inputSize(), 1, sources, cols, check);
+            reduce(ReduceOp.ARGMAX, cols, 1, rows, columns, best);
+            // the chosen element of column q is element (best[q], q) of the index matrix: best[q]·columns + q
+            fill(width, columns);
+            iota(column);
+            long[] dense = {1};
+            binary(BinaryOp.MUL, best, dense, width, new long[] {0}, best, new long[] {columns});
+            binary(BinaryOp.ADD, best, dense, column, dense, best, new long[] {columns});
+            gather(sources, 1, rows * columns, 1, best, indices, check);
+        } finally {
+            column.release();
+            width.release();
+            best.release();
+            cols.release();
+            sources.release();
+        }
+    }
+
     /** Converts element-wise into {@code out}'s dtype (floats to INT32 truncate toward zero; to BOOL is != 0). */
     void cast(Buffer in, Buffer out);
 

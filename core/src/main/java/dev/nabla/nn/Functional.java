@@ -5,6 +5,7 @@ import dev.nabla.Nabla;
 import dev.nabla.Rng;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
+import dev.nabla.backend.WindowGeometry;
 import dev.nabla.ops.Checks;
 import dev.nabla.ops.Convolution;
 import java.util.List;
@@ -170,9 +171,14 @@ public final class Functional {
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), size, size, stride, "valid");
         // every (image, channel) plane is pooled with the windows of a single channel: (K·K, N·C·OH·OW)
         Tensor planes = x.reshape(n * c, 1, x.shape().dim(2), x.shape().dim(3));
-        Tensor cols = Convolution.im2col(planes, w.geometry(n * c, 1));
-        Tensor pooled = max ? cols.max(0) : cols.mean(0);
-        return pooled.reshape(n, c, w.outH(), w.outW());
+        WindowGeometry g = w.geometry(n * c, 1);
+        if (max) {
+            // one pass to choose, one gather (and its gradient one scatter-add): max over an im2col matrix took
+            // eight passes forward and backward (im2col, max; equal, cast, sum, divide, multiply, col2im)
+            Tensor chosen = Convolution.maxPoolIndices(planes, g);
+            return x.reshape(x.size()).gather(chosen, 0).reshape(n, c, w.outH(), w.outW());
+        }
+        return Convolution.im2col(planes, g).mean(0).reshape(n, c, w.outH(), w.outW());
     }
 
     /**

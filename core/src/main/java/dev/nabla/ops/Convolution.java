@@ -51,6 +51,38 @@ public final class Convolution {
         return Dispatch.apply(new Col2Im(g, inputShape(g), cols.dtype()), cols);
     }
 
+    /**
+     * For max pooling: INT32 {@code (g.columns())}, the flat index into {@code x} of each window's first maximum
+     * (NaN counting as the maximum), in the order of the window's im2col column. {@code x.reshape(-1).gather(i, 0)}
+     * is then the pooled values and has max pooling's gradient (each window's to its first maximum, as in TF and
+     * PyTorch). The windows must not reach into padding.
+     */
+    public static Tensor maxPoolIndices(Tensor x, WindowGeometry g) {
+        String op = "maxPoolIndices";
+        TensorAccess.storage(x, op);
+        Checks.notBool(op, x);
+        if (!x.shape().equals(inputShape(g))) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " does not match the windows' image "
+                    + inputShape(g));
+        }
+        if (g.padTop() != 0 || g.padLeft() != 0 || (g.outH() - 1L) * g.stride() + g.kernelH() > g.height()
+                || (g.outW() - 1L) * g.stride() + g.kernelW() > g.width()) {
+            throw new IllegalArgumentException(op + ": windows with padding (" + g + ") are not supported");
+        }
+        return Dispatch.apply(new MaxPoolIndices(g, Shape.of(g.columns())), x);
+    }
+
+    /** The max-pooling index primitive: integer output, no gradient. */
+    public record MaxPoolIndices(WindowGeometry geometry, Shape shape) implements Primitive {
+        @Override public String name() { return "maxPoolIndices"; }
+        @Override public DType dtype() { return DType.INT32; }
+        @Override public Recording recording() { return Recording.NONE; }
+        @Override public String attributes() { return attributesOf(geometry); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.maxPoolIndices(geometry, in[0], out);
+        }
+    }
+
     /** The im2col primitive; its gradient is the col2im of {@code g}. */
     public record Im2Col(WindowGeometry geometry, Shape shape, DType dtype) implements Primitive {
         @Override public String name() { return "im2col"; }

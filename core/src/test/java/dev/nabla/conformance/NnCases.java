@@ -148,6 +148,15 @@ final class NnCases {
         };
     }
 
+    /** {@link #windows} without padding, the geometries max pooling's indices accept. */
+    static CaseGenerator<OpArgs.Windows> unpaddedWindows() {
+        return r -> windows(false).draw(r).stream().filter(c -> {
+            WindowGeometry g = c.args().geometry();
+            return g.padTop() == 0 && g.padLeft() == 0 && (g.outH() - 1) * g.stride() + g.kernelH() <= g.height()
+                    && (g.outW() - 1) * g.stride() + g.kernelW() <= g.width();
+        }).toList();
+    }
+
     /** Large planes and many channels (forward only). */
     static CaseGenerator<Pool> largePools() {
         return r -> List.of(OpCase.of(new Pool(2, 2, true), s(4, 16, 28, 28)),

@@ -55,6 +55,12 @@ final class NnOpTable {
             op("im2col", NN, 1, NnCases.windows(false), (in, a) -> Convolution.im2col(in.get(0), a.geometry()),
                     (in, a) -> NnReference.im2col(in.get(0), a.geometry())).withDtypes(OpInfo.NUMERIC)
                     .covering("Convolution.im2col"),
+            // small integers tie often: the first maximum (NaN: WindowPrimitivesTest)
+            op("maxPoolIndices", NN, 1, NnCases.unpaddedWindows(),
+                    (in, a) -> Convolution.maxPoolIndices(in.get(0), a.geometry()),
+                    (in, a) -> NnReference.maxPoolIndices(in.get(0), a.geometry())).withDomain(Domain.SMALL_INTEGERS)
+                    .withDtypes(OpInfo.NUMERIC).withResultType(t -> DType.INT32).withoutGradient()
+                    .covering("Convolution.maxPoolIndices"),
             op("col2im", NN, 1, NnCases.windows(true), (in, a) -> Convolution.col2im(in.get(0), a.geometry()),
                     (in, a) -> NnReference.col2im(in.get(0), a.geometry())).withDtypes(OpInfo.NUMERIC)
                     .withTolerances(1e-5, 1e-12).covering("Convolution.col2im"),

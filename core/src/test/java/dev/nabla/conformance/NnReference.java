@@ -72,6 +72,34 @@ final class NnReference {
         });
     }
 
+    /**
+     * Max pooling's choice by its definition: per window (column of {@link #im2col}), the flat NCHW index of its
+     * first maximum in row order, where a NaN is the maximum and the first NaN wins; written as a search for the
+     * largest value that remembers the first position reaching it.
+     */
+    static HostTensor maxPoolIndices(HostTensor x, WindowGeometry g) {
+        return HostTensor.generate(new long[] {g.columns()}, idx -> {
+            long n = idx[0] / ((long) g.outH() * g.outW());
+            long y0 = idx[0] / g.outW() % g.outH() * g.stride();
+            long z0 = idx[0] % g.outW() * g.stride();
+            long best = -1;
+            double bv = 0;
+            for (long c = 0; c < g.channels(); c++) {
+                for (long i = 0; i < g.kernelH(); i++) {
+                    for (long j = 0; j < g.kernelW(); j++) {
+                        double v = x.at(n, c, y0 + i, z0 + j);
+                        boolean firstNaN = Double.isNaN(v) && !Double.isNaN(bv);
+                        if (best < 0 || firstNaN || (!Double.isNaN(bv) && v > bv)) {
+                            bv = v;
+                            best = ((n * g.channels() + c) * g.height() + y0 + i) * g.width() + z0 + j;
+                        }
+                    }
+                }
+            }
+            return best;
+        });
+    }
+
     /** col2im as the transpose of {@link #im2col}: every input element sums the column entries that read it. */
     static HostTensor col2im(HostTensor cols, WindowGeometry g) {
         return col2im(cols, g, false);

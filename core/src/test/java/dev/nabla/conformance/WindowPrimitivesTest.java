@@ -84,6 +84,42 @@ class WindowPrimitivesTest {
         return s;
     }
 
+    /**
+     * Max pooling's indices on large images with many ties and NaNs, against the definition (first maximum, the
+     * first NaN winning), in both float dtypes; and the pooled gradient goes to exactly that element of each window.
+     */
+    @OnEachDevice
+    void maxPoolIndicesChooseTheFirstMaximumAndTheFirstNaN(Device d) {
+        List<WindowGeometry> unpadded = List.of(new WindowGeometry(64, 16, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+                new WindowGeometry(3, 5, 31, 17, 3, 3, 2, 0, 0, 15, 8), new WindowGeometry(2, 2, 9, 9, 3, 2, 1, 0, 0,
+                        7, 8));
+        java.util.Random r = new java.util.Random(8);
+        for (WindowGeometry g : unpadded) {
+            for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+                double[] v = new double[(int) g.inputSize()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = r.nextInt(20) == 0 ? Double.NaN : r.nextInt(3);
+                }
+                Tensor x = Tensor.of(d, v, Convolution.inputShape(g).dims()).to(t);
+                double[] expected = NnReference.maxPoolIndices(HostTensor.of(x), g).data();
+                double[] got = Convolution.maxPoolIndices(x, g).toDoubleArray();
+                assertArrayEquals(expected, got, g + " " + t);
+            }
+        }
+        // the gradient of a 2 x 2 pooling of ties: each window's whole gradient on its first element
+        Tensor x = Tensor.of(d, new float[] {1, 1, 2, 0, 1, 1, 2, 2}, 1, 1, 2, 4);
+        Tensor picked;
+        dev.nabla.GradientTape tape = new dev.nabla.GradientTape();
+        try (tape) {
+            tape.watch(x);
+            picked = Functional.maxPool2d(x, 2, 2).mul(Tensor.of(d, new float[] {3, 5}, 1, 1, 1, 2)).sum();
+        }
+        assertArrayEquals(new float[] {3, 0, 5, 0, 0, 0, 0, 0}, tape.gradient(picked, x).toFloatArray());
+        var e = assertThrows(IllegalArgumentException.class, () -> Convolution.maxPoolIndices(Tensor.zeros(d, 1, 1,
+                3, 3), new WindowGeometry(1, 1, 3, 3, 3, 3, 1, 1, 1, 3, 3)));
+        assertTrue(e.getMessage().startsWith("maxPoolIndices: windows with padding"), e.getMessage());
+    }
+
     @OnEachDevice
     void mismatchedShapesAreRefused(Device d) {
         WindowGeometry g = new WindowGeometry(2, 3, 4, 4, 3, 3, 1, 1, 1, 4, 4);

@@ -396,6 +396,15 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public void maxPoolIndices(WindowGeometry g, Buffer x, Buffer indices) {
+        if (x.dtype() == DType.FLOAT32) {
+            WindowKernels.maxPoolIndices(g, cpu(x).floats(), cpu(indices).ints());
+        } else {
+            Backend.super.maxPoolIndices(g, x, indices);
+        }
+    }
+
+    @Override
     public void cast(Buffer in, Buffer out) {
         CpuBuffer x = cpu(in);
         CpuBuffer y = cpu(out);

@@ -29,6 +29,15 @@ final class IndexKernels {
         if (s.dtype() == DType.FLOAT32 && inner == 1) {
             float[] src = s.floats();
             float[] dst = o.floats();
+            if (outer == 1) {
+                // one long list of elements (max pooling's choices): the list is split instead
+                Parallel.range(count, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> {
+                    for (int j = lo; j < hi; j++) {
+                        dst[j] = src[idx[j]];
+                    }
+                });
+                return;
+            }
             Parallel.range(outer, grain(count, 1), (lo, hi) -> {
                 for (int b = lo; b < hi; b++) {
                     int from = b * axisSize;

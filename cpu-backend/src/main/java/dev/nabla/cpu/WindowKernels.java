@@ -50,7 +50,11 @@ final class WindowKernels {
                     zero(cols, at, at + ox0);
                     int from = src0 + y * g.width() + ox0 * g.stride() + j - g.padLeft();
                     if (g.stride() == 1 && ox1 > ox0) {
-                        System.arraycopy(x, from, cols, at + ox0, ox1 - ox0);
+                        if (VectorSupport.AVAILABLE) {
+                            RunLanes.copy(x, from, cols, at + ox0, ox1 - ox0);
+                        } else {
+                            System.arraycopy(x, from, cols, at + ox0, ox1 - ox0);
+                        }
                     } else {
                         for (int ox = ox0; ox < ox1; ox++, from += g.stride()) {
                             cols[at + ox] = x[from];
@@ -97,7 +101,9 @@ final class WindowKernels {
                                 continue;
                             }
                             int to = dst0 + y * g.width() + ox0 * g.stride() + j - g.padLeft();
-                            if (g.stride() == 1) {
+                            if (g.stride() == 1 && VectorSupport.AVAILABLE) {
+                                RunLanes.add(cols, at + ox0, x, to, ox1 - ox0);
+                            } else if (g.stride() == 1) {
                                 addRun(x, to, cols, at + ox0, ox1 - ox0);
                             } else {
                                 for (int ox = ox0; ox < ox1; ox++, to += g.stride()) {
@@ -109,6 +115,65 @@ final class WindowKernels {
                 }
             }
         });
+    }
+
+    /**
+     * Each window's first maximum (NaN first) as a flat index into {@code x}, in the row order (c, i, j) of its
+     * im2col column, as the SPI default's ARGMAX meets them. The geometry has no padding. Windows are taken
+     * {@link PoolLanes} lanes at a time where the Vector API is present (a gather per window element), the rest one
+     * by one ({@link #firstMaximum}).
+     */
+    static void maxPoolIndices(WindowGeometry g, float[] x, int[] indices) {
+        int columns = (int) g.columns();
+        int[] offsets = new int[(int) g.rows()];
+        for (int c = 0, r = 0; c < g.channels(); c++) {
+            for (int i = 0; i < g.kernelH(); i++) {
+                for (int j = 0; j < g.kernelW(); j++) {
+                    offsets[r++] = (c * g.height() + i) * g.width() + j;
+                }
+            }
+        }
+        int plane = g.outH() * g.outW();
+        int imageSize = g.channels() * g.height() * g.width();
+        Parallel.range(columns, Math.max(1, Parallel.ELEMENTWISE_GRAIN / offsets.length), (lo, hi) -> {
+            // each window's first element, walked by (n, oy, ox) from the range's first window: no division per window
+            int[] origins = new int[hi - lo];
+            int n = lo / plane;
+            int oy = lo % plane / g.outW();
+            int ox = lo % g.outW();
+            for (int q = 0; q < origins.length; q++) {
+                origins[q] = n * imageSize + (oy * g.width() + ox) * g.stride();
+                if (++ox == g.outW()) {
+                    ox = 0;
+                    if (++oy == g.outH()) {
+                        oy = 0;
+                        n++;
+                    }
+                }
+            }
+            int done = VectorSupport.AVAILABLE ? PoolLanes.maxPoolIndices(x, offsets, origins, indices, lo) : 0;
+            for (int q = done; q < origins.length; q++) {
+                indices[lo + q] = firstMaximum(x, offsets, origins[q]);
+            }
+        });
+    }
+
+    /** The window at {@code origin}'s first maximum: the maximum first (Math.max: NaN wins), then where it is. */
+    static int firstMaximum(float[] x, int[] offsets, int origin) {
+        float max = x[origin + offsets[0]];
+        for (int r = 1; r < offsets.length; r++) {
+            max = Math.max(max, x[origin + offsets[r]]);
+        }
+        int r = 0;
+        while (!isMaximum(x[origin + offsets[r]], max)) {
+            r++;
+        }
+        return origin + offsets[r];
+    }
+
+    /** Equal to a maximum that is a number, or a NaN where the maximum is NaN. */
+    private static boolean isMaximum(float v, float max) {
+        return v == max || v != v;
     }
 
     /** {@code x[to + k] += cols[from + k]}: one add per element, so C2 may vectorize it without changing a bit. */
