@@ -76,8 +76,14 @@ final class FloatGemm {
         }
         if (TRANSPOSE_GAIN * cost(n, k, m, !ta) + (double) m * n < cost(m, k, n, tb)) {
             multiplyTransposed(a, ta, b, tb, c, batches, m, k, n, pool);
-            return;
+        } else {
+            multiplyAsGiven(a, ta, b, tb, c, batches, m, k, n, pool);
         }
+    }
+
+    /** {@link #multiply} in the orientation given: B packed, A read in place. */
+    private static void multiplyAsGiven(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches,
+            int m, int k, int n, BufferPool pool) {
         int nPanels = (n + NR - 1) / NR;
         int mPanels = (m + MR - 1) / MR;
         long flops = 2L * m * n * k * batches.length;
@@ -215,7 +221,7 @@ final class FloatGemm {
         }
         float[] ct = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * size);
         try {
-            multiply(b, !tb, a, !ta, ct, swapped, n, k, m, pool);
+            multiplyAsGiven(b, !tb, a, !ta, ct, swapped, n, k, m, pool);
             for (int bi = 0; bi < batches.length; bi++) {
                 TransposeCopy.transpose(ct, bi * size, m, n, c, batches[bi].cOff());
             }
