@@ -64,6 +64,20 @@ final class IndexKernels {
         if (d.dtype() == DType.FLOAT32) {
             float[] dst = d.floats();
             float[] src = s.floats();
+            if (inner == 1) {
+                // single elements (max pooling's gradient, col2im's default): a loop over one element per index cost
+                // several ns of entry and exit each
+                Parallel.range(outer, grain(count, 1), (lo, hi) -> {
+                    for (int b = lo; b < hi; b++) {
+                        int to = b * axisSize;
+                        int from = b * count;
+                        for (int j = 0; j < count; j++) {
+                            dst[to + idx[j]] += src[from + j];
+                        }
+                    }
+                });
+                return;
+            }
             Parallel.range(outer, grain(count, inner), (lo, hi) -> {
                 for (int b = lo; b < hi; b++) {
                     for (int j = 0; j < count; j++) {
