@@ -29,14 +29,18 @@ public final class Convolution {
 
     /** The windows of {@code x} (N, C, H, W) as columns {@code (C·KH·KW, N·OH·OW)}, zero in the padding. */
     public static Tensor im2col(Tensor x, WindowGeometry g) {
-        String op = "im2col";
+        checkImage("im2col", x, g);
+        return Dispatch.apply(new Im2Col(g, columnsShape(g), x.dtype()), x);
+    }
+
+    /** {@code x} is open, not BOOL, and the image {@code g}'s windows slide over. */
+    private static void checkImage(String op, Tensor x, WindowGeometry g) {
         TensorAccess.storage(x, op);
         Checks.notBool(op, x);
         if (!x.shape().equals(inputShape(g))) {
             throw new IllegalArgumentException(op + ": input " + x.shape() + " does not match the windows' image "
                     + inputShape(g));
         }
-        return Dispatch.apply(new Im2Col(g, columnsShape(g), x.dtype()), x);
     }
 
     /** The adjoint of {@link #im2col}: each input element gets the sum of the column elements copied from it. */
@@ -59,12 +63,7 @@ public final class Convolution {
      */
     public static Tensor maxPoolIndices(Tensor x, WindowGeometry g) {
         String op = "maxPoolIndices";
-        TensorAccess.storage(x, op);
-        Checks.notBool(op, x);
-        if (!x.shape().equals(inputShape(g))) {
-            throw new IllegalArgumentException(op + ": input " + x.shape() + " does not match the windows' image "
-                    + inputShape(g));
-        }
+        checkImage(op, x, g);
         if (g.padTop() != 0 || g.padLeft() != 0 || (g.outH() - 1L) * g.stride() + g.kernelH() > g.height()
                 || (g.outW() - 1L) * g.stride() + g.kernelW() > g.width()) {
             throw new IllegalArgumentException(op + ": windows with padding (" + g + ") are not supported");
