@@ -305,13 +305,18 @@ final class FloatGemm {
         at -= from * NR;
         if (tb) {
             // stored (n, k): one column of op(B) is contiguous; transposed in slabs of depth so that the slab of
-            // the panel being written stays in L1 while the NR columns are read (a long K otherwise evicts it)
+            // the panel being written stays in L1 while the NR columns are read (a long K otherwise evicts it). The
+            // padding columns are zeroed in one bulk fill first: written element by element with the others they
+            // were most of the packing of a narrow B (W7's first kernel gradient has 9 columns of 32)
+            if (cols < NR) {
+                java.util.Arrays.fill(dst, at + from * NR, at + to * NR, 0f);
+            }
             for (int p0 = from; p0 < to; p0 += PACK_SLAB) {
                 int p1 = Math.min(to, p0 + PACK_SLAB);
-                for (int q = 0; q < NR; q++) {
+                for (int q = 0; q < cols; q++) {
                     int src = bOff + (j + q) * k;
                     for (int p = p0; p < p1; p++) {
-                        dst[at + p * NR + q] = q < cols ? b[src + p] : 0f;
+                        dst[at + p * NR + q] = b[src + p];
                     }
                 }
             }
