@@ -118,6 +118,11 @@ public final class GraphFunction implements TracedFunction {
         return g.runAll(args);
     }
 
+    /** The graph traced for {@code inputs}' signature, or null when there is none yet. */
+    synchronized Graph graphFor(Tensor[] inputs) {
+        return graphs.get(Signature.of(inputs));
+    }
+
     private Tensor[] trace(Signature signature, Tensor[] inputs) {
         Dispatch.Listener outer = Dispatch.listener();
         GraphBuilder builder = new GraphBuilder(outer);
