@@ -25,8 +25,14 @@ import java.util.Map;
  *   backward(node inputs..., upstream gradient) -> the gradient terms of each needed input
  * </pre>
  * Its body replays the forward op by op under an internal tape watching the needed inputs, then walks that tape with
- * the upstream gradient ({@link Tape#contributions}). COST: the backward recomputes the forward (the plan's DCE and
- * CSE keep only what the gradients read) rather than the forward saving its intermediates, as TF does.
+ * the upstream gradient ({@link Tape#contributions}). That trace is then cut where the forward's replay ends
+ * ({@link BackwardSplit}): from the next call on, the forward runs as a plan that also returns the forward values the
+ * gradient part reads (as TF's function gradients save the forward's intermediates), the tape node holds them, and the
+ * gradient runs the gradient part alone on them, so the forward runs once per step. The saved values are closed when
+ * the last tape that recorded the node is released. Recomputed as before: the first gradient (it traces), a backward
+ * that reads a value the call did not save (its inputs needing a gradient differ from the ones the tape watched at
+ * the call), and a gradient taken while another tape records or a trace listens (they must see the forward's ops:
+ * nested tapes, so a call that several tapes record saves nothing).
  *
  * <p>Bits: each input's gradient comes back as its separate terms, one per use inside the graph, in the order the
  * eager walk meets them, and the outer tape adds them one by one onto what it holds ({@link SplitVjp}), so the sums
@@ -239,7 +245,7 @@ final class GraphGradient {
             return -1;
         }
 
-        void closeWhenReleased(List<Tape> tapes) {
+        synchronized void closeWhenReleased(List<Tape> tapes) {
             pins = tapes.size();
             if (pins == 0) {
                 close();

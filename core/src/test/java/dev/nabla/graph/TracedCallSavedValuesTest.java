@@ -98,6 +98,15 @@ class TracedCallSavedValuesTest {
                 assertFalse(t.isClosed(), "gradient " + i);
             }
         }
+        Tensor eagerJacobian;
+        try (GradientTape e = new GradientTape()) {
+            e.watch(x[1]);
+            eagerJacobian = e.jacobian(BODY.apply(x), x[1]);
+        }
+        for (int i = 0; i < 2; i++) {                          // recomputing (a new backward), then saved
+            assertArrayEquals(eagerJacobian.toFloatArray(), tape.jacobian(y, x[1]).toFloatArray(), "jacobian " + i);
+        }
+        assertTrue(!f.backwardListing().contains("= sin("), f.backwardListing());
         tape.close();
         for (Tensor t : saved) {
             assertFalse(t.isClosed(), "closing a persistent tape stops it; release drops its records");
