@@ -167,7 +167,10 @@ final class GraphGradient {
         Tensor[] args = Arrays.copyOf(nodeInputs, nodeInputs.length + 1);
         args[nodeInputs.length] = g;
         // g passed as a node input too would be another signature of the backward, with no split of its own
-        boolean distinct = !Arrays.asList(nodeInputs).contains(g);
+        boolean distinct = true;
+        for (Tensor t : nodeInputs) {
+            distinct &= t != g;
+        }
         BackwardSplit split = distinct ? b.split : null;
         Tensor[] terms;
         // an outer tape recording the walk (or an enclosing trace) must see the forward's ops: recomputed then
@@ -247,8 +250,9 @@ final class GraphGradient {
 
         synchronized void closeWhenReleased(List<Tape> tapes) {
             pins = tapes.size();
-            if (pins == 0) {
+            if (pins == 0 || values.length == 0) {
                 close();
+                return;
             }
             for (Tape t : tapes) {
                 t.onRelease(this::unpin);
