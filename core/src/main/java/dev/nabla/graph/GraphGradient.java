@@ -66,6 +66,9 @@ final class GraphGradient {
                 && replayable(forward.nodes);
     }
 
+    /** {@code -Dnabla.graph.saveForwardValues=false} makes every backward recompute the forward, for comparisons. */
+    static final boolean SAVE = !"false".equals(System.getProperty("nabla.graph.saveForwardValues"));
+
     /** True when a call now may take this path: a tape records, and nothing needs the ops one by one. */
     static boolean appliesNow() {
         return Graph.OPTIMIZE && Recorder.isRecording() && Dispatch.listener() == null && !NumericsCheck.enabled();
@@ -110,8 +113,8 @@ final class GraphGradient {
         Tensor[] nodeInputs = inputs.toArray(new Tensor[0]);
         boolean[] watched = new boolean[nodeInputs.length];
         // NOTE: with several tapes (nested), the inner gradient runs while the outer records, which recomputes
-        BackwardSplit split = Recorder.watchers(nodeInputs, watched) == 1 ? splitFor(new Key(watched, argAt, varAt))
-                : null;
+        BackwardSplit split = SAVE && Recorder.watchers(nodeInputs, watched) == 1
+                ? splitFor(new Key(watched, argAt, varAt)) : null;
         long before = TensorAccess.lastSerial();
         Tensor[] r = split == null ? null : split.forwardWithSaved.runPlanned(args);
         if (r == null) {
