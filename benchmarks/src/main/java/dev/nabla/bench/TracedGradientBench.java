@@ -19,9 +19,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The notebook's step (tape, {@code sum(x·x + x - 1)}, gradient, SGD) on a Variable of {@code n} elements: eager, and
- * with the tape around a traced loss, whose replay is one tape node and whose gradient is a traced backward (issue
- * 10 §2). n = 1 is W1; larger n shows the fused forward and backward against the op-by-op eager ones.
+ * The notebook's step (tape, loss, gradient, SGD) on a Variable of {@code n} elements: eager, and with the tape around
+ * a traced loss, whose replay is one tape node and whose gradient is a traced backward (issue 10 §2). n = 1 is W1;
+ * larger n shows the fused forward and backward against the op-by-op eager ones. {@code loss}: {@code poly} is the
+ * notebook's {@code sum(x·x + x - 1)}, whose gradient reads no intermediate; {@code squash} is
+ * {@code sum(sigmoid(tanh(x·x + x)·x))}, whose gradient reads the tanh and sigmoid outputs (saved by the traced
+ * forward rather than recomputed by the backward).
  */
 @Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
@@ -31,11 +34,14 @@ public class TracedGradientBench {
     @Param({"1", "1048576"})
     public int n;
 
+    @Param({"poly", "squash"})
+    public String loss;
+
     private Variable x;
     private SGD sgd;
     private Variable tx;
     private SGD tracedSgd;
-    private TracedFunction loss;
+    private TracedFunction traced;
 
     @Setup
     public void setUp() {
@@ -45,8 +51,16 @@ public class TracedGradientBench {
         sgd = new SGD(0.1);
         tx = Variable.of(start, n);
         tracedSgd = new SGD(0.1);
-        loss = Nabla.function(() -> tx.mul(tx).add(tx).sub(1).sum());
-        loss.call();
+        traced = Nabla.function(() -> lossOf(tx));
+        traced.call();
+    }
+
+    private Tensor lossOf(Tensor v) {
+        return switch (loss) {
+            case "poly" -> v.mul(v).add(v).sub(1).sum();
+            case "squash" -> v.mul(v).add(v).tanh().mul(v).sigmoid().sum();
+            default -> throw new IllegalArgumentException("loss " + loss);
+        };
     }
 
     /** The eager step. */
@@ -55,7 +69,7 @@ public class TracedGradientBench {
         Tensor l;
         GradientTape tape = new GradientTape();
         try (tape) {
-            l = x.mul(x).add(x).sub(1).sum();
+            l = lossOf(x);
         }
         sgd.applyGradients(List.of(tape.gradient(l, x)), List.of(x));
         return l;
@@ -67,7 +81,7 @@ public class TracedGradientBench {
         Tensor l;
         GradientTape tape = new GradientTape();
         try (tape) {
-            l = loss.call();
+            l = traced.call();
         }
         tracedSgd.applyGradients(List.of(tape.gradient(l, tx)), List.of(tx));
         return l;

@@ -58,12 +58,44 @@ public final class Recorder {
      * Records an op whose gradient rule reads its inputs' values (their versions are checked at backward time).
      */
     public static void record(String op, Tensor[] inputs, Tensor output, Vjp vjp) {
-        record(op, inputs, output, vjp, true);
+        record(op, inputs, output, vjp, true, null);
+    }
+
+    /**
+     * Like {@link #record}, and gives the tapes that recorded the op (none when no recording tape watches an input):
+     * a traced call's node that holds saved intermediates frees them when the last of these tapes is released.
+     */
+    public static List<Tape> recordOn(String op, Tensor[] inputs, Tensor output, Vjp vjp) {
+        List<Tape> recordedBy = new ArrayList<>(1);
+        record(op, inputs, output, vjp, true, recordedBy);
+        return recordedBy;
+    }
+
+    /**
+     * How many tapes on this thread record now and watch (or, watching accessed Variables, would watch) one of
+     * {@code inputs}; {@code watched[j]} is set when one of them watches {@code inputs[j]}. Changes no tape.
+     */
+    public static int watchers(Tensor[] inputs, boolean[] watched) {
+        int n = 0;
+        for (Tape tape : ACTIVE.get()) {
+            if (!tape.isRecording()) {
+                continue;
+            }
+            boolean any = false;
+            for (int j = 0; j < inputs.length; j++) {
+                if (tape.wouldWatch(inputs[j])) {
+                    watched[j] = true;
+                    any = true;
+                }
+            }
+            n += any ? 1 : 0;
+        }
+        return n;
     }
 
     /** Records an op whose gradient rule does not read its inputs' values (sum, add, reshape...). */
     public static void recordLinear(String op, Tensor[] inputs, Tensor output, Vjp vjp) {
-        record(op, inputs, output, vjp, false);
+        record(op, inputs, output, vjp, false, null);
     }
 
     /**
@@ -72,7 +104,8 @@ public final class Recorder {
      * one read of a volatile boolean (see {@link NumericsCheck}). Ops must therefore call it for floating outputs even
      * when no gradient flows (a forward inside {@code customGradient}, a paused tape).
      */
-    private static void record(String op, Tensor[] inputs, Tensor output, Vjp vjp, boolean savesInputs) {
+    private static void record(String op, Tensor[] inputs, Tensor output, Vjp vjp, boolean savesInputs,
+            List<Tape> recordedBy) {
         boolean checking = NumericsCheck.enabled();
         if (checking) {
             NumericsCheck.check(op, inputs, output);
@@ -90,6 +123,9 @@ public final class Recorder {
                             checking ? NumericsCheck.userFrame() : null);
                 }
                 tape.add(node);
+                if (recordedBy != null) {
+                    recordedBy.add(tape);
+                }
             }
         }
     }

@@ -123,6 +123,12 @@ public final class Tape {
         }
     }
 
+    /** True when an op reading {@code t} would be recorded: {@code t} is watched, or is a Variable it would watch. */
+    boolean wouldWatch(Tensor t) {
+        return watched.contains(t)
+                || watchAccessedVariables && t instanceof Variable v && v.trainable() && v.dtype().isFloating();
+    }
+
     boolean watchesAny(Tensor[] inputs) {
         boolean any = false;
         for (Tensor t : inputs) {

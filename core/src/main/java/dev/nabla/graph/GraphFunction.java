@@ -118,6 +118,11 @@ public final class GraphFunction implements TracedFunction {
         return g.runAll(args);
     }
 
+    /** The graph traced for {@code inputs}' signature, or null when there is none yet. */
+    synchronized Graph graphFor(Tensor[] inputs) {
+        return graphs.get(Signature.of(inputs));
+    }
+
     private Tensor[] trace(Signature signature, Tensor[] inputs) {
         Dispatch.Listener outer = Dispatch.listener();
         GraphBuilder builder = new GraphBuilder(outer);
@@ -193,6 +198,8 @@ public final class GraphFunction implements TracedFunction {
     /**
      * The listing of the most recent trace's latest backward graph (as {@link #listing()} shows a forward one: its
      * inputs are the call's inputs, the Variables it reads and the upstream gradient; its results the gradient terms).
+     * The first gradient's backward replays the forward's ops before the gradient ops; once the forward saves the
+     * values the gradient ops read, the listing is the gradient ops alone, with those values as inputs.
      *
      * @return the listing
      * @throws IllegalStateException when no backward was traced for the most recent trace

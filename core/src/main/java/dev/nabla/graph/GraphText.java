@@ -10,12 +10,17 @@ final class GraphText {
 
     static String listing(Graph g) {
         StringBuilder s = new StringBuilder(g.name).append('(');
-        int shown = 0;
+        // in input order (a traced backward's gradient part takes saved values made where the forward was)
+        List<Integer> inputs = new java.util.ArrayList<>();
         for (int v = 0; v < g.values.size(); v++) {
-            Value value = g.values.get(v);
-            if (value.kind() == Value.Kind.INPUT) {
-                s.append(shown++ == 0 ? "" : ", ").append('%').append(v).append(": ").append(value.type());
+            if (g.values.get(v).kind() == Value.Kind.INPUT) {
+                inputs.add(v);
             }
+        }
+        inputs.sort(java.util.Comparator.comparingInt(v -> g.values.get(v).index()));
+        for (int i = 0; i < inputs.size(); i++) {
+            int v = inputs.get(i);
+            s.append(i == 0 ? "" : ", ").append('%').append(v).append(": ").append(g.values.get(v).type());
         }
         s.append(") -> ").append(resultTypes(g)).append('\n');
         for (int v = 0; v < g.values.size(); v++) {

@@ -217,6 +217,57 @@ class TracedGradientTest {
         assertEquals(2, f.backwardTraceCount());
     }
 
+    /** The ops of a backward listing's trace, one name per line ({@code %4 = sin(%0) : ...} gives sin). */
+    private static List<String> tracedOps(String listing) {
+        List<String> ops = new ArrayList<>();
+        for (String line : listing.substring(0, listing.indexOf("  return ")).split("\n")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^ +%\\d+ = ([a-zA-Z]+)\\(").matcher(line);
+            if (m.find()) {
+                ops.add(m.group(1));
+            }
+        }
+        return ops;
+    }
+
+    @OnEachDevice
+    void fromTheSecondGradientOnTheForwardSavesWhatTheBackwardReadsInsteadOfItsRecomputing(Device d) {
+        Function<Tensor[], Tensor> body = in -> in[0].sin().exp().mul(in[1]).tanh().sum();
+        GraphFunction f = GraphFunction.of("f", 2, body);
+        Random r = new Random(12);
+        Tensor[] x = {random(d, r, 2, 3), random(d, r, 3)};
+        f.call(x);
+        List<String> forwardOps = List.of("sin", "exp", "mul", "tanh", "sum");
+        for (int step = 1; step <= 3; step++) {
+            float[][] eager = new float[2][];
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(x);
+                List<Tensor> g = tape.gradient(body.apply(x), List.of(x));
+                eager[0] = g.get(0).toFloatArray();
+                eager[1] = g.get(1).toFloatArray();
+            }
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(x);
+                List<Tensor> g = tape.gradient(f.call(x), List.of(x));
+                assertArrayEquals(eager[0], g.get(0).toFloatArray(), "step " + step);
+                assertArrayEquals(eager[1], g.get(1).toFloatArray(), "step " + step);
+            }
+            List<String> ops = tracedOps(f.backwardListing());
+            if (step == 1) {
+                // the first gradient traces the backward: the forward replayed, then the rules' ops
+                assertEquals(forwardOps, ops.subList(0, forwardOps.size()), f.backwardListing());
+            } else {
+                // then the forward hands exp's and tanh's outputs over: only the rules' ops run (cos is sin's)
+                for (String op : List.of("sin", "exp", "tanh")) {
+                    assertTrue(!ops.contains(op), op + " ran again in\n" + f.backwardListing());
+                }
+                assertTrue(ops.contains("cos"), f.backwardListing());
+                assertTrue(f.backwardListing().startsWith("gradient of f(%"), f.backwardListing());
+            }
+        }
+        assertEquals(1, f.traceCount());
+        assertEquals(1, f.backwardTraceCount());
+    }
+
     @OnEachDevice
     void bodiesWithEffectsOrRandomDrawsReplayOpByOpAndStillGiveTheirGradients(Device d) {
         Variable counter = new Variable(Tensor.of(d, new float[] {0}), "counter", false);
