@@ -11,12 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why these sizes: C2 hoists every broadcast of A into its own register, so a kernel needs {@code MR·V + V + MR}
  * registers for {@code MR} rows and {@code V} vectors of columns; 6 × 2 takes 20 and keeps 12 independent FMA
  * chains, enough for one 512-bit or two 256-bit FMAs a cycle at 4 cycles' latency. Measured single-threaded on the
- * benchmark host (Zen 4, AVX-512, loaded; {@code StepGemmBench}'s W5 shapes), 6 × 2 ran 95-114 GFLOP/s against 82-109
- * for 3 × 3 and 76-91 for 4 × 2, under AVX-512 and under {@code -XX:UseAVX=2} (16 registers) alike. NR = 2 vectors
- * also divides the usual layer widths (256 at 16 lanes: no padded columns, where 3 vectors padded 11%). Packing A
- * (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are short
- * contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read in
- * place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
+ * benchmark host (Zen 4, AVX-512, loaded; {@code StepGemmBench}'s W5 shapes), 6 × 2 ran 95-114 GFLOP/s against
+ * 82-109 for 3 × 3 and 76-91 for 4 × 2, under AVX-512 and under {@code -XX:UseAVX=2} (16 registers) alike. NR = 2
+ * vectors also divides the usual layer widths (256 at 16 lanes: no padded columns, where 3 vectors padded 11%).
+ * Packing A (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are
+ * short contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read
+ * in place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
  *
  * <p><b>Orientation.</b> {@code C = op(A)·op(B)} may instead be computed as {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} and
  * transposed ({@link #multiplyTransposed}): the operand read in place and the one packed swap roles. {@link #cost}
@@ -34,9 +34,9 @@ import jdk.incubator.vector.VectorSpecies;
  * outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link Parallel#tasks}),
  * up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not hold back the
  * caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient) shares the
- * slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs: one chain over each depth slice of {@link #KC},
- * the slices added in order ({@link ScalarKernels#matmul} does the same), so neither the split nor the vector width
- * changes a bit.
+ * slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs: one chain
+ * over each depth slice of {@link #KC}, the slices added in order ({@link ScalarKernels#matmul} does the same), so
+ * neither the split nor the vector width changes a bit.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> F = FloatLanes.F;
@@ -209,8 +209,9 @@ final class FloatGemm {
     }
 
     /**
-     * The product as {@code Cᵀ = op(B)ᵀ · op(A)ᵀ}, then transposed into C (see Orientation above). Each element is the same FMA chain with its two factors swapped,
-     * which rounds the same (the product is exact inside the FMA), so the bits do not change.
+     * The product as {@code Cᵀ = op(B)ᵀ · op(A)ᵀ}, then transposed into C (see Orientation above). Each element is
+     * the same FMA chain with its two factors swapped, which rounds the same (the product is exact inside the FMA),
+     * so the bits do not change.
      */
     private static void multiplyTransposed(float[] a, boolean ta, float[] b, boolean tb, float[] c,
             Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
@@ -298,7 +299,10 @@ final class FloatGemm {
         }
     }
 
-    /** Packs B columns {@code [j, j + NR)} over depths {@code [from, to)} as {@code to - from} rows of NR, zero past n. */
+    /**
+     * Packs B columns {@code [j, j + NR)} over depths {@code [from, to)} as {@code to - from} rows of NR, zero past n;
+     * depth {@code from} goes to {@code dst[at]}.
+     */
     private static void packB(float[] b, int bOff, boolean tb, int k, int n, int j, int from, int to, float[] dst,
             int at) {
         int cols = Math.min(NR, n - j);
