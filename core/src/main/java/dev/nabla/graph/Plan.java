@@ -14,6 +14,7 @@ import dev.nabla.ops.Broadcasting;
 import dev.nabla.ops.Creation;
 import dev.nabla.ops.Dispatch;
 import dev.nabla.ops.Elementwise;
+import dev.nabla.ops.OpEvents;
 import dev.nabla.ops.Primitive;
 import dev.nabla.ops.Reductions;
 import java.lang.reflect.RecordComponent;
@@ -594,7 +595,7 @@ final class Plan {
                     for (int j = 0; j < in.length; j++) {
                         in[j] = buf[s.in[j]];
                     }
-                    s.primitive.compute(s.backend, in, buf[s.out]);
+                    OpEvents.compute(s.primitive, s.backend, in, buf[s.out]);
                 }
             }
         } catch (RuntimeException | Error e) {

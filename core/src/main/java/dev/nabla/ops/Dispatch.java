@@ -119,7 +119,7 @@ public final class Dispatch {
         }
         Tensor out = Creation.empty(name, backend, p.dtype(), p.shape());
         try {
-            p.compute(backend, buffers, TensorAccess.buffer(out, name));
+            OpEvents.compute(p, backend, buffers, TensorAccess.buffer(out, name));
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
