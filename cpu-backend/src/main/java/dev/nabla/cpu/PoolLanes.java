@@ -21,12 +21,13 @@ final class PoolLanes {
     }
 
     /**
-     * Writes {@code indices[at + q]} for the whole vectors of windows {@code q} of {@code origins} (each window's
-     * first element in {@code x}; its elements are at {@code offsets}); returns how many windows it did.
+     * Writes {@code indices[at + q]} for the whole vectors of the first {@code count} windows {@code q} of
+     * {@code origins} (each window's first element in {@code x}; its elements are at {@code offsets}); returns how
+     * many windows it did.
      */
-    static int maxPoolIndices(float[] x, int[] offsets, int[] origins, int[] indices, int at) {
+    static int maxPoolIndices(float[] x, int[] offsets, int[] origins, int count, int[] indices, int at) {
         int rows = offsets.length;
-        int bound = F.loopBound(origins.length);
+        int bound = F.loopBound(count);
         for (int q = 0; q < bound; q += F.length()) {
             FloatVector max = FloatVector.fromArray(F, x, offsets[0], origins, q);
             for (int r = 1; r < rows; r++) {

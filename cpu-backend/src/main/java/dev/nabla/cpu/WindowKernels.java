@@ -123,6 +123,9 @@ final class WindowKernels {
      * {@link PoolLanes} lanes at a time where the Vector API is present (a gather per window element), the rest one
      * by one ({@link #firstMaximum}).
      */
+    /** Windows whose first elements one task lists at a time (a multiple of every vector length). */
+    private static final int ORIGIN_CHUNK = 1024;
+
     static void maxPoolIndices(WindowGeometry g, float[] x, int[] indices) {
         int columns = (int) g.columns();
         int[] offsets = new int[(int) g.rows()];
@@ -136,24 +139,29 @@ final class WindowKernels {
         int plane = g.outH() * g.outW();
         int imageSize = g.channels() * g.height() * g.width();
         Parallel.range(columns, Math.max(1, Parallel.ELEMENTWISE_GRAIN / offsets.length), (lo, hi) -> {
-            // each window's first element, walked by (n, oy, ox) from the range's first window: no division per window
-            int[] origins = new int[hi - lo];
+            // each window's first element, walked by (n, oy, ox) from the range's first window (no division per
+            // window), a chunk at a time into one small array
+            int[] origins = new int[Math.min(ORIGIN_CHUNK, hi - lo)];
             int n = lo / plane;
             int oy = lo % plane / g.outW();
             int ox = lo % g.outW();
-            for (int q = 0; q < origins.length; q++) {
-                origins[q] = n * imageSize + (oy * g.width() + ox) * g.stride();
-                if (++ox == g.outW()) {
-                    ox = 0;
-                    if (++oy == g.outH()) {
-                        oy = 0;
-                        n++;
+            for (int from = lo; from < hi; from += origins.length) {
+                int count = Math.min(origins.length, hi - from);
+                for (int q = 0; q < count; q++) {
+                    origins[q] = n * imageSize + (oy * g.width() + ox) * g.stride();
+                    if (++ox == g.outW()) {
+                        ox = 0;
+                        if (++oy == g.outH()) {
+                            oy = 0;
+                            n++;
+                        }
                     }
                 }
-            }
-            int done = VectorSupport.AVAILABLE ? PoolLanes.maxPoolIndices(x, offsets, origins, indices, lo) : 0;
-            for (int q = done; q < origins.length; q++) {
-                indices[lo + q] = firstMaximum(x, offsets, origins[q]);
+                int done = VectorSupport.AVAILABLE ? PoolLanes.maxPoolIndices(x, offsets, origins, count, indices,
+                        from) : 0;
+                for (int q = done; q < count; q++) {
+                    indices[from + q] = firstMaximum(x, offsets, origins[q]);
+                }
             }
         });
     }
