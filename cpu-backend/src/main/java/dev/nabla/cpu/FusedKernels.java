@@ -130,6 +130,10 @@ final class FusedKernels {
      */
     static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
         Inputs x = Inputs.of(p, in, compile(p));
+        if (n <= SumOrder.BLOCK) {
+            shortRows(p, x, outer, n, out);
+            return;
+        }
         SumOrder.rows(outer, n, out, p.dtype() == DType.FLOAT32 ? (start, len) -> {
             float[] block = FLOAT_BLOCK.get();
             floats(p, x, block, -start, start, start + len);
@@ -138,6 +142,39 @@ final class FusedKernels {
             double[] block = DOUBLE_BLOCK.get();
             doubles(p, x, block, -start, start, start + len);
             return DoubleReductions.blockSum(block, 0, len, new double[SumOrder.LANES]);
+        });
+    }
+
+    /**
+     * {@link #sumRows} for rows of one {@link SumOrder} block each: whole rows are computed a block's worth at a time
+     * and each summed from scratch: the same values summed in the same order. Row by row, a softmax's rows of 10
+     * paid the pass's set-up (and a transcendental's widening buffer) once per row: 95 us for the sum of
+     * {@code exp} over 128 x 10, against 3.5 us for the unfused {@code exp}.
+     */
+    private static void shortRows(FusedProgram p, Inputs x, int outer, int n, CpuBuffer out) {
+        int rowsPer = SumOrder.BLOCK / n;
+        int groups = (outer + rowsPer - 1) / rowsPer;
+        boolean single = p.dtype() == DType.FLOAT32;
+        Parallel.range(groups, Math.max(1, Parallel.ELEMENTWISE_GRAIN / (rowsPer * n)), (lo, hi) -> {
+            float[] lanes = single ? new float[SumOrder.LANES] : null;
+            double[] wideLanes = single ? null : new double[SumOrder.LANES];
+            for (int g = lo; g < hi; g++) {
+                int first = g * rowsPer;
+                int last = Math.min(outer, first + rowsPer);
+                if (single) {
+                    float[] block = FLOAT_BLOCK.get();
+                    floats(p, x, block, -first * n, first * n, last * n);
+                    for (int r = first; r < last; r++) {
+                        out.set(r, FloatReductions.blockSum(block, (r - first) * n, n, lanes));
+                    }
+                } else {
+                    double[] block = DOUBLE_BLOCK.get();
+                    doubles(p, x, block, -first * n, first * n, last * n);
+                    for (int r = first; r < last; r++) {
+                        out.set(r, DoubleReductions.blockSum(block, (r - first) * n, n, wideLanes));
+                    }
+                }
+            }
         });
     }
 

@@ -176,12 +176,12 @@ class FusionTest {
     /**
      * A chain ending in a sum: over the last axis, all axes, kept dims, the first axis (not fused: not the last axes)
      * and a mean, on shapes with empty and one-element dimensions and rows longer than one or two summation blocks
-     * of the CPU (4096 elements), against the unfused ops bit for bit.
+     * of the CPU (4096 elements) or many rows to a block, against the unfused ops bit for bit.
      */
     @OnEachDevice
     void chainsEndingInASumEqualTheUnfusedOpsBitForBit(Device d) {
         Random values = new Random(17);
-        long[][] shapes = {{3, 5}, {1, 1}, {4, 1}, {1, 9}, {0, 4}, {3, 0}, {2, 4096}, {3, 4103}, {1, 8193}, {7, 33}};
+        long[][] shapes = {{3, 5}, {1, 1}, {4, 1}, {1, 9}, {0, 4}, {3, 0}, {2, 4096}, {3, 4103}, {1, 8193}, {1200, 33}};
         int fused = 0;
         for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
             for (long seed = 0; seed < 30; seed++) {
