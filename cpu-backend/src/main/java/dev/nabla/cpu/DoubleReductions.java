@@ -100,6 +100,9 @@ final class DoubleReductions {
      * the definition; {@code lanes} is scratch.
      */
     static double blockSum(double[] x, int from, int len, double[] lanes) {
+        if (len < SumOrder.LANES) {
+            return shortBlockSum(x, from, len, lanes);
+        }
         int rows = len / SumOrder.LANES;
         int l = D.length();
         if (4 * l <= SumOrder.LANES) {
@@ -137,6 +140,25 @@ final class DoubleReductions {
             for (int j = 0; j < width; j++) {
                 lanes[j] += lanes[j + width];
             }
+        }
+        return lanes[0];
+    }
+
+    /**
+     * {@link #blockSum} of fewer than {@code LANES} elements (a softmax's row of 10): one element per lane, and the
+     * fold adds only lanes that hold one. The others are +0, and adding +0 leaves any lane as it is (a lane is never
+     * -0: it starts at +0), so this is the same sum without the 63 adds and the vector set-up of a full block.
+     */
+    private static double shortBlockSum(double[] x, int from, int len, double[] lanes) {
+        for (int j = 0; j < len; j++) {
+            lanes[j] = 0d + x[from + j];
+        }
+        int live = len;
+        for (int width = SumOrder.LANES / 2; width > 0; width /= 2) {
+            for (int j = 0; j < live - width; j++) {
+                lanes[j] += lanes[j + width];
+            }
+            live = Math.min(live, width);
         }
         return lanes[0];
     }

@@ -66,23 +66,35 @@ final class VectorKernels {
         boolean aBroadcast = layout.innerStride(0) == 0;
         boolean bBroadcast = layout.innerStride(1) == 0;
         byte[] bools = op.isComparison() ? out.bools() : null;
+        int lanes = t == DType.FLOAT32 ? FloatLanes.F.length() : DoubleLanes.D.length();
+        // rows shorter than a vector (a softmax's classes) as one masked vector each, where the op allows it
+        boolean masked = !op.isComparison() && len < lanes
+                && (t == DType.FLOAT32 ? FloatLanes.isExact(op) : DoubleLanes.isExact(op));
+        RowPiece piece;
         if (t == DType.FLOAT32) {
             float[] x = a.floats();
             float[] y = b.floats();
             float[] z = op.isComparison() ? null : out.floats();
-            Parallel.range((int) total, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> forEachRowPiece(layout, lo, hi,
-                    (row, col, o, n) -> FloatLanes.row(op, x, (int) layout.offset(0, row) + (aBroadcast ? 0 : col),
+            piece = masked
+                    ? (row, col, o, n) -> FloatLanes.shortRow(op, x, (int) layout.offset(0, row)
+                            + (aBroadcast ? 0 : col), aBroadcast, y, (int) layout.offset(1, row)
+                            + (bBroadcast ? 0 : col), bBroadcast, z, o, n)
+                    : (row, col, o, n) -> FloatLanes.row(op, x, (int) layout.offset(0, row) + (aBroadcast ? 0 : col),
                             aBroadcast, y, (int) layout.offset(1, row) + (bBroadcast ? 0 : col), bBroadcast, z,
-                            bools, o, n)));
+                            bools, o, n);
         } else {
             double[] x = a.doubles();
             double[] y = b.doubles();
             double[] z = op.isComparison() ? null : out.doubles();
-            Parallel.range((int) total, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> forEachRowPiece(layout, lo, hi,
-                    (row, col, o, n) -> DoubleLanes.row(op, x, (int) layout.offset(0, row) + (aBroadcast ? 0 : col),
+            piece = masked
+                    ? (row, col, o, n) -> DoubleLanes.shortRow(op, x, (int) layout.offset(0, row)
+                            + (aBroadcast ? 0 : col), aBroadcast, y, (int) layout.offset(1, row)
+                            + (bBroadcast ? 0 : col), bBroadcast, z, o, n)
+                    : (row, col, o, n) -> DoubleLanes.row(op, x, (int) layout.offset(0, row) + (aBroadcast ? 0 : col),
                             aBroadcast, y, (int) layout.offset(1, row) + (bBroadcast ? 0 : col), bBroadcast, z,
-                            bools, o, n)));
+                            bools, o, n);
         }
+        Parallel.range((int) total, Parallel.ELEMENTWISE_GRAIN, (lo, hi) -> forEachRowPiece(layout, lo, hi, piece));
         return true;
     }
 
