@@ -559,18 +559,20 @@ final class Plan {
 
     private Tensor[] runLocked(Tensor[] args) {
         Buffer[] buf = fixed.clone();
-        Map<Integer, Tensor> fresh = new HashMap<>();    // per result root a step computes: this call's tensor
+        // per result root a step computes, by value id: this call's tensor (an array: a map's boxing and hashing
+        // were a tenth of a scalar step's replay)
+        Tensor[] fresh = new Tensor[values.size()];
         try {
             for (int i = 0; i < results.length; i++) {
                 int r = resultRoots[i];
-                if (values.get(r).kind() == Value.Kind.NODE && !fresh.containsKey(r)) {
+                if (values.get(r).kind() == Value.Kind.NODE && fresh[r] == null) {
                     // in the result's own shape (a view of the root's buffer when the result is a reshape)
                     Value value = values.get(results[i]);
-                    fresh.put(r, Creation.empty("function", resultBackends.get(r), value.dtype(), value.shape()));
+                    fresh[r] = Creation.empty("function", resultBackends.get(r), value.dtype(), value.shape());
                 }
             }
             for (int v = 0; v < buf.length; v++) {
-                Tensor out = fresh.get(root[v]);
+                Tensor out = fresh[root[v]];
                 if (out != null) {
                     buf[v] = TensorAccess.buffer(out, "function");
                 } else if (values.get(root[v]).kind() == Value.Kind.INPUT) {
@@ -599,15 +601,17 @@ final class Plan {
                 }
             }
         } catch (RuntimeException | Error e) {
-            for (Tensor t : fresh.values()) {
-                t.close();
+            for (Tensor t : fresh) {
+                if (t != null) {
+                    t.close();
+                }
             }
             throw e;
         }
         Tensor[] out = new Tensor[results.length];
         for (int i = 0; i < out.length; i++) {
             int v = results[i];
-            Tensor base = fresh.get(root[v]);
+            Tensor base = fresh[root[v]];
             out[i] = base == null ? tensorOf(v, args, fresh)
                     : base.shape().equals(values.get(v).shape()) ? base : view(base, v);
         }
@@ -619,11 +623,11 @@ final class Plan {
         return TensorAccess.wrap(TensorAccess.storage(base, "function"), values.get(v).shape());
     }
 
-    private Tensor tensorOf(int v, Tensor[] args, Map<Integer, Tensor> fresh) {
+    private Tensor tensorOf(int v, Tensor[] args, Tensor[] fresh) {
         if (tensors[v] != null) {
             return tensors[v];
         }
-        Tensor out = fresh.get(root[v]);
+        Tensor out = fresh[root[v]];
         if (out != null) {
             return out.shape().equals(values.get(v).shape()) ? out : view(out, v);
         }

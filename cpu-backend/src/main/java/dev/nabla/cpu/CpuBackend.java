@@ -155,6 +155,9 @@ final class CpuBackend implements Backend {
         });
     }
 
+    /** Fused programs of fewer elements run {@link ScalarFused}. */
+    private static final long SMALL_FUSED = 16;
+
     @Override
     public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
         if (!program.dtype().isFloating()) {
@@ -165,8 +168,10 @@ final class CpuBackend implements Backend {
         for (int i = 0; i < in.length; i++) {
             in[i] = cpu(inputs[i]);
         }
-        // NOTE: VectorSupport first, so that FusedKernels (which names Vector API types) is never loaded without it
-        if (VectorSupport.AVAILABLE) {
+        // NOTE: VectorSupport first, so that FusedKernels (which names Vector API types) is never loaded without it.
+        // A program of a few elements (a scalar loss, W1's step) runs the scalar definitions, the same bits: the
+        // block pass's set-up (operand layouts, scratch slots, a parallel range) was most of a traced scalar step.
+        if (VectorSupport.AVAILABLE && program.size() >= SMALL_FUSED) {
             FusedKernels.run(program, in, cpu(out));
         } else {
             ScalarFused.run(program, in, cpu(out));
