@@ -90,7 +90,9 @@ class WindowPrimitivesTest {
      */
     @OnEachDevice
     void maxPoolIndicesChooseTheFirstMaximumAndTheFirstNaN(Device d) {
-        List<WindowGeometry> unpadded = List.of(new WindowGeometry(64, 16, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+        // the first as maxPool2d meets MNIST's first pooling (a channel per image: windows of four elements)
+        List<WindowGeometry> unpadded = List.of(new WindowGeometry(64 * 16, 1, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+                new WindowGeometry(64, 16, 28, 28, 2, 2, 2, 0, 0, 14, 14),
                 new WindowGeometry(3, 5, 31, 17, 3, 3, 2, 0, 0, 15, 8), new WindowGeometry(2, 2, 9, 9, 3, 2, 1, 0, 0,
                         7, 8));
         java.util.Random r = new java.util.Random(8);

@@ -28,6 +28,9 @@ final class PoolLanes {
     static int maxPoolIndices(float[] x, int[] offsets, int[] origins, int count, int[] indices, int at) {
         int rows = offsets.length;
         int bound = F.loopBound(count);
+        if (rows == 4) {
+            return fourElements(x, offsets, origins, bound, indices, at);
+        }
         for (int q = 0; q < bound; q += F.length()) {
             FloatVector max = FloatVector.fromArray(F, x, offsets[0], origins, q);
             for (int r = 1; r < rows; r++) {
@@ -43,5 +46,32 @@ final class PoolLanes {
             best.intoArray(indices, at + q);
         }
         return bound;
+    }
+
+    /**
+     * {@link #maxPoolIndices} for windows of four elements (2 x 2, the usual pooling), each gathered once and kept in
+     * a register: the general loop gathers every element again to find the first maximum, twice the gathers.
+     */
+    private static int fourElements(float[] x, int[] offsets, int[] origins, int bound, int[] indices, int at) {
+        for (int q = 0; q < bound; q += F.length()) {
+            FloatVector v0 = FloatVector.fromArray(F, x, offsets[0], origins, q);
+            FloatVector v1 = FloatVector.fromArray(F, x, offsets[1], origins, q);
+            FloatVector v2 = FloatVector.fromArray(F, x, offsets[2], origins, q);
+            FloatVector v3 = FloatVector.fromArray(F, x, offsets[3], origins, q);
+            FloatVector max = v0.lanewise(VectorOperators.MAX, v1).lanewise(VectorOperators.MAX, v2)
+                    .lanewise(VectorOperators.MAX, v3);
+            IntVector first = IntVector.fromArray(I, origins, q);
+            IntVector best = first.add(offsets[3]);
+            best = best.blend(first.add(offsets[2]), isMaximum(v2, max).cast(I));
+            best = best.blend(first.add(offsets[1]), isMaximum(v1, max).cast(I));
+            best = best.blend(first.add(offsets[0]), isMaximum(v0, max).cast(I));
+            best.intoArray(indices, at + q);
+        }
+        return bound;
+    }
+
+    /** Lanes equal to the maximum, or NaN (where the maximum is NaN). */
+    private static VectorMask<Float> isMaximum(FloatVector v, FloatVector max) {
+        return v.compare(VectorOperators.EQ, max).or(v.test(VectorOperators.IS_NAN));
     }
 }
