@@ -1,23 +1,26 @@
 package dev.nabla.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * Chunked parallel loops on one shared pool sized to the cores. Work below a grain size stays on the calling thread,
- * so small tensors pay no hand-off cost. The calling thread always runs the first chunk itself, so a 2-thread loop
- * wakes only one pool worker.
+ * Parallel loops on the caller and one worker thread per further core. Work below a grain size stays on the calling
+ * thread, so small tensors pay no hand-off cost. Every loop is a set of tasks that the caller and the workers claim
+ * one at a time ({@link #tasks}; {@link #chunks} is tasks of fixed pieces): on a loaded host a worker may start late,
+ * and the caller then takes what nobody has started and waits only for tasks already running.
  *
- * <p>{@link #tasks} hands out tasks one at a time instead of in fixed chunks, for work whose tasks are large (a
- * GEMM's column panels): on a loaded host a worker may start a millisecond late, and a fixed half would make the
- * caller wait for it; here the caller takes what nobody has started and waits only for tasks already running.
+ * <p>Workers are the library's own threads ({@code nabla-cpu-N}, daemons). One that finishes a loop polls for the
+ * next for {@link #SPIN_NANOS} before it parks, as OpenMP runtimes do: a step's ops follow each other within
+ * microseconds, and waking a parked thread took a large part of each product. With a parked worker (the
+ * ForkJoinPool these loops used before), W5's GEMMs kept the caller busy longer than the worker (JFR: 3557 against
+ * 2880 samples of one step's products) as the worker came in late. A loop started inside a task runs on the thread
+ * that started it.
  *
  * <p>The thread count is {@code availableProcessors()} unless the system property {@code nabla.cpu.threads} says
  * otherwise (benchmarks use it to measure one thread against two); {@code nabla.cpu.grain} overrides the element-wise
- * grain, for re-measuring it on another machine.
+ * grain, for re-measuring it on another machine; {@code nabla.cpu.spinMicros} the polling time (0 parks at once).
  */
 final class Parallel {
     /**
@@ -30,7 +33,9 @@ final class Parallel {
     static final int ELEMENTWISE_GRAIN = Integer.getInteger("nabla.cpu.grain", 1 << 17);
     /** Threads a parallel loop uses, including the caller. */
     static final int THREADS = threadCount();
-    private static final ForkJoinPool POOL = THREADS == 1 ? null : new ForkJoinPool(THREADS - 1);
+    /** How long an idle worker polls for the next loop before it parks. */
+    private static final long SPIN_NANOS = Long.getLong("nabla.cpu.spinMicros", 100) * 1000;
+    private static final Worker[] WORKERS = startWorkers(THREADS - 1);
 
     private Parallel() {
     }
@@ -63,46 +68,18 @@ final class Parallel {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into exactly {@code min(chunks, n)} contiguous pieces, the
-     * caller running the first; returns when all are done, rethrowing the first failure.
+     * Runs {@code body} over {@code [0, n)} split into exactly {@code min(chunks, n)} contiguous pieces; returns when
+     * all are done, rethrowing the first failure.
      */
     static void chunks(int n, int chunks, Body body) {
         int count = Math.min(chunks, n);
-        if (count <= 1 || POOL == null) {
+        if (count <= 1) {
             if (n > 0) {
                 body.run(0, n);
             }
             return;
         }
-        ForkJoinTask<?>[] others = new ForkJoinTask<?>[count - 1];
-        for (int c = 1; c < count; c++) {
-            int lo = (int) ((long) n * c / count);
-            int hi = (int) ((long) n * (c + 1) / count);
-            others[c - 1] = ForkJoinTask.adapt(() -> body.run(lo, hi));
-            if (ForkJoinTask.getPool() == POOL) {
-                others[c - 1].fork();
-            } else {
-                POOL.execute(others[c - 1]);
-            }
-        }
-        RuntimeException failure = null;
-        try {
-            body.run(0, (int) ((long) n / count));
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        for (ForkJoinTask<?> t : others) {
-            try {
-                t.join();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        tasks(count, count, c -> body.run((int) ((long) n * c / count), (int) ((long) n * (c + 1) / count)));
     }
 
     /**
@@ -112,23 +89,78 @@ final class Parallel {
      */
     static void tasks(int n, int threads, IntConsumer task) {
         int helpers = Math.min(Math.min(threads, THREADS), n) - 1;
-        if (helpers <= 0 || POOL == null) {
+        if (helpers <= 0 || Thread.currentThread() instanceof Worker) {
             for (int i = 0; i < n; i++) {
                 task.accept(i);
             }
             return;
         }
         Claims claims = new Claims(n, task);
-        for (int h = 0; h < helpers; h++) {
-            ForkJoinTask<?> helper = ForkJoinTask.adapt(claims::help);
-            if (ForkJoinTask.getPool() == POOL) {
-                helper.fork();
-            } else {
-                POOL.execute(helper);
+        for (int w = 0; w < WORKERS.length && helpers > 0; w++) {
+            if (WORKERS[w].offer(claims)) {
+                helpers--;
             }
         }
         claims.run();
         claims.awaitHelpers();
+    }
+
+    private static Worker[] startWorkers(int count) {
+        Worker[] workers = new Worker[Math.max(0, count)];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].start();
+        }
+        return workers;
+    }
+
+    /**
+     * A pool thread with a one-loop mailbox: it helps the loop it is handed, then polls its mailbox for
+     * {@link #SPIN_NANOS} and parks. A busy worker's mailbox may already hold a loop; another caller then finds it
+     * full and runs with one helper fewer.
+     */
+    private static final class Worker extends Thread {
+        private final AtomicReference<Claims> mailbox = new AtomicReference<>();
+        private volatile boolean parked;
+
+        Worker(int index) {
+            super("nabla-cpu-" + index);
+            setDaemon(true);
+        }
+
+        boolean offer(Claims claims) {
+            if (!mailbox.compareAndSet(null, claims)) {
+                return false;
+            }
+            // after the mailbox is set: a worker about to park checks the mailbox after saying so, so one of the
+            // two sees the other
+            if (parked) {
+                LockSupport.unpark(this);
+            }
+            return true;
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Claims claims = mailbox.getAndSet(null);
+                if (claims != null) {
+                    claims.help();
+                    continue;
+                }
+                long until = System.nanoTime() + SPIN_NANOS;
+                while (mailbox.get() == null && System.nanoTime() - until < 0) {
+                    Thread.onSpinWait();
+                }
+                if (mailbox.get() == null) {
+                    parked = true;
+                    if (mailbox.get() == null) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                }
+            }
+        }
     }
 
     /** One {@link #tasks} call: the next unclaimed index, the helpers inside a task, the first failure. */
@@ -159,9 +191,9 @@ final class Parallel {
         }
 
         /**
-         * A pool worker's share. It counts itself active before its first claim, so a caller that found nothing
-         * left to claim sees every helper holding a task; one that starts after the caller returned claims nothing
-         * and touches nothing of the call.
+         * A worker's share. It counts itself active before its first claim, so a caller that found nothing left to
+         * claim sees every helper holding a task; one that starts after the caller returned claims nothing and
+         * touches nothing of the call.
          */
         void help() {
             active.incrementAndGet();
