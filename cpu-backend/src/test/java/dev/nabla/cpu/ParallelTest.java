@@ -3,6 +3,7 @@ package dev.nabla.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
@@ -52,6 +53,28 @@ class ParallelTest {
                         }
                     }));
             assertSame(boom, thrown);
+        }
+    }
+
+    /**
+     * A worker that has parked (its polling time long past) is woken by the next loop and takes part in it: with
+     * tasks of 20 ms, the caller cannot have claimed them all before the worker starts.
+     */
+    @Test
+    void aParkedWorkerJoinsTheNextLoop() throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.THREADS > 1, "one thread: no workers");
+        for (int round = 0; round < 3; round++) {
+            Thread.sleep(50);
+            java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Parallel.tasks(8, 2, i -> {
+                threads.add(Thread.currentThread().getName());
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(threads.stream().anyMatch(t -> t.startsWith("nabla-cpu-")), "round " + round + ": " + threads);
         }
     }
 
