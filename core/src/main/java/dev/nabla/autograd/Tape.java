@@ -283,11 +283,15 @@ public final class Tape {
             for (int j = 0; j < needed.length; j++) {
                 needed[j] = reachable.contains(node.inputs[j]) && node.inputs[j].dtype().isFloating();
             }
+            // a gradient that only broadcasts to the output (a sum's) goes as it is to a rule that takes it so,
+            // broadcast to the output's shape for the others
+            Tensor ruleGrad = g.shape().equals(node.output.shape()) || node.vjp instanceof BroadcastingVjp ? g
+                    : g.broadcastTo(node.output.shape().dims());
             // with checkNumerics on, a NaN made by the rule (or by summing its results) names the forward op
             Tensor[][] inputGrads = NumericsCheck.enabled()
                     ? NumericsCheck.during("in the gradient of", node.op, node.inputs, node.userFrame,
-                            () -> terms(node, g, needed))
-                    : terms(node, g, needed);
+                            () -> terms(node, ruleGrad, needed))
+                    : terms(node, ruleGrad, needed);
             // a split rule may hand one tensor out as several terms (a traced backward whose plan merged equal
             // terms): pinned until the node is done, so that adding one term never closes a later one
             boolean pin = node.vjp instanceof SplitVjp;
@@ -315,12 +319,25 @@ public final class Tape {
                     }
                 }
             }
+            if (ruleGrad != g) {
+                held.dropIfUnheld(ruleGrad);
+            }
             if (!isSource) {
                 held.drop(g);
             }
         }
+        Set<Tensor> broadcast = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < sources.length; i++) {
-            result[i] = grads.get(sources[i]);
+            Tensor g = grads.get(sources[i]);
+            if (g != null && !g.shape().equals(sources[i].shape())) {
+                Tensor full = g.broadcastTo(sources[i].shape().dims());
+                if (broadcast.add(sources[i])) {
+                    held.drop(g);                // the source's entry no longer refers to it
+                }
+                grads.put(sources[i], full);
+                g = full;
+            }
+            result[i] = g;
         }
         return result;
     }
@@ -343,8 +360,12 @@ public final class Tape {
             Map<Tensor, List<Tensor>> terms) {
         List<Tensor> list = terms.get(input);
         if (list != null) {
-            list.add(ig);
-            held.hold(ig);                       // handed out: never closed by this walk
+            Tensor term = ig.shape().equals(input.shape()) ? ig : ig.broadcastTo(input.shape().dims());
+            list.add(term);
+            held.hold(term);                     // handed out: never closed by this walk
+            if (term != ig) {
+                held.dropIfUnheld(ig);
+            }
             return;
         }
         Tensor prev = grads.get(input);

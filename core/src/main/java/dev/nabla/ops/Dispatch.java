@@ -2,7 +2,9 @@ package dev.nabla.ops;
 
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.autograd.BroadcastingVjp;
 import dev.nabla.autograd.Recorder;
+import dev.nabla.autograd.Vjp;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.Storage;
@@ -129,10 +131,15 @@ public final class Dispatch {
 
     /** Records an application on the tapes as its {@link Primitive#recording()} says. */
     public static void record(Primitive p, Tensor[] in, Tensor out) {
-        switch (p.recording()) {
-            case NONE -> { }
-            case LINEAR -> Recorder.recordLinear(p.name(), in, out, (g, needed) -> p.gradient(in, out, g, needed));
-            case SAVES_INPUTS -> Recorder.record(p.name(), in, out, (g, needed) -> p.gradient(in, out, g, needed));
+        if (p.recording() == Primitive.Recording.NONE) {
+            return;
+        }
+        Vjp rule = p.takesBroadcastGradient() ? (BroadcastingVjp) (g, needed) -> p.gradient(in, out, g, needed)
+                : (g, needed) -> p.gradient(in, out, g, needed);
+        if (p.recording() == Primitive.Recording.LINEAR) {
+            Recorder.recordLinear(p.name(), in, out, rule);
+        } else {
+            Recorder.record(p.name(), in, out, rule);
         }
     }
 }

@@ -54,6 +54,8 @@ public final class Elementwise {
         @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
             return new Tensor[] {unaryGradient(op, in[0], out, g)};
         }
+        /** Every rule below is written with broadcasting ops, so {@code g} may be smaller than {@code x}. */
+        @Override public boolean takesBroadcastGradient() { return true; }
     }
 
     private static Tensor unaryGradient(UnaryOp op, Tensor x, Tensor y, Tensor g) {
@@ -65,7 +67,7 @@ public final class Elementwise {
             case LOG -> g.div(x);                                   // d log x = 1/x
             case SQRT -> g.div(y.mul(2));                           // d sqrt x = 1 / (2 sqrt x)
             case RSQRT -> g.mul(y).div(x).mul(-0.5);                // d x^-1/2 = -1/2 x^-3/2 = -1/2 y / x
-            case SQUARE -> g.mul(x.mul(2));
+            case SQUARE -> g.mul(2).mul(x);                         // g first: it may be a broadcast scalar
             case RECIPROCAL -> g.mul(y.square()).neg();             // d 1/x = -1/x^2
             case SIN -> g.mul(x.cos());
             case COS -> g.mul(x.sin()).neg();

@@ -52,6 +52,14 @@ public interface Primitive {
         throw new IllegalStateException(name() + " has no gradient");
     }
 
+    /**
+     * True when {@link #gradient} takes, as {@code g}, any tensor that broadcasts to the output's shape (see
+     * {@link dev.nabla.autograd.BroadcastingVjp}); otherwise the tape broadcasts it to the output's shape first.
+     */
+    default boolean takesBroadcastGradient() {
+        return false;
+    }
+
     /** True when the output shares input 0's storage (reshape and its relatives): nothing is computed. */
     default boolean isView() {
         return false;

@@ -128,7 +128,9 @@ public final class Reductions {
         @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
             Shape kept = keptShape(inShape, axes);
             if (kind == ReduceOp.SUM) {
-                return new Tensor[] {g.reshape(kept.dims()).broadcastTo(inShape.dims())};
+                // g over the kept dims, which broadcasts to the input: the tape broadcasts it for the rules that
+                // need the full shape, and gives it as it is to those that broadcast it themselves
+                return new Tensor[] {g.reshape(kept.dims())};
             }
             return new Tensor[] {extremumGradient(in[0], out.reshape(kept.dims()), axes, g.reshape(kept.dims()))};
         }
