@@ -326,15 +326,13 @@ public final class Tape {
                 held.drop(g);
             }
         }
-        Set<Tensor> broadcast = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < sources.length; i++) {
             Tensor g = grads.get(sources[i]);
             if (g != null && !g.shape().equals(sources[i].shape())) {
+                // the entry then holds the full gradient, so a source listed twice is broadcast once
                 Tensor full = g.broadcastTo(sources[i].shape().dims());
-                if (broadcast.add(sources[i])) {
-                    held.drop(g);                // the source's entry no longer refers to it
-                }
                 grads.put(sources[i], full);
+                held.drop(g);
                 g = full;
             }
             result[i] = g;

@@ -13,8 +13,9 @@ import jdk.jfr.StackTrace;
 /**
  * A Java Flight Recorder event for each primitive a backend computes, eagerly or in a replayed plan:
  * {@code dev.nabla.Op} with the op's name, attributes, output shape and dtype, the device, and how long the backend
- * call took (on an asynchronous device, the time to queue the work). It answers "which ops does my step spend its time in", where
- * JFR's execution samples cannot: a parallel kernel's samples sit on pool threads, away from the op that started it.
+ * call took (on an asynchronous device, the time to queue the work). It answers "which ops does my step spend its
+ * time in", where JFR's execution samples cannot: a parallel kernel's samples sit on pool threads, away from the op
+ * that started it.
  *
  * <pre>{@code
  * java -XX:StartFlightRecording:filename=step.jfr,+dev.nabla.Op#enabled=true ... Train

@@ -55,6 +55,12 @@ class TracedCallSavedValuesTest {
         }
     }
 
+    /** Both inputs' gradients equal the eager ones bit for bit. */
+    private static void assertEagerGradients(float[][] eager, List<Tensor> g, String what) {
+        assertArrayEquals(eager[0], g.get(0).toFloatArray(), what);
+        assertArrayEquals(eager[1], g.get(1).toFloatArray(), what);
+    }
+
     @OnEachDevice
     void aNonPersistentTapeClosesTheSavedValuesAtItsGradient(Device d) {
         Tensor[] x = inputs(d);
@@ -71,8 +77,7 @@ class TracedCallSavedValuesTest {
             assertNotSame(y, t);
         }
         List<Tensor> g = tape.gradient(y, List.of(x));
-        assertArrayEquals(eager[0], g.get(0).toFloatArray());
-        assertArrayEquals(eager[1], g.get(1).toFloatArray());
+        assertEagerGradients(eager, g, "");
         for (Tensor t : saved) {
             assertTrue(t.isClosed(), "released with the tape's records");
         }
@@ -92,8 +97,7 @@ class TracedCallSavedValuesTest {
         Tensor[] saved = gradientOf(f, x).lastSaved();
         for (int i = 0; i < 3; i++) {
             List<Tensor> g = tape.gradient(y, List.of(x));
-            assertArrayEquals(eager[0], g.get(0).toFloatArray(), "gradient " + i);
-            assertArrayEquals(eager[1], g.get(1).toFloatArray(), "gradient " + i);
+            assertEagerGradients(eager, g, "gradient " + i);
             for (Tensor t : saved) {
                 assertFalse(t.isClosed(), "gradient " + i);
             }
@@ -134,8 +138,7 @@ class TracedCallSavedValuesTest {
             assertFalse(t.isClosed(), "the tape still needs it");
         }
         List<Tensor> g = tape.gradient(y, List.of(x));
-        assertArrayEquals(eager[0], g.get(0).toFloatArray());
-        assertArrayEquals(eager[1], g.get(1).toFloatArray());
+        assertEagerGradients(eager, g, "");
         for (Tensor t : saved) {
             assertTrue(t.isClosed());
         }

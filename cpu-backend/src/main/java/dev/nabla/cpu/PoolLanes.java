@@ -40,8 +40,7 @@ final class PoolLanes {
             IntVector best = first;
             for (int r = rows - 1; r >= 0; r--) {
                 FloatVector v = FloatVector.fromArray(F, x, offsets[r], origins, q);
-                VectorMask<Float> hit = v.compare(VectorOperators.EQ, max).or(v.test(VectorOperators.IS_NAN));
-                best = best.blend(first.add(offsets[r]), hit.cast(I));
+                best = best.blend(first.add(offsets[r]), isMaximum(v, max).cast(I));
             }
             best.intoArray(indices, at + q);
         }
