@@ -32,12 +32,19 @@ import java.util.List;
  * against eager, bit for bit.
  */
 class WindowPrimitivesTest {
-    /** The convolutions of the MNIST CNN and their relatives: stride 2, "valid", one channel, pooling windows. */
+    /**
+     * The convolutions of the MNIST CNN and their relatives: stride 2, "valid", one channel, pooling windows, and
+     * "same" at stride 1 (the CPU's shifted-image path) with images narrower and wider than a vector, TF's uneven
+     * padding of an even kernel, and padding along one axis only.
+     */
     private static final List<WindowGeometry> LARGE = List.of(
             new WindowGeometry(8, 1, 28, 28, 3, 3, 1, 1, 1, 28, 28),
             new WindowGeometry(8, 16, 14, 14, 3, 3, 1, 1, 1, 14, 14),
             new WindowGeometry(3, 5, 31, 17, 3, 3, 2, 0, 0, 15, 8),
             new WindowGeometry(2, 4, 29, 30, 5, 4, 2, 2, 1, 15, 15),
+            new WindowGeometry(4, 3, 9, 9, 5, 5, 1, 2, 2, 9, 9),
+            new WindowGeometry(2, 3, 20, 37, 4, 4, 1, 1, 1, 20, 37),
+            new WindowGeometry(3, 2, 6, 40, 1, 7, 1, 0, 3, 6, 40),
             new WindowGeometry(128, 1, 28, 28, 2, 2, 2, 0, 0, 14, 14));
 
     private static Tensor random(Device d, long seed, DType t, long... shape) {
@@ -91,7 +98,11 @@ class WindowPrimitivesTest {
     @OnEachDevice
     void maxPoolIndicesChooseTheFirstMaximumAndTheFirstNaN(Device d) {
         // the first as maxPool2d meets MNIST's first pooling (a channel per image: windows of four elements)
+        // (and the CPU's row-wise 2 x 2 path: rows shorter and longer than a vector, an odd width and height)
         List<WindowGeometry> unpadded = List.of(new WindowGeometry(64 * 16, 1, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+                new WindowGeometry(64 * 32, 1, 14, 14, 2, 2, 2, 0, 0, 7, 7),
+                new WindowGeometry(3, 1, 6, 70, 2, 2, 2, 0, 0, 3, 35),
+                new WindowGeometry(5, 1, 9, 11, 2, 2, 2, 0, 0, 4, 5),
                 new WindowGeometry(64, 16, 28, 28, 2, 2, 2, 0, 0, 14, 14),
                 new WindowGeometry(3, 5, 31, 17, 3, 3, 2, 0, 0, 15, 8), new WindowGeometry(2, 2, 9, 9, 3, 2, 1, 0, 0,
                         7, 8));

@@ -95,52 +95,58 @@ final class FloatGemm {
             return;
         }
         int panelSize = k * NR;
+        if (nPanels >= Parallel.THREADS) {
+            int perGroup = Math.max(1, GROUP_FLOATS / (Math.min(k, KC) * NR));
+            int groups = Math.max((nPanels + perGroup - 1) / perGroup, Math.min(nPanels, TASKS_PER_THREAD * threads));
+            int widest = (nPanels + groups - 1) / groups;
+            Parallel.tasks(batches.length * groups, threads, t -> {
+                int batch = t / groups;
+                int j0 = (int) ((long) nPanels * (t % groups) / groups);
+                int j1 = (int) ((long) nPanels * (t % groups + 1) / groups);
+                Gemm.Batch bt = batches[batch];
+                // the task's panels in an array of its own, reused through the pool: one array for all of B
+                // (W7's conv2 forward: 7.2 MB) was written back to memory on every call, twice B's traffic
+                float[] packed = (float[]) pool.take(dev.nabla.DType.FLOAT32, widest * panelSize);
+                try {
+                    for (int jp = j0; jp < j1; jp++) {
+                        packB(b, bt.bOff(), tb, k, n, jp * NR, 0, k, packed, (jp - j0) * panelSize);
+                    }
+                    tiles(a, bt.aOff(), ta, packed, -j0 * panelSize, c, bt.cOff(), m, k, n, 0, k, 0, mPanels, j0, j1,
+                            new Scratch());
+                } finally {
+                    pool.give(dev.nabla.DType.FLOAT32, packed);
+                }
+            });
+            return;
+        }
         float[] packedB = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * nPanels * panelSize);
         try {
-            if (nPanels >= Parallel.THREADS) {
-                int perGroup = Math.max(1, GROUP_FLOATS / (Math.min(k, KC) * NR));
-                int groups = Math.max((nPanels + perGroup - 1) / perGroup,
-                        Math.min(nPanels, TASKS_PER_THREAD * threads));
-                Parallel.tasks(batches.length * groups, threads, t -> {
-                    int batch = t / groups;
-                    int j0 = (int) ((long) nPanels * (t % groups) / groups);
-                    int j1 = (int) ((long) nPanels * (t % groups + 1) / groups);
+            // few panels, each packed in depth chunks: a transposed B's packing (one float at a time) was one
+            // thread's serial work while the other waited
+            int chunks = Math.max(1, Math.min(TASKS_PER_THREAD * threads / nPanels, k / PACK_CHUNK));
+            Parallel.tasks(batches.length * nPanels * chunks, threads, t -> {
+                int panel = t / chunks;
+                int chunk = t % chunks;
+                int from = (int) ((long) k * chunk / chunks);
+                packB(b, batches[panel / nPanels].bOff(), tb, k, n, (panel % nPanels) * NR, from,
+                        (int) ((long) k * (chunk + 1) / chunks), packedB, panel * panelSize + from * NR);
+            });
+            int rowPanels = batches.length * mPanels;
+            int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
+            Parallel.tasks(tasks, threads, t -> {
+                Scratch s = new Scratch();
+                int from = (int) ((long) rowPanels * t / tasks);
+                int to = (int) ((long) rowPanels * (t + 1) / tasks);
+                while (from < to) {
+                    int batch = from / mPanels;
+                    int p0 = from % mPanels;
+                    int p1 = Math.min(mPanels, p0 + to - from);
                     Gemm.Batch bt = batches[batch];
-                    int bBase = batch * nPanels * panelSize;
-                    for (int jp = j0; jp < j1; jp++) {
-                        packB(b, bt.bOff(), tb, k, n, jp * NR, 0, k, packedB, bBase + jp * panelSize);
-                    }
-                    tiles(a, bt.aOff(), ta, packedB, bBase, c, bt.cOff(), m, k, n, 0, k, 0, mPanels, j0, j1,
-                            new Scratch());
-                });
-            } else {
-                // few panels, each packed in depth chunks: a transposed B's packing (one float at a time) was one
-                // thread's serial work while the other waited
-                int chunks = Math.max(1, Math.min(TASKS_PER_THREAD * threads / nPanels, k / PACK_CHUNK));
-                Parallel.tasks(batches.length * nPanels * chunks, threads, t -> {
-                    int panel = t / chunks;
-                    int chunk = t % chunks;
-                    int from = (int) ((long) k * chunk / chunks);
-                    packB(b, batches[panel / nPanels].bOff(), tb, k, n, (panel % nPanels) * NR, from,
-                            (int) ((long) k * (chunk + 1) / chunks), packedB, panel * panelSize + from * NR);
-                });
-                int rowPanels = batches.length * mPanels;
-                int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
-                Parallel.tasks(tasks, threads, t -> {
-                    Scratch s = new Scratch();
-                    int from = (int) ((long) rowPanels * t / tasks);
-                    int to = (int) ((long) rowPanels * (t + 1) / tasks);
-                    while (from < to) {
-                        int batch = from / mPanels;
-                        int p0 = from % mPanels;
-                        int p1 = Math.min(mPanels, p0 + to - from);
-                        Gemm.Batch bt = batches[batch];
-                        tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
-                                p0, p1, 0, nPanels, s);
-                        from += p1 - p0;
-                    }
-                });
-            }
+                    tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
+                            p0, p1, 0, nPanels, s);
+                    from += p1 - p0;
+                }
+            });
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, packedB);
         }

@@ -73,4 +73,53 @@ final class PoolLanes {
     private static VectorMask<Float> isMaximum(FloatVector v, FloatVector max) {
         return v.compare(VectorOperators.EQ, max).or(v.test(VectorOperators.IS_NAN));
     }
+
+    /** {@code 2q + 1}, {@code 2q} for lane q: which lanes of two vectors are their odd and even elements. */
+    private static final float[] EVEN = lanes(0);
+    private static final float[] ODD = lanes(1);
+    private static final int[] TWICE = twice();
+
+    private static int[] twice() {
+        int[] lanes = new int[F.length()];
+        for (int q = 0; q < lanes.length; q++) {
+            lanes[q] = 2 * q;
+        }
+        return lanes;
+    }
+
+    private static float[] lanes(int first) {
+        float[] lanes = new float[F.length()];
+        for (int q = 0; q < lanes.length; q++) {
+            lanes[q] = 2 * q + first;
+        }
+        return lanes;
+    }
+
+    /**
+     * The indices of {@code F.length()} consecutive 2 × 2 windows at stride 2 along one pair of rows, the first at
+     * {@code x[top]} (each window {@code top + 2q}, {@code + 1}, {@code + width}, {@code + width + 1}), stored as one
+     * whole vector at {@code indices[at]}. Each row is two contiguous loads split into its even and odd elements
+     * (a two-vector selection): a gather per window element cost more than the rest of the work. The caller
+     * ensures {@code x[top + width + 2·F.length() - 1]} exists.
+     */
+    static void pairedRows(float[] x, int top, int width, int[] indices, int at) {
+        FloatVector even = FloatVector.fromArray(F, EVEN, 0);
+        FloatVector odd = FloatVector.fromArray(F, ODD, 0);
+        FloatVector upperLow = FloatVector.fromArray(F, x, top);
+        FloatVector upperHigh = FloatVector.fromArray(F, x, top + F.length());
+        FloatVector lowerLow = FloatVector.fromArray(F, x, top + width);
+        FloatVector lowerHigh = FloatVector.fromArray(F, x, top + width + F.length());
+        FloatVector v0 = even.selectFrom(upperLow, upperHigh);
+        FloatVector v1 = odd.selectFrom(upperLow, upperHigh);
+        FloatVector v2 = even.selectFrom(lowerLow, lowerHigh);
+        FloatVector v3 = odd.selectFrom(lowerLow, lowerHigh);
+        FloatVector max = v0.lanewise(VectorOperators.MAX, v1).lanewise(VectorOperators.MAX, v2)
+                .lanewise(VectorOperators.MAX, v3);
+        IntVector first = IntVector.fromArray(I, TWICE, 0).add(top);
+        IntVector best = first.add(width + 1);
+        best = best.blend(first.add(width), isMaximum(v2, max).cast(I));
+        best = best.blend(first.add(1), isMaximum(v1, max).cast(I));
+        best = best.blend(first, isMaximum(v0, max).cast(I));
+        best.intoArray(indices, at);
+    }
 }

@@ -25,7 +25,47 @@ final class WindowKernels {
         return last < 0 ? 0 : Math.min(g.outW(), last / g.stride() + 1);
     }
 
+    /**
+     * Stride 1 with the output the input's size ("same"): each column-matrix row of an image is then the image
+     * shifted by {@code (i - padTop, j - padLeft)}, one contiguous run whose wrapped columns are the padding, rather
+     * than {@code outH} runs of a row each.
+     */
+    private static boolean shiftsWholeImage(WindowGeometry g) {
+        return g.stride() == 1 && g.outH() == g.height() && g.outW() == g.width();
+    }
+
+    /**
+     * The contiguous stretch of one column-matrix row (of one image) that a shifted image covers: from its first
+     * element inside the image ({@code start}) to one past its last ({@code end}), the shift from column-matrix index
+     * to image index, and the inside columns {@code [lo, hi)}; empty ({@code start >= end}) when the window element
+     * never meets the image.
+     */
+    private record Shifted(int start, int end, int shift, int lo, int hi) {
+        static Shifted of(WindowGeometry g, int i, int j) {
+            int di = i - g.padTop();
+            int dj = j - g.padLeft();
+            int width = g.width();
+            int y0 = Math.max(0, -di);
+            int y1 = Math.min(g.height(), g.height() - di);
+            int lo = Math.max(0, -dj);
+            int hi = Math.min(width, width - dj);
+            if (y0 >= y1 || lo >= hi) {
+                return new Shifted(0, 0, 0, 0, 0);
+            }
+            return new Shifted(y0 * width + lo, (y1 - 1) * width + hi, di * width + dj, lo, hi);
+        }
+
+        boolean inside(int k, int width) {
+            int column = k % width;
+            return column >= lo && column < hi;
+        }
+    }
+
     static void im2col(WindowGeometry g, float[] x, float[] cols) {
+        if (shiftsWholeImage(g)) {
+            im2colShifted(g, x, cols);
+            return;
+        }
         int plane = g.outH() * g.outW();
         int items = (int) g.rows() * g.images();
         int columns = (int) g.columns();
@@ -66,6 +106,40 @@ final class WindowKernels {
         });
     }
 
+    private static void im2colShifted(WindowGeometry g, float[] x, float[] cols) {
+        int plane = g.height() * g.width();
+        int width = g.width();
+        int items = (int) g.rows() * g.images();
+        int columns = (int) g.columns();
+        int kk = g.kernelH() * g.kernelW();
+        Shifted[] shifts = new Shifted[kk];
+        boolean[][] inside = new boolean[kk][];
+        for (int e = 0; e < kk; e++) {
+            shifts[e] = Shifted.of(g, e / g.kernelW(), e % g.kernelW());
+            inside[e] = VectorSupport.AVAILABLE ? RunLanes.insideColumns(width, shifts[e].lo(), shifts[e].hi()) : null;
+        }
+        Parallel.range(items, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, plane)), (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int row = t / g.images();
+                int n = t % g.images();
+                Shifted s = shifts[row % kk];
+                int at = row * columns + n * plane;
+                int src = (n * g.channels() + row / kk) * plane + s.shift();
+                int start = Math.min(s.start(), s.end());
+                zero(cols, at, at + start);
+                int k = start;
+                if (VectorSupport.AVAILABLE && s.end() > start) {
+                    k += RunLanes.copyInside(x, src + start, cols, at + start, s.end() - start, inside[row % kk], width,
+                            start % width);
+                }
+                for (; k < s.end(); k++) {
+                    cols[at + k] = s.inside(k, width) ? x[src + k] : 0f;
+                }
+                zero(cols, at + Math.max(k, start), at + plane);
+            }
+        });
+    }
+
     /** The padding's zeros: runs of one or two elements mostly, where a call of {@code Arrays.fill} cost more. */
     private static void zero(float[] a, int from, int to) {
         for (int k = from; k < to; k++) {
@@ -78,6 +152,10 @@ final class WindowKernels {
      * order of the SPI default's scatter-add, so both give the same bits.
      */
     static void col2im(WindowGeometry g, float[] cols, float[] x) {
+        if (shiftsWholeImage(g)) {
+            col2imShifted(g, cols, x);
+            return;
+        }
         int plane = g.outH() * g.outW();
         int planes = g.images() * g.channels();
         int columns = (int) g.columns();
@@ -117,6 +195,44 @@ final class WindowKernels {
         });
     }
 
+    /** {@link #col2im} of shifted images ({@link #shiftsWholeImage}): the same terms in the same order. */
+    private static void col2imShifted(WindowGeometry g, float[] cols, float[] x) {
+        int plane = g.height() * g.width();
+        int width = g.width();
+        int planes = g.images() * g.channels();
+        int columns = (int) g.columns();
+        int kk = g.kernelH() * g.kernelW();
+        Shifted[] shifts = new Shifted[kk];
+        boolean[][] inside = new boolean[kk][];
+        for (int e = 0; e < kk; e++) {
+            shifts[e] = Shifted.of(g, e / g.kernelW(), e % g.kernelW());
+            inside[e] = VectorSupport.AVAILABLE ? RunLanes.insideColumns(width, shifts[e].lo(), shifts[e].hi()) : null;
+        }
+        int work = (int) Math.min(Integer.MAX_VALUE, (long) kk * plane);
+        Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
+            for (int p = lo; p < hi; p++) {
+                int n = p / g.channels();
+                int c = p % g.channels();
+                int dst0 = p * plane;
+                Arrays.fill(x, dst0, dst0 + plane, 0f);
+                for (int e = 0; e < kk; e++) {
+                    Shifted s = shifts[e];
+                    int at = (c * kk + e) * columns + n * plane;
+                    int dst = dst0 + s.shift();
+                    int k = s.start();
+                    if (VectorSupport.AVAILABLE && s.end() > k) {
+                        k += RunLanes.addInside(cols, at + k, x, dst + k, s.end() - k, inside[e], width, k % width);
+                    }
+                    for (; k < s.end(); k++) {
+                        if (s.inside(k, width)) {
+                            x[dst + k] += cols[at + k];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /**
      * Each window's first maximum (NaN first) as a flat index into {@code x}, in the row order (c, i, j) of its
      * im2col column, as the SPI default's ARGMAX meets them. The geometry has no padding. Windows are taken
@@ -127,6 +243,10 @@ final class WindowKernels {
     private static final int ORIGIN_CHUNK = 1024;
 
     static void maxPoolIndices(WindowGeometry g, float[] x, int[] indices) {
+        if (VectorSupport.AVAILABLE && g.channels() == 1 && g.kernelH() == 2 && g.kernelW() == 2 && g.stride() == 2) {
+            maxPoolPairedRows(g, x, indices);
+            return;
+        }
         int columns = (int) g.columns();
         int[] offsets = new int[(int) g.rows()];
         for (int c = 0, r = 0; c < g.channels(); c++) {
@@ -161,6 +281,38 @@ final class WindowKernels {
                         from) : 0;
                 for (int q = done; q < count; q++) {
                     indices[from + q] = firstMaximum(x, offsets, origins[q]);
+                }
+            }
+        });
+    }
+
+    /**
+     * 2 × 2 windows at stride 2 over single-channel planes (as maxPool2d pools), a row of windows at a time: whole
+     * vectors of windows ({@link PoolLanes#pairedRows}) stored unmasked, a vector that runs past its row spilling
+     * into the next row's windows (computed after it); the last vector of a task's rows, and one whose loads would
+     * leave {@code x}, one window at a time.
+     */
+    private static void maxPoolPairedRows(WindowGeometry g, float[] x, int[] indices) {
+        int lanes = FloatLanes.F.length();
+        int width = g.width();
+        int outW = g.outW();
+        int rows = g.images() * g.outH();
+        int[] offsets = {0, 1, width, width + 1};
+        Parallel.range(rows, Math.max(1, Parallel.ELEMENTWISE_GRAIN / (4 * outW)), (lo, hi) -> {
+            int end = hi * outW;
+            for (int r = lo; r < hi; r++) {
+                int rowTop = (r / g.outH()) * g.height() * width + 2 * (r % g.outH()) * width;
+                int at = r * outW;
+                int ox = 0;
+                for (; ox < outW; ox += lanes) {
+                    int top = rowTop + 2 * ox;
+                    if (at + ox + lanes > end || top + width + 2 * lanes > x.length) {
+                        break;
+                    }
+                    PoolLanes.pairedRows(x, top, width, indices, at + ox);
+                }
+                for (; ox < outW; ox++) {
+                    indices[at + ox] = firstMaximum(x, offsets, rowTop + 2 * ox);
                 }
             }
         });
