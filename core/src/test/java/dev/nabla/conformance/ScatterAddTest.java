@@ -138,6 +138,31 @@ class ScatterAddTest {
         }
     }
 
+    /**
+     * A list of single elements longer than the CPU's parallel grain (max pooling's gradient is one), repeats
+     * included: each element gets its terms in list order, so float32 matches the ordered sum exactly on the CPU.
+     */
+    @OnEachDevice
+    void aLongListAddsEachElementsTermsInListOrder(Device d) {
+        int size = 50_000;
+        int count = 300_000;
+        Random r = new Random(7);
+        int[] idx = new int[count];
+        float[] u = new float[count];
+        float[] expected = new float[size];
+        for (int j = 0; j < count; j++) {
+            idx[j] = r.nextInt(size);
+            u[j] = (float) r.nextGaussian();
+            expected[idx[j]] += u[j];
+        }
+        float[] got = Indexing.scatterAdd(Shape.of(size), 0, Tensor.of(d, idx), Tensor.of(d, u)).toFloatArray();
+        if (d.equals(Device.cpu())) {
+            assertArrayEquals(expected, got);
+        } else {
+            assertArrayEquals(expected, got, 1e-4f);
+        }
+    }
+
     @OnEachDevice
     void theGradientGathersTheOutputGradientAtTheIndices(Device d) {
         long seed = 50;
