@@ -75,6 +75,15 @@ public enum BinaryOp {
         public double apply(double a, double b) { return Math.min(a, b); }
         public int applyInt(int a, int b) { return Math.min(a, b); }
     },
+    /**
+     * {@code a > 0 ? b : 0}: relu's gradient {@code b} where its input {@code a} is positive, in one pass (TF's
+     * ReluGrad): as a product with a 0/1 step it took two passes, and an infinite or NaN gradient times the step's
+     * 0 gave NaN where relu is flat.
+     */
+    RELU_GRADIENT {
+        public double apply(double a, double b) { return a > 0 ? b : 0.0; }
+        public int applyInt(int a, int b) { return a > 0 ? b : 0; }
+    },
     EQ {
         public double apply(double a, double b) { return a == b ? 1 : 0; }
         public int applyInt(int a, int b) { return a == b ? 1 : 0; }

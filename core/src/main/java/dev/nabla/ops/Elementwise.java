@@ -73,7 +73,7 @@ public final class Elementwise {
             case COS -> g.mul(x.sin()).neg();
             case TANH -> g.mul(y.square().neg().add(1));            // 1 - tanh^2
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));           // s (1 - s)
-            case RELU -> g.mul(unary(UnaryOp.STEP, x));             // NOTE: 0 at x == 0, as TF
+            case RELU -> binary(BinaryOp.RELU_GRADIENT, x, g);      // NOTE: 0 at x == 0, as TF
         };
     }
 
@@ -138,6 +138,10 @@ public final class Elementwise {
                 Tensor zero = Creation.scalarLike(g, 0);
                 ga = needed[0] ? select(toA, g, zero) : null;
                 gb = needed[1] ? select(toA, zero, g) : null;
+            }
+            case RELU_GRADIENT -> {                                  // a > 0 ? b : 0: flat in a
+                ga = needed[0] ? Tensor.zerosLike(a) : null;
+                gb = needed[1] ? binary(BinaryOp.RELU_GRADIENT, a, g) : null;
             }
             default -> throw new IllegalStateException("no gradient for comparison " + op);
         }

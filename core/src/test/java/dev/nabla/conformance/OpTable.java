@@ -19,6 +19,7 @@ import dev.nabla.backend.UnaryOp;
 import dev.nabla.conformance.OpArgs.Axes;
 import dev.nabla.conformance.OpInfo.Family;
 import dev.nabla.nn.Functional;
+import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Indexing;
 import java.util.List;
 import java.util.Set;
@@ -79,6 +80,10 @@ final class OpTable {
                     .withDtypes(OpInfo.FLOATS),
             binary("maximum", Tensor::maximum, Math::max).withDomain(Domain.DISTINCT),
             binary("minimum", Tensor::minimum, Math::min).withDomain(Domain.DISTINCT),
+            // internal (relu's gradient): b where a > 0, else 0; a kept off 0, where it has no derivative
+            binary("relu_gradient", (a, b) -> Elementwise.binary(BinaryOp.RELU_GRADIENT, a, b),
+                    (a, b) -> a > 0 ? b : 0).withDomain(Domain.perInput(Domain.NONZERO, Domain.REAL))
+                    .covering("Elementwise.binary"),
             numberOperand("add(double)", x -> x.add(2), x -> x + 2).withDtypes(OpInfo.NUMERIC),
             numberOperand("sub(double)", x -> x.sub(3), x -> x - 3).withDtypes(OpInfo.NUMERIC),
             numberOperand("mul(double)", x -> x.mul(-2), x -> x * -2).withDtypes(OpInfo.NUMERIC),

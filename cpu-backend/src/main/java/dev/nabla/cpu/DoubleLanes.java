@@ -178,6 +178,7 @@ final class DoubleLanes {
             case DIV -> x.div(y).intoArray(out, o, m);
             case MAXIMUM -> x.max(y).intoArray(out, o, m);
             case MINIMUM -> x.min(y).intoArray(out, o, m);
+            case RELU_GRADIENT -> DoubleVector.zero(D).blend(y, x.compare(VectorOperators.GT, 0d)).intoArray(out, o, m);
             default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
         }
     }
@@ -190,6 +191,7 @@ final class DoubleLanes {
             case DIV -> x.div(y);
             case MAXIMUM -> x.max(y);
             case MINIMUM -> x.min(y);
+            case RELU_GRADIENT -> DoubleVector.zero(D).blend(y, x.compare(VectorOperators.GT, 0d));
             default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
         };
     }

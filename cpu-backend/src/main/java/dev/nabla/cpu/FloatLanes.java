@@ -210,6 +210,7 @@ final class FloatLanes {
             case DIV -> x.div(y).intoArray(out, o, m);
             case MAXIMUM -> x.max(y).intoArray(out, o, m);
             case MINIMUM -> x.min(y).intoArray(out, o, m);
+            case RELU_GRADIENT -> FloatVector.zero(F).blend(y, x.compare(VectorOperators.GT, 0f)).intoArray(out, o, m);
             default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
         }
     }
@@ -222,6 +223,7 @@ final class FloatLanes {
             case DIV -> x.div(y);
             case MAXIMUM -> x.max(y);
             case MINIMUM -> x.min(y);
+            case RELU_GRADIENT -> FloatVector.zero(F).blend(y, x.compare(VectorOperators.GT, 0f));
             default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
         };
     }

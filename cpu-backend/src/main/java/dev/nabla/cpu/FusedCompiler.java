@@ -10,6 +10,7 @@ import static java.lang.constant.ConstantDescs.MTD_void;
 
 import dev.nabla.DType;
 import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.UnaryOp;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
@@ -166,7 +167,7 @@ final class FusedCompiler {
             boolean ok = s.unary() != null
                     ? (p.dtype() == DType.FLOAT32 ? FloatLanes.isExact(s.unary()) : DoubleLanes.isExact(s.unary()))
                     : switch (s.binary()) {
-                        case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> true;
+                        case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, RELU_GRADIENT -> true;
                         default -> false;
                     };
             if (!ok) {
@@ -342,6 +343,16 @@ final class FusedCompiler {
     /** Pushes the step's result vector: the same calls as the op's loop in FloatLanes/DoubleLanes. */
     private static void step(CodeBuilder c, Lanes l, FusedProgram.Step s, boolean[] scalar, int stepBase, int zero,
             int one, int temp) {
+        if (s.binary() == BinaryOp.RELU_GRADIENT) {
+            // zero.blend(b, a > 0)
+            operand(c, l, s.b(), scalar, stepBase);
+            c.astore(temp);
+            c.aload(zero).aload(temp);
+            operand(c, l, s.a(), scalar, stepBase);
+            l.compare(c, "GT", 0);
+            l.invoke(c, "blend", CD_ANY_VECTOR, CD_MASK);
+            return;
+        }
         if (s.binary() != null) {
             operand(c, l, s.a(), scalar, stepBase);
             operand(c, l, s.b(), scalar, stepBase);

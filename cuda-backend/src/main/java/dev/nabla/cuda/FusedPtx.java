@@ -130,7 +130,7 @@ final class FusedPtx {
             };
         }
         return switch (s.binary()) {
-            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> true;
+            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, RELU_GRADIENT -> true;
             case POW -> MathLibrary.shipped().defines(mathFunction(s.binary(), dtype));
             default -> false;
         };
@@ -466,6 +466,11 @@ final class FusedPtx {
                 case DIV -> emit("div.rn." + t + " " + r + ", " + a + ", " + bv);
                 case MAXIMUM -> javaMaxMin(r, a, bv, "gt", "and");
                 case MINIMUM -> javaMaxMin(r, a, bv, "lt", "or");
+                case RELU_GRADIENT -> { // b where a > 0 (not NaN), else +0
+                    String positive = pred();
+                    emit("setp.gt." + t + " " + positive + ", " + a + ", " + constant(0));
+                    emit("selp." + t + " " + r + ", " + bv + ", " + constant(0) + ", " + positive);
+                }
                 case POW -> call(mathFunction(op, p.dtype()), r, a, bv);
                 default -> throw new IllegalArgumentException("not rendered: " + op);
             }

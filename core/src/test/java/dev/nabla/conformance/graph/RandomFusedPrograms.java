@@ -24,7 +24,7 @@ public final class RandomFusedPrograms {
     public static final UnaryOp[] EXACT_UNARY = {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SQRT, UnaryOp.RSQRT,
         UnaryOp.SQUARE, UnaryOp.RECIPROCAL, UnaryOp.RELU, UnaryOp.STEP};
     public static final BinaryOp[] EXACT_BINARY = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV,
-        BinaryOp.MAXIMUM, BinaryOp.MINIMUM};
+        BinaryOp.MAXIMUM, BinaryOp.MINIMUM, BinaryOp.RELU_GRADIENT};
 
     private RandomFusedPrograms() {
     }
