@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.Tensor;
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.ops.Elementwise;
 import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 
@@ -82,6 +84,10 @@ class SpecialValuesTest {
             {0.0, -0.0, 0.0}, {-INF, 3, 3}}),
         new Binary("minimum", Tensor::minimum, new double[][] {{NAN, 1, NAN}, {1, NAN, NAN}, {-0.0, 0.0, -0.0},
             {0.0, -0.0, -0.0}, {INF, 3, 3}}),
+        // relu's gradient (x, g): g where x > 0; +0 where relu is flat (x <= 0 or NaN) whatever g is
+        new Binary("relu_gradient", (x, g) -> Elementwise.binary(BinaryOp.RELU_GRADIENT, x, g), new double[][] {
+            {-1, INF, 0.0}, {-1, NAN, 0.0}, {0.0, INF, 0.0}, {-0.0, -INF, 0.0}, {NAN, 3, 0.0}, {SUB, -0.0, -0.0},
+            {2, NAN, NAN}, {INF, -INF, -INF}, {-SUB, 5, 0.0}}),
     };
 
     /** Positions that land in a vector body and in a scalar tail, for any width from 2 to 16 lanes. */
