@@ -73,7 +73,9 @@ public final class Elementwise {
             case COS -> g.mul(x.sin()).neg();
             case TANH -> g.mul(y.square().neg().add(1));            // 1 - tanh^2
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));           // s (1 - s)
-            case RELU -> binary(BinaryOp.RELU_GRADIENT, x, g);      // NOTE: 0 at x == 0, as TF
+            // NOTE: 0 at x == 0, as TF. y > 0 exactly where x > 0 (y is +0 or NaN elsewhere): reading y, not x, a
+            // traced step need not keep relu's input, so the op before relu (a bias add) fuses into it
+            case RELU -> binary(BinaryOp.RELU_GRADIENT, y, g);
         };
     }
 

@@ -55,10 +55,28 @@ final class WindowKernels {
             return new Shifted(y0 * width + lo, (y1 - 1) * width + hi, di * width + dj, lo, hi);
         }
 
+        /** The stretch of every window element (i, j), in row order. */
+        static Shifted[] all(WindowGeometry g) {
+            Shifted[] shifts = new Shifted[g.kernelH() * g.kernelW()];
+            for (int e = 0; e < shifts.length; e++) {
+                shifts[e] = of(g, e / g.kernelW(), e % g.kernelW());
+            }
+            return shifts;
+        }
+
         boolean inside(int k, int width) {
             int column = k % width;
             return column >= lo && column < hi;
         }
+    }
+
+    /** Each stretch's table of inside columns for the vector kernels; null entries without the Vector API. */
+    private static boolean[][] insideColumns(Shifted[] shifts, int width) {
+        boolean[][] inside = new boolean[shifts.length][];
+        for (int e = 0; e < shifts.length && VectorSupport.AVAILABLE; e++) {
+            inside[e] = RunLanes.insideColumns(width, shifts[e].lo(), shifts[e].hi());
+        }
+        return inside;
     }
 
     static void im2col(WindowGeometry g, float[] x, float[] cols) {
@@ -112,12 +130,8 @@ final class WindowKernels {
         int items = (int) g.rows() * g.images();
         int columns = (int) g.columns();
         int kk = g.kernelH() * g.kernelW();
-        Shifted[] shifts = new Shifted[kk];
-        boolean[][] inside = new boolean[kk][];
-        for (int e = 0; e < kk; e++) {
-            shifts[e] = Shifted.of(g, e / g.kernelW(), e % g.kernelW());
-            inside[e] = VectorSupport.AVAILABLE ? RunLanes.insideColumns(width, shifts[e].lo(), shifts[e].hi()) : null;
-        }
+        Shifted[] shifts = Shifted.all(g);
+        boolean[][] inside = insideColumns(shifts, width);
         Parallel.range(items, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, plane)), (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
                 int row = t / g.images();
@@ -202,12 +216,8 @@ final class WindowKernels {
         int planes = g.images() * g.channels();
         int columns = (int) g.columns();
         int kk = g.kernelH() * g.kernelW();
-        Shifted[] shifts = new Shifted[kk];
-        boolean[][] inside = new boolean[kk][];
-        for (int e = 0; e < kk; e++) {
-            shifts[e] = Shifted.of(g, e / g.kernelW(), e % g.kernelW());
-            inside[e] = VectorSupport.AVAILABLE ? RunLanes.insideColumns(width, shifts[e].lo(), shifts[e].hi()) : null;
-        }
+        Shifted[] shifts = Shifted.all(g);
+        boolean[][] inside = insideColumns(shifts, width);
         int work = (int) Math.min(Integer.MAX_VALUE, (long) kk * plane);
         Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
