@@ -28,16 +28,16 @@ import jdk.incubator.vector.VectorSpecies;
  * transposed form packs {@code hᵀ} an element at a time, which costs what the padding did.
  *
  * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
- * panels (of one batch), packs them itself (into a pooled array of its own, which the next task reuses while it is
- * in cache: one array for all of B was written back to memory on every call) and computes all rows for them, so a
- * product is one fork and join and no thread waits for another's packing; a group is at most {@link #GROUP_FLOATS}
- * floats of a depth slice of B, which the task sweeps once per row panel from L2. Otherwise (a narrow result: a matrix times a vector, a layer of ten
- * outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link Parallel#tasks}),
- * up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not hold back the
- * caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient) shares the
- * slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs: one chain
- * over each depth slice of {@link #KC}, the slices added in order ({@link ScalarKernels#matmul} does the same), so
- * neither the split nor the vector width changes a bit.
+ * panels (of one batch), packs them itself (into a pooled array of its own, which the next task reuses while it is in
+ * cache: one array for all of B was written back to memory on every call) and computes all rows for them, so a product
+ * is one fork and join and no thread waits for another's packing; a group is at most {@link #GROUP_FLOATS} floats of a
+ * depth slice of B, which the task sweeps once per row panel from L2. Otherwise (a narrow result: a matrix times a
+ * vector, a layer of ten outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link
+ * Parallel#tasks}), up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not
+ * hold back the caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient)
+ * shares the slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs:
+ * one chain over each depth slice of {@link #KC}, the slices added in order ({@link ScalarKernels#matmul} does the
+ * same), so neither the split nor the vector width changes a bit.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> F = FloatLanes.F;
@@ -98,7 +98,8 @@ final class FloatGemm {
         int panelSize = k * NR;
         if (nPanels >= Parallel.THREADS) {
             int perGroup = Math.max(1, GROUP_FLOATS / (Math.min(k, KC) * NR));
-            int groups = Math.max((nPanels + perGroup - 1) / perGroup, Math.min(nPanels, TASKS_PER_THREAD * threads));
+            int groups = Math.max((nPanels + perGroup - 1) / perGroup,
+                    Math.min(nPanels, TASKS_PER_THREAD * threads));
             int widest = (nPanels + groups - 1) / groups;
             Parallel.tasks(batches.length * groups, threads, t -> {
                 int batch = t / groups;
