@@ -47,10 +47,6 @@ struct op_relu {
     template <class C> __device__ static C apply(C x) { return (x > 0 || x != x) ? x : C(0); }
     __device__ static int apply_int(int x) { return x > 0 ? x : 0; }
 };
-struct op_step {
-    template <class C> __device__ static C apply(C x) { return x > 0 ? C(1) : C(0); }
-    __device__ static int apply_int(int x) { return x > 0 ? 1 : 0; }
-};
 struct op_logical_not {
     template <class C> __device__ static C apply(C x) { return x == 0 ? C(1) : C(0); }
     __device__ static int apply_int(int x) { return x == 0 ? 1 : 0; }
@@ -110,5 +106,4 @@ NABLA_UNARY_ALL_DTYPES(cos)
 NABLA_UNARY_ALL_DTYPES(tanh)
 NABLA_UNARY_ALL_DTYPES(sigmoid)
 NABLA_UNARY_ALL_DTYPES(relu)
-NABLA_UNARY_ALL_DTYPES(step)
 NABLA_UNARY_ALL_DTYPES(logical_not)

@@ -56,11 +56,6 @@ public enum UnaryOp {
         public double apply(double x) { return x > 0 || x != x ? x : 0.0; }
         public int applyInt(int x) { return x > 0 ? x : 0; }
     },
-    /** 1 where x is positive, else 0: the mask that relu's gradient multiplies by. */
-    STEP {
-        public double apply(double x) { return x > 0 ? 1.0 : 0.0; }
-        public int applyInt(int x) { return x > 0 ? 1 : 0; }
-    },
     LOGICAL_NOT {
         public double apply(double x) { return x == 0 ? 1.0 : 0.0; }
         public int applyInt(int x) { return x == 0 ? 1 : 0; }
@@ -69,7 +64,7 @@ public enum UnaryOp {
     /** The dtypes this op accepts and the dtype it gives: the one rule core's checks and the kernel lists read. */
     public DTypeRule dtypes() {
         return switch (this) {
-            case NEG, ABS, SIGN, SQUARE, RELU, STEP -> DTypeRule.NUMERIC;
+            case NEG, ABS, SIGN, SQUARE, RELU -> DTypeRule.NUMERIC;
             case LOGICAL_NOT -> DTypeRule.LOGICAL;
             default -> DTypeRule.FLOATING;
         };

@@ -62,7 +62,7 @@ public final class Elementwise {
         return switch (op) {
             case NEG -> g.neg();
             case ABS -> g.mul(x.sign());
-            case SIGN, STEP, LOGICAL_NOT -> Tensor.zerosLike(x);
+            case SIGN, LOGICAL_NOT -> Tensor.zerosLike(x);
             case EXP -> g.mul(y);                                   // d e^x = e^x
             case LOG -> g.div(x);                                   // d log x = 1/x
             case SQRT -> g.div(y.mul(2));                           // d sqrt x = 1 / (2 sqrt x)

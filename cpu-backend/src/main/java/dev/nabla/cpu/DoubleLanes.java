@@ -34,7 +34,7 @@ final class DoubleLanes {
      */
     static boolean isExact(UnaryOp op) {
         return switch (op) {
-            case NEG, ABS, SIGN, SQRT, SQUARE, RECIPROCAL, RELU, STEP -> true;
+            case NEG, ABS, SIGN, SQRT, SQUARE, RECIPROCAL, RELU -> true;
             case RSQRT -> true;
             default -> false;
         };
@@ -108,12 +108,6 @@ final class DoubleLanes {
                 for (; i < bound; i += step) {
                     DoubleVector v = DoubleVector.fromArray(D, x, i);
                     zero.blend(v, v.compare(VectorOperators.GT, 0.0).or(v.test(VectorOperators.IS_NAN))).intoArray(y, i);
-                }
-            }
-            case STEP -> {
-                DoubleVector zero = DoubleVector.zero(D);
-                for (; i < bound; i += step) {
-                    zero.blend(1.0, DoubleVector.fromArray(D, x, i).compare(VectorOperators.GT, 0.0)).intoArray(y, i);
                 }
             }
             default -> {

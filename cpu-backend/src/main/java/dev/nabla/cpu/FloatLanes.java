@@ -47,7 +47,7 @@ final class FloatLanes {
      */
     static boolean isExact(UnaryOp op) {
         return switch (op) {
-            case NEG, ABS, SIGN, SQRT, SQUARE, RECIPROCAL, RELU, STEP -> true;
+            case NEG, ABS, SIGN, SQRT, SQUARE, RECIPROCAL, RELU -> true;
             // 1f / sqrt(x) rounds twice in float; the definition rounds once from double
             default -> false;
         };
@@ -114,12 +114,6 @@ final class FloatLanes {
                 for (; i < bound; i += step) {
                     FloatVector v = FloatVector.fromArray(F, x, i);
                     zero.blend(v, v.compare(VectorOperators.GT, 0f).or(v.test(VectorOperators.IS_NAN))).intoArray(y, i);
-                }
-            }
-            case STEP -> {
-                FloatVector zero = FloatVector.zero(F);
-                for (; i < bound; i += step) {
-                    zero.blend(1f, FloatVector.fromArray(F, x, i).compare(VectorOperators.GT, 0f)).intoArray(y, i);
                 }
             }
             default -> {

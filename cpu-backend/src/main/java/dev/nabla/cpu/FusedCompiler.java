@@ -397,14 +397,6 @@ final class FusedCompiler {
                 c.invokevirtual(CD_MASK, "or", MethodTypeDesc.of(CD_MASK, CD_MASK));
                 l.invoke(c, "blend", CD_ANY_VECTOR, CD_MASK);
             }
-            case STEP -> {
-                // zero.blend(1, v > 0)
-                c.aload(zero);
-                l.constant(c, 1);
-                c.aload(temp);
-                l.compare(c, "GT", 0);
-                l.invoke(c, "blend", l.element(), CD_MASK);
-            }
             case SIGN -> {
                 // v.blend(1, v > 0).blend(-1, v < 0)
                 c.aload(temp);

@@ -70,7 +70,9 @@ class FusedCompilerTest {
         assertFalse(FusedCompiler.compilable(program(DType.FLOAT32, UnaryOp.EXP, dense)), "exp's vector form is inexact");
         assertFalse(FusedCompiler.compilable(program(DType.FLOAT32, UnaryOp.RSQRT, dense)), "float rsqrt rounds twice");
         assertTrue(FusedCompiler.compilable(program(DType.FLOAT64, UnaryOp.RSQRT, dense)));
-        assertTrue(FusedCompiler.compilable(program(DType.FLOAT32, UnaryOp.STEP, dense)));
+        FusedProgram reluGradient = new FusedProgram(DType.FLOAT32, new long[] {4}, new long[][] {{1}, {1}},
+                new FusedProgram.Step[] {new FusedProgram.Step(null, BinaryOp.RELU_GRADIENT, -1, -2)});
+        assertTrue(FusedCompiler.compilable(reluGradient));
         FusedProgram pow = new FusedProgram(DType.FLOAT32, new long[] {4}, new long[][] {{1}, {1}},
                 new FusedProgram.Step[] {new FusedProgram.Step(null, BinaryOp.POW, -1, -2)});
         assertFalse(FusedCompiler.compilable(pow), "pow's vector form is inexact");
@@ -89,7 +91,7 @@ class FusedCompilerTest {
             new FusedProgram.Step(null, BinaryOp.MUL, -1, -2),
             new FusedProgram.Step(UnaryOp.SQRT, null, 0, 0),
             new FusedProgram.Step(null, BinaryOp.MINIMUM, 1, -1),
-            new FusedProgram.Step(UnaryOp.STEP, null, 2, 0),
+            new FusedProgram.Step(null, BinaryOp.RELU_GRADIENT, 2, -2),
             new FusedProgram.Step(null, BinaryOp.SUB, 3, -2)});
         Random r = new Random(3);
         for (int call = 0; call < 400; call++) {

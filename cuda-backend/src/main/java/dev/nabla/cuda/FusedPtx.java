@@ -124,7 +124,7 @@ final class FusedPtx {
     private static boolean rendered(FusedProgram.Step s, DType dtype) {
         if (s.unary() != null) {
             return switch (s.unary()) {
-                case NEG, ABS, SIGN, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, STEP -> true;
+                case NEG, ABS, SIGN, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU -> true;
                 case EXP, LOG, SIN, COS, TANH, SIGMOID -> MathLibrary.shipped().defines(mathFunction(s.unary(), dtype));
                 case LOGICAL_NOT -> false;
             };
@@ -417,11 +417,6 @@ final class FusedPtx {
                     String keep = pred();
                     emit("setp.gtu." + t + " " + keep + ", " + x + ", " + constant(0));
                     emit("selp." + t + " " + r + ", " + x + ", " + constant(0) + ", " + keep);
-                }
-                case STEP -> {
-                    String positive = pred();
-                    emit("setp.gt." + t + " " + positive + ", " + x + ", " + constant(0));
-                    emit("selp." + t + " " + r + ", " + constant(1) + ", " + constant(0) + ", " + positive);
                 }
                 case SIGN -> { // Math.signum: NaN and signed zeros come back unchanged
                     String positive = pred();

@@ -171,8 +171,9 @@ class EmuFusedPtxTest {
     @Test
     void declinedProgramsFallBackToTheStepByStepDefault() {
         Random r = new Random(7);
-        UnaryOp[] intUnary = {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SQUARE, UnaryOp.RELU, UnaryOp.STEP};
-        BinaryOp[] intBinary = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.MAXIMUM, BinaryOp.MINIMUM};
+        UnaryOp[] intUnary = {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SQUARE, UnaryOp.RELU};
+        BinaryOp[] intBinary = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.MAXIMUM, BinaryOp.MINIMUM,
+            BinaryOp.RELU_GRADIENT};
         UnaryOp[] withNot = {UnaryOp.LOGICAL_NOT, UnaryOp.NEG, UnaryOp.RELU};
         for (int i = 0; i < 60; i++) {
             RandomFusedPrograms.Case c = i % 2 == 0 ? RandomFusedPrograms.next(r, DType.INT32, intUnary, intBinary)

@@ -22,7 +22,7 @@ public final class RandomFusedPrograms {
             .toArray(BinaryOp[]::new);
     /** The IEEE-exact ones: their definitions are single correctly rounded operations, the same on every backend. */
     public static final UnaryOp[] EXACT_UNARY = {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SQRT, UnaryOp.RSQRT,
-        UnaryOp.SQUARE, UnaryOp.RECIPROCAL, UnaryOp.RELU, UnaryOp.STEP};
+        UnaryOp.SQUARE, UnaryOp.RECIPROCAL, UnaryOp.RELU};
     public static final BinaryOp[] EXACT_BINARY = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV,
         BinaryOp.MAXIMUM, BinaryOp.MINIMUM, BinaryOp.RELU_GRADIENT};
 
