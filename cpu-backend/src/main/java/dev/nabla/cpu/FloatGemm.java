@@ -108,13 +108,18 @@ final class FloatGemm {
                 Gemm.Batch bt = batches[batch];
                 // the task's panels in an array of its own, reused through the pool: one array for all of B
                 // (W7's conv2 forward: 7.2 MB) was written back to memory on every call, twice B's traffic
-                float[] packed = (float[]) pool.take(dev.nabla.DType.FLOAT32, widest * panelSize);
+                float[] packed = (float[]) pool.take(dev.nabla.DType.FLOAT32, widest * Math.min(k, KC) * NR);
                 try {
-                    for (int jp = j0; jp < j1; jp++) {
-                        packB(b, bt.bOff(), tb, k, n, jp * NR, 0, k, packed, (jp - j0) * panelSize);
+                    Scratch scratch = new Scratch();
+                    for (int from = 0; from < k; from += KC) {
+                        int to = Math.min(k, from + KC);
+                        int sliceSize = (to - from) * NR;
+                        for (int jp = j0; jp < j1; jp++) {
+                            packB(b, bt.bOff(), tb, k, n, jp * NR, from, to, packed, (jp - j0) * sliceSize);
+                        }
+                        tiles(a, bt.aOff(), ta, packed, -j0 * sliceSize, c, bt.cOff(), m, k, n, from, to, from > 0,
+                                0, mPanels, j0, j1, scratch);
                     }
-                    tiles(a, bt.aOff(), ta, packed, -j0 * panelSize, c, bt.cOff(), m, k, n, 0, k, 0, mPanels, j0, j1,
-                            new Scratch());
                 } finally {
                     pool.give(dev.nabla.DType.FLOAT32, packed);
                 }
@@ -145,7 +150,7 @@ final class FloatGemm {
                     int p1 = Math.min(mPanels, p0 + to - from);
                     Gemm.Batch bt = batches[batch];
                     tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
-                            p0, p1, 0, nPanels, s);
+                            false, p0, p1, 0, nPanels, s);
                     from += p1 - p0;
                 }
             });
@@ -178,8 +183,8 @@ final class FloatGemm {
                     for (int jp = 0; jp < nPanels; jp++) {
                         packB(b, bt.bOff(), tb, k, n, jp * NR, from, to, packed, jp * (to - from) * NR);
                     }
-                    tiles(a, bt.aOff(), ta, packed, 0, partial, sl * size, m, k, n, from, to, 0, mPanels, 0, nPanels,
-                            scratch);
+                    tiles(a, bt.aOff(), ta, packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
+                            nPanels, scratch);
                 }
             });
             int cOff = bt.cOff();
@@ -247,18 +252,18 @@ final class FloatGemm {
 
     /**
      * Row panels {@code [p0, p1)} of C times the packed B panels {@code [j0, j1)} over depths {@code [from, to)}
-     * (slice-aligned; the panels hold just those depths): per depth slice, each row panel of A meets every B panel
-     * of the range while its rows are in L1.
+     * (slice-aligned; the panels hold just those depths), added onto C when {@code onto} and written over it
+     * otherwise: per depth slice, each row panel of A meets every B panel of the range while its rows are in L1.
      */
     private static void tiles(float[] a, int aOff, boolean ta, float[] packedB, int bBase, float[] c, int cOff,
-            int m, int k, int n, int from, int to, int p0, int p1, int j0, int j1, Scratch s) {
+            int m, int k, int n, int from, int to, boolean onto, int p0, int p1, int j0, int j1, Scratch s) {
         // A's element (row i, depth p) is a[aOff + i·rowStride + p·depthStride] in either layout
         int rowStride = ta ? 1 : k;
         int depthStride = ta ? m : 1;
         int depth = to - from;
         for (int pc = from; pc < to; pc += KC) {
             int kc = Math.min(KC, to - pc);
-            boolean accumulate = pc > from;
+            boolean accumulate = onto || pc > from;
             for (int ip = p0; ip < p1; ip++) {
                 int i = ip * MR;
                 int rows = Math.min(MR, m - i);

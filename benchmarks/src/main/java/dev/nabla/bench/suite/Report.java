@@ -22,27 +22,53 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * {@code ./nabla bench}: runs W1-W7 (Nabla, the plain-Java references and, with {@code --peers}, DJL and TensorFlow
- * Java) in one JMH run, prints a table of medians and ratios with the machine, and writes it to
- * {@code benchmarks/RESULTS.md} ({@code --out FILE} elsewhere). {@code --quick} (the default without peers) uses
- * shorter warm-up and measurement.
+ * Java), prints a table of medians and ratios with the machine, and writes it to {@code benchmarks/RESULTS.md}
+ * ({@code --out FILE} elsewhere).
+ *
+ * <p>The run is a sequence of short JMH runs, one per workload, each holding the workload's Nabla, plain-Java and
+ * peer variants, so that the variants compared in a row run within a minute of each other. With the peers the whole
+ * sequence is repeated in {@code --rounds} rounds (3 unless given; 1 without the peers) and each variant's figure is
+ * the median of its rounds' medians: on a shared host a slow phase of a minute or two (another tenant on the same
+ * cores) then costs one round of one variant, not a row's verdict. The rounds' own figures are listed below the table.
  */
 public final class Report {
     private Report() {
     }
 
-    /** One measured variant: its median in the row's unit. */
+    /** One measured variant: its median (over rounds: the median of the rounds' medians) in the row's unit. */
     private record Cell(double median, String unit) {
     }
 
+    /** A workload's variants, run together: JMH include patterns of the suite's (and, with peers, the peers'). */
+    private record Group(String suite, String peers) {
+    }
+
+    private static final String SUITE = "dev\\.nabla\\.bench\\.suite\\.";
+    private static final String PEERS = "dev\\.nabla\\.bench\\.peers\\.";
+
+    private static final List<Group> GROUPS = List.of(
+            new Group(SUITE + "W1Notebook\\.warm.*", PEERS + "W1NotebookPeers\\.warm.*"),
+            new Group(SUITE + "W2MulAdd\\..*", PEERS + "W2to4Peers\\.mulAdd.*"),
+            new Group(SUITE + "W3Sum\\..*", PEERS + "W2to4Peers\\.sum.*"),
+            new Group(SUITE + "(W4Matmul|PeakFma)\\..*", PEERS + "W2to4Peers\\.matmul.*"),
+            new Group(SUITE + "W5Mlp\\..*", PEERS + "W5to7Peers\\.mlp.*"),
+            new Group(SUITE + "W6SquaredSum\\..*", PEERS + "W5to7Peers\\.squaredSum.*"),
+            new Group(SUITE + "W7MnistCnn\\..*", PEERS + "W5to7Peers\\.cnn.*"),
+            // issue 10's two figures outside W1-W7: the traced notebook step, and a fused chain against a loop
+            new Group("dev\\.nabla\\.bench\\.(TracedStepBench\\.(eager|traced)"
+                    + "|FusedExpressionBench\\.(traced|javaLoopParallel))$", null));
+
     public static void main(String[] args) throws RunnerException, IOException {
         boolean peers = false;
+        int rounds = 0;
         Path out = Path.of("benchmarks", "RESULTS.md");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--peers" -> peers = true;
                 case "--out" -> out = Path.of(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("bench: unknown option " + args[i]
-                        + " (--peers, --out FILE)");
+                        + " (--peers, --rounds N, --out FILE)");
             }
         }
         if (peers) {
@@ -54,47 +80,79 @@ public final class Report {
                 System.exit(2);
             }
         }
-        String suite = "dev\\.nabla\\.bench\\.suite\\.";
-        String peer = "dev\\.nabla\\.bench\\.peers\\.";
-        int wi = peers ? 5 : 4;
-        int mi = 5;
-        ChainedOptionsBuilder warm = new OptionsBuilder()
-                .include(suite + "(W[1-7][A-Za-z]*|PeakFma)\\.(?!cold).*")
-                // issue 10's two figures outside W1-W7: the traced notebook step, and a fused chain against a loop
-                .include("dev\\.nabla\\.bench\\.(TracedStepBench\\.(eager|traced)"
-                        + "|FusedExpressionBench\\.(traced|javaLoopParallel))$")
-                .forks(1).warmupIterations(wi).warmupTime(TimeValue.seconds(1))
-                .measurementIterations(mi).measurementTime(TimeValue.seconds(1));
-        ChainedOptionsBuilder cold = new OptionsBuilder().include(suite + "W1Notebook\\.cold.*")
+        if (rounds <= 0) {
+            rounds = peers ? 3 : 1;
+        }
+        // a round's iterations are fewer than one run's were, as the rounds' median does the smoothing
+        int wi = rounds > 1 ? 3 : 4;
+        int mi = rounds > 1 ? 3 : 5;
+        Map<String, List<Double>> medians = new LinkedHashMap<>();
+        Map<String, String> units = new LinkedHashMap<>();
+        String loadBefore = loadAverage();
+        for (int r = 0; r < rounds; r++) {
+            for (Group g : GROUPS) {
+                ChainedOptionsBuilder o = new OptionsBuilder().include(g.suite()).forks(1)
+                        .warmupIterations(wi).warmupTime(TimeValue.seconds(1))
+                        .measurementIterations(mi).measurementTime(TimeValue.seconds(1));
+                if (peers && g.peers() != null) {
+                    o.include(g.peers());
+                }
+                collect(new Runner(o.build()).run(), medians, units);
+            }
+        }
+        ChainedOptionsBuilder cold = new OptionsBuilder().include(SUITE + "W1Notebook\\.cold.*")
                 .forks(3).warmupIterations(0).measurementIterations(1).mode(Mode.SingleShotTime);
         if (peers) {
-            warm.include(peer + "W[1-7][A-Za-z0-9]*\\.(?!cold).*");
-            cold.include(peer + "W1NotebookPeers\\.cold.*");
+            cold.include(PEERS + "W1NotebookPeers\\.cold.*");
         }
+        collect(new Runner(cold.build()).run(), medians, units);
         Map<String, Cell> cells = new LinkedHashMap<>();
-        String loadBefore = loadAverage();
-        collect(new Runner(warm.build()).run(), cells);
-        collect(new Runner(cold.build()).run(), cells);
+        medians.forEach((key, values) -> cells.put(key, new Cell(median(values), units.get(key))));
         String table = table(cells, peers) + "\nLoad average (1, 5, 15 min) before the run: " + loadBefore
                 + "; after: " + loadAverage() + ". On a machine shared with other work (a load above the core count)"
                 + " every number is pessimistic and noisy, the peers' thread pools suffer most, and the FMA peak is"
-                + " under-measured.\n";
+                + " under-measured.\n" + (rounds > 1 ? roundsList(medians, units, rounds) : "");
         System.out.println();
         System.out.println(table);
         Files.writeString(out, "# Benchmark results\n\n" + "Written by `./nabla bench" + (peers ? " --peers" : "")
-                + "` (`dev.nabla.bench.suite.Report`); medians of JMH iterations (W1 cold: of " + 3
-                + " fresh JVMs). Times: lower is better. Ratios are Nabla's time over the other's: below 1 Nabla is"
-                + " faster.\n\n" + table);
+                + "` (`dev.nabla.bench.suite.Report`); medians of JMH iterations"
+                + (rounds > 1 ? ", each figure the median of " + rounds + " rounds' medians (the rounds run every"
+                        + " workload's variants together, one workload after another)" : "")
+                + " (W1 cold: of 3 fresh JVMs). Times: lower is better. Ratios are Nabla's time over the other's:"
+                + " below 1 Nabla is faster.\n\n" + table);
         System.out.println("written to " + out);
     }
 
-    private static void collect(Collection<RunResult> results, Map<String, Cell> cells) {
+    private static void collect(Collection<RunResult> results, Map<String, List<Double>> medians,
+            Map<String, String> units) {
         for (RunResult r : results) {
             String label = r.getParams().getBenchmark();
             String key = label.substring(label.lastIndexOf('.', label.lastIndexOf('.') - 1) + 1);
-            cells.put(key, new Cell(r.getPrimaryResult().getStatistics().getPercentile(50),
-                    r.getPrimaryResult().getScoreUnit()));
+            medians.computeIfAbsent(key, k -> new ArrayList<>())
+                    .add(r.getPrimaryResult().getStatistics().getPercentile(50));
+            units.put(key, r.getPrimaryResult().getScoreUnit());
         }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    /** Each variant's figure per round, in round order, so that a reader sees how much the host moved. */
+    private static String roundsList(Map<String, List<Double>> medians, Map<String, String> units, int rounds) {
+        StringBuilder sb = new StringBuilder("\nPer round (" + rounds + " rounds, in order):\n\n");
+        medians.forEach((key, values) -> {
+            if (values.size() > 1) {
+                List<String> f = new ArrayList<>();
+                values.forEach(v -> f.add(fmt(new Cell(v, units.get(key)))));
+                sb.append("- ").append(key).append(": ").append(String.join(" / ", f)).append(' ')
+                        .append(units.get(key)).append('\n');
+            }
+        });
+        return sb.toString();
     }
 
     private static String loadAverage() {
