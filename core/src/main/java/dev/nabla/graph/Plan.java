@@ -17,6 +17,7 @@ import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.OpEvents;
 import dev.nabla.ops.Primitive;
 import dev.nabla.ops.Reductions;
+import dev.nabla.ops.Shapes;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -403,9 +404,22 @@ final class Plan {
                 stepOf.put(s.out, program.size() - 1);
                 removed.add(index);
             }
+            int at = sum >= 0 ? sum : g.get(g.size() - 1);
             long[][] strides = new long[external.size()][];
             for (int e = 0; e < strides.length; e++) {
-                strides[e] = Broadcasting.strides(values.get(external.get(e)).shape(), shape);
+                int v = external.get(e);
+                int copy = absorbableCopy(steps, values, root, uses, results, g, at, v);
+                if (copy >= 0) {
+                    // read the copy's source through the copy's strides (and the views' after it) instead
+                    Step c = steps.get(copy);
+                    Shapes.StridedCopy sc = (Shapes.StridedCopy) c.primitive;
+                    strides[e] = broadcastStrides(values.get(v).shape(),
+                            reshapedStrides(sc.shape().dims(), sc.srcStrides(), values.get(v).shape().dims()), shape);
+                    external.set(e, c.in[0]);
+                    removed.add(copy);
+                } else {
+                    strides[e] = Broadcasting.strides(values.get(v).shape(), shape);
+                }
             }
             DType dtype = last.primitive.dtype();
             Step f = new Step();
@@ -440,6 +454,118 @@ final class Plan {
             }
         }
         return r;
+    }
+
+    /**
+     * The index of the strided copy (a permute or broadcast, no offset) whose result value {@code v} is, or is a view
+     * of, when the fused step at {@code at} of group {@code g} can read the copy's source through strides instead: the
+     * copy runs on the group's backend, only the group reads its result (which is no result of the plan), no side
+     * effect lies between the copy and {@code at} (one may change a Variable the copy reads), and {@code v}'s shape
+     * can be read from the source with strides; else -1. W7's convolutions permute each product into NCHW for the
+     * bias add and relu: the fused pass now reads the product in place of a copy written to memory and read back.
+     */
+    private static int absorbableCopy(List<Step> steps, List<Value> values, int[] root, int[] uses, int[] results,
+            List<Integer> g, int at, int v) {
+        int r = root[v];
+        int copy = -1;
+        for (int i = 0; i < at; i++) {
+            Step s = steps.get(i);
+            if (!s.isEffect() && s.out == r) {
+                copy = i;
+            }
+        }
+        if (copy < 0 || !(steps.get(copy).primitive instanceof Shapes.StridedCopy sc) || sc.srcOffset() != 0
+                || steps.get(copy).backend != steps.get(g.get(0)).backend || sc.shape().size() == 0) {
+            return -1;
+        }
+        for (int result : results) {
+            if (root[result] == r) {
+                return -1;
+            }
+        }
+        int reads = 0;
+        for (int index : g) {
+            for (int in : steps.get(index).in) {
+                reads += in >= 0 && root[in] == r ? 1 : 0;
+            }
+        }
+        if (reads != uses[r]) {
+            return -1;
+        }
+        for (int i = copy + 1; i < at; i++) {
+            if (steps.get(i).isEffect()) {
+                return -1;
+            }
+        }
+        return reshapedStrides(sc.shape().dims(), sc.srcStrides(), values.get(v).shape().dims()) == null ? -1 : copy;
+    }
+
+    /**
+     * Strides that read the elements of a view {@code (from, fromStrides)} in the row-major order of shape {@code to}
+     * (of as many elements): a reshape of a strided view without a copy; null when the reshape merges dimensions the
+     * view does not step through as one (as NumPy's reshape, which then copies). Size-1 dimensions get stride 0.
+     */
+    static long[] reshapedStrides(long[] from, long[] fromStrides, long[] to) {
+        int n = 0;
+        long[] dims = new long[from.length];
+        long[] steps = new long[from.length];
+        for (int i = 0; i < from.length; i++) {
+            if (from[i] != 1) {
+                dims[n] = from[i];
+                steps[n++] = fromStrides[i];
+            }
+        }
+        long[] out = new long[to.length];
+        int f = 0;
+        int t = 0;
+        while (t < to.length) {
+            if (to[t] == 1) {
+                t++;
+                continue;
+            }
+            if (f == n) {
+                return null;
+            }
+            // the smallest run of source dimensions and target dimensions holding the same number of elements
+            int f0 = f;
+            int t0 = t;
+            long fp = dims[f++];
+            long tp = to[t++];
+            while (fp != tp) {
+                if (fp < tp) {
+                    if (f == n) {
+                        return null;
+                    }
+                    fp *= dims[f++];
+                } else {
+                    if (t == to.length) {
+                        return null;
+                    }
+                    tp *= to[t++];
+                }
+            }
+            for (int k = f0; k < f - 1; k++) {
+                if (steps[k] != steps[k + 1] * dims[k + 1]) {
+                    return null;
+                }
+            }
+            long step = steps[f - 1];
+            for (int k = t - 1; k >= t0; k--) {
+                out[k] = to[k] == 1 ? 0 : step;
+                step *= to[k];
+            }
+        }
+        return f == n ? out : null;
+    }
+
+    /** {@code strides} of a value of {@code shape} as read broadcast into {@code into} (right-aligned, 0 on size 1). */
+    private static long[] broadcastStrides(Shape shape, long[] strides, Shape into) {
+        long[] out = new long[into.rank()];
+        int offset = into.rank() - shape.rank();
+        for (int d = offset; d < out.length; d++) {
+            out[d] = shape.dim(d - offset) == 1 ? 0 : strides[d - offset];
+        }
+        return out;
     }
 
     /**

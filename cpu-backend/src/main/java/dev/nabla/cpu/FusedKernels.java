@@ -3,6 +3,7 @@ package dev.nabla.cpu;
 import dev.nabla.DType;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.UnaryOp;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -37,19 +38,22 @@ final class FusedKernels {
      * How each external input is read: its array ({@code floats} or {@code doubles}, by the program's dtype), and
      * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place); and
      * the program's compiled kernel when it runs one ({@code FloatKernel} or {@code DoubleKernel}, looked up once
-     * per op rather than per thread range).
+     * per op rather than per thread range). A gathered input is read through {@link #merged} dimensions
+     * ({@code views[k]}: shape, then strides).
      */
     private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot,
-            Object kernel) {
+            Object kernel, long[][][] views) {
         static Inputs of(FusedProgram p, CpuBuffer[] in, Compile compile) {
             boolean single = p.dtype() == DType.FLOAT32;
             float[][] f = single ? new float[in.length][] : null;
             double[][] d = single ? null : new double[in.length][];
             boolean[] scalar = new boolean[in.length];
             boolean[] gathered = new boolean[in.length];
+            long[][][] views = new long[in.length][][];
             for (int k = 0; k < in.length; k++) {
                 scalar[k] = p.isScalar(k) || p.size() == 1;
                 gathered[k] = !scalar[k] && !p.isDense(k);
+                views[k] = gathered[k] ? merged(p.shape(), p.inputStrides()[k]) : null;
                 if (single) {
                     f[k] = in[k].floats();
                 } else {
@@ -59,8 +63,33 @@ final class FusedKernels {
             Object kernel = compile == Compile.NEVER ? null : single
                     ? FusedCompiler.floatKernel(p, scalar, compile == Compile.ALWAYS)
                     : FusedCompiler.doubleKernel(p, scalar, compile == Compile.ALWAYS);
-            return new Inputs(f, d, scalar, gathered, slots(p.steps()), kernel);
+            return new Inputs(f, d, scalar, gathered, slots(p.steps()), kernel, views);
         }
+    }
+
+    /**
+     * {@code shape} as read through {@code strides}, size-1 dimensions dropped and each dimension merged into the one
+     * outside it where the input steps through the two as through one: the same elements in the same order, in the
+     * longest runs. A convolution's product read permuted into NCHW is then gathered in rows of H·W (784 floats for
+     * W7's first layer) rather than W (28), and a per-channel bias filled H·W at a time.
+     */
+    static long[][] merged(long[] shape, long[] strides) {
+        long[] dims = new long[shape.length];
+        long[] steps = new long[shape.length];
+        int n = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 1) {
+                continue;
+            }
+            if (n > 0 && steps[n - 1] == strides[i] * shape[i]) {
+                dims[n - 1] *= shape[i];
+                steps[n - 1] = strides[i];
+                continue;
+            }
+            dims[n] = shape[i];
+            steps[n++] = strides[i];
+        }
+        return n == 0 ? new long[][] {{1}, {0}} : new long[][] {Arrays.copyOf(dims, n), Arrays.copyOf(steps, n)};
     }
 
     /**
@@ -245,10 +274,11 @@ final class FusedKernels {
         for (int k = 0; k < ext.length; k++) {
             if (in.gathered()[k]) {
                 ext[k] = scratch[steps + k];
+                long[][] view = in.views()[k];
                 if (ext0[k] instanceof float[] f) {
-                    gather(f, null, p.shape(), p.inputStrides()[k], at, n, (float[]) ext[k], null);
+                    gather(f, null, view[0], view[1], at, n, (float[]) ext[k], null);
                 } else {
-                    gather(null, (double[]) ext0[k], p.shape(), p.inputStrides()[k], at, n, null, (double[]) ext[k]);
+                    gather(null, (double[]) ext0[k], view[0], view[1], at, n, null, (double[]) ext[k]);
                 }
             }
             offsets[k] = in.scalar()[k] || in.gathered()[k] ? 0 : at;

@@ -83,8 +83,10 @@ public final class Report {
         if (rounds <= 0) {
             rounds = peers ? 3 : 1;
         }
-        // a round's iterations are fewer than one run's were, as the rounds' median does the smoothing
-        int wi = rounds > 1 ? 3 : 4;
+        // five warm-up seconds, whatever the rounds: code that closes nothing (W2, W6 as written) takes 4-5 s to
+        // settle (a fresh JVM's heap grows and the pool fills through collections; W2's first seconds ran 25-100 ms
+        // an op, then 16); a round measures fewer iterations, as the rounds' median does the smoothing
+        int wi = 5;
         int mi = rounds > 1 ? 3 : 5;
         Map<String, List<Double>> medians = new LinkedHashMap<>();
         Map<String, String> units = new LinkedHashMap<>();

@@ -248,6 +248,68 @@ class FusionTest {
         assertTrue(f.listing().contains("planned buffers"), f.listing());
     }
 
+    /** The replayed plan's part of a listing. */
+    private static String plan(TracedFunction f) {
+        String listing = f.listing();
+        int at = listing.indexOf("replayed without a tape");
+        assertTrue(at >= 0, listing);
+        return listing.substring(at);
+    }
+
+    /**
+     * A permute or broadcast whose copy only a fused chain reads is read through strides by the fused step (the
+     * plan has no copy), with eager's bits; so is a reshape of it that strides can express (a convolution's product
+     * split back into rows); a reshape they cannot, a copy read elsewhere too, or one an assign separates from the
+     * chain keeps its copy.
+     */
+    @OnEachDevice
+    void copiesThatOnlyAFusedChainReadsAreReadThroughStrides(Device d) {
+        Random r = new Random(5);
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor product = random(d, t, r, 4, 3, 10);
+            Tensor bias = random(d, t, r, 1, 4, 1, 1);
+            Tensor row = random(d, t, r, 10);
+            check(true, "conv output", in -> in[0].permute(1, 0, 2).reshape(3, 4, 2, 5).add(in[1]).relu(), product,
+                    bias);
+            check(true, "broadcast", in -> in[1].broadcastTo(3, 4, 10).mul(in[0]).neg(), product.permute(1, 0, 2),
+                    row);
+            check(true, "transpose", in -> in[0].reshape(12, 10).permute(1, 0).exp().add(in[0].sum()), product,
+                    bias);
+            check(false, "merged across the permute", in -> in[0].permute(0, 2, 1).reshape(4, 30).abs().sqrt(),
+                    product, bias);
+            check(false, "read twice", in -> {
+                Tensor p = in[0].permute(2, 1, 0);
+                return p.square().add(p.sum());
+            }, product, bias);
+            Variable v = new Variable(random(d, t, r, 4, 3, 10), "v", false);
+            Variable e = new Variable(v, "e", false);
+            TracedFunction f = GraphFunction.of("assign between", 1, in -> {
+                Tensor p = v.permute(1, 0, 2);
+                v.assign(in[0]);
+                return p.add(in[0].permute(1, 0, 2)).tanh();
+            });
+            for (int call = 0; call < 3; call++) {
+                Tensor p = e.permute(1, 0, 2);
+                e.assign(product);
+                double[] eager = p.add(product.permute(1, 0, 2)).tanh().toDoubleArray();
+                assertArrayEquals(eager, f.call(product).toDoubleArray(), "call " + call);
+            }
+            assertTrue(plan(f).contains("permute("), f.listing());
+        }
+    }
+
+    private static void check(boolean absorbed, String name, Function<Tensor[], Tensor> body, Tensor... in) {
+        TracedFunction f = GraphFunction.of(name, in.length, body);
+        double[] eager = body.apply(in).toDoubleArray();
+        for (int call = 0; call < 3; call++) {
+            assertArrayEquals(eager, f.call(in).toDoubleArray(), name + ", call " + call);
+        }
+        String plan = plan(f);
+        assertTrue(plan.contains("= fused"), f.listing());
+        assertEquals(absorbed, !plan.contains("permute(") && !plan.contains("broadcastTo("), name + "\n"
+                + f.listing());
+    }
+
     @OnEachDevice
     void theBenchmarkExpressionIsOneFusedStep(Device d) {
         Random r = new Random(3);
