@@ -39,8 +39,14 @@ public final class Report {
     private record Cell(double median, String unit) {
     }
 
-    /** A workload's variants, run together: JMH include patterns of the suite's (and, with peers, the peers'). */
-    private record Group(String suite, String peers) {
+    /**
+     * A workload's variants, run together: JMH include patterns of the suite's (and, with peers, the peers'), and the
+     * warm-up in seconds.
+     */
+    private record Group(String suite, String peers, int warmup) {
+        Group(String suite, String peers) {
+            this(suite, peers, 5);
+        }
     }
 
     private static final String SUITE = "dev\\.nabla\\.bench\\.suite\\.";
@@ -48,11 +54,14 @@ public final class Report {
 
     private static final List<Group> GROUPS = List.of(
             new Group(SUITE + "W1Notebook\\.warm.*", PEERS + "W1NotebookPeers\\.warm.*"),
-            new Group(SUITE + "W2MulAdd\\..*", PEERS + "W2to4Peers\\.mulAdd.*"),
+            // code that closes nothing (W2, W6 as written) settles in 5-6 s of a fresh JVM: its heap grows and the
+            // pool fills through collections (W2's first seconds ran 25-100 ms an op, then 16; W6's 8.7, 3.8, 2.6,
+            // 2.4, 1.9, then 1.5-1.6 ms)
+            new Group(SUITE + "W2MulAdd\\..*", PEERS + "W2to4Peers\\.mulAdd.*", 8),
             new Group(SUITE + "W3Sum\\..*", PEERS + "W2to4Peers\\.sum.*"),
             new Group(SUITE + "(W4Matmul|PeakFma)\\..*", PEERS + "W2to4Peers\\.matmul.*"),
             new Group(SUITE + "W5Mlp\\..*", PEERS + "W5to7Peers\\.mlp.*"),
-            new Group(SUITE + "W6SquaredSum\\..*", PEERS + "W5to7Peers\\.squaredSum.*"),
+            new Group(SUITE + "W6SquaredSum\\..*", PEERS + "W5to7Peers\\.squaredSum.*", 8),
             new Group(SUITE + "W7MnistCnn\\..*", PEERS + "W5to7Peers\\.cnn.*"),
             // issue 10's two figures outside W1-W7: the traced notebook step, and a fused chain against a loop
             new Group("dev\\.nabla\\.bench\\.(TracedStepBench\\.(eager|traced)"
@@ -83,10 +92,7 @@ public final class Report {
         if (rounds <= 0) {
             rounds = peers ? 3 : 1;
         }
-        // five warm-up seconds, whatever the rounds: code that closes nothing (W2, W6 as written) takes 4-5 s to
-        // settle (a fresh JVM's heap grows and the pool fills through collections; W2's first seconds ran 25-100 ms
-        // an op, then 16); a round measures fewer iterations, as the rounds' median does the smoothing
-        int wi = 5;
+        // a round measures fewer iterations, as the rounds' median does the smoothing
         int mi = rounds > 1 ? 3 : 5;
         Map<String, List<Double>> medians = new LinkedHashMap<>();
         Map<String, String> units = new LinkedHashMap<>();
@@ -94,7 +100,7 @@ public final class Report {
         for (int r = 0; r < rounds; r++) {
             for (Group g : GROUPS) {
                 ChainedOptionsBuilder o = new OptionsBuilder().include(g.suite()).forks(1)
-                        .warmupIterations(wi).warmupTime(TimeValue.seconds(1))
+                        .warmupIterations(g.warmup()).warmupTime(TimeValue.seconds(1))
                         .measurementIterations(mi).measurementTime(TimeValue.seconds(1));
                 if (peers && g.peers() != null) {
                     o.include(g.peers());
