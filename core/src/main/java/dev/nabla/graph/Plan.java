@@ -408,14 +408,17 @@ final class Plan {
             long[][] strides = new long[external.size()][];
             for (int e = 0; e < strides.length; e++) {
                 int v = external.get(e);
-                int copy = absorbableCopy(steps, values, root, uses, results, g, at, v);
+                int copy = absorbableCopy(steps, root, uses, results, g, at, v);
+                Shape viewed = values.get(v).shape();
+                long[] through = null;
                 if (copy >= 0) {
+                    Shapes.StridedCopy sc = (Shapes.StridedCopy) steps.get(copy).primitive;
+                    through = reshapedStrides(sc.shape().dims(), sc.srcStrides(), viewed.dims());
+                }
+                if (through != null) {
                     // read the copy's source through the copy's strides (and the views' after it) instead
-                    Step c = steps.get(copy);
-                    Shapes.StridedCopy sc = (Shapes.StridedCopy) c.primitive;
-                    strides[e] = broadcastStrides(values.get(v).shape(),
-                            reshapedStrides(sc.shape().dims(), sc.srcStrides(), values.get(v).shape().dims()), shape);
-                    external.set(e, c.in[0]);
+                    strides[e] = broadcastStrides(viewed, through, shape);
+                    external.set(e, steps.get(copy).in[0]);
                     removed.add(copy);
                 } else {
                     strides[e] = Broadcasting.strides(values.get(v).shape(), shape);
@@ -460,12 +463,13 @@ final class Plan {
      * The index of the strided copy (a permute or broadcast, no offset) whose result value {@code v} is, or is a view
      * of, when the fused step at {@code at} of group {@code g} can read the copy's source through strides instead: the
      * copy runs on the group's backend, only the group reads its result (which is no result of the plan), no side
-     * effect lies between the copy and {@code at} (one may change a Variable the copy reads), and {@code v}'s shape
-     * can be read from the source with strides; else -1. W7's convolutions permute each product into NCHW for the
-     * bias add and relu: the fused pass now reads the product in place of a copy written to memory and read back.
+     * effect lies between the copy and {@code at} (one may change a Variable the copy reads); else -1. Whether
+     * {@code v}'s shape can be read from the source with strides is {@link #reshapedStrides}' answer. W7's
+     * convolutions permute each product into NCHW for the bias add and relu: the fused pass then reads the product
+     * in place of a copy written to memory and read back.
      */
-    private static int absorbableCopy(List<Step> steps, List<Value> values, int[] root, int[] uses, int[] results,
-            List<Integer> g, int at, int v) {
+    private static int absorbableCopy(List<Step> steps, int[] root, int[] uses, int[] results, List<Integer> g,
+            int at, int v) {
         int r = root[v];
         int copy = -1;
         for (int i = 0; i < at; i++) {
@@ -497,7 +501,7 @@ final class Plan {
                 return -1;
             }
         }
-        return reshapedStrides(sc.shape().dims(), sc.srcStrides(), values.get(v).shape().dims()) == null ? -1 : copy;
+        return copy;
     }
 
     /**
