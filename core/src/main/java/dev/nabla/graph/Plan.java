@@ -417,7 +417,7 @@ final class Plan {
                 }
                 if (through != null) {
                     // read the copy's source through the copy's strides (and the views' after it) instead
-                    strides[e] = broadcastStrides(viewed, through, shape);
+                    strides[e] = Broadcasting.strides(viewed, through, shape);
                     external.set(e, steps.get(copy).in[0]);
                     removed.add(copy);
                 } else {
@@ -560,16 +560,6 @@ final class Plan {
             }
         }
         return f == n ? out : null;
-    }
-
-    /** {@code strides} of a value of {@code shape} as read broadcast into {@code into} (right-aligned, 0 on size 1). */
-    private static long[] broadcastStrides(Shape shape, long[] strides, Shape into) {
-        long[] out = new long[into.rank()];
-        int offset = into.rank() - shape.rank();
-        for (int d = offset; d < out.length; d++) {
-            out[d] = shape.dim(d - offset) == 1 ? 0 : strides[d - offset];
-        }
-        return out;
     }
 
     /**

@@ -41,7 +41,11 @@ public final class Broadcasting {
 
     /** Element strides that read a dense tensor of shape {@code from} as {@code to} (0 where it broadcasts). */
     public static long[] strides(Shape from, Shape to) {
-        long[] own = from.strides();
+        return strides(from, from.strides(), to);
+    }
+
+    /** Element strides that read a view of shape {@code from} stepping by {@code own} as {@code to}. */
+    public static long[] strides(Shape from, long[] own, Shape to) {
         long[] out = new long[to.rank()];
         int lead = to.rank() - from.rank();
         for (int i = 0; i < from.rank(); i++) {

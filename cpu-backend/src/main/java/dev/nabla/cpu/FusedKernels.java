@@ -3,7 +3,6 @@ package dev.nabla.cpu;
 import dev.nabla.DType;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.UnaryOp;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -38,8 +37,10 @@ final class FusedKernels {
      * How each external input is read: its array ({@code floats} or {@code doubles}, by the program's dtype), and
      * whether it is one value to broadcast or a broadcast to gather block by block (else dense, read in place); and
      * the program's compiled kernel when it runs one ({@code FloatKernel} or {@code DoubleKernel}, looked up once
-     * per op rather than per thread range). A gathered input is read through {@link #merged} dimensions
-     * ({@code views[k]}: shape, then strides).
+     * per op rather than per thread range). A gathered input is read through its {@link RowLayout}'s merged
+     * dimensions ({@code views[k]}: dims, then strides), in runs as long as its strides allow: a convolution's
+     * product read permuted into NCHW in rows of H·W (784 floats for W7's first layer) rather than W (28), a
+     * per-channel bias filled H·W at a time.
      */
     private record Inputs(float[][] floats, double[][] doubles, boolean[] scalar, boolean[] gathered, int[] slot,
             Object kernel, long[][][] views) {
@@ -53,7 +54,10 @@ final class FusedKernels {
             for (int k = 0; k < in.length; k++) {
                 scalar[k] = p.isScalar(k) || p.size() == 1;
                 gathered[k] = !scalar[k] && !p.isDense(k);
-                views[k] = gathered[k] ? merged(p.shape(), p.inputStrides()[k]) : null;
+                if (gathered[k]) {
+                    RowLayout merged = RowLayout.of(p.shape(), p.inputStrides()[k]);
+                    views[k] = new long[][] {merged.dims(), merged.strides(0)};
+                }
                 if (single) {
                     f[k] = in[k].floats();
                 } else {
@@ -67,30 +71,6 @@ final class FusedKernels {
         }
     }
 
-    /**
-     * {@code shape} as read through {@code strides}, size-1 dimensions dropped and each dimension merged into the one
-     * outside it where the input steps through the two as through one: the same elements in the same order, in the
-     * longest runs. A convolution's product read permuted into NCHW is then gathered in rows of H·W (784 floats for
-     * W7's first layer) rather than W (28), and a per-channel bias filled H·W at a time.
-     */
-    static long[][] merged(long[] shape, long[] strides) {
-        long[] dims = new long[shape.length];
-        long[] steps = new long[shape.length];
-        int n = 0;
-        for (int i = 0; i < shape.length; i++) {
-            if (shape[i] == 1) {
-                continue;
-            }
-            if (n > 0 && steps[n - 1] == strides[i] * shape[i]) {
-                dims[n - 1] *= shape[i];
-                steps[n - 1] = strides[i];
-                continue;
-            }
-            dims[n] = shape[i];
-            steps[n++] = strides[i];
-        }
-        return n == 0 ? new long[][] {{1}, {0}} : new long[][] {Arrays.copyOf(dims, n), Arrays.copyOf(steps, n)};
-    }
 
     /**
      * The scratch block each step writes: the block of an operand step it is the last reader of when there is one

@@ -67,6 +67,20 @@ final class RowLayout {
         return true;
     }
 
+    /** The merged dimensions, outermost first, the row's last ({@code {1}} for one element). */
+    long[] dims() {
+        long[] d = java.util.Arrays.copyOf(outerShape, outerShape.length + 1);
+        d[outerShape.length] = rowLength;
+        return d;
+    }
+
+    /** Operand {@code k}'s strides through {@link #dims()}. */
+    long[] strides(int k) {
+        long[] s = java.util.Arrays.copyOf(outerStrides[k], outerShape.length + 1);
+        s[outerShape.length] = innerStrides[k];
+        return s;
+    }
+
     /** Elements per row. */
     int rowLength() {
         return rowLength;
