@@ -1,6 +1,7 @@
 package dev.nabla.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,6 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Packing A (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are
  * short contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read
  * in place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
+ * A last column panel of at most one vector of columns is packed one vector wide and computed by a 6 × 1 kernel
+ * ({@link #panelWidth}): the 9- and 10-column products of W5 and W7 padded to two vectors did twice the FMAs
+ * (single-threaded, 4 alternating runs: 64 × 1568 × 10 90-97 → 56-75 µs, 4096 × 64 × 9 202-241 → 153-196, W7's
+ * first kernel gradient 900-1130 → 707-1042).
  *
  * <p><b>Orientation.</b> {@code C = op(A)·op(B)} may instead be computed as {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} and
  * transposed ({@link #multiplyTransposed}): the operand read in place and the one packed swap roles. {@link #cost}
@@ -45,6 +50,11 @@ final class FloatGemm {
     private static final int L = F.length();
     static final int MR = 6;
     static final int NR = 2 * L;
+    /**
+     * The width of a last column panel with at most one vector of columns left ({@link #panelWidth}): packed
+     * {@code L} wide and computed by {@link #microKernelNarrow}, where padding it to {@link #NR} doubled the work.
+     */
+    static final int NR_NARROW = L;
     static final int KC = 256;
     /** Floats of B's depth slice (KC × panels · NR) one column task sweeps per row panel: 256 KiB, within L2. */
     static final int GROUP_FLOATS = 64 * 1024;
@@ -116,7 +126,7 @@ final class FloatGemm {
                         int to = Math.min(k, from + KC);
                         int sliceSize = (to - from) * NR;
                         for (int jp = j0; jp < j1; jp++) {
-                            packB(b, bt.bOff(), tb, k, n, jp * NR, from, to, packed, (jp - j0) * sliceSize);
+                            packB(b, bt.bOff(), tb, k, n, jp, from, to, packed, (jp - j0) * sliceSize);
                         }
                         tiles(a, bt.aOff(), ta, packed, -j0 * sliceSize, c, bt.cOff(), m, k, n, from, to, from > 0,
                                 0, mPanels, j0, j1, scratch);
@@ -136,8 +146,9 @@ final class FloatGemm {
                 int panel = t / chunks;
                 int chunk = t % chunks;
                 int from = (int) ((long) k * chunk / chunks);
-                packB(b, batches[panel / nPanels].bOff(), tb, k, n, (panel % nPanels) * NR, from,
-                        (int) ((long) k * (chunk + 1) / chunks), packedB, panel * panelSize + from * NR);
+                int jp = panel % nPanels;
+                packB(b, batches[panel / nPanels].bOff(), tb, k, n, jp, from, (int) ((long) k * (chunk + 1) / chunks),
+                        packedB, panel * panelSize + from * panelWidth(n, jp));
             });
             int rowPanels = batches.length * mPanels;
             int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
@@ -182,7 +193,7 @@ final class FloatGemm {
                     int from = sl * KC;
                     int to = Math.min(k, from + KC);
                     for (int jp = 0; jp < nPanels; jp++) {
-                        packB(b, bt.bOff(), tb, k, n, jp * NR, from, to, packed, jp * (to - from) * NR);
+                        packB(b, bt.bOff(), tb, k, n, jp, from, to, packed, jp * (to - from) * NR);
                     }
                     tiles(a, bt.aOff(), ta, packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
                             nPanels, scratch);
@@ -207,8 +218,8 @@ final class FloatGemm {
      * contiguous, and the panel is filled element by element).
      */
     private static double cost(int m, int k, int n, boolean tb) {
-        double tiles = (double) padded(m, MR) * padded(n, NR) * k / L;
-        double packed = (double) k * padded(n, NR);
+        double tiles = (double) padded(m, MR) * paddedColumns(n) * k / L;
+        double packed = (double) k * paddedColumns(n);
         return tiles + (tb ? packed : 2 * packed / L);
     }
 
@@ -220,6 +231,21 @@ final class FloatGemm {
 
     private static long padded(int size, int multiple) {
         return (size + multiple - 1) / multiple * (long) multiple;
+    }
+
+    /** Columns as packed: whole panels of {@link #NR}, the last one {@link #NR_NARROW} wide when that holds it. */
+    private static long paddedColumns(int n) {
+        int panels = (n + NR - 1) / NR;
+        return panels == 0 ? 0 : (panels - 1) * (long) NR + panelWidth(n, panels - 1);
+    }
+
+    /**
+     * The packed width of column panel {@code jp}: {@link #NR}, or {@link #NR_NARROW} for a last panel of at most
+     * that many columns (W7's kernel gradients and W5's and W7's ten-output layers: 9 and 10 columns). Only the last
+     * panel can be narrow, so panel {@code jp} still starts {@code jp · NR} floats a depth into a packed slice.
+     */
+    static int panelWidth(int n, int jp) {
+        return n - jp * NR <= NR_NARROW ? NR_NARROW : NR;
     }
 
     /**
@@ -284,15 +310,24 @@ final class FloatGemm {
                 }
                 for (int jp = j0; jp < j1; jp++) {
                     int j = jp * NR;
-                    int bAt = bBase + jp * depth * NR + (pc - from) * NR;
-                    if (rows == MR && j + NR <= n) {
-                        microKernel(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
+                    int w = panelWidth(n, jp);
+                    int bAt = bBase + jp * depth * NR + (pc - from) * w;
+                    if (rows == MR && j + w <= n) {
+                        if (w == NR) {
+                            microKernel(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
+                        } else {
+                            microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
+                        }
                     } else {
-                        microKernel(kc, ap, aAt, rs, ps, packedB, bAt, s.edgeC, 0, NR, false);
-                        int cols = Math.min(NR, n - j);
+                        if (w == NR) {
+                            microKernel(kc, ap, aAt, rs, ps, packedB, bAt, s.edgeC, 0, w, false);
+                        } else {
+                            microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, s.edgeC, 0, w, false);
+                        }
+                        int cols = Math.min(w, n - j);
                         for (int r = 0; r < rows; r++) {
                             int at = cOff + (i + r) * n + j;
-                            int e = (skip + r) * NR;
+                            int e = (skip + r) * w;
                             for (int q = 0; q < cols; q++) {
                                 c[at + q] = accumulate ? c[at + q] + s.edgeC[e + q] : s.edgeC[e + q];
                             }
@@ -314,34 +349,37 @@ final class FloatGemm {
     }
 
     /**
-     * Packs B columns {@code [j, j + NR)} over depths {@code [from, to)} as {@code to - from} rows of NR, zero past n;
-     * depth {@code from} goes to {@code dst[at]}.
+     * Packs column panel {@code jp} of B over depths {@code [from, to)} as {@code to - from} rows of its
+     * {@link #panelWidth}, zero past n; depth {@code from} goes to {@code dst[at]}.
      */
-    private static void packB(float[] b, int bOff, boolean tb, int k, int n, int j, int from, int to, float[] dst,
+    private static void packB(float[] b, int bOff, boolean tb, int k, int n, int jp, int from, int to, float[] dst,
             int at) {
-        int cols = Math.min(NR, n - j);
-        at -= from * NR;
+        int width = panelWidth(n, jp);
+        int j = jp * NR;
+        int cols = Math.min(width, n - j);
+        at -= from * width;
         if (tb) {
             // stored (n, k): one column of op(B) is contiguous; transposed in slabs of depth so that the slab of
-            // the panel being written stays in L1 while the NR columns are read (a long K otherwise evicts it). The
+            // the panel being written stays in L1 while the columns are read (a long K otherwise evicts it). The
             // padding columns are zeroed in one bulk fill first: written element by element with the others they
             // were most of the packing of a narrow B (W7's first kernel gradient has 9 columns of 32)
-            if (cols < NR) {
-                java.util.Arrays.fill(dst, at + from * NR, at + to * NR, 0f);
+            if (cols < width) {
+                java.util.Arrays.fill(dst, at + from * width, at + to * width, 0f);
             }
             for (int p0 = from; p0 < to; p0 += PACK_SLAB) {
                 int p1 = Math.min(to, p0 + PACK_SLAB);
                 for (int q = 0; q < cols; q++) {
                     int src = bOff + (j + q) * k;
                     for (int p = p0; p < p1; p++) {
-                        dst[at + p * NR + q] = b[src + p];
+                        dst[at + p * width + q] = b[src + p];
                     }
                 }
             }
             return;
         }
+        // whole vectors a depth, the last one masked: System.arraycopy's call per 32 floats showed in W5's profile,
+        // and a partial panel's copy and fill per depth were most of the packing of a ten-column B
         if (cols == NR) {
-            // two vectors a depth: System.arraycopy's call per 32 floats showed in W5's profile
             for (int p = from; p < to; p++) {
                 int src = bOff + p * n + j;
                 int d = at + p * NR;
@@ -350,12 +388,23 @@ final class FloatGemm {
             }
             return;
         }
-        for (int p = from; p < to; p++) {
-            int d = at + p * NR;
-            System.arraycopy(b, bOff + p * n + j, dst, d, cols);
-            if (cols < NR) {
-                java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
+        if (cols == L && width == L) {
+            for (int p = from; p < to; p++) {
+                FloatVector.fromArray(F, b, bOff + p * n + j).intoArray(dst, at + p * L);
             }
+            return;
+        }
+        // a partial panel, whose last vector is the partial one (a wide panel has more than L columns): its whole
+        // vector if any, then a masked load that leaves the padding zero
+        int whole = cols / L * L;
+        VectorMask<Float> tail = F.indexInRange(whole, cols);
+        for (int p = from; p < to; p++) {
+            int src = bOff + p * n + j;
+            int d = at + p * width;
+            if (whole > 0) {
+                FloatVector.fromArray(F, b, src).intoArray(dst, d);
+            }
+            FloatVector.fromArray(F, b, src + whole, tail).intoArray(dst, d + whole);
         }
     }
 
@@ -429,5 +478,43 @@ final class FloatGemm {
         c41.intoArray(c, cAt + 4 * ldc + L);
         c50.intoArray(c, cAt + 5 * ldc);
         c51.intoArray(c, cAt + 5 * ldc + L);
+    }
+
+    /**
+     * {@link #microKernel} for a panel of one vector of columns ({@link #NR_NARROW}): the same chain of FMAs for each
+     * element of C, in six registers instead of twelve.
+     */
+    static void microKernelNarrow(int kc, float[] a, int aAt, int rs, int ps, float[] bp, int bAt, float[] c,
+            int cAt, int ldc, boolean accumulate) {
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector c4 = FloatVector.zero(F);
+        FloatVector c5 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++) {
+            int ai = aAt + p * ps;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bAt + p * NR_NARROW);
+            c0 = FloatVector.broadcast(F, a[ai]).fma(b0, c0);
+            c1 = FloatVector.broadcast(F, a[ai + rs]).fma(b0, c1);
+            c2 = FloatVector.broadcast(F, a[ai + 2 * rs]).fma(b0, c2);
+            c3 = FloatVector.broadcast(F, a[ai + 3 * rs]).fma(b0, c3);
+            c4 = FloatVector.broadcast(F, a[ai + 4 * rs]).fma(b0, c4);
+            c5 = FloatVector.broadcast(F, a[ai + 5 * rs]).fma(b0, c5);
+        }
+        if (accumulate) {
+            c0 = c0.add(FloatVector.fromArray(F, c, cAt));
+            c1 = c1.add(FloatVector.fromArray(F, c, cAt + ldc));
+            c2 = c2.add(FloatVector.fromArray(F, c, cAt + 2 * ldc));
+            c3 = c3.add(FloatVector.fromArray(F, c, cAt + 3 * ldc));
+            c4 = c4.add(FloatVector.fromArray(F, c, cAt + 4 * ldc));
+            c5 = c5.add(FloatVector.fromArray(F, c, cAt + 5 * ldc));
+        }
+        c0.intoArray(c, cAt);
+        c1.intoArray(c, cAt + ldc);
+        c2.intoArray(c, cAt + 2 * ldc);
+        c3.intoArray(c, cAt + 3 * ldc);
+        c4.intoArray(c, cAt + 4 * ldc);
+        c5.intoArray(c, cAt + 5 * ldc);
     }
 }

@@ -17,6 +17,9 @@ class GemmTest {
         {2000, 40, 1}, {64, 513, 64}, {FloatGemm.MR - 1, 2 * FloatGemm.KC + 1, 2 * FloatGemm.NR},
         {2 * FloatGemm.MR, 1, 5 * FloatGemm.NR + 1}, {130, 70, 3 * FloatGemm.NR - 1}, {256, 128, 10},
         {4 * FloatGemm.NR + 1, 300, FloatGemm.NR - 1},
+        // a last column panel of at most one vector is packed and computed narrow (FloatGemm.panelWidth)
+        {13, 300, FloatGemm.NR_NARROW}, {FloatGemm.MR, 2 * FloatGemm.KC + 1, FloatGemm.NR + FloatGemm.NR_NARROW},
+        {2 * FloatGemm.MR + 1, 40, 3 * FloatGemm.NR + FloatGemm.NR_NARROW - 1}, {5, 7, FloatGemm.NR_NARROW + 1},
     };
 
     @Test
@@ -56,7 +59,8 @@ class GemmTest {
     @Test
     void deepProductsOfFewTilesAreTheSlicedFmaChainBitForBit() {
         int[][] shapes = {{16, 60 * FloatGemm.KC + 17, 9}, {FloatGemm.MR, 120 * FloatGemm.KC, FloatGemm.NR},
-            {13, 80 * FloatGemm.KC + 5, 20}, {32, 40 * FloatGemm.KC + 3, 144}};
+            {13, 80 * FloatGemm.KC + 5, 20}, {32, 40 * FloatGemm.KC + 3, 144},
+            {9, 70 * FloatGemm.KC + 1, FloatGemm.NR_NARROW}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
                 checkSlicedChain(s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
