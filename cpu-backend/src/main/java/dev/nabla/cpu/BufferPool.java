@@ -3,6 +3,7 @@ package dev.nabla.cpu;
 import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.MemoryStats;
+import dev.nabla.OutOfDeviceMemoryException;
 import dev.nabla.backend.MemoryEvents;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -20,6 +21,8 @@ import java.util.Map;
 final class BufferPool {
     /** Below this many bytes an array is not pooled, nor counted. */
     static final int MIN_POOLED_BYTES = 1 << 14;
+    /** How long a request that found the heap full waits for Cleaners to hand back arrays (as the CUDA backend). */
+    static final long RECLAIM_WAIT_MILLIS = 50;
     private final long capacityBytes;
     private final Map<Long, ArrayDeque<Object>> free = new HashMap<>();
     private long pooledBytes;
@@ -81,15 +84,7 @@ final class BufferPool {
             }
         }
         if (array == null) {
-            try {
-                array = newArray(dtype, length);
-            } catch (OutOfMemoryError e) {
-                synchronized (this) {
-                    allocatedBytes -= bytes;
-                    liveArrays--;
-                }
-                throw e;
-            }
+            array = allocate(dtype, length, bytes);
         }
         MemoryEvents.allocation(Device.cpu(), dtype, bytes, allocated, live);
         if (newPeak) {
@@ -108,6 +103,46 @@ final class BufferPool {
             }
         }
         return null;
+    }
+
+    /**
+     * A fresh array; when the heap has no room for one, what the CUDA allocator does on the device: the arrays
+     * waiting here are dropped, a collection finds the unreachable tensors, the request takes an array of its size
+     * that their Cleaners hand back within {@link #RECLAIM_WAIT_MILLIS}, or else tries once more after a second
+     * collection (which frees what came back in other sizes); then {@link OutOfDeviceMemoryException}. Without this,
+     * code that closes nothing ran out of a 256 MiB heap at its fifth step of 16 MiB tensors: a collection alone
+     * frees nothing, because a dead tensor's array stays reachable from its Cleaner until the Cleaner thread runs.
+     */
+    private Object allocate(DType dtype, int length, long bytes) {
+        try {
+            return newArray(dtype, length);
+        } catch (OutOfMemoryError first) {
+            clear();
+            System.gc();
+            long deadline = System.nanoTime() + RECLAIM_WAIT_MILLIS * 1_000_000;
+            do {
+                Object back = poll(dtype, length, bytes);
+                if (back != null) {
+                    return back;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            } while (System.nanoTime() < deadline);
+            clear();
+            System.gc();
+            try {
+                return newArray(dtype, length);
+            } catch (OutOfMemoryError second) {
+                synchronized (this) {
+                    allocatedBytes -= bytes;
+                    liveArrays--;
+                }
+                Runtime rt = Runtime.getRuntime();
+                OutOfDeviceMemoryException e = new OutOfDeviceMemoryException(Device.cpu(), bytes,
+                        rt.maxMemory() - rt.totalMemory() + rt.freeMemory());
+                e.initCause(second);
+                throw e;
+            }
+        }
     }
 
     private static Object newArray(DType dtype, int length) {

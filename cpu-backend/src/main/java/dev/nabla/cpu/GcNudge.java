@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * off.
  */
 final class GcNudge {
-    /** The default starting limit: 256 MiB, or a sixteenth of the heap when that is larger. */
+    /**
+     * The default starting limit: a sixteenth of the heap, at least 256 MiB but at most a quarter of the heap (a
+     * 256 MiB floor in a 256 MiB heap never asked for a collection before the heap was full).
+     */
     static final long DEFAULT_MIN = 256L << 20;
     /** After a collection the pool looks for a returned array this many times, {@link #WAIT_STEP_NANOS} apart. */
     static final int WAIT_STEPS = 10;
@@ -41,7 +44,8 @@ final class GcNudge {
     }
 
     static GcNudge fromProperties(long capacity) {
-        long dflt = Math.max(DEFAULT_MIN, Runtime.getRuntime().maxMemory() / 16);
+        long heap = Runtime.getRuntime().maxMemory();
+        long dflt = Math.min(Math.max(DEFAULT_MIN, heap / 16), heap / 4);
         long base = Long.getLong("nabla.cpu.gcNudgeBytes", dflt);
         return new GcNudge(base, capacity);
     }
