@@ -273,8 +273,24 @@ final class FloatGemm {
 
     /** A task's own copies of a partial row panel of A and of a partial tile of C (small: not pooled). */
     private static final class Scratch {
-        final float[] edgeA = new float[MR * KC];
-        final float[] edgeC = new float[MR * NR];
+        // made when first needed (an A of fewer than MR rows; a partial tile): zeroing both for every task was 3% of
+        // W5's first product in JFR samples
+        private float[] edgeA;
+        private float[] edgeC;
+
+        float[] edgeA() {
+            if (edgeA == null) {
+                edgeA = new float[MR * KC];
+            }
+            return edgeA;
+        }
+
+        float[] edgeC() {
+            if (edgeC == null) {
+                edgeC = new float[MR * NR];
+            }
+            return edgeC;
+        }
     }
 
     /**
@@ -302,8 +318,8 @@ final class FloatGemm {
                 int rs = rowStride;
                 int ps = depthStride;
                 if (rows < MR && skip == 0) {
-                    packEdgeA(a, aAt, rowStride, depthStride, rows, kc, s.edgeA);
-                    ap = s.edgeA;
+                    ap = s.edgeA();
+                    packEdgeA(a, aAt, rowStride, depthStride, rows, kc, ap);
                     aAt = 0;
                     rs = 1;
                     ps = MR;
@@ -319,17 +335,18 @@ final class FloatGemm {
                             microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
                         }
                     } else {
+                        float[] edge = s.edgeC();
                         if (w == NR) {
-                            microKernel(kc, ap, aAt, rs, ps, packedB, bAt, s.edgeC, 0, w, false);
+                            microKernel(kc, ap, aAt, rs, ps, packedB, bAt, edge, 0, w, false);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, s.edgeC, 0, w, false);
+                            microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, edge, 0, w, false);
                         }
                         int cols = Math.min(w, n - j);
                         for (int r = 0; r < rows; r++) {
                             int at = cOff + (i + r) * n + j;
                             int e = (skip + r) * w;
                             for (int q = 0; q < cols; q++) {
-                                c[at + q] = accumulate ? c[at + q] + s.edgeC[e + q] : s.edgeC[e + q];
+                                c[at + q] = accumulate ? c[at + q] + edge[e + q] : edge[e + q];
                             }
                         }
                     }
