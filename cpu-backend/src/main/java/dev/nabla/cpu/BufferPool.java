@@ -76,12 +76,7 @@ final class BufferPool {
         if (array == null && nudge.onMiss(bytes)) {
             // the collection found the dead tensors; their Cleaners give the arrays back on the Cleaner thread:
             // wait for that a little (up to about 2 ms) rather than allocate and zero a fresh array
-            for (int i = 0; i < GcNudge.WAIT_STEPS && array == null; i++) {
-                array = poll(dtype, length, bytes);
-                if (array == null) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(GcNudge.WAIT_STEP_NANOS);
-                }
-            }
+            array = awaitReturned(dtype, length, bytes, GcNudge.WAIT_STEPS, GcNudge.WAIT_STEP_NANOS);
         }
         if (array == null) {
             array = allocate(dtype, length, bytes);
@@ -106,6 +101,21 @@ final class BufferPool {
     }
 
     /**
+     * After a collection: an array of this dtype and length as the Cleaner thread hands one back, looked for
+     * {@code tries} times {@code pauseNanos} apart; null if none came.
+     */
+    private Object awaitReturned(DType dtype, int length, long bytes, int tries, long pauseNanos) {
+        for (int i = 0; i < tries; i++) {
+            Object array = poll(dtype, length, bytes);
+            if (array != null) {
+                return array;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(pauseNanos);
+        }
+        return null;
+    }
+
+    /**
      * A fresh array; when the heap has no room for one, what the CUDA allocator does on the device: the arrays
      * waiting here are dropped, a collection finds the unreachable tensors, the request takes an array of its size
      * that their Cleaners hand back within {@link #RECLAIM_WAIT_MILLIS}, or else tries once more after a second
@@ -119,14 +129,10 @@ final class BufferPool {
         } catch (OutOfMemoryError first) {
             clear();
             System.gc();
-            long deadline = System.nanoTime() + RECLAIM_WAIT_MILLIS * 1_000_000;
-            do {
-                Object back = poll(dtype, length, bytes);
-                if (back != null) {
-                    return back;
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-            } while (System.nanoTime() < deadline);
+            Object back = awaitReturned(dtype, length, bytes, (int) RECLAIM_WAIT_MILLIS, 1_000_000);
+            if (back != null) {
+                return back;
+            }
             clear();
             System.gc();
             try {

@@ -37,10 +37,10 @@ import jdk.incubator.vector.VectorSpecies;
  * next task reuses while it is in cache: one array for all of B was written back to memory on every call) and computes
  * all rows for them, so a product is one fork and join and no thread waits for another's packing; a group is at most
  * {@link #GROUP_FLOATS} floats of a depth slice of B, packed just before the task sweeps it once per row panel from
- * L2 (packing all depths first left only the last slice there: W7's conv2 kernel gradient 1.30 → 1.05 ms). Otherwise (a narrow result: a matrix times a
- * vector, a layer of ten outputs) B is packed first and tasks take row panels. Tasks are claimed one at a time ({@link
- * Parallel#tasks}), up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts late on a loaded host does not
- * hold back the caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient)
+ * L2 (packing all depths first left only the last slice there: W7's conv2 kernel gradient 1.30 → 1.05 ms).
+ * Otherwise (a narrow result: a matrix times a vector, a layer of ten outputs) B is packed first and tasks take row
+ * panels. Tasks are claimed one at a time ({@link Parallel#tasks}), up to {@link #TASKS_PER_THREAD} a thread, so a
+ * worker that starts late on a loaded host does not hold back the caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient)
  * shares the slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs:
  * one chain over each depth slice of {@link #KC}, the slices added in order ({@link ScalarKernels#matmul} does the
  * same), so neither the split nor the vector width changes a bit.
@@ -405,14 +405,8 @@ final class FloatGemm {
             }
             return;
         }
-        if (cols == L && width == L) {
-            for (int p = from; p < to; p++) {
-                FloatVector.fromArray(F, b, bOff + p * n + j).intoArray(dst, at + p * L);
-            }
-            return;
-        }
-        // a partial panel, whose last vector is the partial one (a wide panel has more than L columns): its whole
-        // vector if any, then a masked load that leaves the padding zero
+        // a narrow panel (at most one vector) or a wide one of one vector and a part: its whole vector if any, then,
+        // if columns are left, a masked load that leaves the padding zero
         int whole = cols / L * L;
         VectorMask<Float> tail = F.indexInRange(whole, cols);
         for (int p = from; p < to; p++) {
@@ -421,7 +415,9 @@ final class FloatGemm {
             if (whole > 0) {
                 FloatVector.fromArray(F, b, src).intoArray(dst, d);
             }
-            FloatVector.fromArray(F, b, src + whole, tail).intoArray(dst, d + whole);
+            if (whole < cols) {
+                FloatVector.fromArray(F, b, src + whole, tail).intoArray(dst, d + whole);
+            }
         }
     }
 

@@ -71,7 +71,6 @@ final class FusedKernels {
         }
     }
 
-
     /**
      * The scratch block each step writes: the block of an operand step it is the last reader of when there is one
      * (element-wise, so in place), else a free one; a chain of any length then works in one block, which stays in
