@@ -105,9 +105,41 @@ final class DoubleReductions {
         }
         int rows = len / SumOrder.LANES;
         int l = D.length();
-        if (4 * l <= SumOrder.LANES) {
+        if (8 * l <= SumOrder.LANES) {
+            // eight vectors a row where they fit in the lanes: a group then reads runs of eight vectors, as
+            // FloatReductions does (four left gaps between the runs, which the prefetcher followed badly)
+            for (int g = 0; g < SumOrder.LANES; g += 8 * l) {
+                DoubleVector s0 = DoubleVector.zero(D);
+                DoubleVector s1 = DoubleVector.zero(D);
+                DoubleVector s2 = DoubleVector.zero(D);
+                DoubleVector s3 = DoubleVector.zero(D);
+                DoubleVector s4 = DoubleVector.zero(D);
+                DoubleVector s5 = DoubleVector.zero(D);
+                DoubleVector s6 = DoubleVector.zero(D);
+                DoubleVector s7 = DoubleVector.zero(D);
+                for (int r = 0, at = from + g; r < rows; r++, at += SumOrder.LANES) {
+                    s0 = s0.add(DoubleVector.fromArray(D, x, at));
+                    s1 = s1.add(DoubleVector.fromArray(D, x, at + l));
+                    s2 = s2.add(DoubleVector.fromArray(D, x, at + 2 * l));
+                    s3 = s3.add(DoubleVector.fromArray(D, x, at + 3 * l));
+                    s4 = s4.add(DoubleVector.fromArray(D, x, at + 4 * l));
+                    s5 = s5.add(DoubleVector.fromArray(D, x, at + 5 * l));
+                    s6 = s6.add(DoubleVector.fromArray(D, x, at + 6 * l));
+                    s7 = s7.add(DoubleVector.fromArray(D, x, at + 7 * l));
+                }
+                s0.intoArray(lanes, g);
+                s1.intoArray(lanes, g + l);
+                s2.intoArray(lanes, g + 2 * l);
+                s3.intoArray(lanes, g + 3 * l);
+                s4.intoArray(lanes, g + 4 * l);
+                s5.intoArray(lanes, g + 5 * l);
+                s6.intoArray(lanes, g + 6 * l);
+                s7.intoArray(lanes, g + 7 * l);
+            }
+        } else if (4 * l <= SumOrder.LANES) {
             // NOTE: four lane groups at a time in registers, each running down all rows: the same additions in the
-            // same order as lane by lane, without a store and reload of the lanes per row
+            // same order as lane by lane, without a store and reload of the lanes per row (512-bit floats: one
+            // group is a whole row)
             for (int g = 0; g < SumOrder.LANES; g += 4 * l) {
                 DoubleVector s0 = DoubleVector.zero(D);
                 DoubleVector s1 = DoubleVector.zero(D);

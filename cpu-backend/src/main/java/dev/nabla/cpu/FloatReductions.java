@@ -107,9 +107,42 @@ final class FloatReductions {
         }
         int rows = len / SumOrder.LANES;
         int l = F.length();
-        if (4 * l <= SumOrder.LANES) {
+        if (8 * l <= SumOrder.LANES) {
+            // eight vectors a row where they fit in the lanes (256 bits and narrower): at 256 bits a group then
+            // reads whole 64-float rows, a stream the prefetcher follows; four a group (half a row, then a 128-byte
+            // gap) summed 2^24 floats in 8.5 ms against 5.9 (one thread, AVX2 Zen 3, 6 runs each; a plain loop 5.8)
+            for (int g = 0; g < SumOrder.LANES; g += 8 * l) {
+                FloatVector s0 = FloatVector.zero(F);
+                FloatVector s1 = FloatVector.zero(F);
+                FloatVector s2 = FloatVector.zero(F);
+                FloatVector s3 = FloatVector.zero(F);
+                FloatVector s4 = FloatVector.zero(F);
+                FloatVector s5 = FloatVector.zero(F);
+                FloatVector s6 = FloatVector.zero(F);
+                FloatVector s7 = FloatVector.zero(F);
+                for (int r = 0, at = from + g; r < rows; r++, at += SumOrder.LANES) {
+                    s0 = s0.add(FloatVector.fromArray(F, x, at));
+                    s1 = s1.add(FloatVector.fromArray(F, x, at + l));
+                    s2 = s2.add(FloatVector.fromArray(F, x, at + 2 * l));
+                    s3 = s3.add(FloatVector.fromArray(F, x, at + 3 * l));
+                    s4 = s4.add(FloatVector.fromArray(F, x, at + 4 * l));
+                    s5 = s5.add(FloatVector.fromArray(F, x, at + 5 * l));
+                    s6 = s6.add(FloatVector.fromArray(F, x, at + 6 * l));
+                    s7 = s7.add(FloatVector.fromArray(F, x, at + 7 * l));
+                }
+                s0.intoArray(lanes, g);
+                s1.intoArray(lanes, g + l);
+                s2.intoArray(lanes, g + 2 * l);
+                s3.intoArray(lanes, g + 3 * l);
+                s4.intoArray(lanes, g + 4 * l);
+                s5.intoArray(lanes, g + 5 * l);
+                s6.intoArray(lanes, g + 6 * l);
+                s7.intoArray(lanes, g + 7 * l);
+            }
+        } else if (4 * l <= SumOrder.LANES) {
             // NOTE: four lane groups at a time in registers, each running down all rows: the same additions in the
-            // same order as lane by lane, without a store and reload of the lanes per row
+            // same order as lane by lane, without a store and reload of the lanes per row (512-bit floats: one
+            // group is a whole row)
             for (int g = 0; g < SumOrder.LANES; g += 4 * l) {
                 FloatVector s0 = FloatVector.zero(F);
                 FloatVector s1 = FloatVector.zero(F);
