@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * FLOAT32 GEMM in the BLIS structure without packing A: B is packed into panels of {@link #NR} columns (all of K),
  * and a register-blocked micro-kernel computes one {@code MR × NR} tile of C per call with FMAs, reading A's
- * {@link #MR} rows where they lie (either layout: one row is a stride of 1 or of m) and B's panel contiguously.
+ * {@link #MR} rows where they lie (an A stored transposed is first copied row-major: {@link #multiplyRowMajor}) and
+ * B's panel contiguously.
  *
  * <p>Why these sizes: C2 hoists every broadcast of A into its own register, so a kernel needs {@code MR·V + V + MR}
  * registers for {@code MR} rows and {@code V} vectors of columns; 6 × 2 takes 20 and keeps 12 independent FMA
@@ -16,34 +17,34 @@ import jdk.incubator.vector.VectorSpecies;
  * 82-109 for 3 × 3 and 76-91 for 4 × 2, under AVX-512 and under {@code -XX:UseAVX=2} (16 registers) alike. NR = 2
  * vectors also divides the usual layer widths (256 at 16 lanes: no padded columns, where 3 vectors padded 11%).
  * Packing A (each row panel copied once per depth slice) took 9% of W5's step in JFR samples; the kernel's A reads are
- * short contiguous runs of one row (or of one depth, transposed) that the hardware prefetches, so row panels are read
- * in place; a partial last panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
+ * short contiguous runs of one row that the hardware prefetches, so row panels are read in place; a partial last
+ * panel is the full panel ending at row m, and only an A of fewer than MR rows is copied.
  * A last column panel of at most one vector of columns is packed one vector wide and computed by a 6 × 1 kernel
  * ({@link #panelWidth}): the 9- and 10-column products of W5 and W7 padded to two vectors did twice the FMAs
  * (single-threaded, 4 alternating runs: 64 × 1568 × 10 90-97 → 56-75 µs, 4096 × 64 × 9 202-241 → 153-196, W7's
  * first kernel gradient 900-1130 → 707-1042).
  *
- * <p><b>Orientation.</b> {@code C = op(A)·op(B)} may instead be computed as {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} and
- * transposed ({@link #multiplyTransposed}): the operand read in place and the one packed swap roles. {@link #cost}
- * prices each way (padded tiles, and B's packing, which is cheap for B's stored rows and an element at a time for a
- * B stored transposed); the transposed way is taken when it is clearly cheaper ({@link #TRANSPOSE_GAIN}). It picks:
- * W5's weight gradient {@code hᵀ·g} (256 × 10: 10 columns padded to 32; 24 µs, transposed 17); W7's kernel
- * gradient {@code g·colsᵀ} (32 × 144 over 12,544 depths: packing {@code colsᵀ} transposed is 1.8 M floats, the
- * other way 0.4 M; 3.0 ms, transposed 1.3 ms in two runs at load 1-2). It leaves W5's forward {@code h·W2}, whose
- * transposed form packs {@code hᵀ} an element at a time, which costs what the padding did.
+ * <p><b>Orientation.</b> {@code C = op(A)·op(B)} may instead be computed as {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} and transposed
+ * ({@link #multiplyTransposed}): the operand read in place and the one packed swap roles. {@link #cost} prices each way
+ * (padded tiles, B's packing, which is cheap for B's stored rows and an element at a time for a B stored transposed,
+ * and the row-major copy of an A stored transposed); the transposed way is taken when it is clearly cheaper ({@link
+ * #TRANSPOSE_GAIN}). It picks: W5's weight gradient {@code hᵀ·g} (256 × 10: 10 columns padded to 32; 24 µs, transposed
+ * 17); W7's kernel gradient {@code g·colsᵀ} (32 × 144 over 12,544 depths: packing {@code colsᵀ} transposed is 1.8 M
+ * floats, the other way 0.4 M; 3.0 ms, transposed 1.3 ms in two runs at load 1-2). It leaves W5's forward {@code h·W2},
+ * whose transposed form packs {@code hᵀ} an element at a time, which costs what the padding did.
  *
  * <p><b>Work split.</b> When there are at least as many column panels as threads, each task takes a group of column
- * panels (of one batch) and, a depth slice at a time, packs them itself (into a pooled array of its own, which the
- * next task reuses while it is in cache: one array for all of B was written back to memory on every call) and computes
- * all rows for them, so a product is one fork and join and no thread waits for another's packing; a group is at most
- * {@link #GROUP_FLOATS} floats of a depth slice of B, packed just before the task sweeps it once per row panel from
- * L2 (packing all depths first left only the last slice there: W7's conv2 kernel gradient 1.30 → 1.05 ms).
- * Otherwise (a narrow result: a matrix times a vector, a layer of ten outputs) B is packed first and tasks take row
- * panels. Tasks are claimed one at a time ({@link Parallel#tasks}), up to {@link #TASKS_PER_THREAD} a thread, so a
- * worker that starts late on a loaded host does not hold back the caller. A product of fewer tiles than that over many depth slices (a convolution's kernel gradient)
- * shares the slices instead ({@link #multiplyOverDepth}). Either way each element of C is the same sequence of FMAs:
- * one chain over each depth slice of {@link #KC}, the slices added in order ({@link ScalarKernels#matmul} does the
- * same), so neither the split nor the vector width changes a bit.
+ * panels (of one batch) and, a depth slice at a time, packs them itself (into a pooled array of its own, which the next
+ * task reuses while it is in cache: one array for all of B was written back to memory on every call) and computes all
+ * rows for them, so a product is one fork and join and no thread waits for another's packing; a group is at most {@link
+ * #GROUP_FLOATS} floats of a depth slice of B, packed just before the task sweeps it once per row panel from L2
+ * (packing all depths first left only the last slice there: W7's conv2 kernel gradient 1.30 → 1.05 ms). Otherwise (a
+ * narrow result: a matrix times a vector, a layer of ten outputs) B is packed first and tasks take row panels. Tasks
+ * are claimed one at a time ({@link Parallel#tasks}), up to {@link #TASKS_PER_THREAD} a thread, so a worker that starts
+ * late on a loaded host does not hold back the caller. A product of fewer tiles than that over many depth slices (a
+ * convolution's kernel gradient) shares the slices instead ({@link #multiplyOverDepth}). Either way each element of C
+ * is the same sequence of FMAs: one chain over each depth slice of {@link #KC}, the slices added in order ({@link
+ * ScalarKernels#matmul} does the same), so neither the split nor the vector width changes a bit.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> F = FloatLanes.F;
@@ -86,7 +87,7 @@ final class FloatGemm {
             java.util.Arrays.fill(c, 0, batches.length * m * n, 0f);
             return;
         }
-        if (TRANSPOSE_GAIN * cost(n, k, m, !ta) + (double) m * n < cost(m, k, n, tb)) {
+        if (TRANSPOSE_GAIN * cost(n, k, m, !tb, !ta) + (double) m * n < cost(m, k, n, ta, tb)) {
             multiplyTransposed(a, ta, b, tb, c, batches, m, k, n, pool);
         } else {
             multiplyAsGiven(a, ta, b, tb, c, batches, m, k, n, pool);
@@ -96,6 +97,10 @@ final class FloatGemm {
     /** {@link #multiply} in the orientation given: B packed, A read in place. */
     private static void multiplyAsGiven(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches,
             int m, int k, int n, BufferPool pool) {
+        if (ta) {
+            multiplyRowMajor(a, b, tb, c, batches, m, k, n, pool);
+            return;
+        }
         int nPanels = (n + NR - 1) / NR;
         int mPanels = (m + MR - 1) / MR;
         long flops = 2L * m * n * k * batches.length;
@@ -103,7 +108,7 @@ final class FloatGemm {
         int slices = (k + KC - 1) / KC;
         if (batches.length == 1 && threads > 1 && nPanels * mPanels < TASKS_PER_THREAD * threads
                 && slices >= TASKS_PER_THREAD * threads) {
-            multiplyOverDepth(a, ta, b, tb, c, batches[0], m, k, n, threads, pool);
+            multiplyOverDepth(a, b, tb, c, batches[0], m, k, n, threads, pool);
             return;
         }
         int panelSize = k * NR;
@@ -125,7 +130,7 @@ final class FloatGemm {
                     for (int from = 0; from < k; from += KC) {
                         int to = Math.min(k, from + KC);
                         packGroup(b, bt.bOff(), tb, k, n, j0, j1, from, to, packed);
-                        tiles(a, bt.aOff(), ta, packed, -j0 * (to - from) * NR, c, bt.cOff(), m, k, n, from, to,
+                        tiles(a, bt.aOff(), packed, -j0 * (to - from) * NR, c, bt.cOff(), m, k, n, from, to,
                                 from > 0, 0, mPanels, j0, j1, scratch);
                     }
                 } finally {
@@ -158,7 +163,7 @@ final class FloatGemm {
                     int p0 = from % mPanels;
                     int p1 = Math.min(mPanels, p0 + to - from);
                     Gemm.Batch bt = batches[batch];
-                    tiles(a, bt.aOff(), ta, packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
+                    tiles(a, bt.aOff(), packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
                             false, p0, p1, 0, nPanels, s);
                     from += p1 - p0;
                 }
@@ -169,12 +174,38 @@ final class FloatGemm {
     }
 
     /**
+     * {@link #multiplyAsGiven} for an A stored transposed: each distinct A (broadcast batches share one) is first
+     * copied row-major, so that the kernels read A at a depth stride of one. The kernel's six loads of A then index
+     * {@code aAt + p + r·rs}, linear in the depth with a constant scale, and C2 hoists their range checks out of the
+     * loop; with the depth stride in a variable (m, for A read in place transposed) the checks stayed in, and the
+     * kernel ran 87 against 98 GFLOP/s (single-threaded, in L1, AVX2 Zen 3, whose FMA peak is ~97 a core).
+     */
+    private static void multiplyRowMajor(float[] a, float[] b, boolean tb, float[] c, Gemm.Batch[] batches, int m,
+            int k, int n, BufferPool pool) {
+        java.util.Map<Integer, Integer> copies = new java.util.LinkedHashMap<>();
+        for (Gemm.Batch bt : batches) {
+            copies.putIfAbsent(bt.aOff(), copies.size() * m * k);
+        }
+        float[] rowMajor = (float[]) pool.take(dev.nabla.DType.FLOAT32, copies.size() * m * k);
+        try {
+            copies.forEach((from, to) -> TransposeCopy.transpose(a, from, m, k, rowMajor, to));
+            Gemm.Batch[] rebased = new Gemm.Batch[batches.length];
+            for (int i = 0; i < batches.length; i++) {
+                rebased[i] = new Gemm.Batch(copies.get(batches[i].aOff()), batches[i].bOff(), batches[i].cOff());
+            }
+            multiplyAsGiven(rowMajor, false, b, tb, c, rebased, m, k, n, pool);
+        } finally {
+            pool.give(dev.nabla.DType.FLOAT32, rowMajor);
+        }
+    }
+
+    /**
      * A result of few tiles over a deep K (conv1's kernel gradient in W7: (16, 9) over 50,176 depths, which ran on
      * one thread, packing its one panel alone): the depth slices are shared among the threads, each slice's tiles
      * computed into a partial of its own (packing only its depths), and the partials are then added in slice order,
      * as {@link #tiles} adds them, so the bits are the same.
      */
-    private static void multiplyOverDepth(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch bt,
+    private static void multiplyOverDepth(float[] a, float[] b, boolean tb, float[] c, Gemm.Batch bt,
             int m, int k, int n, int threads, BufferPool pool) {
         int slices = (k + KC - 1) / KC;
         int nPanels = (n + NR - 1) / NR;
@@ -192,7 +223,7 @@ final class FloatGemm {
                     for (int jp = 0; jp < nPanels; jp++) {
                         packB(b, bt.bOff(), tb, k, n, jp, from, to, packed, jp * (to - from) * NR);
                     }
-                    tiles(a, bt.aOff(), ta, packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
+                    tiles(a, bt.aOff(), packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
                             nPanels, scratch);
                 }
             });
@@ -214,10 +245,10 @@ final class FloatGemm {
      * stored rows and one scalar load and store per float when B is stored transposed ({@code tb}: its columns are
      * contiguous, and the panel is filled element by element).
      */
-    private static double cost(int m, int k, int n, boolean tb) {
+    private static double cost(int m, int k, int n, boolean ta, boolean tb) {
         double tiles = (double) padded(m, MR) * paddedColumns(n) * k / L;
         double packed = (double) k * paddedColumns(n);
-        return tiles + (tb ? packed : 2 * packed / L);
+        return tiles + (tb ? packed : 2 * packed / L) + (ta ? (double) m * k : 0);
     }
 
     /**
@@ -295,11 +326,8 @@ final class FloatGemm {
      * (slice-aligned; the panels hold just those depths), added onto C when {@code onto} and written over it
      * otherwise: per depth slice, each row panel of A meets every B panel of the range while its rows are in L1.
      */
-    private static void tiles(float[] a, int aOff, boolean ta, float[] packedB, int bBase, float[] c, int cOff,
+    private static void tiles(float[] a, int aOff, float[] packedB, int bBase, float[] c, int cOff,
             int m, int k, int n, int from, int to, boolean onto, int p0, int p1, int j0, int j1, Scratch s) {
-        // A's element (row i, depth p) is a[aOff + i·rowStride + p·depthStride] in either layout
-        int rowStride = ta ? 1 : k;
-        int depthStride = ta ? m : 1;
         int depth = to - from;
         for (int pc = from; pc < to; pc += KC) {
             int kc = Math.min(KC, to - pc);
@@ -311,15 +339,13 @@ final class FloatGemm {
                 // once: the same FMAs give the same bits) and only A with fewer than MR rows in all is copied
                 int skip = rows < MR && m >= MR ? MR - rows : 0;
                 float[] ap = a;
-                int aAt = aOff + (i - skip) * rowStride + pc * depthStride;
-                int rs = rowStride;
-                int ps = depthStride;
+                int aAt = aOff + (i - skip) * k + pc;
+                int rs = k;
                 if (rows < MR && skip == 0) {
                     ap = s.edgeA();
-                    packEdgeA(a, aAt, rowStride, depthStride, rows, kc, ap);
+                    packEdgeA(a, aAt, k, rows, kc, ap);
                     aAt = 0;
-                    rs = 1;
-                    ps = MR;
+                    rs = kc;
                 }
                 for (int jp = j0; jp < j1; jp++) {
                     int j = jp * NR;
@@ -327,16 +353,16 @@ final class FloatGemm {
                     int bAt = bBase + jp * depth * NR + (pc - from) * w;
                     if (rows == MR && j + w <= n) {
                         if (w == NR) {
-                            microKernel(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
+                            microKernel(kc, ap, aAt, rs, packedB, bAt, c, cOff + i * n + j, n, accumulate);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, c, cOff + i * n + j, n, accumulate);
+                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, c, cOff + i * n + j, n, accumulate);
                         }
                     } else {
                         float[] edge = s.edgeC();
                         if (w == NR) {
-                            microKernel(kc, ap, aAt, rs, ps, packedB, bAt, edge, 0, w, false);
+                            microKernel(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, ps, packedB, bAt, edge, 0, w, false);
+                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false);
                         }
                         int cols = Math.min(w, n - j);
                         for (int r = 0; r < rows; r++) {
@@ -352,13 +378,11 @@ final class FloatGemm {
         }
     }
 
-    /** Copies all {@code rows < MR} rows of A over {@code kc} depths as {@code kc} groups of MR, zero-padded. */
-    private static void packEdgeA(float[] a, int at, int rowStride, int depthStride, int rows, int kc, float[] dst) {
-        java.util.Arrays.fill(dst, 0f);
-        for (int p = 0; p < kc; p++) {
-            for (int r = 0; r < rows; r++) {
-                dst[p * MR + r] = a[at + r * rowStride + p * depthStride];
-            }
+    /** Copies all {@code rows < MR} rows of A over {@code kc} depths as MR rows of {@code kc}, zero-padded. */
+    private static void packEdgeA(float[] a, int at, int rowStride, int rows, int kc, float[] dst) {
+        java.util.Arrays.fill(dst, rows * kc, MR * kc, 0f);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(a, at + r * rowStride, dst, r * kc, kc);
         }
     }
 
@@ -445,11 +469,11 @@ final class FloatGemm {
     }
 
     /**
-     * {@code C[MR × NR] (+)= A[MR rows] · Bpanel} over {@code kc}: A's element (r, p) is {@code a[aAt + r·rs +
-     * p·ps]}; the accumulators live in registers for the whole depth and C is touched once at the end.
+     * {@code C[MR × NR] (+)= A[MR rows] · Bpanel} over {@code kc}: A's element (r, p) is {@code a[aAt + r·rs + p]};
+     * the accumulators live in registers for the whole depth and C is touched once at the end.
      */
-    static void microKernel(int kc, float[] a, int aAt, int rs, int ps, float[] bp, int bAt, float[] c, int cAt,
-            int ldc, boolean accumulate) {
+    static void microKernel(int kc, float[] a, int aAt, int rs, float[] bp, int bAt, float[] c, int cAt, int ldc,
+            boolean accumulate) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F);
@@ -464,7 +488,7 @@ final class FloatGemm {
         FloatVector c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             int bi = bAt + p * NR;
-            int ai = aAt + p * ps;
+            int ai = aAt + p;
             FloatVector b0 = FloatVector.fromArray(F, bp, bi);
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
             FloatVector a0 = FloatVector.broadcast(F, a[ai]);
@@ -522,8 +546,8 @@ final class FloatGemm {
      * second column's FMAs and stores under an invariant {@code if}) ran the wide tiles 12% slower (single-threaded,
      * B in L2, three alternations: 77-84 against 90-96 GFLOP/s); this one runs 55-65.
      */
-    static void microKernelNarrow(int kc, float[] a, int aAt, int rs, int ps, float[] bp, int bAt, float[] c,
-            int cAt, int ldc, boolean accumulate) {
+    static void microKernelNarrow(int kc, float[] a, int aAt, int rs, float[] bp, int bAt, float[] c, int cAt,
+            int ldc, boolean accumulate) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F);
@@ -531,7 +555,7 @@ final class FloatGemm {
         FloatVector c4 = FloatVector.zero(F);
         FloatVector c5 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
-            int ai = aAt + p * ps;
+            int ai = aAt + p;
             FloatVector b0 = FloatVector.fromArray(F, bp, bAt + p * NR_NARROW);
             c0 = FloatVector.broadcast(F, a[ai]).fma(b0, c0);
             c1 = FloatVector.broadcast(F, a[ai + rs]).fma(b0, c1);
