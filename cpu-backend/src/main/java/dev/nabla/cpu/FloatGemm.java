@@ -434,8 +434,10 @@ final class FloatGemm {
                 int p1 = Math.min(to, p0 + PACK_SLAB);
                 for (int q = 0; q < cols; q++) {
                     int src = bOff + (j + q) * k;
-                    for (int p = p0; p < p1; p++) {
-                        dst[at + p * width + q] = b[src + p];
+                    if (width == NR) {
+                        packColumn(b, src, dst, at + q, NR, p0, p1);
+                    } else {
+                        packColumn(b, src, dst, at + q, NR_NARROW, p0, p1);
                     }
                 }
             }
@@ -465,6 +467,17 @@ final class FloatGemm {
             if (whole < cols) {
                 FloatVector.fromArray(F, b, src + whole, tail).intoArray(dst, d + whole);
             }
+        }
+    }
+
+    /**
+     * {@code dst[d + p·stride] = b[src + p]} for the depths {@code [p0, p1)}: one column of a B stored transposed into
+     * its panel. Called with a constant stride, so that C2, inlining it, sees the store's index as the loop variable
+     * times a constant and hoists its range check (with the panel's width in a variable the check ran per element).
+     */
+    private static void packColumn(float[] b, int src, float[] dst, int d, int stride, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            dst[d + p * stride] = b[src + p];
         }
     }
 
