@@ -94,7 +94,7 @@ final class FloatGemm {
         }
     }
 
-    /** {@link #multiply} in the orientation given: B packed, A read in place. */
+    /** {@link #multiply} in the orientation given: B packed, A read in place (row-major: {@link #multiplyRowMajor}). */
     private static void multiplyAsGiven(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches,
             int m, int k, int n, BufferPool pool) {
         if (ta) {
@@ -186,7 +186,7 @@ final class FloatGemm {
         for (Gemm.Batch bt : batches) {
             copies.putIfAbsent(bt.aOff(), copies.size() * m * k);
         }
-        float[] rowMajor = (float[]) pool.take(dev.nabla.DType.FLOAT32, copies.size() * m * k);
+        float[] rowMajor = (float[]) pool.take(dev.nabla.DType.FLOAT32, Math.multiplyExact(copies.size(), m * k));
         try {
             copies.forEach((from, to) -> TransposeCopy.transpose(a, from, m, k, rowMajor, to));
             Gemm.Batch[] rebased = new Gemm.Batch[batches.length];
@@ -243,7 +243,8 @@ final class FloatGemm {
      * The price, in vector FMAs, of computing an (m, n) product over k in this orientation: the padded tiles, plus
      * packing B (k × n padded to panels), which costs about one vector copy per NR floats when B's rows are its
      * stored rows and one scalar load and store per float when B is stored transposed ({@code tb}: its columns are
-     * contiguous, and the panel is filled element by element).
+     * contiguous, and the panel is filled element by element), plus one scalar copy per element of an A stored
+     * transposed ({@code ta}: {@link #multiplyRowMajor}).
      */
     private static double cost(int m, int k, int n, boolean ta, boolean tb) {
         double tiles = (double) padded(m, MR) * paddedColumns(n) * k / L;
