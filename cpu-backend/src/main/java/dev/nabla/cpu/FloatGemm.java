@@ -220,9 +220,7 @@ final class FloatGemm {
                 for (int sl = slices * t / tasks; sl < slices * (t + 1) / tasks; sl++) {
                     int from = sl * KC;
                     int to = Math.min(k, from + KC);
-                    for (int jp = 0; jp < nPanels; jp++) {
-                        packB(b, bt.bOff(), tb, k, n, jp, from, to, packed, jp * (to - from) * NR);
-                    }
+                    packGroup(b, bt.bOff(), tb, k, n, 0, nPanels, from, to, packed);
                     tiles(a, bt.aOff(), packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
                             nPanels, scratch);
                 }
