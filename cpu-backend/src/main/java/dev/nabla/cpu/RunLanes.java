@@ -1,6 +1,7 @@
 package dev.nabla.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,6 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class RunLanes {
     private static final VectorSpecies<Float> F = FloatLanes.F;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     private RunLanes() {
     }
@@ -45,11 +47,11 @@ final class RunLanes {
      * {@code q mod width}, for {@code q < width + F.length()}, so a vector of lanes starting at any column reads its
      * mask from one offset ({@link #copyInside}, {@link #addInside}).
      */
-    static boolean[] insideColumns(int width, int lo, int hi) {
-        boolean[] inside = new boolean[width + F.length()];
+    static int[] insideColumns(int width, int lo, int hi) {
+        int[] inside = new int[width + F.length()];
         for (int q = 0; q < inside.length; q++) {
             int column = q % width;
-            inside[q] = column >= lo && column < hi;
+            inside[q] = column >= lo && column < hi ? -1 : 0;
         }
         return inside;
     }
@@ -60,14 +62,13 @@ final class RunLanes {
      * only, stored unmasked: masked stores of short runs were 80% of im2col's time on Zen 4. The
      * {@code length mod F.length()} last elements are left to the caller; returns how many were done.
      */
-    static int copyInside(float[] src, int from, float[] dst, int to, int length, boolean[] inside, int width,
+    static int copyInside(float[] src, int from, float[] dst, int to, int length, int[] inside, int width,
             int first) {
         int step = F.length() % width;
         int column = first;
         int k = 0;
         for (; k <= length - F.length(); k += F.length()) {
-            VectorMask<Float> in = VectorMask.fromArray(F, inside, column);
-            FloatVector.fromArray(F, src, from + k, in).intoArray(dst, to + k);
+            inside(src, from + k, inside, column).intoArray(dst, to + k);
             column += step;
             column -= column >= width ? width : 0;
         }
@@ -79,18 +80,22 @@ final class RunLanes {
      * get {@code + 0}, which changes no sum that started at +0 (a sum of floats from +0 is never -0). Whole vectors
      * only, stored unmasked; returns how many elements were done.
      */
-    static int addInside(float[] src, int from, float[] dst, int to, int length, boolean[] inside, int width,
+    static int addInside(float[] src, int from, float[] dst, int to, int length, int[] inside, int width,
             int first) {
         int step = F.length() % width;
         int column = first;
         int k = 0;
         for (; k <= length - F.length(); k += F.length()) {
-            VectorMask<Float> in = VectorMask.fromArray(F, inside, column);
-            FloatVector.fromArray(F, dst, to + k).add(FloatVector.fromArray(F, src, from + k, in))
-                    .intoArray(dst, to + k);
+            FloatVector.fromArray(F, dst, to + k).add(inside(src, from + k, inside, column)).intoArray(dst, to + k);
             column += step;
             column -= column >= width ? width : 0;
         }
         return k;
+    }
+
+    /** The vector at {@code src[from]} with the lanes outside the image (a 0 in {@code inside}) made +0. */
+    private static FloatVector inside(float[] src, int from, int[] inside, int column) {
+        return FloatVector.fromArray(F, src, from).reinterpretAsInts().and(IntVector.fromArray(I, inside, column))
+                .reinterpretAsFloats();
     }
 }

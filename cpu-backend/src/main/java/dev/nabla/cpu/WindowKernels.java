@@ -71,8 +71,8 @@ final class WindowKernels {
     }
 
     /** Each stretch's table of inside columns for the vector kernels; null entries without the Vector API. */
-    private static boolean[][] insideColumns(Shifted[] shifts, int width) {
-        boolean[][] inside = new boolean[shifts.length][];
+    private static int[][] insideColumns(Shifted[] shifts, int width) {
+        int[][] inside = new int[shifts.length][];
         for (int e = 0; e < shifts.length && VectorSupport.AVAILABLE; e++) {
             inside[e] = RunLanes.insideColumns(width, shifts[e].lo(), shifts[e].hi());
         }
@@ -131,7 +131,7 @@ final class WindowKernels {
         int columns = (int) g.columns();
         int kk = g.kernelH() * g.kernelW();
         Shifted[] shifts = Shifted.all(g);
-        boolean[][] inside = insideColumns(shifts, width);
+        int[][] inside = insideColumns(shifts, width);
         Parallel.range(items, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, plane)), (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
                 int row = t / g.images();
@@ -163,7 +163,10 @@ final class WindowKernels {
 
     /**
      * Each (image, channel) plane is summed by one task, its terms in the order of the rows {@code (i, j)}: the
-     * order of the SPI default's scatter-add, so both give the same bits.
+     * order of the SPI default's scatter-add, so both give the same bits. The tasks go channel by channel, each
+     * channel's images in order, so a thread reads the channel's {@code kernelH·kernelW} column-matrix rows front to
+     * back (image by image, they would be as many streams as the matrix has rows, 144 in MNIST's second layer, which
+     * the prefetchers cannot follow: col2im took twice as long).
      */
     static void col2im(WindowGeometry g, float[] cols, float[] x) {
         if (shiftsWholeImage(g)) {
@@ -176,10 +179,10 @@ final class WindowKernels {
         int imageSize = g.height() * g.width();
         int work = (int) Math.min(Integer.MAX_VALUE, (long) g.kernelH() * g.kernelW() * plane);
         Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
-            for (int p = lo; p < hi; p++) {
-                int n = p / g.channels();
-                int c = p % g.channels();
-                int dst0 = p * imageSize;
+            for (int t = lo; t < hi; t++) {
+                int c = t / g.images();
+                int n = t % g.images();
+                int dst0 = (n * g.channels() + c) * imageSize;
                 Arrays.fill(x, dst0, dst0 + imageSize, 0f);
                 for (int i = 0; i < g.kernelH(); i++) {
                     for (int j = 0; j < g.kernelW(); j++) {
@@ -217,13 +220,13 @@ final class WindowKernels {
         int columns = (int) g.columns();
         int kk = g.kernelH() * g.kernelW();
         Shifted[] shifts = Shifted.all(g);
-        boolean[][] inside = insideColumns(shifts, width);
+        int[][] inside = insideColumns(shifts, width);
         int work = (int) Math.min(Integer.MAX_VALUE, (long) kk * plane);
         Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
-            for (int p = lo; p < hi; p++) {
-                int n = p / g.channels();
-                int c = p % g.channels();
-                int dst0 = p * plane;
+            for (int t = lo; t < hi; t++) {
+                int c = t / g.images();
+                int n = t % g.images();
+                int dst0 = (n * g.channels() + c) * plane;
                 Arrays.fill(x, dst0, dst0 + plane, 0f);
                 for (int e = 0; e < kk; e++) {
                     Shifted s = shifts[e];
