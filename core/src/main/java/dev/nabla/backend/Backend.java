@@ -140,6 +140,17 @@ public interface Backend {
     }
 
     /**
+     * Max pooling's gradient: {@code x} (the NCHW input of {@code g}) is zero but for {@code grad[q]} added at
+     * {@code indices[q]} (a flat index into {@code x}) for every window q ({@code grad} and INT32 {@code indices} of
+     * {@code g.columns()}), the terms of an element added in window order from zero: the scatter-add of
+     * {@code grad} into zeros, which this default runs; backends override it with a pass per image.
+     */
+    default void maxPoolGradient(WindowGeometry g, Buffer grad, Buffer indices, Buffer x) {
+        fill(x, 0);
+        scatterAdd(x, 1, g.inputSize(), 1, indices, grad, new IndexCheck("maxPoolGradient", "an image of " + g));
+    }
+
+    /**
      * Max pooling's choice: for each column of {@link #im2col}'s matrix (one window), the flat index into {@code x}
      * of its first maximum in row order, NaN counting as the maximum (as {@link ReduceOp#ARGMAX}); {@code indices}
      * is INT32 of {@code g.columns()}. {@code g} has no padding (every element of a window lies in {@code x}).

@@ -173,10 +173,10 @@ public final class Functional {
         Tensor planes = x.reshape(n * c, 1, x.shape().dim(2), x.shape().dim(3));
         WindowGeometry g = w.geometry(n * c, 1);
         if (max) {
-            // one pass to choose, one gather (and its gradient one scatter-add): max over an im2col matrix took
-            // eight passes forward and backward (im2col, max; equal, cast, sum, divide, multiply, col2im)
+            // one pass to choose, one gather (and its gradient one pass): max over an im2col matrix took eight
+            // passes forward and backward (im2col, max; equal, cast, sum, divide, multiply, col2im)
             Tensor chosen = Convolution.maxPoolIndices(planes, g);
-            return x.reshape(x.size()).gather(chosen, 0).reshape(n, c, w.outH(), w.outW());
+            return Convolution.maxPool(planes, chosen, g).reshape(n, c, w.outH(), w.outW());
         }
         return Convolution.im2col(planes, g).mean(0).reshape(n, c, w.outH(), w.outW());
     }

@@ -5,6 +5,7 @@ import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.IndexCheck;
 import dev.nabla.backend.WindowGeometry;
 import dev.nabla.internal.TensorAccess;
 
@@ -69,6 +70,75 @@ public final class Convolution {
             throw new IllegalArgumentException(op + ": windows with padding (" + g + ") are not supported");
         }
         return Dispatch.apply(new MaxPoolIndices(g, Shape.of(g.columns())), x);
+    }
+
+    /**
+     * Max pooling's values: {@code x} (the image of {@code g}) at the flat {@code indices} (INT32,
+     * {@code (g.columns())}, one per window, as {@link #maxPoolIndices} gives them), {@code (g.columns())}: what
+     * gathering the flattened {@code x} gives, with {@link #maxPoolGradient} as the gradient, which walks the input
+     * once, an image at a time, where a scatter-add into zeros filled the whole input and then added into it (W7's
+     * first pooling's gradient: two passes over 3.2 MB).
+     */
+    public static Tensor maxPool(Tensor x, Tensor indices, WindowGeometry g) {
+        String op = "maxPool";
+        checkImage(op, x, g);
+        checkWindowIndices(op, indices, x, g);
+        return Dispatch.apply(new MaxPool(g, Shape.of(g.columns()), x.dtype()), x, indices);
+    }
+
+    /**
+     * The gradient of {@link #maxPool}: zeros of {@code g}'s input shape with {@code grad[q]} added at
+     * {@code indices[q]} for every window q, in window order (as {@code scatterAdd} of the flattened input, the same
+     * bits).
+     */
+    public static Tensor maxPoolGradient(Tensor grad, Tensor indices, WindowGeometry g) {
+        String op = "maxPoolGradient";
+        TensorAccess.storage(grad, op);
+        Checks.notBool(op, grad);
+        if (!grad.shape().equals(Shape.of(g.columns()))) {
+            throw new IllegalArgumentException(op + ": gradient " + grad.shape() + " does not match the windows "
+                    + Shape.of(g.columns()));
+        }
+        checkWindowIndices(op, indices, grad, g);
+        return Dispatch.apply(new MaxPoolGradient(g, inputShape(g), grad.dtype()), grad, indices);
+    }
+
+    /** One INT32 index per window, on {@code values}' device. */
+    private static void checkWindowIndices(String op, Tensor indices, Tensor values, WindowGeometry g) {
+        Checks.open(op, "indices", indices);
+        Checks.dtype(op, "indices", indices, DType.INT32);
+        Checks.sameDevice(op, values, indices);
+        if (!indices.shape().equals(Shape.of(g.columns()))) {
+            throw new IllegalArgumentException(op + ": indices " + indices.shape() + " do not match the windows "
+                    + Shape.of(g.columns()));
+        }
+    }
+
+    /** The max-pooling gather (inputs: image, indices); its gradient is {@link #maxPoolGradient}. */
+    public record MaxPool(WindowGeometry geometry, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "maxPool"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return attributesOf(geometry); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.gather(in[0], 1, geometry.inputSize(), 1, in[1], out,
+                    new IndexCheck("maxPool", "an image of " + geometry));
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {maxPoolGradient(g, in[1], geometry), null};
+        }
+    }
+
+    /** Max pooling's gradient (inputs: gradient, indices); its own gradient is {@link #maxPool} of {@code g}. */
+    public record MaxPoolGradient(WindowGeometry geometry, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "maxPoolGradient"; }
+        @Override public Recording recording() { return Recording.LINEAR; }
+        @Override public String attributes() { return attributesOf(geometry); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.maxPoolGradient(geometry, in[0], in[1], out);
+        }
+        @Override public Tensor[] gradient(Tensor[] in, Tensor out, Tensor g, boolean[] needed) {
+            return new Tensor[] {maxPool(g, in[1], geometry), null};
+        }
     }
 
     /** The max-pooling index primitive: integer output, no gradient. */

@@ -157,6 +157,12 @@ final class NnCases {
         }).toList();
     }
 
+    /** {@link #unpaddedWindows}' geometries with a gradient per window as the input (max pooling's gradient). */
+    static CaseGenerator<OpArgs.Windows> poolGradients() {
+        return r -> unpaddedWindows().draw(r).stream()
+                .map(c -> OpCase.of(c.args(), s(c.args().geometry().columns()))).toList();
+    }
+
     /** Large planes and many channels (forward only). */
     static CaseGenerator<Pool> largePools() {
         return r -> List.of(OpCase.of(new Pool(2, 2, true), s(4, 16, 28, 28)),

@@ -61,6 +61,19 @@ final class NnOpTable {
                     (in, a) -> NnReference.maxPoolIndices(in.get(0), a.geometry())).withDomain(Domain.SMALL_INTEGERS)
                     .withDtypes(OpInfo.NUMERIC).withResultType(t -> DType.INT32).withoutGradient()
                     .covering("Convolution.maxPoolIndices"),
+            // the gather under maxPool2d, with its own gradient rule (distinct values: no ties inside a window)
+            op("maxPool", NN, 1, NnCases.unpaddedWindows(),
+                    (in, a) -> Convolution.maxPool(in.get(0), Convolution.maxPoolIndices(in.get(0), a.geometry()),
+                            a.geometry()),
+                    (in, a) -> NnReference.maxPool(in.get(0), a.geometry())).withDomain(Domain.DISTINCT)
+                    .withDtypes(OpInfo.NUMERIC).covering("Convolution.maxPool"),
+            op("maxPoolGradient", NN, 1, NnCases.poolGradients(),
+                    (in, a) -> Convolution.maxPoolGradient(in.get(0), Tensor.of(in.get(0).device(),
+                            NnReference.maxPoolIndicesOfSomeImage(a.geometry()), a.geometry().columns()),
+                            a.geometry()),
+                    (in, a) -> NnReference.maxPoolGradient(in.get(0),
+                            NnReference.maxPoolIndicesOfSomeImage(a.geometry()), a.geometry()))
+                    .withDtypes(OpInfo.NUMERIC).withTolerances(1e-5, 1e-12).covering("Convolution.maxPoolGradient"),
             op("col2im", NN, 1, NnCases.windows(true), (in, a) -> Convolution.col2im(in.get(0), a.geometry()),
                     (in, a) -> NnReference.col2im(in.get(0), a.geometry())).withDtypes(OpInfo.NUMERIC)
                     .withTolerances(1e-5, 1e-12).covering("Convolution.col2im"),

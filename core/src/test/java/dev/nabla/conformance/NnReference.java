@@ -100,6 +100,43 @@ final class NnReference {
         });
     }
 
+    /** Max pooling's values by their definition: each window's element at its {@link #maxPoolIndices}. */
+    static HostTensor maxPool(HostTensor x, WindowGeometry g) {
+        double[] chosen = maxPoolIndices(x, g).data();
+        return HostTensor.generate(new long[] {g.columns()}, idx -> x.data()[(int) chosen[(int) idx[0]]]);
+    }
+
+    /**
+     * The indices max pooling chooses in a fixed pseudo-random image of {@code g} of small integers (ties, and with
+     * overlapping windows one element chosen by several): the indices of the maxPoolGradient rows.
+     */
+    static int[] maxPoolIndicesOfSomeImage(WindowGeometry g) {
+        java.util.Random r = new java.util.Random(g.hashCode());
+        double[] v = new double[(int) g.inputSize()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextInt(4);
+        }
+        double[] chosen = maxPoolIndices(new HostTensor(inputShape(g), v), g).data();
+        int[] out = new int[chosen.length];
+        for (int q = 0; q < out.length; q++) {
+            out[q] = (int) chosen[q];
+        }
+        return out;
+    }
+
+    /** Max pooling's gradient by its definition: zeros of the image with {@code grad[q]} added at {@code indices[q]}. */
+    static HostTensor maxPoolGradient(HostTensor grad, int[] indices, WindowGeometry g) {
+        double[] x = new double[(int) g.inputSize()];
+        for (int q = 0; q < indices.length; q++) {
+            x[indices[q]] += grad.data()[q];
+        }
+        return new HostTensor(inputShape(g), x);
+    }
+
+    private static long[] inputShape(WindowGeometry g) {
+        return new long[] {g.images(), g.channels(), g.height(), g.width()};
+    }
+
     /** col2im as the transpose of {@link #im2col}: every input element sums the column entries that read it. */
     static HostTensor col2im(HostTensor cols, WindowGeometry g) {
         return col2im(cols, g, false);

@@ -133,6 +133,51 @@ class WindowPrimitivesTest {
         assertTrue(e.getMessage().startsWith("maxPoolIndices: windows with padding"), e.getMessage());
     }
 
+    /**
+     * Max pooling's gradient is the scatter-add of the windows' gradients into zeros, bit for bit: at MNIST's sizes
+     * (where the CPU's pass per image runs in parallel), with several channels, with overlapping windows that choose
+     * one element twice, and with indices that point into another image (the CPU falls back to the scatter-add);
+     * an index outside the image is an error naming the op.
+     */
+    @OnEachDevice
+    void maxPoolGradientIsTheScatterAddIntoZeros(Device d) {
+        List<WindowGeometry> geometries = List.of(new WindowGeometry(64 * 16, 1, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+                new WindowGeometry(64, 16, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+                new WindowGeometry(2, 2, 9, 9, 3, 2, 1, 0, 0, 7, 8),
+                new WindowGeometry(3, 1, 10, 11, 2, 2, 3, 0, 0, 3, 4));
+        java.util.Random r = new java.util.Random(9);
+        for (WindowGeometry g : geometries) {
+            double[] v = new double[(int) g.inputSize()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = r.nextInt(3);
+            }
+            Tensor chosen = Convolution.maxPoolIndices(Tensor.of(d, v, Convolution.inputShape(g).dims()), g);
+            // the same indices, the images' windows reversed: each image's windows point into another image
+            int[] foreign = chosen.toIntArray();
+            for (int q = 0; q < foreign.length / 2; q++) {
+                int t = foreign[q];
+                foreign[q] = foreign[foreign.length - 1 - q];
+                foreign[foreign.length - 1 - q] = t;
+            }
+            for (Tensor indices : List.of(chosen, Tensor.of(d, foreign, foreign.length))) {
+                for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+                    Tensor grad = random(d, 5, t, g.columns());
+                    double[] expected = dev.nabla.ops.Indexing.scatterAdd(dev.nabla.Shape.of(g.inputSize()), 0,
+                            indices, grad).toDoubleArray();
+                    Tensor got = Convolution.maxPoolGradient(grad, indices, g);
+                    assertEquals(Convolution.inputShape(g), got.shape());
+                    assertArrayEquals(expected, got.toDoubleArray(), g + " " + t);
+                }
+            }
+        }
+        WindowGeometry g = new WindowGeometry(2, 1, 4, 4, 2, 2, 2, 0, 0, 2, 2);
+        int[] outside = {0, 2, 8, 10, 16, 18, 24, 32};
+        var e = assertThrows(IllegalArgumentException.class, () -> Convolution.maxPoolGradient(Tensor.ones(d, 8),
+                Tensor.of(d, outside, 8), g));
+        assertTrue(e.getMessage().startsWith("maxPoolGradient: index 32 at position 7 is out of range [0, 32)"),
+                e.getMessage());
+    }
+
     @OnEachDevice
     void mismatchedShapesAreRefused(Device d) {
         WindowGeometry g = new WindowGeometry(2, 3, 4, 4, 3, 3, 1, 1, 1, 4, 4);

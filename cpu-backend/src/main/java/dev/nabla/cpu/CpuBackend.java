@@ -401,6 +401,14 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public void maxPoolGradient(WindowGeometry g, Buffer grad, Buffer indices, Buffer x) {
+        if (x.dtype() != DType.FLOAT32
+                || !WindowKernels.maxPoolGradient(g, cpu(grad).floats(), cpu(indices).ints(), cpu(x).floats())) {
+            Backend.super.maxPoolGradient(g, grad, indices, x);
+        }
+    }
+
+    @Override
     public void maxPoolIndices(WindowGeometry g, Buffer x, Buffer indices) {
         if (x.dtype() == DType.FLOAT32) {
             WindowKernels.maxPoolIndices(g, cpu(x).floats(), cpu(indices).ints());
