@@ -429,14 +429,23 @@ final class FloatGemm {
             if (cols < width) {
                 java.util.Arrays.fill(dst, at + from * width, at + to * width, 0f);
             }
+            int blocked = TransposeCopy.BLOCKS ? cols / TransposeCopy.BLOCK * TransposeCopy.BLOCK : 0;
             for (int p0 = from; p0 < to; p0 += PACK_SLAB) {
                 int p1 = Math.min(to, p0 + PACK_SLAB);
+                // eight columns by eight depths at a time where whole blocks fit, then the columns and depths left
+                int pb = blocked > 0 ? p0 + (p1 - p0) / TransposeCopy.BLOCK * TransposeCopy.BLOCK : p0;
+                for (int q = 0; q < blocked; q += TransposeCopy.BLOCK) {
+                    for (int p = p0; p < pb; p += TransposeCopy.BLOCK) {
+                        TransposeCopy.block(b, bOff + (j + q) * k + p, k, dst, at + p * width + q, width);
+                    }
+                }
                 for (int q = 0; q < cols; q++) {
                     int src = bOff + (j + q) * k;
+                    int first = q < blocked ? pb : p0;
                     if (width == NR) {
-                        packColumn(b, src, dst, at + q, NR, p0, p1);
+                        packColumn(b, src, dst, at + q, NR, first, p1);
                     } else {
-                        packColumn(b, src, dst, at + q, NR_NARROW, p0, p1);
+                        packColumn(b, src, dst, at + q, NR_NARROW, first, p1);
                     }
                 }
             }

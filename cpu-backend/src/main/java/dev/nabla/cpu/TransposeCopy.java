@@ -9,6 +9,14 @@ package dev.nabla.cpu;
  */
 final class TransposeCopy {
     private static final int TILE = 32;
+    /**
+     * Whether 8 × 8 blocks are transposed in 256-bit vectors ({@link #block}): where the host's vectors are that wide
+     * (AVX2, AVX-512), whatever width the kernels were configured to; elsewhere 256-bit vectors would run on the
+     * Vector API's Java fallback, so the copies stay scalar. A transposition moves bits, so either gives the same.
+     */
+    static final boolean BLOCKS = VectorSupport.AVAILABLE && Blocks.available();
+    /** The side of a {@link #block}. */
+    static final int BLOCK = 8;
 
     private TransposeCopy() {
     }
@@ -42,13 +50,31 @@ final class TransposeCopy {
                 int r1 = Math.min(rows, r0 + TILE);
                 for (int c0 = 0; c0 < cols; c0 += TILE) {
                     int c1 = Math.min(cols, c0 + TILE);
+                    // the tile's whole blocks, then the rows and columns they leave
+                    int rb = BLOCKS ? r0 + (r1 - r0) / BLOCK * BLOCK : r0;
+                    int cb = BLOCKS ? c0 + (c1 - c0) / BLOCK * BLOCK : c0;
+                    for (int r = r0; r < rb; r += BLOCK) {
+                        for (int c = c0; c < cb; c += BLOCK) {
+                            block(s, so + c * rows + r, rows, d, dO + r * cols + c, cols);
+                        }
+                    }
                     for (int r = r0; r < r1; r++) {
-                        for (int c = c0; c < c1; c++) {
+                        for (int c = r < rb ? cb : c0; c < c1; c++) {
                             d[dO + r * cols + c] = s[so + c * rows + r];
                         }
                     }
                 }
             }
         });
+    }
+
+    /**
+     * {@code d[dO + i·ds + j] = s[sO + j·ss + i]} for {@code i, j < 8}: eight rows of eight floats read as vectors
+     * and written as the block's columns, in three rounds of interleaving ({@link Blocks}). Only where
+     * {@link #BLOCKS}. The scalar copy ran at about 1 float/ns on AVX2 Zen 3 (a load and a store per element, each
+     * range-checked); blocks ran 2.0-2.5 in L1 single-threaded.
+     */
+    static void block(float[] s, int sO, int ss, float[] d, int dO, int ds) {
+        Blocks.transpose(s, sO, ss, d, dO, ds);
     }
 }
