@@ -43,9 +43,10 @@ final class RunLanes {
     }
 
     /**
-     * Which columns of an image {@code width} wide lie inside {@code [lo, hi)}: element {@code q} tells for column
-     * {@code q mod width}, for {@code q < width + F.length()}, so a vector of lanes starting at any column reads its
-     * mask from one offset ({@link #copyInside}, {@link #addInside}).
+     * Which columns of an image {@code width} wide lie inside {@code [lo, hi)}, as AND masks: element {@code q} is
+     * all ones for column {@code q mod width} inside, 0 outside, for {@code q < width + F.length()}, so a vector of
+     * lanes starting at any column reads its mask from one offset ({@link #copyInside}, {@link #addInside}); an AND
+     * with an int vector cost less than a mask loaded from a boolean table and a masked load.
      */
     static int[] insideColumns(int width, int lo, int hi) {
         int[] inside = new int[width + F.length()];
