@@ -14,6 +14,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class FloatReductions {
     private static final VectorSpecies<Float> F = FloatLanes.F;
+    /**
+     * Whether {@link #pairSum} applies: a row of {@link SumOrder#LANES} is exactly eight vectors, so two blocks'
+     * lanes fill sixteen registers (256-bit vectors; at 512 bits a row is four vectors and the single-block path
+     * reads it, unmeasured against pairs for want of a host).
+     */
+    private static final boolean PAIRS = 8 * F.length() == SumOrder.LANES;
     /** Columns one task reduces when {@code inner > 1}: its float and double accumulators stay in L1. */
     private static final int COLUMN_TILE = 1024;
 
@@ -79,14 +85,8 @@ final class FloatReductions {
             return;
         }
         float[] sums = new float[outer * blocks];
-        Parallel.range(outer * blocks, Math.max(1, Parallel.ELEMENTWISE_GRAIN / SumOrder.BLOCK), (lo, hi) -> {
-            float[] lanes = new float[SumOrder.LANES];
-            for (int t = lo; t < hi; t++) {
-                int r = t / blocks;
-                int from = (t % blocks) * SumOrder.BLOCK;
-                sums[t] = blockSum(x, r * n + from, Math.min(SumOrder.BLOCK, n - from), lanes);
-            }
-        });
+        Parallel.range(outer * blocks, Math.max(1, Parallel.ELEMENTWISE_GRAIN / SumOrder.BLOCK),
+                (lo, hi) -> blockSums(x, n, blocks, lo, hi, sums));
         for (int r = 0; r < outer; r++) {
             double total = 0;
             for (int b = 0; b < blocks; b++) {
@@ -94,6 +94,104 @@ final class FloatReductions {
             }
             y[r] = (float) total;
         }
+    }
+
+    /**
+     * {@code sums[t]} for the blocks {@code t} in {@code [lo, hi)} (block {@code t % blocks} of row
+     * {@code t / blocks}). Where the vectors allow, the range is read as two streams side by side, its first half
+     * with its second: the prefetcher then keeps twice the reads in flight, and 2^24 floats summed in 2.96 ms against
+     * 3.56 one block after the other (two threads, AVX2 Zen 3, medians of 300; adjacent blocks as the pair 3.13, four
+     * streams of half rows 4.2). The block sums are the same either way.
+     */
+    private static void blockSums(float[] x, int n, int blocks, int lo, int hi, float[] sums) {
+        float[] lanes = new float[2 * SumOrder.LANES];
+        int half = PAIRS ? (hi - lo) / 2 : 0;
+        for (int t = lo; t < lo + half; t++) {
+            int u = t + half;
+            int a = (t % blocks) * SumOrder.BLOCK;
+            int b = (u % blocks) * SumOrder.BLOCK;
+            if (n - a >= SumOrder.BLOCK && n - b >= SumOrder.BLOCK) {
+                pairSum(x, (t / blocks) * n + a, (u / blocks) * n + b, lanes);
+                sums[t] = fold(lanes, 0);
+                sums[u] = fold(lanes, SumOrder.LANES);
+            } else {
+                sums[t] = blockSum(x, (t / blocks) * n + a, Math.min(SumOrder.BLOCK, n - a), lanes);
+                sums[u] = blockSum(x, (u / blocks) * n + b, Math.min(SumOrder.BLOCK, n - b), lanes);
+            }
+        }
+        for (int t = lo + 2 * half; t < hi; t++) {
+            int a = (t % blocks) * SumOrder.BLOCK;
+            sums[t] = blockSum(x, (t / blocks) * n + a, Math.min(SumOrder.BLOCK, n - a), lanes);
+        }
+    }
+
+    /**
+     * The lanes of two whole blocks at {@code a} and {@code b}, each added row by row exactly as
+     * {@link #blockSum} adds them, into {@code lanes[0, LANES)} and {@code lanes[LANES, 2 LANES)}.
+     */
+    private static void pairSum(float[] x, int a, int b, float[] lanes) {
+        int l = F.length();
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        FloatVector s2 = FloatVector.zero(F);
+        FloatVector s3 = FloatVector.zero(F);
+        FloatVector s4 = FloatVector.zero(F);
+        FloatVector s5 = FloatVector.zero(F);
+        FloatVector s6 = FloatVector.zero(F);
+        FloatVector s7 = FloatVector.zero(F);
+        FloatVector t0 = FloatVector.zero(F);
+        FloatVector t1 = FloatVector.zero(F);
+        FloatVector t2 = FloatVector.zero(F);
+        FloatVector t3 = FloatVector.zero(F);
+        FloatVector t4 = FloatVector.zero(F);
+        FloatVector t5 = FloatVector.zero(F);
+        FloatVector t6 = FloatVector.zero(F);
+        FloatVector t7 = FloatVector.zero(F);
+        for (int p = a, q = b, end = a + SumOrder.BLOCK; p < end; p += SumOrder.LANES, q += SumOrder.LANES) {
+            s0 = s0.add(FloatVector.fromArray(F, x, p));
+            s1 = s1.add(FloatVector.fromArray(F, x, p + l));
+            s2 = s2.add(FloatVector.fromArray(F, x, p + 2 * l));
+            s3 = s3.add(FloatVector.fromArray(F, x, p + 3 * l));
+            s4 = s4.add(FloatVector.fromArray(F, x, p + 4 * l));
+            s5 = s5.add(FloatVector.fromArray(F, x, p + 5 * l));
+            s6 = s6.add(FloatVector.fromArray(F, x, p + 6 * l));
+            s7 = s7.add(FloatVector.fromArray(F, x, p + 7 * l));
+            t0 = t0.add(FloatVector.fromArray(F, x, q));
+            t1 = t1.add(FloatVector.fromArray(F, x, q + l));
+            t2 = t2.add(FloatVector.fromArray(F, x, q + 2 * l));
+            t3 = t3.add(FloatVector.fromArray(F, x, q + 3 * l));
+            t4 = t4.add(FloatVector.fromArray(F, x, q + 4 * l));
+            t5 = t5.add(FloatVector.fromArray(F, x, q + 5 * l));
+            t6 = t6.add(FloatVector.fromArray(F, x, q + 6 * l));
+            t7 = t7.add(FloatVector.fromArray(F, x, q + 7 * l));
+        }
+        int m = SumOrder.LANES;
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, l);
+        s2.intoArray(lanes, 2 * l);
+        s3.intoArray(lanes, 3 * l);
+        s4.intoArray(lanes, 4 * l);
+        s5.intoArray(lanes, 5 * l);
+        s6.intoArray(lanes, 6 * l);
+        s7.intoArray(lanes, 7 * l);
+        t0.intoArray(lanes, m);
+        t1.intoArray(lanes, m + l);
+        t2.intoArray(lanes, m + 2 * l);
+        t3.intoArray(lanes, m + 3 * l);
+        t4.intoArray(lanes, m + 4 * l);
+        t5.intoArray(lanes, m + 5 * l);
+        t6.intoArray(lanes, m + 6 * l);
+        t7.intoArray(lanes, m + 7 * l);
+    }
+
+    /** {@link SumOrder}'s pairwise fold of {@code lanes[offset, offset + LANES)}. */
+    private static float fold(float[] lanes, int offset) {
+        for (int width = SumOrder.LANES / 2; width > 0; width /= 2) {
+            for (int j = 0; j < width; j++) {
+                lanes[offset + j] += lanes[offset + j + width];
+            }
+        }
+        return lanes[offset];
     }
 
     /**
@@ -171,12 +269,7 @@ final class FloatReductions {
         for (int j = 0, at = from + rows * SumOrder.LANES; j < len % SumOrder.LANES; j++) {
             lanes[j] += x[at + j];
         }
-        for (int width = SumOrder.LANES / 2; width > 0; width /= 2) {
-            for (int j = 0; j < width; j++) {
-                lanes[j] += lanes[j + width];
-            }
-        }
-        return lanes[0];
+        return fold(lanes, 0);
     }
 
     /**
