@@ -15,11 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatReductions {
     private static final VectorSpecies<Float> F = FloatLanes.F;
     /**
-     * Whether {@link #pairSum} applies: a row of {@link SumOrder#LANES} is exactly eight vectors, so two blocks'
-     * lanes fill sixteen registers (256-bit vectors; at 512 bits a row is four vectors and the single-block path
-     * reads it, unmeasured against pairs for want of a host).
+     * Blocks {@link #streamSums} reads side by side: its sixteen accumulators cover {@code 16 * F.length()} lanes,
+     * two blocks' rows at 256 bits, four at 512; zero (the single-block path) where they cover less than a row.
      */
-    private static final boolean PAIRS = 8 * F.length() == SumOrder.LANES;
+    private static final int STREAMS = 16 * F.length() >= SumOrder.LANES ? 16 * F.length() / SumOrder.LANES : 0;
     /** Columns one task reduces when {@code inner > 1}: its float and double accumulators stay in L1. */
     private static final int COLUMN_TILE = 1024;
 
@@ -98,90 +97,112 @@ final class FloatReductions {
 
     /**
      * {@code sums[t]} for the blocks {@code t} in {@code [lo, hi)} (block {@code t % blocks} of row
-     * {@code t / blocks}). Where the vectors allow, the range is read as two streams side by side, its first half
-     * with its second: the prefetcher then keeps twice the reads in flight, and 2^24 floats summed in 2.96 ms against
-     * 3.56 one block after the other (two threads, AVX2 Zen 3, medians of 300; adjacent blocks as the pair 3.13, four
-     * streams of half rows 4.2). The block sums are the same either way.
+     * {@code t / blocks}). Where the vectors allow, the range is cut into {@link #STREAMS} equal parts read side by
+     * side, so that the prefetcher keeps that many streams in flight: 2^24 floats on two threads took 2.96 ms against
+     * 3.56 one block after the other (two streams, AVX2 Zen 3) and 0.77 ms against 0.92 (four streams, AVX-512 Zen 5;
+     * two there 0.85; medians of 200-300). Adjacent blocks as the group were slower (3.13 ms on Zen 3). The block sums
+     * are the same either way.
      */
     private static void blockSums(float[] x, int n, int blocks, int lo, int hi, float[] sums) {
-        float[] lanes = new float[2 * SumOrder.LANES];
-        int half = PAIRS ? (hi - lo) / 2 : 0;
-        for (int t = lo; t < lo + half; t++) {
-            int u = t + half;
-            int a = (t % blocks) * SumOrder.BLOCK;
-            int b = (u % blocks) * SumOrder.BLOCK;
-            if (n - a >= SumOrder.BLOCK && n - b >= SumOrder.BLOCK) {
-                pairSum(x, (t / blocks) * n + a, (u / blocks) * n + b, lanes);
-                sums[t] = fold(lanes, 0);
-                sums[u] = fold(lanes, SumOrder.LANES);
-            } else {
-                sums[t] = blockSum(x, (t / blocks) * n + a, Math.min(SumOrder.BLOCK, n - a), lanes);
-                sums[u] = blockSum(x, (u / blocks) * n + b, Math.min(SumOrder.BLOCK, n - b), lanes);
+        float[] lanes = new float[Math.max(1, STREAMS) * SumOrder.LANES];
+        int part = STREAMS == 0 ? 0 : (hi - lo) / STREAMS;
+        int[] at = new int[STREAMS];
+        for (int t = lo; t < lo + part; t++) {
+            boolean whole = true;
+            for (int k = 0; k < STREAMS; k++) {
+                int u = t + k * part;
+                int from = (u % blocks) * SumOrder.BLOCK;
+                at[k] = (u / blocks) * n + from;
+                whole &= n - from >= SumOrder.BLOCK;
+            }
+            for (int k = 0; k < STREAMS; k++) {
+                int u = t + k * part;
+                if (whole) {
+                    if (k == 0) {
+                        streamSums(x, at, lanes);
+                    }
+                    sums[u] = fold(lanes, k * SumOrder.LANES);
+                } else {
+                    int from = (u % blocks) * SumOrder.BLOCK;
+                    sums[u] = blockSum(x, at[k], Math.min(SumOrder.BLOCK, n - from), lanes);
+                }
             }
         }
-        for (int t = lo + 2 * half; t < hi; t++) {
-            int a = (t % blocks) * SumOrder.BLOCK;
-            sums[t] = blockSum(x, (t / blocks) * n + a, Math.min(SumOrder.BLOCK, n - a), lanes);
+        for (int t = lo + STREAMS * part; t < hi; t++) {
+            int from = (t % blocks) * SumOrder.BLOCK;
+            sums[t] = blockSum(x, (t / blocks) * n + from, Math.min(SumOrder.BLOCK, n - from), lanes);
         }
     }
 
     /**
-     * The lanes of two whole blocks at {@code a} and {@code b}, each added row by row exactly as
-     * {@link #blockSum} adds them, into {@code lanes[0, LANES)} and {@code lanes[LANES, 2 LANES)}.
+     * The lanes of the {@link #STREAMS} whole blocks starting at {@code at[k]}, each added row by row exactly as
+     * {@link #blockSum} adds them, block {@code k}'s into {@code lanes[k LANES, (k + 1) LANES)}. Sixteen vectors of
+     * lanes, four runs of four: run {@code j} covers lanes {@code [4 j l, 4 (j + 1) l)} of the group, that is block
+     * {@code 4 j l / LANES} from its lane {@code 4 j l % LANES} (at 512 bits each run is a block's whole row, at 256
+     * half a row).
      */
-    private static void pairSum(float[] x, int a, int b, float[] lanes) {
+    private static void streamSums(float[] x, int[] at, float[] lanes) {
         int l = F.length();
+        int p = at[0];
+        int q = runStart(at, 1);
+        int u = runStart(at, 2);
+        int v = runStart(at, 3);
         FloatVector s0 = FloatVector.zero(F);
         FloatVector s1 = FloatVector.zero(F);
         FloatVector s2 = FloatVector.zero(F);
         FloatVector s3 = FloatVector.zero(F);
-        FloatVector s4 = FloatVector.zero(F);
-        FloatVector s5 = FloatVector.zero(F);
-        FloatVector s6 = FloatVector.zero(F);
-        FloatVector s7 = FloatVector.zero(F);
         FloatVector t0 = FloatVector.zero(F);
         FloatVector t1 = FloatVector.zero(F);
         FloatVector t2 = FloatVector.zero(F);
         FloatVector t3 = FloatVector.zero(F);
-        FloatVector t4 = FloatVector.zero(F);
-        FloatVector t5 = FloatVector.zero(F);
-        FloatVector t6 = FloatVector.zero(F);
-        FloatVector t7 = FloatVector.zero(F);
-        for (int p = a, q = b, end = a + SumOrder.BLOCK; p < end; p += SumOrder.LANES, q += SumOrder.LANES) {
-            s0 = s0.add(FloatVector.fromArray(F, x, p));
-            s1 = s1.add(FloatVector.fromArray(F, x, p + l));
-            s2 = s2.add(FloatVector.fromArray(F, x, p + 2 * l));
-            s3 = s3.add(FloatVector.fromArray(F, x, p + 3 * l));
-            s4 = s4.add(FloatVector.fromArray(F, x, p + 4 * l));
-            s5 = s5.add(FloatVector.fromArray(F, x, p + 5 * l));
-            s6 = s6.add(FloatVector.fromArray(F, x, p + 6 * l));
-            s7 = s7.add(FloatVector.fromArray(F, x, p + 7 * l));
-            t0 = t0.add(FloatVector.fromArray(F, x, q));
-            t1 = t1.add(FloatVector.fromArray(F, x, q + l));
-            t2 = t2.add(FloatVector.fromArray(F, x, q + 2 * l));
-            t3 = t3.add(FloatVector.fromArray(F, x, q + 3 * l));
-            t4 = t4.add(FloatVector.fromArray(F, x, q + 4 * l));
-            t5 = t5.add(FloatVector.fromArray(F, x, q + 5 * l));
-            t6 = t6.add(FloatVector.fromArray(F, x, q + 6 * l));
-            t7 = t7.add(FloatVector.fromArray(F, x, q + 7 * l));
+        FloatVector u0 = FloatVector.zero(F);
+        FloatVector u1 = FloatVector.zero(F);
+        FloatVector u2 = FloatVector.zero(F);
+        FloatVector u3 = FloatVector.zero(F);
+        FloatVector v0 = FloatVector.zero(F);
+        FloatVector v1 = FloatVector.zero(F);
+        FloatVector v2 = FloatVector.zero(F);
+        FloatVector v3 = FloatVector.zero(F);
+        for (int o = 0; o < SumOrder.BLOCK; o += SumOrder.LANES) {
+            s0 = s0.add(FloatVector.fromArray(F, x, p + o));
+            s1 = s1.add(FloatVector.fromArray(F, x, p + o + l));
+            s2 = s2.add(FloatVector.fromArray(F, x, p + o + 2 * l));
+            s3 = s3.add(FloatVector.fromArray(F, x, p + o + 3 * l));
+            t0 = t0.add(FloatVector.fromArray(F, x, q + o));
+            t1 = t1.add(FloatVector.fromArray(F, x, q + o + l));
+            t2 = t2.add(FloatVector.fromArray(F, x, q + o + 2 * l));
+            t3 = t3.add(FloatVector.fromArray(F, x, q + o + 3 * l));
+            u0 = u0.add(FloatVector.fromArray(F, x, u + o));
+            u1 = u1.add(FloatVector.fromArray(F, x, u + o + l));
+            u2 = u2.add(FloatVector.fromArray(F, x, u + o + 2 * l));
+            u3 = u3.add(FloatVector.fromArray(F, x, u + o + 3 * l));
+            v0 = v0.add(FloatVector.fromArray(F, x, v + o));
+            v1 = v1.add(FloatVector.fromArray(F, x, v + o + l));
+            v2 = v2.add(FloatVector.fromArray(F, x, v + o + 2 * l));
+            v3 = v3.add(FloatVector.fromArray(F, x, v + o + 3 * l));
         }
-        int m = SumOrder.LANES;
         s0.intoArray(lanes, 0);
         s1.intoArray(lanes, l);
         s2.intoArray(lanes, 2 * l);
         s3.intoArray(lanes, 3 * l);
-        s4.intoArray(lanes, 4 * l);
-        s5.intoArray(lanes, 5 * l);
-        s6.intoArray(lanes, 6 * l);
-        s7.intoArray(lanes, 7 * l);
-        t0.intoArray(lanes, m);
-        t1.intoArray(lanes, m + l);
-        t2.intoArray(lanes, m + 2 * l);
-        t3.intoArray(lanes, m + 3 * l);
-        t4.intoArray(lanes, m + 4 * l);
-        t5.intoArray(lanes, m + 5 * l);
-        t6.intoArray(lanes, m + 6 * l);
-        t7.intoArray(lanes, m + 7 * l);
+        t0.intoArray(lanes, 4 * l);
+        t1.intoArray(lanes, 5 * l);
+        t2.intoArray(lanes, 6 * l);
+        t3.intoArray(lanes, 7 * l);
+        u0.intoArray(lanes, 8 * l);
+        u1.intoArray(lanes, 9 * l);
+        u2.intoArray(lanes, 10 * l);
+        u3.intoArray(lanes, 11 * l);
+        v0.intoArray(lanes, 12 * l);
+        v1.intoArray(lanes, 13 * l);
+        v2.intoArray(lanes, 14 * l);
+        v3.intoArray(lanes, 15 * l);
+    }
+
+    /** Where {@link #streamSums}' run {@code j} starts: in block {@code 4 j l / LANES}, at lane {@code 4 j l % LANES}. */
+    private static int runStart(int[] at, int j) {
+        int lane = 4 * j * F.length();
+        return at[lane / SumOrder.LANES] + lane % SumOrder.LANES;
     }
 
     /** {@link SumOrder}'s pairwise fold of {@code lanes[offset, offset + LANES)}. */
