@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the data.
  */
 final class FloatReductions {
-    private static final VectorSpecies<Float> F = FloatLanes.F;
+    /** Sums, maxima and minima read each value once: {@link VectorWidth#STREAMING}'s width. */
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorWidth.STREAMING);
     /**
      * Blocks {@link #streamSums} reads side by side: its sixteen accumulators cover {@code 16 * F.length()} lanes,
      * two blocks' rows at 256 bits, four at 512; zero (the single-block path) where they cover less than a row.
