@@ -116,23 +116,23 @@ final class FloatReductions {
                 at[k] = (u / blocks) * n + from;
                 whole &= n - from >= SumOrder.BLOCK;
             }
+            if (whole) {
+                streamSums(x, at, lanes);
+            }
             for (int k = 0; k < STREAMS; k++) {
                 int u = t + k * part;
-                if (whole) {
-                    if (k == 0) {
-                        streamSums(x, at, lanes);
-                    }
-                    sums[u] = fold(lanes, k * SumOrder.LANES);
-                } else {
-                    int from = (u % blocks) * SumOrder.BLOCK;
-                    sums[u] = blockSum(x, at[k], Math.min(SumOrder.BLOCK, n - from), lanes);
-                }
+                sums[u] = whole ? fold(lanes, k * SumOrder.LANES) : blockSum(x, n, blocks, u, lanes);
             }
         }
         for (int t = lo + STREAMS * part; t < hi; t++) {
-            int from = (t % blocks) * SumOrder.BLOCK;
-            sums[t] = blockSum(x, (t / blocks) * n + from, Math.min(SumOrder.BLOCK, n - from), lanes);
+            sums[t] = blockSum(x, n, blocks, t, lanes);
         }
+    }
+
+    /** {@link #blockSum} of block {@code t % blocks} of row {@code t / blocks} (rows of {@code n}). */
+    private static float blockSum(float[] x, int n, int blocks, int t, float[] lanes) {
+        int from = (t % blocks) * SumOrder.BLOCK;
+        return blockSum(x, (t / blocks) * n + from, Math.min(SumOrder.BLOCK, n - from), lanes);
     }
 
     /**

@@ -17,9 +17,9 @@ final class VectorWidth {
      * The shape of kernels bound by memory rather than arithmetic (the float sums): {@link #SHAPE}, but at most
      * 256 bits unless {@code nabla.cpu.species} names a width (so that the tests still run every width). On a Zen 5
      * host (likely because a float array's data starts 16 bytes past a 64-byte line, so that every 512-bit load
-     * straddles two lines) 2^24 floats summed in 0.62-0.67 ms
-     * with 256-bit vectors against 0.94-1.03 with 512 (two threads, medians of 300, 2 alternations; a*b + a 5.1-5.5
-     * against 5.8-6.6 ms), while exp, arithmetic-bound, took 3.6 ms against 6.5 with 256.
+     * straddles two lines) 2^24 floats summed in 0.62-0.67 ms with 256-bit vectors against 0.94-1.03 with 512 (two
+     * threads, medians of 300, 2 alternations; a*b + a 5.1-5.5 against 5.8-6.6 ms), while exp, arithmetic-bound,
+     * took 3.6 ms against 6.5 with 256.
      */
     static final VectorShape STREAMING = streaming();
 
