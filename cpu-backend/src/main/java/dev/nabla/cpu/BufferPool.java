@@ -73,7 +73,7 @@ final class BufferPool {
                 peakBytes = allocated;
             }
         }
-        if (array == null && nudge.onMiss(bytes)) {
+        if (array == null && nudge.onMiss(allocated)) {
             // the collection found the dead tensors; their Cleaners give the arrays back on the Cleaner thread:
             // wait for that a little (up to about 2 ms) rather than allocate and zero a fresh array
             array = awaitReturned(dtype, length, bytes, GcNudge.WAIT_STEPS, GcNudge.WAIT_STEP_NANOS);
@@ -169,10 +169,10 @@ final class BufferPool {
         }
         long allocated;
         long live;
-        nudge.returned(bytes);
         synchronized (this) {
             allocated = allocatedBytes -= bytes;
             live = --liveArrays;
+            nudge.observe(allocated);
             if (pooledBytes + bytes <= capacityBytes) {
                 free.computeIfAbsent(key(dtype, length), k -> new ArrayDeque<>()).push(array);
                 pooledBytes += bytes;

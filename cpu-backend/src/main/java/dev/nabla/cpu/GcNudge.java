@@ -1,7 +1,6 @@
 package dev.nabla.cpu;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The garbage-collector path for code that closes nothing and opens no scope. Its buffers come back to the pool only
@@ -10,14 +9,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * Between collections every step misses the pool and allocates fresh arrays (zeroed, often on fresh pages): W6 ran
  * 5 to 8 times slower as written than in a scope.
  *
- * <p>So the pool asks for a collection itself: once the arrays it allocated fresh since the last request reach
- * {@link #limit} bytes, the allocating thread calls {@link System#gc()}, after which the Cleaners hand the dead
- * tensors' arrays back and later requests are served from the pool again (the requesting thread waits up to about
- * 2 ms for an array of its size to come back before it allocates a fresh one). The limit adapts: when a collection gave
- * back less than half of what had been allocated before it (the memory is really in use, not garbage), the next limit
- * doubles, up to the pool's capacity, so a program that holds much memory is not collected over and over; a
- * productive collection resets it. {@code -Dnabla.cpu.gcNudgeBytes=N} sets the starting limit; 0 turns the nudge
- * off.
+ * <p>So the pool asks for a collection itself, on a miss, once the bytes outstanding (taken from the pool and not
+ * given back) stand {@link #limit} above their floor, the lowest they have been since the last request: what a
+ * program holds stays under the floor, and what it dropped since the collection piles up above it. Counting fresh
+ * allocations instead (as this class first did) let the arrays in circulation grow by the limit at every collection:
+ * the steps after a collection emptied the pool without a miss, then missed a whole limit more, so W6 as written
+ * settled only after 8-10 s with the pool at its capacity. After the collection the Cleaners hand the dead tensors'
+ * arrays back and the requesting thread waits up to about 2 ms for one of its size before it allocates a fresh one.
+ *
+ * <p>The limit adapts. It doubles (up to the pool's capacity) when the last collection gave back less than half of
+ * what had piled up before it (the memory is really in use) or took more than {@link #GC_SHARE} of the time since
+ * the collection before it; it halves back toward the starting limit when a productive collection took under a
+ * quarter of that share. The share rule is there because a full collection has a fixed cost (9-11 ms in a JMH fork,
+ * most of it marking the program's objects and unloading classes, whatever the arrays' bytes): W6 as written drops
+ * about 10 GB/s of buffers, and at a fixed limit of 376 MiB it was collected every 40 ms and ran 0.90-0.99 ms a step;
+ * grown to the pool's capacity it is collected every 100-200 ms and runs 0.74-0.80, its scoped speed. A program that
+ * closes what it makes never gets near the limit and is never collected. {@code -Dnabla.cpu.gcNudgeBytes=N} sets the
+ * starting limit; 0 turns the nudge off.
  */
 final class GcNudge {
     /**
@@ -28,19 +36,32 @@ final class GcNudge {
     /** After a collection the pool looks for a returned array this many times, {@link #WAIT_STEP_NANOS} apart. */
     static final int WAIT_STEPS = 10;
     static final long WAIT_STEP_NANOS = 200_000;
+    /** The share of the time between two requests that one collection may take before the limit doubles. */
+    static final double GC_SHARE = 0.1;
     private final long base;
     private final long max;
+    private final Runnable collect;
+    private final LongSupplier nanoTime;
     private volatile long limit;
-    private final AtomicLong fresh = new AtomicLong();
-    private final AtomicLong returned = new AtomicLong();
-    private final AtomicBoolean running = new AtomicBoolean();
-    private long freshBeforeLast;
-    private final AtomicLong nudges = new AtomicLong();
+    /** The lowest outstanding bytes since the last request (or since the start). */
+    private long floor;
+    /** At the last request: the outstanding bytes, the floor before it, its start and its duration. */
+    private long lastOutstanding = -1;
+    private long lastFloor;
+    private long lastStart;
+    private long lastDuration;
+    private long nudges;
 
     GcNudge(long base, long max) {
+        this(base, max, System::gc, System::nanoTime);
+    }
+
+    GcNudge(long base, long max, Runnable collect, LongSupplier nanoTime) {
         this.base = base;
         this.max = Math.max(base, max);
         this.limit = base;
+        this.collect = collect;
+        this.nanoTime = nanoTime;
     }
 
     static GcNudge fromProperties(long capacity) {
@@ -51,41 +72,55 @@ final class GcNudge {
     }
 
     /** Collections requested so far. */
-    long nudges() {
-        return nudges.get();
+    synchronized long nudges() {
+        return nudges;
     }
 
-    /** Counts an array the pool gave back. */
-    void returned(long bytes) {
-        if (base > 0) {
-            returned.addAndGet(bytes);
+    /** The current limit in bytes. */
+    long limit() {
+        return limit;
+    }
+
+    /** Notes the pool's outstanding bytes after a take or a give. */
+    synchronized void observe(long outstanding) {
+        if (outstanding < floor) {
+            floor = outstanding;
         }
     }
 
     /**
-     * Counts a fresh allocation of {@code bytes}; returns true when it requested a collection (the caller may look in
-     * the pool again).
+     * A take found no pooled array while {@code outstanding} bytes were out: requests a collection if they stand a
+     * limit above the floor; returns true when it did (the caller may look in the pool again).
      */
-    boolean onMiss(long bytes) {
-        if (base <= 0 || fresh.addAndGet(bytes) < limit || !running.compareAndSet(false, true)) {
-            return false;
-        }
-        try {
-            long sinceLast = fresh.getAndSet(0);
-            long back = returned.getAndSet(0);
-            // did the previous collection pay? if the arrays given back since then are less than half of what was
-            // allocated before it, most of that memory is live: wait longer before the next one
-            if (freshBeforeLast > 0 && back < freshBeforeLast / 2) {
-                limit = Math.min(max, limit * 2);
-            } else {
-                limit = base;
+    boolean onMiss(long outstanding) {
+        synchronized (this) {
+            if (base <= 0 || outstanding - floor < limit) {
+                return false;
             }
-            freshBeforeLast = sinceLast;
-            nudges.incrementAndGet();
-            System.gc();
-            return true;
-        } finally {
-            running.set(false);
+            long now = nanoTime.getAsLong();
+            if (lastOutstanding >= 0) {
+                // the last collection: how far the outstanding bytes fell after it, against how far they had risen
+                boolean productive = lastOutstanding - floor >= (lastOutstanding - lastFloor) / 2;
+                double share = (double) lastDuration / Math.max(1, now - lastStart);
+                if (!productive || share > GC_SHARE) {
+                    limit = Math.min(max, limit * 2);
+                } else if (share < GC_SHARE / 4) {
+                    limit = Math.max(base, limit / 2);
+                }
+            }
+            lastOutstanding = outstanding;
+            lastFloor = floor;
+            lastStart = now;
+            floor = outstanding;
+            nudges++;
         }
+        // outside the lock: the Cleaners' gives observe() while the collection runs
+        long start = nanoTime.getAsLong();
+        collect.run();
+        long duration = nanoTime.getAsLong() - start;
+        synchronized (this) {
+            lastDuration = duration;
+        }
+        return true;
     }
 }
