@@ -2,6 +2,7 @@ package dev.nabla.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nabla.DType;
 import dev.nabla.MemoryStats;
@@ -39,6 +40,38 @@ class BufferPoolTest {
         assertEquals(new MemoryStats(0, 64 << 10, 96 << 10, 0), pool.stats());
         pool.clear();
         assertEquals(new MemoryStats(0, 0, 96 << 10, 0), pool.stats());
+    }
+
+    /**
+     * Code that drops its buffers: a fake collection hands every dropped array back, as the Cleaners would. The arrays
+     * in circulation stay about one nudge limit (here 10 arrays) above what is held, step after step; when the nudge
+     * counted fresh allocations only, the steps after a collection emptied the pool without a miss and every cycle
+     * added a limit's worth of new arrays, up to the pool's capacity (here 1000 arrays).
+     */
+    @Test
+    void droppedArraysCirculateWithinTheNudgeLimit() {
+        long bytes = 4L * N;
+        java.util.List<Object> dropped = new java.util.ArrayList<>();
+        java.util.Set<Object> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        BufferPool[] pool = new BufferPool[1];
+        long[] clock = {0};
+        GcNudge nudge = new GcNudge(10 * bytes, 1000 * bytes, () -> {
+            dropped.forEach(a -> pool[0].give(DType.FLOAT32, a));
+            dropped.clear();
+        }, () -> clock[0]++);
+        pool[0] = new BufferPool(1000 * bytes, nudge);
+        Object held = pool[0].take(DType.FLOAT32, N); // a weight, never given back
+        distinct.add(held);
+        for (int step = 0; step < 500; step++) {
+            clock[0] += 1_000_000; // a step takes 1 ms, a collection (two clock reads) 1 ns: cheap
+            for (int k = 0; k < 3; k++) {
+                Object a = pool[0].take(DType.FLOAT32, N);
+                distinct.add(a);
+                dropped.add(a);
+            }
+        }
+        assertTrue(distinct.size() <= 1 + 10 + 3, distinct.size() + " arrays circulated");
+        assertTrue(nudge.nudges() >= 500 * 3 / 13, nudge.nudges() + " collections");
     }
 
     @Test
