@@ -42,7 +42,7 @@ final class GcNudge {
     private final long max;
     private final Runnable collect;
     private final LongSupplier nanoTime;
-    private volatile long limit;
+    private long limit;
     /** The lowest outstanding bytes since the last request (or since the start). */
     private long floor;
     /** At the last request: the outstanding bytes, the floor before it, its start and its duration. */
@@ -77,7 +77,7 @@ final class GcNudge {
     }
 
     /** The current limit in bytes. */
-    long limit() {
+    synchronized long limit() {
         return limit;
     }
 
