@@ -3,7 +3,8 @@
 #   scripts/gpu-check.sh OUT_DIR
 # Needs .gpu/ from scripts/prepare-gpu-check.sh (run where JDK 25 and Maven are). Writes to OUT_DIR:
 #   diagnose.txt      Device.diagnose(): driver, devices, cuBLAS, PTX load result
-#   tests.txt, junit/ the whole conformance suite on cpu and cuda:0 (NABLA_DEVICE=cuda when a GPU is usable)
+#   tests.txt, junit/ the whole conformance suite on cpu and cuda:0 (NABLA_DEVICE=cuda when a GPU is usable;
+#                     NABLA_GPU_TEST_DEVICES=cuda:0 for the GPU alone), after the benchmarks
 #   nabla-bench.txt   add/sum of 2^26 float32 vs copy bandwidth, 4096^2 matmul, small-op overhead (GPU only)
 #   torch-bench.txt   the same measurements with PyTorch, when python3 can import torch
 #   summary.txt       one line per step
@@ -81,7 +82,7 @@ else
   log "nvidia-smi: not found"
 fi
 
-"$java" "${jvm[@]}" -cp "$cp" dev.nabla.cuda.Diagnose 2>&1 | grep -v 'incubator modules' | tee "$out/diagnose.txt"
+timeout 120 "$java" "${jvm[@]}" -cp "$cp" dev.nabla.cuda.Diagnose 2>&1 | grep -v 'incubator modules' | tee "$out/diagnose.txt"
 if grep -q '^ *cuda: available' "$out/diagnose.txt"; then
   have_gpu=1
   log "cuda: available"
@@ -90,23 +91,8 @@ else
   log "cuda: unavailable: $(grep -m1 '^ *cuda:' "$out/diagnose.txt" | sed 's/^ *//'); GPU cases will be skipped, benchmarks skipped"
 fi
 
-tests="$gpu/lib/$(cd "$gpu/lib" && ls nabla-core-*-tests.jar):$gpu/lib/nabla-cuda-tests.jar"
-start=$(date +%s)
-if [ "$have_gpu" = 1 ]; then export NABLA_DEVICE=cuda; fi
-"$java" "${jvm[@]}" -Dnabla.test.devices=cpu,cuda:0 -jar "$gpu/junit-platform-console-standalone.jar" execute \
-  --class-path "$cp" --scan-class-path "$tests" --reports-dir "$out/junit" --details=summary --disable-banner \
-  >"$out/tests.txt" 2>&1
-suite=$?
-unset NABLA_DEVICE
-skipped_cuda=$(grep -c '^SKIPPED on cuda' "$out/tests.txt" || true)
-log "test suite: exit $suite in $(( $(date +%s) - start )) s; $(grep -E '^\[ *[0-9]+ tests (successful|failed|skipped|aborted)' "$out/tests.txt" | tr -s ' []' ' ' | paste -sd, -); $skipped_cuda CUDA cases skipped"
-if [ "$suite" != 0 ]; then
-  grep -E 'MethodSource|=>' "$out/tests.txt" | head -40 >"$out/failures.txt"
-  log "failures (first 40 lines): $out/failures.txt"
-fi
-
 if [ "$have_gpu" = 1 ]; then
-  "$java" "${jvm[@]}" -cp "$cp" dev.nabla.cuda.GpuBench "$out" cuda:0 2>&1 | grep -v 'incubator modules' | tee "$out/nabla-bench.log"
+  timeout 300 "$java" "${jvm[@]}" -cp "$cp" dev.nabla.cuda.GpuBench "$out" cuda:0 2>&1 | grep -v 'incubator modules' | tee "$out/nabla-bench.log"
   log "nabla benchmarks: exit ${PIPESTATUS[0]} ($out/nabla-bench.txt)"
   if command -v python3 >/dev/null 2>&1; then
     python3 "$root/scripts/torch_bench.py" 2>&1 | tee "$out/torch-bench.txt"
@@ -117,4 +103,21 @@ if [ "$have_gpu" = 1 ]; then
 else
   log "benchmarks: skipped: no usable CUDA device"
 fi
+tests="$gpu/lib/$(cd "$gpu/lib" && ls nabla-core-*-tests.jar):$gpu/lib/nabla-cuda-tests.jar"
+start=$(date +%s)
+if [ "$have_gpu" = 1 ]; then export NABLA_DEVICE=cuda; fi
+# the benchmarks ran first, so a suite that hangs on a new driver still leaves their numbers; it gets
+# NABLA_GPU_SUITE_TIMEOUT seconds (default 900), after which what it wrote so far is kept
+timeout "${NABLA_GPU_SUITE_TIMEOUT:-900}" "$java" "${jvm[@]}" -Dnabla.test.devices="${NABLA_GPU_TEST_DEVICES:-cpu,cuda:0}" -jar "$gpu/junit-platform-console-standalone.jar" execute \
+  --class-path "$cp" --scan-class-path "$tests" --reports-dir "$out/junit" --details=tree --disable-banner \
+  >"$out/tests.txt" 2>&1
+suite=$?
+unset NABLA_DEVICE
+skipped_cuda=$(grep -c '^SKIPPED on cuda' "$out/tests.txt" || true)
+log "test suite: exit $suite in $(( $(date +%s) - start )) s; $(grep -E '^\[ *[0-9]+ tests (successful|failed|skipped|aborted)' "$out/tests.txt" | tr -s ' []' ' ' | paste -sd, -); $skipped_cuda CUDA cases skipped"
+if [ "$suite" != 0 ]; then
+  grep -E 'MethodSource|=>' "$out/tests.txt" | head -40 >"$out/failures.txt"
+  log "failures (first 40 lines): $out/failures.txt"
+fi
+
 exit "$suite"

@@ -51,9 +51,9 @@ cp cuda-backend/target/nabla-cuda-*.jar "$gpu/lib/"
 (cd "$gpu" && ls lib/*.jar | tr '\n' ':' | sed 's/:$//') >"$gpu/classpath"
 
 # java.logging: JCuda and JUnit log through it; java.management: JUnit's launcher; java.xml: the XML reports;
-# jdk.unsupported: sun.misc.Unsafe users; jdk.incubator.vector: the CPU backend; jdk.zipfs: JUnit scans test jars
+# jdk.jfr: the op and memory events; jdk.unsupported: sun.misc.Unsafe users; jdk.incubator.vector: the CPU backend; jdk.zipfs: JUnit scans test jars
 work="$(mktemp -d)"
-"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector,jdk.zipfs \
+"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.jfr,jdk.unsupported,jdk.incubator.vector,jdk.zipfs \
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$work/jdk" 2>&1 | grep -v 'incubator modules' || true
 "$work/jdk/bin/java" -version 2>&1 | head -1 >"$gpu/jdk.version"
 tar -C "$work" -cf - jdk | gzip -9 >"$gpu/jdk.tar.gz"

@@ -7,10 +7,14 @@ import dev.nabla.Device;
  * runtime, hence with cuBLAS) and the one stream every kernel, copy and GEMM of the device is queued on. Every
  * driver call of the backend goes through {@link #call}, which makes the context current on the calling thread
  * first: a kernel, copy or lookup first used from another thread never runs without a context.
+ *
+ * <p>The driver keeps the current context per operating-system thread. A virtual thread that parks resumes on any
+ * carrier, and other code on a platform thread (cuBLAS, a user's own JCuda calls) may set another context, so no
+ * Java-side "already current" cache can be trusted: every call sets it (cuCtxSetCurrent is a thread-local store
+ * in the driver, tens of nanoseconds against microseconds for the launch or copy it precedes). A cache per Java
+ * thread failed on the first GPU run: CUDA_ERROR_INVALID_CONTEXT from a virtual thread moved to a fresh carrier.
  */
 final class DeviceContext {
-    private static final ThreadLocal<DeviceContext> CURRENT = new ThreadLocal<>();
-
     private final Device device;
     private final CudaDriver driver;
     private final Object context;
@@ -24,7 +28,6 @@ final class DeviceContext {
         this.driver = driver;
         try {
             this.context = driver.openContext(device.index());
-            CURRENT.set(this);
             // A blocking stream: it synchronizes with the legacy default stream, which the synchronous copies use.
             this.stream = driver.createStream();
             this.properties = driver.properties(device.index());
@@ -66,12 +69,9 @@ final class DeviceContext {
         });
     }
 
-    /** Makes this device's context current on the calling thread (a no-op when it already is). */
+    /** Makes this device's context current on the calling OS thread (for a virtual thread, its carrier now). */
     void makeCurrent() {
-        if (CURRENT.get() != this) {
-            driver.makeCurrent(context);
-            CURRENT.set(this);
-        }
+        driver.makeCurrent(context);
     }
 
     /** Waits for everything queued on the stream; surfaces asynchronous kernel errors. */

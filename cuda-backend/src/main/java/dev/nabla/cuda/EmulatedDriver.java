@@ -77,6 +77,8 @@ final class EmulatedDriver implements CudaDriver {
     private final Path library;
     private final SymbolLookup lookup;
     private final MethodHandle launch;
+    private final MethodHandle setContext;
+    private final MethodHandle getContext;
     private final Map<Long, Block> blocks = new ConcurrentHashMap<>();
 
     private record Block(Arena arena, long bytes) {
@@ -173,6 +175,10 @@ final class EmulatedDriver implements CudaDriver {
         this.launch = Linker.nativeLinker().downcallHandle(lookup.find("nabla_emu_launch").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+        this.setContext = Linker.nativeLinker().downcallHandle(lookup.find("nabla_emu_set_context").orElseThrow(),
+                FunctionDescriptor.ofVoid(JAVA_LONG));
+        this.getContext = Linker.nativeLinker().downcallHandle(lookup.find("nabla_emu_get_context").orElseThrow(),
+                FunctionDescriptor.of(JAVA_LONG));
         String coverage = System.getProperty("nabla.emu.coverage");
         if (coverage != null && !coverage.isBlank()) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> writeCoverage(Path.of(coverage))));
@@ -206,9 +212,9 @@ final class EmulatedDriver implements CudaDriver {
                 + EmulatorBuild.result().compiler() + ")", MULTIPROCESSORS, 7, 5, MEMORY);
     }
 
-    /** The context current on each thread, as the driver keeps it: calls that need one fail without it. */
-    private static final ThreadLocal<Object> CURRENT = new ThreadLocal<>();
     private static final int CUDA_ERROR_INVALID_CONTEXT = 201;
+    /** The emulator's one context, as the library's per-OS-thread current context holds it (0 is none). */
+    private static final long CONTEXT_ID = 1;
     private final Object context = "cuda-emu context";
     private final LongAdder hostWaits = new LongAdder();
     private final LongAdder syncCopies = new LongAdder();
@@ -219,18 +225,35 @@ final class EmulatedDriver implements CudaDriver {
             throw new CudaException(101, "cuDevicePrimaryCtxRetain failed: CUDA_ERROR_INVALID_DEVICE (101): the "
                     + "emulator has one device");
         }
-        CURRENT.set(context);
+        setContext(CONTEXT_ID);
         return context;
     }
 
     @Override
     public void makeCurrent(Object context) {
-        CURRENT.set(context);
+        setContext(context == this.context ? CONTEXT_ID : 0);
+    }
+
+    /** Sets the calling OS thread's current context, as cuCtxSetCurrent does (a carrier's, for a virtual thread). */
+    private void setContext(long id) {
+        try {
+            setContext.invokeExact(id);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuda-emu: nabla_emu_set_context failed", t);
+        }
+    }
+
+    private long currentContext() {
+        try {
+            return (long) getContext.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuda-emu: nabla_emu_get_context failed", t);
+        }
     }
 
     /** A driver call that needs a current context fails without one, as {@code CUDA_ERROR_INVALID_CONTEXT}. */
     private void needContext(String call) {
-        if (CURRENT.get() != context) {
+        if (currentContext() != CONTEXT_ID) {
             throw new CudaException(CUDA_ERROR_INVALID_CONTEXT, call + " failed: CUDA_ERROR_INVALID_CONTEXT (201): "
                     + "no context is current on thread " + Thread.currentThread().getName());
         }

@@ -239,6 +239,13 @@ static void run_block_fibers(Launch& l, Fiber* fiber) {
 
 using namespace nabla_emu;
 
+// The driver keeps the current context per operating-system thread, not per Java thread: a virtual thread that
+// resumes on another carrier finds that carrier's context, or none. The emulator keeps it in the same place, so
+// code that caches "already current" per Java thread fails here as it does on a GPU.
+static thread_local long nabla_emu_context = 0;
+extern "C" void nabla_emu_set_context(long context) { nabla_emu_context = context; }
+extern "C" long nabla_emu_get_context() { return nabla_emu_context; }
+
 extern "C" int nabla_emu_launch(void (*invoke)(void**), void** args, int gx, int gy, int gz, int bx, int by, int bz,
                                 int fibers, char* error, int errorLength) {
     if (bx * by * bz > MAX_THREADS || bx * by * bz <= 0 || gx <= 0 || gy <= 0 || gz <= 0) {
