@@ -61,11 +61,8 @@ class WindowPrimitivesTest {
             Tensor c = random(d, 2, DType.FLOAT32, Convolution.columnsShape(g).dims());
             double[] back = Convolution.col2im(c, g).toDoubleArray();
             double[] inOrder = NnReference.col2im(HostTensor.of(c), g, true).data();
-            if (d.equals(Device.cpu())) {
-                assertArrayEquals(inOrder, back, g.toString());
-            } else {
-                assertArrayEquals(inOrder, back, 1e-5, g.toString());
-            }
+            // the terms in row order on every device (a GPU's atomic adds matched only within 1e-5)
+            assertArrayEquals(inOrder, back, g.toString());
         }
     }
 

@@ -17,6 +17,7 @@ import dev.nabla.backend.RandomDistribution;
 import dev.nabla.backend.Replay;
 import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.UnaryOp;
+import dev.nabla.backend.WindowGeometry;
 
 /**
  * The CUDA backend of one device: every primitive is a kernel of the shipped PTX (or a cuBLAS GEMM, or a driver
@@ -352,11 +353,18 @@ final class CudaBackend implements Backend {
             IndexCheck check) {
         CudaBuffer ix = cuda(indices);
         indexErrors.check(check, ix, axisSize, blocks(ix.size()));
-        long total = outer * ix.size() * inner;
-        if (total > 0) {
-            kernel(Kernels.scatterAdd(dst.dtype())).pointer(ix.address()).pointer(cuda(src).address())
-                    .pointer(cuda(dst).address()).i64(outer).i64(axisSize).i64(inner).i64(ix.size())
-                    .launch(modules, blocks(total));
+        new ScatterAdd(context, modules, allocator).run(cuda(dst), outer, axisSize, inner, ix, cuda(src));
+    }
+
+    /** A gather per image element, its terms in the CPU's order (the SPI default would sort a scatter-add's keys). */
+    @Override
+    public void col2im(WindowGeometry g, Buffer cols, Buffer x) {
+        long n = g.inputSize();
+        if (n > 0) {
+            kernel(Kernels.col2im(x.dtype())).pointer(cuda(cols).address()).pointer(cuda(x).address())
+                    .i64(g.images()).i64(g.channels()).i64(g.height()).i64(g.width()).i64(g.kernelH())
+                    .i64(g.kernelW()).i64(g.stride()).i64(g.padTop()).i64(g.padLeft()).i64(g.outH()).i64(g.outW())
+                    .launch(modules, blocks(n));
         }
     }
 

@@ -81,6 +81,30 @@ final class Kernels {
         return "scatter_add_" + t(dtype);
     }
 
+    /** Sort keys {@code index << 32 | position} of a scatter-add (see indexing.cu). */
+    static String scatterKeys() {
+        return "scatter_keys_int32";
+    }
+
+    /** Bitonic sort stages inside one 1024-key tile, in shared memory. */
+    static String sortKeysTile() {
+        return "sort_keys_tile";
+    }
+
+    /** One bitonic sort step of a distance beyond the tile. */
+    static String sortKeysStep() {
+        return "sort_keys_step";
+    }
+
+    /** Each destination row's first position in the sorted keys. */
+    static String scatterStarts() {
+        return "scatter_starts";
+    }
+
+    static String col2im(DType dtype) {
+        return "col2im_" + t(dtype);
+    }
+
     static String indexCheck() {
         return "index_check_int32";
     }
@@ -120,7 +144,8 @@ final class Kernels {
         } else if (kernel.startsWith("reduce_")) {
             return "reduce";
         } else if (kernel.startsWith("copy_") || kernel.startsWith("gather_") || kernel.startsWith("scatter_add_")
-                || kernel.startsWith("index_check_") || kernel.startsWith("index_error_value_")) {
+                || kernel.startsWith("index_check_") || kernel.startsWith("index_error_value_")
+                || kernel.startsWith("scatter_") || kernel.startsWith("sort_keys_") || kernel.startsWith("col2im_")) {
             return "indexing";
         } else if (kernel.startsWith("fill_") || kernel.startsWith("iota_") || kernel.startsWith("cast_")) {
             return "creation";
@@ -181,6 +206,7 @@ final class Kernels {
             names.add(copy(d));
             names.add(gather(d));
             names.add(scatterAdd(d));
+            names.add(col2im(d));
             names.add(fill(d));
             names.add(iota(d));
         }
@@ -193,6 +219,7 @@ final class Kernels {
         names.add(gemm(DType.INT32));
         names.add(indexCheck());
         names.add(indexErrorValue());
+        names.addAll(List.of(scatterKeys(), sortKeysTile(), sortKeysStep(), scatterStarts()));
         return names;
     }
 }
