@@ -3,10 +3,12 @@
 #   scripts/gpu-check.sh OUT_DIR
 # Needs .gpu/ from scripts/prepare-gpu-check.sh (run where JDK 25 and Maven are). Writes to OUT_DIR:
 #   diagnose.txt      Device.diagnose(): driver, devices, cuBLAS, PTX load result
-#   tests.txt, junit/ the whole conformance suite on cpu and cuda:0 (NABLA_DEVICE=cuda when a GPU is usable;
-#                     NABLA_GPU_TEST_DEVICES=cuda:0 for the GPU alone), after the benchmarks
+#   tests.txt, junit/ the whole conformance suite, after the benchmarks: on cuda:0 with NABLA_DEVICE=cuda when a
+#                     GPU is usable, else on cpu (NABLA_GPU_TEST_DEVICES=cpu,cuda:0 for both)
 #   nabla-bench.txt   add/sum of 2^26 float32 vs copy bandwidth, 4096^2 matmul, small-op overhead (GPU only)
-#   torch-bench.txt   the same measurements with PyTorch, when python3 can import torch
+#   nabla-steps.txt   W1, W5 and W7 training steps, eager and traced (GPU only)
+#   torch-bench.txt   the same measurements with PyTorch (the steps eager and torch.compile'd), when python3 can
+#                     import torch
 #   summary.txt       one line per step
 # Without a usable GPU it still runs the suite (CUDA cases skip with their reason) and skips the benchmarks.
 # Exit status: the test suite's.
@@ -94,8 +96,11 @@ fi
 if [ "$have_gpu" = 1 ]; then
   timeout 300 "$java" "${jvm[@]}" -cp "$cp" dev.nabla.cuda.GpuBench "$out" cuda:0 2>&1 | grep -v 'incubator modules' | tee "$out/nabla-bench.log"
   log "nabla benchmarks: exit ${PIPESTATUS[0]} ($out/nabla-bench.txt)"
+  timeout 300 "$java" "${jvm[@]}" -cp "$cp" dev.nabla.bench.suite.DeviceSteps "$out" cuda:0 2>&1 \
+    | grep -v 'incubator modules' | tee "$out/nabla-steps.log"
+  log "nabla training steps: exit ${PIPESTATUS[0]} ($out/nabla-steps.txt)"
   if command -v python3 >/dev/null 2>&1; then
-    python3 "$root/scripts/torch_bench.py" 2>&1 | tee "$out/torch-bench.txt"
+    timeout 400 python3 "$root/scripts/torch_bench.py" 2>&1 | tee "$out/torch-bench.txt"
     log "torch benchmarks: $(head -1 "$out/torch-bench.txt")"
   else
     log "torch benchmarks: skipped: python3 not found"
@@ -107,8 +112,10 @@ tests="$gpu/lib/$(cd "$gpu/lib" && ls nabla-core-*-tests.jar):$gpu/lib/nabla-cud
 start=$(date +%s)
 if [ "$have_gpu" = 1 ]; then export NABLA_DEVICE=cuda; fi
 # the benchmarks ran first, so a suite that hangs on a new driver still leaves their numbers; it gets
-# NABLA_GPU_SUITE_TIMEOUT seconds (default 900), after which what it wrote so far is kept
-timeout "${NABLA_GPU_SUITE_TIMEOUT:-900}" "$java" "${jvm[@]}" -Dnabla.test.devices="${NABLA_GPU_TEST_DEVICES:-cpu,cuda:0}" -jar "$gpu/junit-platform-console-standalone.jar" execute \
+# NABLA_GPU_SUITE_TIMEOUT seconds (default 300; it took 90 s on an H200), after which what it wrote so far is kept
+# The CPU cases are CI's; on a GPU machine, whose minutes are few, the suite runs on the GPU alone by default.
+if [ "$have_gpu" = 1 ]; then devices="${NABLA_GPU_TEST_DEVICES:-cuda:0}"; else devices="${NABLA_GPU_TEST_DEVICES:-cpu}"; fi
+timeout "${NABLA_GPU_SUITE_TIMEOUT:-300}" "$java" "${jvm[@]}" -Dnabla.test.devices="$devices" -jar "$gpu/junit-platform-console-standalone.jar" execute \
   --class-path "$cp" --scan-class-path "$tests" --reports-dir "$out/junit" --details=tree --disable-banner \
   >"$out/tests.txt" 2>&1
 suite=$?

@@ -4,7 +4,7 @@
 #   .gpu/jdk.tar.gz      a jlinked JDK 25 runtime, gzip-compressed (the modules image is already zip-compressed by
 #                        jlink, so xz saved little, and pip-based PyTorch images often have no xz; gzip, or
 #                        python3's tarfile where tar cannot, unpacks it); gpu-check.sh unpacks it on first use
-#   .gpu/lib/*.jar       the Nabla jars, the core test-jar, the cuda-backend tests, JCuda (with a natives jar slimmed
+#   .gpu/lib/*.jar       the Nabla jars, the core test-jar, the cuda-backend tests, the benchmarks' classes, JCuda (with a natives jar slimmed
 #                        to the driver binding: the NVPTX compiler library alone would be 24 MB)
 #   .gpu/junit-platform-console-standalone.jar
 #   .gpu/classpath       the class path, relative to .gpu/
@@ -46,6 +46,9 @@ tr ':' '\n' <"$cpfile" | while read -r jar; do
 done
 rm -f "$cpfile"
 cp cuda-backend/target/nabla-cuda-*.jar "$gpu/lib/"
+# the training steps of the graphs issue (dev.nabla.bench.suite.DeviceSteps): the benchmarks module's own classes,
+# not its 17 MB JMH uber-jar
+cp benchmarks/target/nabla-benchmarks-*.jar "$gpu/lib/"
 "$JDK/bin/jar" cf "$gpu/lib/nabla-cuda-tests.jar" -C cuda-backend/target/test-classes .
 
 (cd "$gpu" && ls lib/*.jar | tr '\n' ':' | sed 's/:$//') >"$gpu/classpath"

@@ -55,7 +55,11 @@ public final class NablaWorkloads {
         public final SGD sgd = new SGD(0.1);
 
         public Mlp() {
-            Device d = Device.cpu();
+            this(Device.cpu());
+        }
+
+        /** The MLP with its data and weights on {@code d} (the GPU check's steps). */
+        public Mlp(Device d) {
             x = Tensor.of(d, Data.uniform(53, Data.MLP_BATCH * Data.MLP_IN, 0, 1), Data.MLP_BATCH, Data.MLP_IN);
             labels = Tensor.of(d, Data.labels(54, Data.MLP_BATCH, Data.MLP_OUT), Data.MLP_BATCH);
             w1 = new Variable(Tensor.of(d, Data.glorot(51, Data.MLP_IN, Data.MLP_HIDDEN,
@@ -140,7 +144,11 @@ public final class NablaWorkloads {
         public final Adam adam = new Adam(1e-3);
 
         public Cnn() {
-            Device d = Device.cpu();
+            this(Device.cpu());
+        }
+
+        /** The CNN with its data and weights on {@code d} (the GPU check's steps). */
+        public Cnn(Device d) {
             Rng rng = Rng.seeded(7);
             model = new Sequential(new Conv2d(1, 16, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2),
                     new Conv2d(16, 32, 3, 1, "same", rng, d), new Relu(), new MaxPool2d(2), new Flatten(),
