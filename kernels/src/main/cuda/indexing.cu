@@ -12,10 +12,12 @@
 //                        walks its run of positions in order:
 //     scatter_keys_int32     keys[k] = index << 32 | k (out-of-range indices sort past every valid one; the
 //                            power-of-two padding after them)
-//     sort_keys_tile         bitonic sort stages whose compare distance stays inside a 1024-key tile, in shared memory
+//     sort_keys_tile         bitonic sort stages whose compare distance stays inside a 4096-key tile, in shared memory
 //     sort_keys_step         one bitonic compare-exchange step of a larger distance, in global memory
 //     scatter_starts         starts[v] = the first sorted position whose index is at least v, v in [0, axisSize]
 //     scatter_add_<dtype>    the sums, one thread per destination element
+//   im2col_<dtype>       cols[(c, i, j), (n, oy, ox)] = x[n, c, oy·stride + i − padTop, ox·stride + j − padLeft], zero
+//                        in the padding: one thread per column-matrix element
 //   col2im_<dtype>       x[n, c, y, x] = the sum of the column-matrix entries that im2col took from it, in the order
 //                        of their rows (i, j), as the CPU adds them: a gather, one thread per image element
 // The check does not stop the stream: the host queues it before the gather or scatter-add, and reads the error record
@@ -63,7 +65,7 @@ __device__ __forceinline__ void gather_axis(const T* src, const int* indices, T*
 }
 
 // ---- deterministic scatter-add ----------------------------------------------------------------------------
-#define NABLA_SORT_TILE 1024
+#define NABLA_SORT_TILE 4096
 
 extern "C" __global__ void scatter_keys_int32(const int* indices, u64* keys, i64 count, i64 axisSize, i64 padded) {
     GRID_STRIDE_LOOP(k, padded) {
@@ -90,7 +92,7 @@ __device__ __forceinline__ void bitonic_exchange(u64* a, u64* b, i64 e, i64 size
 }
 
 // Stages size = first..last (powers of two), the first from distance firstDistance, the others from size / 2, all
-// distances below the tile: each block sorts its own tile of min(n, 1024) keys in shared memory.
+// distances below the tile: each block sorts its own tile of min(n, 4096) keys in shared memory (32 KiB).
 extern "C" __global__ void sort_keys_tile(u64* keys, i64 n, i64 first, i64 last, i64 firstDistance) {
     __shared__ u64 tile[NABLA_SORT_TILE];
     i64 width = n < NABLA_SORT_TILE ? n : NABLA_SORT_TILE;
@@ -157,6 +159,27 @@ __device__ __forceinline__ void scatter_add_runs(const u64* keys, const i64* sta
 }
 
 template <class T>
+__device__ __forceinline__ void im2col_copy(const T* x, T* cols, i64 images, i64 channels, i64 height, i64 width,
+                                            i64 kernelH, i64 kernelW, i64 stride, i64 padTop, i64 padLeft, i64 outH,
+                                            i64 outW) {
+    i64 columns = images * outH * outW;
+    GRID_STRIDE_LOOP(e, channels * kernelH * kernelW * columns) {
+        i64 column = e % columns;
+        i64 row = e / columns;
+        i64 ox = column % outW;
+        i64 oy = column / outW % outH;
+        i64 n = column / (outW * outH);
+        i64 j = row % kernelW;
+        i64 i = row / kernelW % kernelH;
+        i64 c = row / (kernelW * kernelH);
+        i64 y = oy * stride + i - padTop;
+        i64 xx = ox * stride + j - padLeft;
+        cols[e] = y >= 0 && y < height && xx >= 0 && xx < width ? x[((n * channels + c) * height + y) * width + xx]
+                                                                : T(0);
+    }
+}
+
+template <class T>
 __device__ __forceinline__ void col2im_gather(const T* cols, T* x, i64 images, i64 channels, i64 height, i64 width,
                                               i64 kernelH, i64 kernelW, i64 stride, i64 padTop, i64 padLeft,
                                               i64 outH, i64 outW) {
@@ -196,6 +219,12 @@ __device__ __forceinline__ void col2im_gather(const T* cols, T* x, i64 images, i
     extern "C" __global__ void scatter_add_##dtype(const u64* keys, const i64* starts, const T* src, T* dst, \
                                                           i64 outer, i64 axisSize, i64 inner, i64 count) { \
         scatter_add_runs<T>(keys, starts, src, dst, outer, axisSize, inner, count);              \
+    }                                                                                              \
+    extern "C" __global__ void im2col_##dtype(const T* x, T* cols, i64 images, i64 channels, i64 height, \
+                                              i64 width, i64 kernelH, i64 kernelW, i64 stride, i64 padTop, \
+                                              i64 padLeft, i64 outH, i64 outW) {                   \
+        im2col_copy<T>(x, cols, images, channels, height, width, kernelH, kernelW, stride, padTop, padLeft, \
+                       outH, outW);                                                                \
     }                                                                                              \
     extern "C" __global__ void col2im_##dtype(const T* cols, T* x, i64 images, i64 channels, i64 height, \
                                               i64 width, i64 kernelH, i64 kernelW, i64 stride, i64 padTop, \

@@ -356,16 +356,30 @@ final class CudaBackend implements Backend {
         new ScatterAdd(context, modules, allocator).run(cuda(dst), outer, axisSize, inner, ix, cuda(src));
     }
 
+    /** One thread per column-matrix element (the SPI default computes an index array and gathers through it). */
+    @Override
+    public void im2col(WindowGeometry g, Buffer x, Buffer cols) {
+        long n = g.rows() * g.columns();
+        if (n > 0) {
+            window(kernel(Kernels.im2col(x.dtype())).pointer(cuda(x).address()).pointer(cuda(cols).address()), g)
+                    .launch(modules, blocks(n));
+        }
+    }
+
     /** A gather per image element, its terms in the CPU's order (the SPI default would sort a scatter-add's keys). */
     @Override
     public void col2im(WindowGeometry g, Buffer cols, Buffer x) {
         long n = g.inputSize();
         if (n > 0) {
-            kernel(Kernels.col2im(x.dtype())).pointer(cuda(cols).address()).pointer(cuda(x).address())
-                    .i64(g.images()).i64(g.channels()).i64(g.height()).i64(g.width()).i64(g.kernelH())
-                    .i64(g.kernelW()).i64(g.stride()).i64(g.padTop()).i64(g.padLeft()).i64(g.outH()).i64(g.outW())
+            window(kernel(Kernels.col2im(x.dtype())).pointer(cuda(cols).address()).pointer(cuda(x).address()), g)
                     .launch(modules, blocks(n));
         }
+    }
+
+    /** The window kernels' geometry arguments, in {@link WindowGeometry}'s order. */
+    private static KernelLaunch window(KernelLaunch launch, WindowGeometry g) {
+        return launch.i64(g.images()).i64(g.channels()).i64(g.height()).i64(g.width()).i64(g.kernelH())
+                .i64(g.kernelW()).i64(g.stride()).i64(g.padTop()).i64(g.padLeft()).i64(g.outH()).i64(g.outW());
     }
 
     @Override

@@ -101,6 +101,10 @@ final class Kernels {
         return "scatter_starts";
     }
 
+    static String im2col(DType dtype) {
+        return "im2col_" + t(dtype);
+    }
+
     static String col2im(DType dtype) {
         return "col2im_" + t(dtype);
     }
@@ -145,7 +149,8 @@ final class Kernels {
             return "reduce";
         } else if (kernel.startsWith("copy_") || kernel.startsWith("gather_") || kernel.startsWith("scatter_add_")
                 || kernel.startsWith("index_check_") || kernel.startsWith("index_error_value_")
-                || kernel.startsWith("scatter_") || kernel.startsWith("sort_keys_") || kernel.startsWith("col2im_")) {
+                || kernel.startsWith("scatter_") || kernel.startsWith("sort_keys_") || kernel.startsWith("col2im_")
+                || kernel.startsWith("im2col_")) {
             return "indexing";
         } else if (kernel.startsWith("fill_") || kernel.startsWith("iota_") || kernel.startsWith("cast_")) {
             return "creation";
@@ -206,6 +211,7 @@ final class Kernels {
             names.add(copy(d));
             names.add(gather(d));
             names.add(scatterAdd(d));
+            names.add(im2col(d));
             names.add(col2im(d));
             names.add(fill(d));
             names.add(iota(d));

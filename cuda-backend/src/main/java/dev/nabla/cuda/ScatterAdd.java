@@ -8,13 +8,14 @@ package dev.nabla.cuda;
  * any correct sort gives the same order; then one thread per destination element walks its run of positions.
  *
  * <p>The sort is bitonic: every stage is a fixed pattern of compare-exchanges, so it needs no device-side counts
- * or host round trip (a CUDA graph can record it). Stages whose distances fit a 1024-key tile run in shared memory
- * in one launch; each longer distance is one launch over global memory, {@code log2(n / 1024)·(log2(n / 1024) + 1)/2}
- * of them for {@code n} keys (none up to 1024 positions, 55 at 2^20).
+ * or host round trip (a CUDA graph can record it). Stages whose distances fit a 4096-key tile run in shared memory
+ * in one launch per stage; each longer distance is one launch over global memory,
+ * {@code log2(n / 4096)·(log2(n / 4096) + 1)/2} of them for {@code n} keys (none up to 4096 positions, 36 at 2^20),
+ * each a pass over the keys: on a GPU, where a launch costs microseconds, this is the price of the CPU's bits.
  */
 final class ScatterAdd {
     /** Keys one block sorts in shared memory ({@code NABLA_SORT_TILE} in indexing.cu). */
-    static final long TILE = 1024;
+    static final long TILE = 4096;
     /** Positions sort below the 32-bit index: at most 2^32 − 1 of them. */
     private static final long MAX_POSITIONS = 0xFFFF_FFFFL;
 
