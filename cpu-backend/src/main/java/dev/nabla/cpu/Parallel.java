@@ -7,9 +7,11 @@ import java.util.function.IntConsumer;
 
 /**
  * Parallel loops on the caller and one worker thread per further core. Work below a grain size stays on the calling
- * thread, so small tensors pay no hand-off cost. Every loop is a set of tasks that the caller and the workers claim
- * one at a time ({@link #tasks}; {@link #chunks} is tasks of fixed pieces): on a loaded host a worker may start late,
- * and the caller then takes what nobody has started and waits only for tasks already running.
+ * thread, so small tensors pay no hand-off cost. Every loop is a set of tasks ({@link #tasks}; {@link #chunks} is
+ * tasks of fixed pieces) cut into one contiguous block per thread, the caller's first, the same block to the same
+ * thread in every loop, so the part of a buffer one op writes is the part the same core reads in the next op; a
+ * thread that finishes its block takes what nobody has started: on a loaded host a worker may start late, and the
+ * caller then waits only for tasks already running.
  *
  * <p>Workers are the library's own threads ({@code nabla-cpu-N}, daemons). One that finishes a loop polls for the
  * next for {@link #SPIN_NANOS} before it parks, as OpenMP runtimes do: a step's ops follow each other within
@@ -84,8 +86,8 @@ final class Parallel {
 
     /**
      * Runs {@code task} for every index of {@code [0, n)}, each exactly once, on at most {@code threads} threads
-     * (the caller included) that claim the next index as they become free; returns when all are done, rethrowing
-     * the first failure. The order of the tasks and which thread runs which are unspecified.
+     * (the caller included), each starting on its own contiguous block of indices in order (see {@link Claims});
+     * returns when all are done, rethrowing the first failure. Which thread runs which task is not guaranteed.
      */
     static void tasks(int n, int threads, IntConsumer task) {
         int helpers = Math.min(Math.min(threads, THREADS), n) - 1;
@@ -95,13 +97,13 @@ final class Parallel {
             }
             return;
         }
-        Claims claims = new Claims(n, task);
+        Claims claims = new Claims(n, helpers + 1, task);
         for (int w = 0; w < WORKERS.length && helpers > 0; w++) {
             if (WORKERS[w].offer(claims)) {
                 helpers--;
             }
         }
-        claims.run();
+        claims.run(0);
         claims.awaitHelpers();
     }
 
@@ -123,8 +125,12 @@ final class Parallel {
         private final AtomicReference<Claims> mailbox = new AtomicReference<>();
         private volatile boolean parked;
 
+        /** This worker's block of every loop (see {@link Claims}): the caller's is 0. */
+        private final int slot;
+
         Worker(int index) {
             super("nabla-cpu-" + index);
+            this.slot = index;
             setDaemon(true);
         }
 
@@ -145,7 +151,7 @@ final class Parallel {
             while (true) {
                 Claims claims = mailbox.getAndSet(null);
                 if (claims != null) {
-                    claims.help();
+                    claims.help(slot);
                     continue;
                 }
                 long until = System.nanoTime() + SPIN_NANOS;
@@ -163,25 +169,41 @@ final class Parallel {
         }
     }
 
-    /** One {@link #tasks} call: the next unclaimed index, the helpers inside a task, the first failure. */
+    /**
+     * One {@link #tasks} call. The indices are cut into one contiguous block per participating thread: the caller
+     * owns block 0 and worker {@code nabla-cpu-k} block k, so consecutive loops over the same range give each thread
+     * the same part every time. A producer's output then stays in the cache of the core that reads it next: with
+     * the blocks claimed first come, first served, W7's im2col after a GEMM that had read the previous columns took
+     * 711 µs against 236 µs (each core rewrote lines the other core held), more than on one thread. A thread that
+     * finishes its block takes the unclaimed tasks of the others, so a late or missing worker delays nothing.
+     */
     private static final class Claims {
-        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger[] next;
+        private final int[] end;
         private final AtomicInteger active = new AtomicInteger();
-        private final int n;
         private final IntConsumer task;
         private final Thread caller = Thread.currentThread();
         private volatile Throwable failure;
 
-        Claims(int n, IntConsumer task) {
-            this.n = n;
+        Claims(int n, int blocks, IntConsumer task) {
+            this.next = new AtomicInteger[blocks];
+            this.end = new int[blocks];
+            for (int b = 0; b < blocks; b++) {
+                next[b] = new AtomicInteger((int) ((long) n * b / blocks));
+                end[b] = (int) ((long) n * (b + 1) / blocks);
+            }
             this.task = task;
         }
 
-        /** Claims and runs tasks until none is left or one failed. */
-        void run() {
+        /** Runs the tasks of block {@code own} in order, then those nobody has claimed, until none is left. */
+        void run(int own) {
             try {
-                for (int i = next.getAndIncrement(); i < n && failure == null; i = next.getAndIncrement()) {
-                    task.accept(i);
+                for (int k = 0; k < next.length && failure == null; k++) {
+                    int b = (own + k) % next.length;
+                    for (int i = next[b].getAndIncrement(); i < end[b] && failure == null;
+                            i = next[b].getAndIncrement()) {
+                        task.accept(i);
+                    }
                 }
             } catch (RuntimeException | Error e) {
                 if (failure == null) {
@@ -195,10 +217,10 @@ final class Parallel {
          * claim sees every helper holding a task; one that starts after the caller returned claims nothing and
          * touches nothing of the call.
          */
-        void help() {
+        void help(int slot) {
             active.incrementAndGet();
             try {
-                run();
+                run(slot % next.length);
             } finally {
                 if (active.decrementAndGet() == 0) {
                     LockSupport.unpark(caller);

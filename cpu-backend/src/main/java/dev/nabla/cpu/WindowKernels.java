@@ -128,15 +128,18 @@ final class WindowKernels {
     private static void im2colShifted(WindowGeometry g, float[] x, float[] cols) {
         int plane = g.height() * g.width();
         int width = g.width();
-        int items = (int) g.rows() * g.images();
         int columns = (int) g.columns();
         int kk = g.kernelH() * g.kernelW();
         Shifted[] shifts = Shifted.all(g);
         int[][] inside = insideColumns(shifts, width);
-        Parallel.range(items, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, plane)), (lo, hi) -> {
-            for (int t = lo; t < hi; t++) {
-                int row = t / g.images();
-                int n = t % g.images();
+        // split by images, so each thread writes the columns that its part of the next GEMM reads (see
+        // Parallel.Claims); within a part, row by row, so consecutive planes are contiguous
+        int rows = (int) g.rows();
+        int images = g.images();
+        Parallel.range(images, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, plane * rows)), (n0, n1) -> {
+            for (int t = 0; t < rows * (n1 - n0); t++) {
+                int row = t / (n1 - n0);
+                int n = n0 + t % (n1 - n0);
                 Shifted s = shifts[row % kk];
                 int at = row * columns + n * plane;
                 int src = (n * g.channels() + row / kk) * plane + s.shift();

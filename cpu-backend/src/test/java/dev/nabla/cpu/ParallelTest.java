@@ -8,8 +8,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
-/** {@link Parallel#tasks}: every index once, whatever the thread count, failures rethrown, nesting allowed. */
+/**
+ * {@link Parallel#tasks}: every index once, whatever the thread count, failures rethrown, nesting allowed, and each
+ * thread starting on its own contiguous block (the caller on the first), the same block in every loop.
+ */
 class ParallelTest {
+    @Test
+    void eachThreadStartsOnItsOwnBlockTheCallerOnTheFirst() {
+        int perBlock = 4;
+        int n = perBlock * Parallel.THREADS;
+        Thread[] ran = new Thread[n];
+        // tasks that take a while, so a worker that starts a little late still claims its own block first
+        Parallel.tasks(n, Parallel.THREADS, i -> {
+            ran[i] = Thread.currentThread();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertSame(Thread.currentThread(), ran[0], "the caller runs the first block");
+        if (Parallel.THREADS > 1) {
+            // the last task of the last block is the last one anybody else would take
+            assertTrue(ran[n - 1] != Thread.currentThread(), "the last block ran on the caller: " + ran[n - 1]);
+            assertTrue(ran[n - 1].getName().startsWith("nabla-cpu-"), ran[n - 1].getName());
+        }
+    }
+
     @Test
     void everyTaskRunsExactlyOnce() {
         for (int n : new int[] {0, 1, 2, 3, 7, 64, 1000}) {
