@@ -166,11 +166,12 @@ final class WindowKernels {
     }
 
     /**
-     * Each (image, channel) plane is summed by one task, its terms in the order of the rows {@code (i, j)}: the
-     * order of the SPI default's scatter-add, so both give the same bits. The tasks go channel by channel, each
-     * channel's images in order, so a thread reads the channel's {@code kernelH·kernelW} column-matrix rows front to
-     * back (image by image, they would be as many streams as the matrix has rows, 144 in MNIST's second layer, which
-     * the prefetchers cannot follow: col2im took twice as long).
+     * Each (image, channel) plane is summed on its own, its terms in the order of the rows {@code (i, j)}: the
+     * order of the SPI default's scatter-add, so both give the same bits. The threads split the images, so each
+     * reads the columns that its part of the GEMM before wrote (see Parallel.Claims); within its images it goes
+     * channel by channel, each channel's images in order, so it reads the channel's {@code kernelH·kernelW}
+     * column-matrix rows front to back (image by image, they would be as many streams as the matrix has rows, 144
+     * in MNIST's second layer, which the prefetchers cannot follow: col2im took twice as long).
      */
     static void col2im(WindowGeometry g, float[] cols, float[] x) {
         if (shiftsWholeImage(g)) {
@@ -178,14 +179,13 @@ final class WindowKernels {
             return;
         }
         int plane = g.outH() * g.outW();
-        int planes = g.images() * g.channels();
         int columns = (int) g.columns();
         int imageSize = g.height() * g.width();
-        int work = (int) Math.min(Integer.MAX_VALUE, (long) g.kernelH() * g.kernelW() * plane);
-        Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
-            for (int t = lo; t < hi; t++) {
-                int c = t / g.images();
-                int n = t % g.images();
+        int work = (int) Math.min(Integer.MAX_VALUE, (long) g.kernelH() * g.kernelW() * plane * g.channels());
+        Parallel.range(g.images(), Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (n0, n1) -> {
+            for (int t = 0; t < g.channels() * (n1 - n0); t++) {
+                int c = t / (n1 - n0);
+                int n = n0 + t % (n1 - n0);
                 int dst0 = (n * g.channels() + c) * imageSize;
                 Arrays.fill(x, dst0, dst0 + imageSize, 0f);
                 for (int i = 0; i < g.kernelH(); i++) {
@@ -220,16 +220,15 @@ final class WindowKernels {
     private static void col2imShifted(WindowGeometry g, float[] cols, float[] x) {
         int plane = g.height() * g.width();
         int width = g.width();
-        int planes = g.images() * g.channels();
         int columns = (int) g.columns();
         int kk = g.kernelH() * g.kernelW();
         Shifted[] shifts = Shifted.all(g);
         int[][] inside = insideColumns(shifts, width);
-        int work = (int) Math.min(Integer.MAX_VALUE, (long) kk * plane);
-        Parallel.range(planes, Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (lo, hi) -> {
-            for (int t = lo; t < hi; t++) {
-                int c = t / g.images();
-                int n = t % g.images();
+        int work = (int) Math.min(Integer.MAX_VALUE, (long) kk * plane * g.channels());
+        Parallel.range(g.images(), Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, work)), (n0, n1) -> {
+            for (int t = 0; t < g.channels() * (n1 - n0); t++) {
+                int c = t / (n1 - n0);
+                int n = n0 + t % (n1 - n0);
                 int dst0 = (n * g.channels() + c) * plane;
                 Arrays.fill(x, dst0, dst0 + plane, 0f);
                 for (int e = 0; e < kk; e++) {
