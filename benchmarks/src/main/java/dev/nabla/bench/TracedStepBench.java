@@ -1,12 +1,11 @@
 package dev.nabla.bench;
 
-import dev.nabla.GradientTape;
 import dev.nabla.Nabla;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.bench.suite.NablaWorkloads;
 import dev.nabla.graph.TracedFunction;
 import dev.nabla.optim.SGD;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,28 +38,14 @@ public class TracedStepBench {
         sgd = new SGD(0.1);
         tx = Variable.of(3f);
         tracedSgd = new SGD(0.1);
-        step = Nabla.function(() -> {
-            Tensor loss;
-            GradientTape tape = new GradientTape();
-            try (tape) {
-                loss = tx.mul(tx).add(tx).sub(1);
-            }
-            tracedSgd.applyGradients(List.of(tape.gradient(loss, tx)), List.of(tx));
-            return loss;
-        });
+        step = Nabla.function(() -> NablaWorkloads.notebookStep(tx, tracedSgd));
         step.call();
     }
 
     /** The eager step, as NotebookStepBench. */
     @Benchmark
     public Tensor eager() {
-        Tensor loss;
-        GradientTape tape = new GradientTape();
-        try (tape) {
-            loss = x.mul(x).add(x).sub(1);
-        }
-        sgd.applyGradients(List.of(tape.gradient(loss, x)), List.of(x));
-        return loss;
+        return NablaWorkloads.notebookStep(x, sgd);
     }
 
     /** The same step traced. */

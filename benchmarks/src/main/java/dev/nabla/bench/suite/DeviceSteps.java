@@ -1,7 +1,6 @@
 package dev.nabla.bench.suite;
 
 import dev.nabla.Device;
-import dev.nabla.GradientTape;
 import dev.nabla.Nabla;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
@@ -12,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.DoubleSupplier;
@@ -46,8 +44,9 @@ public final class DeviceSteps {
         SGD sgd = new SGD(0.1);
         Variable tx = new Variable(Tensor.scalar(d, 3f), "tx", true);
         SGD tracedSgd = new SGD(0.1);
-        TracedFunction w1 = Nabla.function(() -> notebookStep(tx, tracedSgd));
-        r.put("w1_eager_us", f(perStep(scale(3000), scale(1000), () -> notebookStep(x, sgd).close(), x::item) * 1e6));
+        TracedFunction w1 = Nabla.function(() -> NablaWorkloads.notebookStep(tx, tracedSgd));
+        r.put("w1_eager_us", f(perStep(scale(3000), scale(1000),
+                () -> NablaWorkloads.notebookStep(x, sgd).close(), x::item) * 1e6));
         r.put("w1_traced_us", f(perStep(scale(3000), scale(1000), () -> w1.call().close(), tx::item) * 1e6));
         r.put("w1_x_eager_traced", x.item() + " " + tx.item());
 
@@ -68,17 +67,6 @@ public final class DeviceSteps {
         System.out.print(text);
         Files.createDirectories(out);
         Files.writeString(out.resolve("nabla-steps.txt"), text.toString());
-    }
-
-    /** The notebook's step: tape, x·x + x − 1, gradient, SGD; returns the loss. */
-    private static Tensor notebookStep(Variable x, SGD sgd) {
-        Tensor loss;
-        GradientTape tape = new GradientTape();
-        try (tape) {
-            loss = x.mul(x).add(x).sub(1);
-        }
-        sgd.applyGradients(List.of(tape.gradient(loss, x)), List.of(x));
-        return loss;
     }
 
     /**

@@ -43,6 +43,20 @@ public final class NablaWorkloads {
         return x.item();
     }
 
+    /**
+     * W1 traced's step: tape, {@code x·x + x − 1}, gradient, SGD update through {@code applyGradients} (so that a
+     * traced body holds the whole step); returns the loss.
+     */
+    public static Tensor notebookStep(Variable x, SGD sgd) {
+        Tensor loss;
+        GradientTape tape = new GradientTape();
+        try (tape) {
+            loss = x.mul(x).add(x).sub(1);
+        }
+        sgd.applyGradients(List.of(tape.gradient(loss, x)), List.of(x));
+        return loss;
+    }
+
     /** W5: the MLP and its data. */
     public static final class Mlp {
         public final Tensor x;
