@@ -2,6 +2,7 @@ package dev.nabla.backend;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
+import dev.nabla.internal.Jfr;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
@@ -87,21 +88,42 @@ public final class MemoryEvents {
 
     /** Records that {@code device} handed out a buffer of {@code bytes}; the totals are after it. */
     public static void allocation(Device device, DType dtype, long bytes, long allocated, long buffers) {
-        new Allocation().commit(device, dtype, bytes, allocated, buffers);
+        if (Jfr.PRESENT) {
+            Recorded.allocation(device, dtype, bytes, allocated, buffers);
+        }
     }
 
     /** Records that {@code device} got a buffer of {@code bytes} back; the totals are after it. */
     public static void free(Device device, DType dtype, long bytes, long allocated, long buffers) {
-        new Free().commit(device, dtype, bytes, allocated, buffers);
+        if (Jfr.PRESENT) {
+            Recorded.free(device, dtype, bytes, allocated, buffers);
+        }
     }
 
     /** Records a new peak of {@code device}'s allocated bytes. */
     public static void peak(Device device, long peak) {
-        Peak e = new Peak();
-        if (e.isEnabled()) {
-            e.device = device.toString();
-            e.peak = peak;
-            e.commit();
+        if (Jfr.PRESENT) {
+            Recorded.peak(device, peak);
+        }
+    }
+
+    /** The events' side, loaded only where jdk.jfr exists ({@link Jfr}). */
+    private static final class Recorded {
+        static void allocation(Device device, DType dtype, long bytes, long allocated, long buffers) {
+            new Allocation().commit(device, dtype, bytes, allocated, buffers);
+        }
+
+        static void free(Device device, DType dtype, long bytes, long allocated, long buffers) {
+            new Free().commit(device, dtype, bytes, allocated, buffers);
+        }
+
+        static void peak(Device device, long peak) {
+            Peak e = new Peak();
+            if (e.isEnabled()) {
+                e.device = device.toString();
+                e.peak = peak;
+                e.commit();
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.nabla.ops;
 
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
+import dev.nabla.internal.Jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Enabled;
@@ -50,21 +51,32 @@ public final class OpEvents {
 
     /** {@code p.compute(backend, in, out)}, timed as a {@code dev.nabla.Op} event when a recording wants it. */
     public static void compute(Primitive p, Backend backend, Buffer[] in, Buffer out) {
-        Op e = new Op();
-        if (!e.isEnabled()) {
-            // begin() reads the clock even for a disabled event: two clock reads per op made W1 a third slower
+        if (!Jfr.PRESENT) {
             p.compute(backend, in, out);
             return;
         }
-        e.begin();
-        p.compute(backend, in, out);
-        if (e.shouldCommit()) {
-            e.op = p.name();
-            e.attributes = p.attributes();
-            e.shape = p.shape().toString();
-            e.dtype = p.dtype().name();
-            e.device = backend.device().toString();
-            e.commit();
+        Recorded.compute(p, backend, in, out);
+    }
+
+    /** The event's side, loaded only where jdk.jfr exists ({@link Jfr}). */
+    private static final class Recorded {
+        static void compute(Primitive p, Backend backend, Buffer[] in, Buffer out) {
+            Op e = new Op();
+            if (!e.isEnabled()) {
+                // begin() reads the clock even for a disabled event: two clock reads per op made W1 a third slower
+                p.compute(backend, in, out);
+                return;
+            }
+            e.begin();
+            p.compute(backend, in, out);
+            if (e.shouldCommit()) {
+                e.op = p.name();
+                e.attributes = p.attributes();
+                e.shape = p.shape().toString();
+                e.dtype = p.dtype().name();
+                e.device = backend.device().toString();
+                e.commit();
+            }
         }
     }
 }
