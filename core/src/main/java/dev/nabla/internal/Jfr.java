@@ -8,6 +8,7 @@ package dev.nabla.internal;
  * the test away.
  */
 public final class Jfr {
+    /** True where the boot layer holds jdk.jfr. */
     public static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
 
     private Jfr() {
