@@ -18,6 +18,8 @@
 //     scatter_add_<dtype>    the sums, one thread per destination element
 //   im2col_<dtype>       cols[(c, i, j), (n, oy, ox)] = x[n, c, oy·stride + i − padTop, ox·stride + j − padLeft], zero
 //                        in the padding: one thread per column-matrix element
+//   max_pool_indices_<dtype>  indices[(n, oy, ox)] = the flat index into x of the window's first maximum in row
+//                        order (c, i, j), the first NaN winning, as ARGMAX over im2col's column: one thread a window
 //   col2im_<dtype>       x[n, c, y, x] = the sum of the column-matrix entries that im2col took from it, in the order
 //                        of their rows (i, j), as the CPU adds them: a gather, one thread per image element
 // The check does not stop the stream: the host queues it before the gather or scatter-add, and reads the error record
@@ -180,6 +182,35 @@ __device__ __forceinline__ void im2col_copy(const T* x, T* cols, i64 images, i64
 }
 
 template <class T>
+__device__ __forceinline__ void max_pool_windows(const T* x, int* indices, i64 images, i64 channels, i64 height,
+                                                 i64 width, i64 kernelH, i64 kernelW, i64 stride, i64 padTop,
+                                                 i64 padLeft, i64 outH, i64 outW) {
+    typedef typename Compute<T>::type C;
+    GRID_STRIDE_LOOP(q, images * outH * outW) {
+        i64 ox = q % outW;
+        i64 oy = q / outW % outH;
+        i64 n = q / (outW * outH);
+        i64 best = -1;
+        C bestValue = C(0);
+        // pooling windows have no padding (Backend.maxPoolIndices), so every element lies in x
+        for (i64 c = 0; c < channels && !(best >= 0 && bestValue != bestValue); ++c) {
+            for (i64 i = 0; i < kernelH; ++i) {
+                for (i64 j = 0; j < kernelW; ++j) {
+                    i64 at = ((n * channels + c) * height + oy * stride + i - padTop) * width + ox * stride + j
+                             - padLeft;
+                    C v = (C)x[at];
+                    if (best < 0 || (bestValue == bestValue && (v != v || v > bestValue))) {
+                        best = at;
+                        bestValue = v;
+                    }
+                }
+            }
+        }
+        indices[q] = (int)best;
+    }
+}
+
+template <class T>
 __device__ __forceinline__ void col2im_gather(const T* cols, T* x, i64 images, i64 channels, i64 height, i64 width,
                                               i64 kernelH, i64 kernelW, i64 stride, i64 padTop, i64 padLeft,
                                               i64 outH, i64 outW) {
@@ -225,6 +256,13 @@ __device__ __forceinline__ void col2im_gather(const T* cols, T* x, i64 images, i
                                               i64 padLeft, i64 outH, i64 outW) {                   \
         im2col_copy<T>(x, cols, images, channels, height, width, kernelH, kernelW, stride, padTop, padLeft, \
                        outH, outW);                                                                \
+    }                                                                                              \
+    extern "C" __global__ void max_pool_indices_##dtype(const T* x, int* indices, i64 images, i64 channels, \
+                                                        i64 height, i64 width, i64 kernelH, i64 kernelW,   \
+                                                        i64 stride, i64 padTop, i64 padLeft, i64 outH,    \
+                                                        i64 outW) {                                        \
+        max_pool_windows<T>(x, indices, images, channels, height, width, kernelH, kernelW, stride, padTop, \
+                            padLeft, outH, outW);                                                          \
     }                                                                                              \
     extern "C" __global__ void col2im_##dtype(const T* cols, T* x, i64 images, i64 channels, i64 height, \
                                               i64 width, i64 kernelH, i64 kernelW, i64 stride, i64 padTop, \

@@ -376,6 +376,16 @@ final class CudaBackend implements Backend {
         }
     }
 
+    /** One thread per window (the SPI default gathers the windows, takes an ARGMAX and looks the index up). */
+    @Override
+    public void maxPoolIndices(WindowGeometry g, Buffer x, Buffer indices) {
+        long n = g.columns();
+        if (n > 0) {
+            window(kernel(Kernels.maxPoolIndices(x.dtype())).pointer(cuda(x).address())
+                    .pointer(cuda(indices).address()), g).launch(modules, blocks(n));
+        }
+    }
+
     /** The window kernels' geometry arguments, in {@link WindowGeometry}'s order. */
     private static KernelLaunch window(KernelLaunch launch, WindowGeometry g) {
         return launch.i64(g.images()).i64(g.channels()).i64(g.height()).i64(g.width()).i64(g.kernelH())

@@ -105,6 +105,10 @@ final class Kernels {
         return "im2col_" + t(dtype);
     }
 
+    static String maxPoolIndices(DType dtype) {
+        return "max_pool_indices_" + t(dtype);
+    }
+
     static String col2im(DType dtype) {
         return "col2im_" + t(dtype);
     }
@@ -150,7 +154,7 @@ final class Kernels {
         } else if (kernel.startsWith("copy_") || kernel.startsWith("gather_") || kernel.startsWith("scatter_add_")
                 || kernel.startsWith("index_check_") || kernel.startsWith("index_error_value_")
                 || kernel.startsWith("scatter_") || kernel.startsWith("sort_keys_") || kernel.startsWith("col2im_")
-                || kernel.startsWith("im2col_")) {
+                || kernel.startsWith("im2col_") || kernel.startsWith("max_pool_indices_")) {
             return "indexing";
         } else if (kernel.startsWith("fill_") || kernel.startsWith("iota_") || kernel.startsWith("cast_")) {
             return "creation";
@@ -213,6 +217,7 @@ final class Kernels {
             names.add(scatterAdd(d));
             names.add(im2col(d));
             names.add(col2im(d));
+            names.add(maxPoolIndices(d));
             names.add(fill(d));
             names.add(iota(d));
         }
