@@ -5,8 +5,8 @@
 #   diagnose.txt      Device.diagnose(): driver, devices, cuBLAS, PTX load result
 #   tests.txt, junit/ the whole conformance suite, after the benchmarks: on cuda:0 with NABLA_DEVICE=cuda when a
 #                     GPU is usable, else on cpu (NABLA_GPU_TEST_DEVICES=cpu,cuda:0 for both)
-#   nabla-bench.txt   add/sum of 2^26 float32 vs copy bandwidth, 4096^2 matmul, small-op overhead (GPU only);
-#                     gpubench.jfr its JFR recording (execution samples of the host side)
+#   nabla-bench.txt   add/sum of 2^26 float32 vs copy bandwidth, 4096^2 matmul, small-op overhead and where it goes
+#                     (GPU only)
 #   nabla-steps.txt   W1, W5 and W7 training steps, eager and traced (GPU only)
 #   torch-bench.txt   the same measurements with PyTorch (the steps eager and torch.compile'd), when python3 can
 #                     import torch
@@ -95,8 +95,9 @@ else
 fi
 
 if [ "$have_gpu" = 1 ]; then
-  # under JFR: the host's share of a small op (13.7 us against PyTorch's 9.1 on the first H200 run) is in its samples
-  timeout 300 "$java" "${jvm[@]}" "-XX:StartFlightRecording=filename=$out/gpubench.jfr,settings=profile" \
+  # not under JFR: its allocation events alone added 4 us to a small op, and its samples were too few to show the
+  # rest; GpuBench's launch probe splits a small op's host time instead
+  timeout 300 "$java" "${jvm[@]}" \
     -cp "$cp" dev.nabla.cuda.GpuBench "$out" cuda:0 2>&1 | grep -v 'incubator modules' | tee "$out/nabla-bench.log"
   log "nabla benchmarks: exit ${PIPESTATUS[0]} ($out/nabla-bench.txt)"
   timeout 300 "$java" "${jvm[@]}" -cp "$cp" dev.nabla.bench.suite.DeviceSteps "$out" cuda:0 2>&1 \

@@ -149,11 +149,31 @@ __device__ __forceinline__ void rows_block(const T* in, void* dst, i64 rows, i64
         const T* row = in + r * n;
         typename R::Acc acc = R::identity();
         if (packed) {
-            for (i64 k = begin + 4 * (i64)threadIdx.x; k < end; k += 4 * (i64)blockDim.x) {
+            // NOTE: four 16-byte loads are issued before any is used, and two accumulators split the dependent
+            // chain: with one load per iteration a thread had one in flight, and a full wave of blocks reached
+            // 0.57 of the copy bandwidth on an H200.
+            i64 stride = 4 * (i64)blockDim.x;
+            i64 k = begin + 4 * (i64)threadIdx.x;
+            typename R::Acc other = R::identity();
+            for (; k + 3 * stride < end; k += 4 * stride) {
+                Pack<T, 4> v[4];
+#pragma unroll
+                for (int u = 0; u < 4; ++u) v[u] = load_pack(row, (k + u * stride) / 4);
+#pragma unroll
+                for (int u = 0; u < 4; u += 2) {
+#pragma unroll
+                    for (int j = 0; j < 4; ++j) {
+                        acc = R::step(acc, v[u].v[j], k + u * stride + j);
+                        other = R::step(other, v[u + 1].v[j], k + (u + 1) * stride + j);
+                    }
+                }
+            }
+            for (; k < end; k += stride) {
                 Pack<T, 4> v = load_pack(row, k / 4);
 #pragma unroll
                 for (int j = 0; j < 4; ++j) acc = R::step(acc, v.v[j], k + j);
             }
+            acc = R::combine(acc, other);
         } else {
             for (i64 k = begin + threadIdx.x; k < end; k += blockDim.x) acc = R::step(acc, row[k], k);
         }

@@ -440,14 +440,18 @@ final class ShapeCases {
 
     /** Whole-tensor, inner-axis, outer-axis and middle-axis reductions. */
     static CaseGenerator<Axes> largeReductions() {
-        return r -> List.of(OpCase.of(new Axes(null, false), s(100_003)), OpCase.of(new Axes(new int[] {-1}, true),
-                s(301, 257)), OpCase.of(new Axes(new int[] {0}, false), s(301, 257)),
+        // 2^20 and rows of 40000: long, 4-aligned rows take the GPU's packed, unrolled row loop
+        return r -> List.of(OpCase.of(new Axes(null, false), s(100_003)), OpCase.of(new Axes(null, false),
+                s(1 << 20)), OpCase.of(new Axes(new int[] {-1}, true), s(301, 257)),
+                OpCase.of(new Axes(new int[] {-1}, false), s(3, 40_000)),
+                OpCase.of(new Axes(new int[] {0}, false), s(301, 257)),
                 OpCase.of(new Axes(new int[] {1}, false), s(17, 129, 33)));
     }
 
     /** Inner and outer axes of a matrix. */
     static CaseGenerator<Axis> largeAxis() {
-        return r -> List.of(OpCase.of(new Axis(-1), s(301, 257)), OpCase.of(new Axis(0), s(301, 257)));
+        return r -> List.of(OpCase.of(new Axis(-1), s(301, 257)), OpCase.of(new Axis(0), s(301, 257)),
+                OpCase.of(new Axis(-1), s(3, 40_000)));
     }
 
     /** Products larger than a GEMM block, with ragged edges, batched and broadcast. */

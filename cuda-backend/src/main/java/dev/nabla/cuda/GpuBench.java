@@ -80,12 +80,74 @@ public final class GpuBench {
         long done = System.nanoTime();
         r.put("small_add_host_us_per_op", f((queued - start) / 1e3 / ops));
         r.put("small_add_total_us_per_op", f((done - start) / 1e3 / ops));
+        launchProbe(d, r);
         r.put("memory", d.memoryStats().toString());
         StringBuilder text = new StringBuilder();
         r.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
         System.out.print(text);
         Files.createDirectories(out);
         Files.writeString(out.resolve("nabla-bench.txt"), text);
+    }
+
+    /**
+     * Where a small op's host time goes: the same 16-element add kernel launched raw through {@link NativeLaunch}
+     * and through JCuda's argument marshalling, and {@code cuCtxSetCurrent} alone (every driver call makes it).
+     */
+    private static void launchProbe(Device d, Map<String, String> r) {
+        CudaBackend backend = (CudaBackend) Backends.get(d);
+        DeviceContext context = backend.context();
+        if (!(context.driver() instanceof JcudaDriverApi jcuda)) {
+            return;
+        }
+        Object f = backend.modules().function(Kernels.binaryDense(dev.nabla.backend.BinaryOp.ADD, DType.FLOAT32));
+        Buffer in = backend.allocate(DType.FLOAT32, 16); // what it holds does not matter to the timing
+        Buffer out = backend.allocate(DType.FLOAT32, 16);
+        long x = ((CudaBuffer) in).address();
+        long y = x;
+        long z = ((CudaBuffer) out).address();
+        java.util.function.Supplier<KernelArgs> args = () -> {
+            KernelArgs a = new KernelArgs();
+            a.add(new KernelArgs.Ptr(x));
+            a.add(new KernelArgs.Ptr(y));
+            a.add(new KernelArgs.Ptr(z));
+            a.add(new KernelArgs.I64(16));
+            a.add(new KernelArgs.I32(0));
+            a.add(new KernelArgs.I32(0));
+            return a;
+        };
+        int n = 20_000;
+        NativeLaunch fast = NativeLaunch.get();
+        if (fast != null) {
+            long ffm = 0;
+            for (int round = 0; round < 2; round++) { // the first round warms the JIT
+                context.synchronize();
+                long start = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    context.run(dr -> dr.launch(f, 1, 1, 1, KernelLaunch.THREADS, 1, 1, context.stream(), args.get()));
+                }
+                ffm = System.nanoTime() - start;
+            }
+            r.put("launch_ffm_host_us", f(ffm / 1e3 / n));
+        }
+        long viaJcuda = 0;
+        for (int round = 0; round < 2; round++) {
+            context.synchronize();
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                context.run(dr -> jcuda.launchThroughJcuda(f, 1, 1, 1, KernelLaunch.THREADS, 1, 1, context.stream(),
+                        args.get()));
+            }
+            viaJcuda = System.nanoTime() - start;
+        }
+        r.put("launch_jcuda_host_us", f(viaJcuda / 1e3 / n));
+        context.synchronize();
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            context.makeCurrent();
+        }
+        r.put("ctx_set_current_us", f((System.nanoTime() - start) / 1e3 / n));
+        in.release();
+        out.release();
     }
 
     /** Bytes read plus bytes written per second by a device-to-device copy of 2^26 floats. */

@@ -74,7 +74,7 @@ final class JcudaDriverApi implements CudaDriver {
 
     @Override
     public Object openContext(int ordinal) {
-        CUcontext context = new CUcontext();
+        DevicePointer.Context context = new DevicePointer.Context();
         CudaCalls.check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device(ordinal)), "cuDevicePrimaryCtxRetain");
         makeCurrent(context);
         return context;
@@ -82,7 +82,11 @@ final class JcudaDriverApi implements CudaDriver {
 
     @Override
     public void makeCurrent(Object context) {
-        CudaCalls.check(JCudaDriver.cuCtxSetCurrent((CUcontext) context), "cuCtxSetCurrent");
+        NativeLaunch fast = NativeLaunch.get();
+        int result = fast != null && context instanceof DevicePointer.Context c
+                ? fast.setCurrent(c.address())
+                : JCudaDriver.cuCtxSetCurrent((CUcontext) context);
+        CudaCalls.check(result, "cuCtxSetCurrent");
     }
 
     @Override
@@ -307,7 +311,7 @@ final class JcudaDriverApi implements CudaDriver {
 
     @Override
     public Object moduleGetFunction(Object module, String name) {
-        CUfunction fn = new CUfunction();
+        DevicePointer.Function fn = new DevicePointer.Function();
         CudaCalls.check(JCudaDriver.cuModuleGetFunction(fn, (CUmodule) module, name),
                 "cuModuleGetFunction(" + name + ") (kernel missing from the PTX?)");
         return fn;
@@ -315,6 +319,18 @@ final class JcudaDriverApi implements CudaDriver {
 
     @Override
     public void launch(Object function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            Object stream, KernelArgs args) {
+        NativeLaunch fast = NativeLaunch.get();
+        if (fast != null) {
+            CudaCalls.check(fast.launch(((DevicePointer.Function) function).address(), gridX, gridY, gridZ, blockX,
+                    blockY, blockZ, ((DevicePointer.Stream) stream).address(), args), "cuLaunchKernel");
+            return;
+        }
+        launchThroughJcuda(function, gridX, gridY, gridZ, blockX, blockY, blockZ, stream, args);
+    }
+
+    /** The launch where {@link NativeLaunch} cannot bind: one pinned Java array per argument. */
+    void launchThroughJcuda(Object function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             Object stream, KernelArgs args) {
         NativePointerObject[] values = new NativePointerObject[args.list().size()];
         for (int i = 0; i < values.length; i++) {
