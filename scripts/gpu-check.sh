@@ -9,7 +9,7 @@
 #                     (GPU only)
 #   nabla-steps.txt   W1, W5 and W7 training steps, eager and traced (GPU only)
 #   torch-bench.txt   the same measurements with PyTorch (the steps eager and torch.compile'd), when python3 can
-#                     import torch
+#                     import torch and NABLA_GPU_TORCH is not 0
 #   summary.txt       one line per step
 # Without a usable GPU it still runs the suite (CUDA cases skip with their reason) and skips the benchmarks.
 # Exit status: the test suite's.
@@ -103,7 +103,9 @@ if [ "$have_gpu" = 1 ]; then
   timeout 300 "$java" "${jvm[@]}" -cp "$cp" dev.nabla.bench.suite.DeviceSteps "$out" cuda:0 2>&1 \
     | grep -v 'incubator modules' | tee "$out/nabla-steps.log"
   log "nabla training steps: exit ${PIPESTATUS[0]} ($out/nabla-steps.txt)"
-  if command -v python3 >/dev/null 2>&1; then
+  if [ "${NABLA_GPU_TORCH:-1}" = 0 ]; then
+    log "torch benchmarks: skipped (NABLA_GPU_TORCH=0)"
+  elif command -v python3 >/dev/null 2>&1; then
     timeout 400 python3 "$root/scripts/torch_bench.py" 2>&1 | tee "$out/torch-bench.txt"
     log "torch benchmarks: $(head -1 "$out/torch-bench.txt")"
   else

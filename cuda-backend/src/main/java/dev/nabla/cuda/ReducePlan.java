@@ -49,7 +49,11 @@ record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
                 long warpsPerBlock = KernelLaunch.THREADS / 32;
                 return new ReducePlan(Kind.ROWS_WARP, 1, n, clamp((rows + warpsPerBlock - 1) / warpsPerBlock, maxGrid));
             }
-            long segments = Math.max(1, Math.min(ceilDiv(targetBlocks, rows), n / MIN_ROW_SEGMENT));
+            // NOTE: half the blocks of the other kinds: a thread of the row kernel keeps four 16-byte loads in
+            // flight, so four blocks per SM saturate memory, and four still fit at its 40 registers a thread where
+            // eight did not (six fit, and 8 per SM ran as 1.33 waves)
+            long rowTarget = targetBlocks / 2;
+            long segments = Math.max(1, Math.min(ceilDiv(rowTarget, rows), n / MIN_ROW_SEGMENT));
             long length = roundUp4(ceilDiv(n, segments));
             segments = ceilDiv(n, length);
             return new ReducePlan(Kind.ROWS_BLOCK, segments, length, clamp(rows * segments, maxGrid));
