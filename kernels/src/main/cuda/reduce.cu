@@ -137,24 +137,25 @@ __device__ __forceinline__ void rows_lanes(const T* in, typename R::Out* out, i6
     }
 }
 
-// A packed row (n a multiple of 4, so every row starts 16-byte aligned) is dealt out in chunks of 4 * blockDim
-// elements, round-robin to its segments: the blocks of a row read side by side, as one grid-stride loop would.
-// NOTE: with contiguous segments (one 254 KB range per block) a whole-tensor sum reached 0.59 of the copy bandwidth
-// on an H200, even with four loads in flight per thread. Unpacked rows keep contiguous segments of segLen.
 template <class R, class T>
 __device__ __forceinline__ void rows_block(const T* in, void* dst, i64 rows, i64 n, i64 segments, i64 segLen) {
-    bool packed = (n & 3) == 0;
+    // Packs of four when every segment starts on a 4-element boundary of a 4-aligned row.
+    bool packed = (n & 3) == 0 && (segLen & 3) == 0;
     for (i64 task = blockIdx.x; task < rows * segments; task += gridDim.x) {
         i64 r = task / segments;
         i64 s = task - r * segments;
+        i64 begin = s * segLen;
+        i64 end = min(n, begin + segLen);
         const T* row = in + r * n;
         typename R::Acc acc = R::identity();
         if (packed) {
-            // four 16-byte loads issued before any is used, and two accumulators to split the dependent chain
-            i64 stride = 4 * (i64)blockDim.x * segments;
-            i64 k = s * 4 * (i64)blockDim.x + 4 * (i64)threadIdx.x;
+            // NOTE: four 16-byte loads are issued before any is used, and two accumulators split the dependent
+            // chain: with one load per iteration a thread had one in flight, and a full wave of blocks reached
+            // 0.57 of the copy bandwidth on an H200.
+            i64 stride = 4 * (i64)blockDim.x;
+            i64 k = begin + 4 * (i64)threadIdx.x;
             typename R::Acc other = R::identity();
-            for (; k + 3 * stride < n; k += 4 * stride) {
+            for (; k + 3 * stride < end; k += 4 * stride) {
                 Pack<T, 4> v[4];
 #pragma unroll
                 for (int u = 0; u < 4; ++u) v[u] = load_pack(row, (k + u * stride) / 4);
@@ -167,15 +168,13 @@ __device__ __forceinline__ void rows_block(const T* in, void* dst, i64 rows, i64
                     }
                 }
             }
-            for (; k < n; k += stride) {
+            for (; k < end; k += stride) {
                 Pack<T, 4> v = load_pack(row, k / 4);
 #pragma unroll
                 for (int j = 0; j < 4; ++j) acc = R::step(acc, v.v[j], k + j);
             }
             acc = R::combine(acc, other);
         } else {
-            i64 begin = s * segLen;
-            i64 end = min(n, begin + segLen);
             for (i64 k = begin + threadIdx.x; k < end; k += blockDim.x) acc = R::step(acc, row[k], k);
         }
         acc = block_reduce<R>(acc);

@@ -7,8 +7,7 @@ package dev.nabla.cuda;
  *
  * @param kind the first-pass kernel
  * @param segments pieces of the reduced axis per output (1: the first pass writes the output)
- * @param segmentLength elements of the reduced axis per piece (a multiple of 4); the row kernel deals a row whose
- *     length is a multiple of 4 out to its segments in interleaved chunks instead, so the length only bounds it
+ * @param segmentLength elements of the reduced axis per piece (a multiple of 4 for the row kernel's packed loads)
  * @param blocks grid size of the first pass
  */
 record ReducePlan(Kind kind, long segments, long segmentLength, long blocks) {
