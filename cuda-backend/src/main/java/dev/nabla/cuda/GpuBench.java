@@ -54,6 +54,10 @@ public final class GpuBench {
         // a reduction reads once and a copy reads and writes: compare bytes moved per second
         r.put("sum_vs_copy", f(sumGbs / copyGbs) + " (goal >= 0.8)");
         r.put("sum_check", a.sum().item() + " (expect about " + N / 2 + ")");
+        // the same row kernel with a float accumulator: where sum lags max, the sum's own arithmetic is the limit
+        double maxSeconds = time(d, 20, () -> a.max().close());
+        r.put("max_2^26_f32_ms", f(maxSeconds * 1e3));
+        r.put("max_vs_copy", f(4.0 * N / maxSeconds / 1e9 / copyGbs));
         a.close();
         b.close();
         Tensor x = Rng.seeded(3).normal(d, DType.FLOAT32, 4096, 4096);
