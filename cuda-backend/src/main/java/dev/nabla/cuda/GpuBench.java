@@ -150,6 +150,25 @@ public final class GpuBench {
             context.makeCurrent();
         }
         r.put("ctx_set_current_us", f((System.nanoTime() - start) / 1e3 / n));
+        // the rest of a small op's host time: the backend's add (launch included) and a device buffer's round trip
+        long[] shape = {16};
+        long[] strides = {1};
+        for (int round = 0; round < 2; round++) {
+            context.synchronize();
+            start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                backend.binary(dev.nabla.backend.BinaryOp.ADD, in, strides, in, strides, out, shape);
+            }
+        }
+        r.put("backend_add_host_us", f((System.nanoTime() - start) / 1e3 / n));
+        for (int round = 0; round < 2; round++) {
+            start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                backend.allocate(DType.FLOAT32, 16).release();
+            }
+        }
+        r.put("allocate_release_us", f((System.nanoTime() - start) / 1e3 / n));
+        context.synchronize();
         in.release();
         out.release();
     }
