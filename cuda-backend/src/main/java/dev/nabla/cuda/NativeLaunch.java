@@ -74,11 +74,7 @@ final class NativeLaunch {
     /** cuLaunchKernel without dynamic shared memory: the driver's result code. */
     int launch(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, long stream,
             KernelArgs args) {
-        int count = args.list().size();
-        int bytes = 8 * count;
-        for (KernelArgs.Arg a : args.list()) {
-            bytes += (a.bytes() + 7) & ~7;
-        }
+        long bytes = blockBytes(args);
         if (bytes <= BLOCK_BYTES) {
             return launchWith(blocks.get(), function, gridX, gridY, gridZ, blockX, blockY, blockZ, stream, args);
         }
@@ -90,6 +86,30 @@ final class NativeLaunch {
 
     private int launchWith(MemorySegment block, long function, int gridX, int gridY, int gridZ, int blockX,
             int blockY, int blockZ, long stream, KernelArgs args) {
+        write(block, args);
+        try {
+            return (int) launchKernel.invokeExact(function, gridX, gridY, gridZ, blockX, blockY, blockZ, 0, stream,
+                    block, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuLaunchKernel through FFM failed", t);
+        }
+    }
+
+    /** Bytes {@link #write} needs for {@code args}: a pointer per argument, then each value on 8 bytes. */
+    static long blockBytes(KernelArgs args) {
+        long bytes = 8L * args.list().size();
+        for (KernelArgs.Arg a : args.list()) {
+            bytes += (a.bytes() + 7) & ~7;
+        }
+        return bytes;
+    }
+
+    /**
+     * Writes {@code args} as the driver's {@code void** kernelParams}: at {@code block} the table of pointers, the
+     * i-th to the i-th value, the values after the table, each 8-byte aligned. {@code block} must hold
+     * {@link #blockBytes} bytes.
+     */
+    static void write(MemorySegment block, KernelArgs args) {
         int count = args.list().size();
         long value = 8L * count;
         for (int i = 0; i < count; i++) {
@@ -104,12 +124,6 @@ final class NativeLaunch {
                         it.packed().length);
             }
             value += (a.bytes() + 7) & ~7;
-        }
-        try {
-            return (int) launchKernel.invokeExact(function, gridX, gridY, gridZ, blockX, blockY, blockZ, 0, stream,
-                    block, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw new IllegalStateException("cuLaunchKernel through FFM failed", t);
         }
     }
 }
