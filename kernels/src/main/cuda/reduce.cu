@@ -90,9 +90,11 @@ template <class T> struct red_argmax {
 };
 
 // Four consecutive elements (k .. k + 3) into an accumulator: four steps in order, except a floating-point sum.
-// NOTE: a float32 sum converted every element to double (a conversion runs at a quarter of the FP32 rate and sat on
-// the critical path: 0.59 of the copy bandwidth on an H200); it adds each pack pairwise in its own type and converts
-// once. The pairwise error is at most 2 ulp of the pack's magnitude, so the sum still does not grow its error with n.
+// NOTE: a float32 sum converted every element to double and reached 0.59 of the copy bandwidth on an H200, with
+// loads in flight ruled out; conversions to double run at 16 a clock per SM on sm_90, an eighth of the FP32 adds, so
+// each pack is added pairwise in its own type and converted once (unmeasured on a GPU so far: GpuBench's max_vs_copy
+// tells whether arithmetic is the limit). The pairwise error is at most 2 ulp of the pack's magnitude, so the sum
+// still does not grow its error with n.
 template <class R, class T>
 __device__ __forceinline__ typename R::Acc step_pack(typename R::Acc a, const Pack<T, 4>& v, i64 k) {
 #pragma unroll
