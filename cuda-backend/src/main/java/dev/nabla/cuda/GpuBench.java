@@ -107,70 +107,51 @@ public final class GpuBench {
         Buffer in = backend.allocate(DType.FLOAT32, 16); // what it holds does not matter to the timing
         Buffer out = backend.allocate(DType.FLOAT32, 16);
         long x = ((CudaBuffer) in).address();
-        long y = x;
         long z = ((CudaBuffer) out).address();
         java.util.function.Supplier<KernelArgs> args = () -> {
             KernelArgs a = new KernelArgs();
             a.add(new KernelArgs.Ptr(x));
-            a.add(new KernelArgs.Ptr(y));
+            a.add(new KernelArgs.Ptr(x));
             a.add(new KernelArgs.Ptr(z));
             a.add(new KernelArgs.I64(16));
             a.add(new KernelArgs.I32(0));
             a.add(new KernelArgs.I32(0));
             return a;
         };
-        int n = 20_000;
-        NativeLaunch fast = NativeLaunch.get();
-        if (fast != null) {
-            long ffm = 0;
-            for (int round = 0; round < 2; round++) { // the first round warms the JIT
-                context.synchronize();
-                long start = System.nanoTime();
-                for (int i = 0; i < n; i++) {
-                    context.run(dr -> dr.launch(f, 1, 1, 1, KernelLaunch.THREADS, 1, 1, context.stream(), args.get()));
-                }
-                ffm = System.nanoTime() - start;
-            }
-            r.put("launch_ffm_host_us", f(ffm / 1e3 / n));
+        if (NativeLaunch.get() != null) {
+            r.put("launch_ffm_host_us", f(hostMicros(context, () -> context.run(
+                    dr -> dr.launch(f, 1, 1, 1, KernelLaunch.THREADS, 1, 1, context.stream(), args.get())))));
         }
-        long viaJcuda = 0;
+        r.put("launch_jcuda_host_us", f(hostMicros(context, () -> context.run(
+                dr -> jcuda.launchThroughJcuda(f, 1, 1, 1, KernelLaunch.THREADS, 1, 1, context.stream(), args.get())))));
+        r.put("ctx_set_current_us", f(hostMicros(context, context::makeCurrent)));
+        // the rest of a small op's host time: the backend's add (launch included) and a device buffer's round trip
+        long[] shape = {16};
+        long[] strides = {1};
+        r.put("backend_add_host_us", f(hostMicros(context,
+                () -> backend.binary(dev.nabla.backend.BinaryOp.ADD, in, strides, in, strides, out, shape))));
+        r.put("allocate_release_us", f(hostMicros(context, () -> backend.allocate(DType.FLOAT32, 16).release())));
+        context.synchronize();
+        in.release();
+        out.release();
+    }
+
+    /**
+     * Host microseconds per call of {@code op} over 20,000 calls, after as many to warm the JIT; the device is idle
+     * at the start of each round, so the queue never fills and blocks the host.
+     */
+    private static double hostMicros(DeviceContext context, Runnable op) {
+        int n = 20_000;
+        long elapsed = 0;
         for (int round = 0; round < 2; round++) {
             context.synchronize();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
-                context.run(dr -> jcuda.launchThroughJcuda(f, 1, 1, 1, KernelLaunch.THREADS, 1, 1, context.stream(),
-                        args.get()));
+                op.run();
             }
-            viaJcuda = System.nanoTime() - start;
+            elapsed = System.nanoTime() - start;
         }
-        r.put("launch_jcuda_host_us", f(viaJcuda / 1e3 / n));
-        context.synchronize();
-        long start = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            context.makeCurrent();
-        }
-        r.put("ctx_set_current_us", f((System.nanoTime() - start) / 1e3 / n));
-        // the rest of a small op's host time: the backend's add (launch included) and a device buffer's round trip
-        long[] shape = {16};
-        long[] strides = {1};
-        for (int round = 0; round < 2; round++) {
-            context.synchronize();
-            start = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                backend.binary(dev.nabla.backend.BinaryOp.ADD, in, strides, in, strides, out, shape);
-            }
-        }
-        r.put("backend_add_host_us", f((System.nanoTime() - start) / 1e3 / n));
-        for (int round = 0; round < 2; round++) {
-            start = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                backend.allocate(DType.FLOAT32, 16).release();
-            }
-        }
-        r.put("allocate_release_us", f((System.nanoTime() - start) / 1e3 / n));
-        context.synchronize();
-        in.release();
-        out.release();
+        return elapsed / 1e3 / n;
     }
 
     /** Bytes read plus bytes written per second by a device-to-device copy of 2^26 floats. */

@@ -83,8 +83,8 @@ final class JcudaDriverApi implements CudaDriver {
     @Override
     public void makeCurrent(Object context) {
         NativeLaunch fast = NativeLaunch.get();
-        int result = fast != null && context instanceof DevicePointer.Context c
-                ? fast.setCurrent(c.address())
+        int result = fast != null
+                ? fast.setCurrent(((DevicePointer.Context) context).address())
                 : JCudaDriver.cuCtxSetCurrent((CUcontext) context);
         CudaCalls.check(result, "cuCtxSetCurrent");
     }

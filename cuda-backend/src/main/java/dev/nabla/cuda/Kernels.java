@@ -86,7 +86,7 @@ final class Kernels {
         return "scatter_keys_int32";
     }
 
-    /** Bitonic sort stages inside one 1024-key tile, in shared memory. */
+    /** Bitonic sort stages inside one tile of {@link ScatterAdd#TILE} keys, in shared memory. */
     static String sortKeysTile() {
         return "sort_keys_tile";
     }
