@@ -42,7 +42,21 @@ class StrictExpLanesTest {
             Double.longBitsToDouble(0x7ff8_0000_0000_1234L)};
     }
 
+    /**
+     * Checks {@code x} as given and repeated past {@link StrictExpLanes#SCALAR_BELOW} (a short call runs the scalar
+     * definition, so the lanes see only long ones), shifted by one element so that values change lanes.
+     */
     private void checkDoubles(double[] x) {
+        checkCall(x);
+        int copies = StrictExpLanes.SCALAR_BELOW / Math.max(1, x.length) + 2;
+        double[] repeated = new double[copies * x.length + 1];
+        for (int i = 1; i < repeated.length; i++) {
+            repeated[i] = x[(i - 1) % x.length];
+        }
+        checkCall(repeated);
+    }
+
+    private void checkCall(double[] x) {
         double[] y = new double[x.length];
         StrictExpLanes.exp(x, y, 0, x.length);
         double[] s = new double[x.length];
