@@ -363,12 +363,16 @@ final class FloatGemm {
                         } else {
                             microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false);
                         }
+                        // whole vectors and a masked one: the scalar copy of the rows showed in the profile of
+                        // a shallow product (W7's first convolution: 9 depths, a third of its tiles partial)
                         int cols = Math.min(w, n - j);
                         for (int r = 0; r < rows; r++) {
                             int at = cOff + (i + r) * n + j;
                             int e = (skip + r) * w;
-                            for (int q = 0; q < cols; q++) {
-                                c[at + q] = accumulate ? c[at + q] + edge[e + q] : edge[e + q];
+                            if (accumulate) {
+                                RunLanes.add(edge, e, c, at, cols);
+                            } else {
+                                RunLanes.copy(edge, e, c, at, cols);
                             }
                         }
                     }
