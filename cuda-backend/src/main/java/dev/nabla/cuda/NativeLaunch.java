@@ -99,9 +99,14 @@ final class NativeLaunch {
     static long blockBytes(KernelArgs args) {
         long bytes = 8L * args.list().size();
         for (KernelArgs.Arg a : args.list()) {
-            bytes += (a.bytes() + 7) & ~7;
+            bytes += slotBytes(a);
         }
         return bytes;
+    }
+
+    /** The bytes a value takes in the block: its size rounded up to 8, so that every value is 8-byte aligned. */
+    private static long slotBytes(KernelArgs.Arg a) {
+        return (a.bytes() + 7) & ~7;
     }
 
     /**
@@ -123,7 +128,7 @@ final class NativeLaunch {
                 case KernelArgs.Iter it -> MemorySegment.copy(it.packed(), 0, block, JAVA_LONG, value,
                         it.packed().length);
             }
-            value += (a.bytes() + 7) & ~7;
+            value += slotBytes(a);
         }
     }
 }
