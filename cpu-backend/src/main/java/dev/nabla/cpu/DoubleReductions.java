@@ -12,8 +12,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class DoubleReductions {
     private static final VectorSpecies<Double> D = DoubleLanes.D;
-    /** Columns one task reduces when {@code inner > 1}. */
-    private static final int COLUMN_TILE = 1024;
 
     private DoubleReductions() {
     }
@@ -215,15 +213,12 @@ final class DoubleReductions {
 
     /** inner > 1: vector ops across whole rows, one task per (outer index, column tile). */
     private static void acrossRows(ReduceOp op, double[] x, int outer, int n, int inner, double[] y) {
-        int tilesPerRow = (inner + COLUMN_TILE - 1) / COLUMN_TILE;
-        int tasks = outer * tilesPerRow;
-        long workPerTask = (long) n * Math.min(inner, COLUMN_TILE);
-        int grain = (int) Math.max(1, Parallel.ELEMENTWISE_GRAIN / workPerTask);
-        Parallel.range(tasks, grain, (lo, hi) -> {
+        ColumnTiles tiles = ColumnTiles.of(outer, n, inner);
+        Parallel.range(tiles.tasks(outer), tiles.grain(), (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
-                int o = t / tilesPerRow;
-                int c0 = (t % tilesPerRow) * COLUMN_TILE;
-                int w = Math.min(COLUMN_TILE, inner - c0);
+                int o = t / tiles.perRow();
+                int c0 = (t % tiles.perRow()) * tiles.width();
+                int w = Math.min(tiles.width(), inner - c0);
                 foldRows(op, x, o * n * inner + c0, inner, n, y, o * inner + c0, w);
             }
         });

@@ -20,8 +20,6 @@ final class FloatReductions {
      * two blocks' rows at 256 bits, four at 512; zero (the single-block path) where they cover less than a row.
      */
     private static final int STREAMS = 16 * F.length() >= SumOrder.LANES ? 16 * F.length() / SumOrder.LANES : 0;
-    /** Columns one task reduces when {@code inner > 1}: its float and double accumulators stay in L1. */
-    private static final int COLUMN_TILE = 1024;
 
     private FloatReductions() {
     }
@@ -333,18 +331,14 @@ final class FloatReductions {
 
     /** inner > 1: vector ops across whole rows, one task per (outer index, column tile). */
     private static void acrossRows(ReduceOp op, float[] x, int outer, int n, int inner, float[] y) {
-        int tilesPerRow = (inner + COLUMN_TILE - 1) / COLUMN_TILE;
-        int tasks = outer * tilesPerRow;
-        long workPerTask = (long) n * Math.min(inner, COLUMN_TILE);
-        int grain = (int) Math.max(1, Parallel.ELEMENTWISE_GRAIN / workPerTask);
-        Parallel.range(tasks, grain, (lo, hi) -> {
-            int width = Math.min(inner, COLUMN_TILE);
-            float[] block = new float[width];
-            double[] total = op == ReduceOp.SUM ? new double[width] : null;
+        ColumnTiles tiles = ColumnTiles.of(outer, n, inner);
+        Parallel.range(tiles.tasks(outer), tiles.grain(), (lo, hi) -> {
+            float[] block = new float[tiles.width()];
+            double[] total = op == ReduceOp.SUM ? new double[tiles.width()] : null;
             for (int t = lo; t < hi; t++) {
-                int o = t / tilesPerRow;
-                int c0 = (t % tilesPerRow) * COLUMN_TILE;
-                int w = Math.min(COLUMN_TILE, inner - c0);
+                int o = t / tiles.perRow();
+                int c0 = (t % tiles.perRow()) * tiles.width();
+                int w = Math.min(tiles.width(), inner - c0);
                 int base = o * n * inner + c0;
                 if (op == ReduceOp.SUM) {
                     Arrays.fill(total, 0, w, 0);

@@ -129,6 +129,20 @@ class ReductionKernelsTest {
         }
     }
 
+    @Test
+    void fewColumnTilesAreCutOnePerThread() {
+        // (1, rows, 300): 300 columns are one tile of at most 1024, so without the cut one thread sums them all
+        int rows = 2 * Parallel.ELEMENTWISE_GRAIN / 300 + 1;
+        ColumnTiles split = ColumnTiles.of(1, rows, 300);
+        assertEquals(Math.min(Parallel.THREADS, 5), split.perRow(), "tiles of " + split.width() + " columns, "
+                + Parallel.THREADS + " threads");
+        assertEquals(0, split.perRow() == 1 ? 0 : split.width() % ColumnTiles.MIN_WIDTH);
+        assertTrue(split.width() * split.perRow() >= 300 && split.width() * (split.perRow() - 1) < 300);
+        // too little work to share (and tasks enough already): one tile a row, as before
+        assertEquals(1, ColumnTiles.of(1, Math.max(1, Parallel.ELEMENTWISE_GRAIN / 300), 300).perRow());
+        assertEquals(2, ColumnTiles.of(Parallel.THREADS, rows, 2000).perRow());
+    }
+
     /** A left-to-right float running sum: what the kernel must beat. */
     private static float naiveFloatSum(float[] v) {
         float s = 0;
@@ -175,6 +189,8 @@ class ReductionKernelsTest {
         {1, 1, 1}, {1, 7, 1}, {3, 33, 1}, {5, 1, 9}, {2, 17, 31}, {4, 3, 1030}, {1, 130, 17}, {0, 5, 3},
         {3, 0, 1}, {2, 0, 5}, {7, 4099, 1}, {1, Parallel.ELEMENTWISE_GRAIN * 2 + 9, 1}, {3, 70, 2050},
         {2, 100_000, 1}, {1, 40, 100_000}, {5, 3 * SumOrder.BLOCK, 1}, {3, 9 * SumOrder.BLOCK + 17, 1},
+        // fewer column tiles than threads: the columns are cut per thread (ColumnTiles), unevenly here
+        {1, 1024, 300}, {2, 300, 700},
     };
 
     @Test
