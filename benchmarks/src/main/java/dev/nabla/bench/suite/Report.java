@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import jdk.incubator.vector.FloatVector;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.results.RunResult;
@@ -75,13 +76,13 @@ public final class Report {
         boolean peers = false;
         int rounds = 0;
         Path out = null;
-        java.util.regex.Pattern only = null;
+        Pattern only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--peers" -> peers = true;
                 case "--out" -> out = Path.of(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--only" -> only = java.util.regex.Pattern.compile(args[++i]);
+                case "--only" -> only = Pattern.compile(args[++i]);
                 default -> throw new IllegalArgumentException("bench: unknown option " + args[i]
                         + " (--peers, --rounds N, --only REGEX, --out FILE)");
             }
