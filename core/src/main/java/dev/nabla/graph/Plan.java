@@ -40,7 +40,8 @@ import java.util.function.Consumer;
  *   <li>fusion: chains of element-wise float ops of one shape, whose intermediates have no other reader, become one
  *       {@link FusedProgram} (one pass over memory, each op still rounding to its dtype, so the same bits); a chain
  *       (even of one op) whose result only a sum over its last axes reads is fused with that sum
- *       ({@link FusedReduce});</li>
+ *       ({@link FusedReduce}); before it, a relu's gradient through max pooling masks the pooled gradient instead
+ *       of the image-sized one ({@link PoolGradientMask});</li>
  *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
  *       reader has run, so a call allocates only its result.</li>
  * </ol>
@@ -170,6 +171,7 @@ final class Plan {
         if (!givable(g, values, root)) {
             return null;
         }
+        root = PoolGradientMask.apply(steps, values, root, results);
         steps = fuse(steps, values, root, results);
         return new Plan(g, values, steps, root, results);
     }

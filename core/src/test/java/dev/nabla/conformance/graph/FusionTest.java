@@ -310,6 +310,67 @@ class FusionTest {
                 + f.listing());
     }
 
+    /**
+     * A relu's gradient through max pooling is masked at the pooled size (the plan's pool-gradient rewrite), with
+     * eager's bits: windows that tile the image and windows that overlap, float32 and float64, windows of only
+     * non-positive values (whose maximum the relu made a tie at zero) and non-finite gradients. A plan that also reads
+     * the unmasked image gradient keeps the image-sized mask.
+     */
+    @OnEachDevice
+    void aReluGradientThroughMaxPoolingIsMaskedAtThePooledSize(Device d) {
+        Random r = new Random(12);
+        for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            for (int[] window : new int[][] {{2, 2}, {3, 1}}) {                  // size, stride
+                int out = (8 - window[0]) / window[1] + 1;
+                Tensor x = random(d, t, r, 3, 4, 8, 8).sub(1);
+                double[] weights = random(d, DType.FLOAT64, r, 3, 4, out, out).toDoubleArray();
+                weights[1] = Double.NaN;
+                weights[7] = Double.POSITIVE_INFINITY;
+                weights[8] = Double.NEGATIVE_INFINITY;
+                Tensor w = Tensor.of(d, weights, 3, 4, out, out).to(t);
+                String pooled = "(" + 3 * 4 * out * out + ",) " + t.toString().toLowerCase(java.util.Locale.ROOT);
+                String image = "(3, 4, 8, 8) " + t.toString().toLowerCase(java.util.Locale.ROOT);
+                String masked = reluGradientType(check(x, w, false, window));
+                assertEquals(pooled, masked, "mask of " + Arrays.toString(window) + " " + t);
+                String unmasked = reluGradientType(check(x, w, true, window));
+                assertEquals(image, unmasked, "mask of " + Arrays.toString(window) + " " + t);
+            }
+        }
+    }
+
+    /**
+     * The traced gradient of {@code sum(maxPool2d(relu(x))² * w)} for x (with that of the relu's output added when
+     * {@code alsoImage}) against eager's, bit for bit; the plan's part of the listing. (The square's gradient reads
+     * the pooled values, so the plan keeps the forward's maxPool, as a network's next layer does.)
+     */
+    private static String check(Tensor x, Tensor w, boolean alsoImage, int[] window) {
+        Function<Tensor[], Tensor> body = in -> {
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(in[0]);
+                Tensor y = in[0].relu();
+                Tensor loss = dev.nabla.nn.Functional.maxPool2d(y, window[0], window[1]).square().mul(in[1]).sum();
+                if (!alsoImage) {
+                    return tape.gradient(loss, in[0]);
+                }
+                List<Tensor> g = tape.gradient(loss, List.of(in[0], y));
+                return g.get(0).add(g.get(1));
+            }
+        };
+        TracedFunction f = GraphFunction.of("pooled relu", 2, body);
+        double[] eager = body.apply(new Tensor[] {x, w}).toDoubleArray();
+        for (int call = 0; call < 3; call++) {
+            assertArrayEquals(eager, f.call(x, w).toDoubleArray(), "call " + call + "\n" + f.listing());
+        }
+        return plan(f);
+    }
+
+    /** The type of the one step of a plan that computes a relu_gradient (alone or in a fused chain). */
+    private static String reluGradientType(String plan) {
+        List<String> lines = plan.lines().filter(l -> l.contains("relu_gradient(")).toList();
+        assertEquals(1, lines.size(), plan);
+        return lines.get(0).substring(lines.get(0).lastIndexOf(" : ") + 3);
+    }
+
     @OnEachDevice
     void theBenchmarkExpressionIsOneFusedStep(Device d) {
         Random r = new Random(3);

@@ -1,0 +1,138 @@
+package dev.nabla.graph;
+
+import dev.nabla.DType;
+import dev.nabla.Shape;
+import dev.nabla.backend.BinaryOp;
+import dev.nabla.ops.Convolution;
+import dev.nabla.ops.Elementwise;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A plan rewrite for a relu followed by max pooling (every convolution block of a CNN): the gradient that reaches
+ * the relu is max pooling's, scattered into zeros of the image's shape, and relu's rule then zeroes it wherever the
+ * relu's output is not positive. Each scattered value lands on its window's maximum, which the forward's
+ * {@code maxPool} holds, so masking the pooled gradient with the pooled values before the scatter gives the same
+ * bits:
+ * <pre>
+ *   relu_gradient(y, maxPoolGradient(g, i))  ==  maxPoolGradient(relu_gradient(maxPool(y, i), g), i)
+ * </pre>
+ * A position no window chose is +0 either way; where windows overlap, every value added at one position carries that
+ * position's mask, so the sums are the same sequence (or all +0). The mask then reads and writes the pooled size (a
+ * quarter of the image under 2 × 2 windows) instead of three image-sized arrays. Eager execution cannot do this: it
+ * runs the two ops as the tape recorded them.
+ *
+ * <p>Taken when the scattered gradient has no other reader (the unmasked image is then never needed), the forward's
+ * {@code maxPool} of the same image with the same indices and windows is in the plan, and all three run on one
+ * backend.
+ */
+final class PoolGradientMask {
+    private PoolGradientMask() {
+    }
+
+    /**
+     * Rewrites every match in {@code steps} (values added for the pooled masks go to {@code values}); returns the
+     * roots, extended to the new values.
+     */
+    static int[] apply(List<Plan.Step> steps, List<Value> values, int[] root, int[] results) {
+        int[] uses = new int[values.size()];
+        int[] producer = new int[values.size()];
+        Arrays.fill(producer, -1);
+        for (int i = 0; i < steps.size(); i++) {
+            Plan.Step s = steps.get(i);
+            for (int v : s.in) {
+                if (v >= 0) {
+                    uses[root[v]]++;
+                }
+            }
+            if (!s.isEffect()) {
+                producer[s.out] = i;
+            }
+        }
+        for (int r : results) {
+            uses[root[r]] += 2;
+        }
+        int[] roots = root;
+        List<Plan.Step> out = new ArrayList<>(steps.size());
+        boolean[] dropped = new boolean[steps.size()];
+        List<Plan.Step[]> replacements = new ArrayList<>();
+        int[] replaced = new int[steps.size()];
+        Arrays.fill(replaced, -1);
+        for (int i = 0; i < steps.size(); i++) {
+            Plan.Step s = steps.get(i);
+            int scatter = s.isEffect() ? -1 : scatterUnder(steps, s, root, uses, producer);
+            int pool = scatter < 0 ? -1 : forwardPool(steps, i, s, steps.get(scatter), root);
+            if (pool < 0) {
+                continue;
+            }
+            Plan.Step gradient = steps.get(scatter);
+            Convolution.MaxPoolGradient geometry = (Convolution.MaxPoolGradient) gradient.primitive;
+            DType dtype = s.primitive.dtype();
+            Shape windows = Shape.of(geometry.geometry().columns());
+            int masked = values.size();
+            values.add(new Value(Value.Kind.NODE, -1, null, windows, dtype));
+            roots = Arrays.copyOf(roots, values.size());
+            roots[masked] = masked;
+            Plan.Step mask = new Plan.Step();
+            mask.primitive = new Elementwise.Binary(BinaryOp.RELU_GRADIENT, windows, windows, windows, dtype);
+            mask.backend = s.backend;
+            mask.in = new int[] {steps.get(pool).out, gradient.in[0]};
+            mask.out = masked;
+            Plan.Step scattered = new Plan.Step();
+            scattered.primitive = new Convolution.MaxPoolGradient(geometry.geometry(), s.primitive.shape(), dtype);
+            scattered.backend = s.backend;
+            scattered.in = new int[] {masked, gradient.in[1]};
+            scattered.out = s.out;
+            dropped[scatter] = true;
+            replaced[i] = replacements.size();
+            replacements.add(new Plan.Step[] {mask, scattered});
+        }
+        for (int i = 0; i < steps.size(); i++) {
+            if (replaced[i] >= 0) {
+                out.addAll(List.of(replacements.get(replaced[i])));
+            } else if (!dropped[i]) {
+                out.add(steps.get(i));
+            }
+        }
+        steps.clear();
+        steps.addAll(out);
+        return roots;
+    }
+
+    /**
+     * The index of the maxPoolGradient step whose image (through views) {@code s} masks when {@code s} is a
+     * relu_gradient of equal shapes and that image has no other reader; else -1.
+     */
+    private static int scatterUnder(List<Plan.Step> steps, Plan.Step s, int[] root, int[] uses, int[] producer) {
+        if (!(s.primitive instanceof Elementwise.Binary b) || b.op() != BinaryOp.RELU_GRADIENT
+                || !b.aShape().equals(b.shape()) || !b.bShape().equals(b.shape())) {
+            return -1;
+        }
+        int image = root[s.in[1]];
+        int p = producer[image];
+        if (p < 0 || uses[image] != 1) {
+            return -1;
+        }
+        Plan.Step g = steps.get(p);
+        return g.primitive instanceof Convolution.MaxPoolGradient && g.backend == s.backend
+                && g.primitive.dtype() == b.dtype() ? p : -1;
+    }
+
+    /**
+     * The index of a step before {@code at} that max-pools the relu output {@code s} reads (its buffer, through
+     * views) with the indices and windows of {@code gradient}; else -1.
+     */
+    private static int forwardPool(List<Plan.Step> steps, int at, Plan.Step s, Plan.Step gradient, int[] root) {
+        Convolution.MaxPoolGradient g = (Convolution.MaxPoolGradient) gradient.primitive;
+        for (int i = 0; i < at; i++) {
+            Plan.Step p = steps.get(i);
+            if (!p.isEffect() && p.primitive instanceof Convolution.MaxPool pool
+                    && pool.geometry().equals(g.geometry()) && pool.dtype() == g.dtype() && p.backend == s.backend
+                    && root[p.in[0]] == root[s.in[0]] && root[p.in[1]] == root[gradient.in[1]]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
