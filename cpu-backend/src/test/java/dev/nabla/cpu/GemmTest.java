@@ -68,6 +68,23 @@ class GemmTest {
         }
     }
 
+    /**
+     * Products of one depth slice whose rows are not a multiple of {@link FloatGemm#MR} (W7's convolutions: 16 and
+     * 32 output channels) write their last row panel in place, over rows the panel above writes too, possibly from
+     * another thread: the same order, bit for bit, with many column panels (the column split) and with few (the row
+     * split), in every layout.
+     */
+    @Test
+    void lastRowPanelsWrittenInPlaceAreTheSlicedFmaChainBitForBit() {
+        int[][] shapes = {{16, 9, 50_176}, {32, 144, 12_544}, {FloatGemm.MR + 1, FloatGemm.KC, 3 * FloatGemm.NR},
+            {4 * FloatGemm.MR + 5, 7, 200 * FloatGemm.NR + 3}, {50 * FloatGemm.MR + 1, 33, FloatGemm.NR}};
+        for (int[] s : shapes) {
+            for (int flags = 0; flags < 4; flags++) {
+                checkSlicedChain(s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
+            }
+        }
+    }
+
     private void checkSlicedChain(int m, int k, int n, boolean ta, boolean tb) {
         float[] x = gaussians(m * k);
         float[] y = gaussians(k * n);
