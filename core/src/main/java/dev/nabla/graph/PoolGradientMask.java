@@ -3,6 +3,7 @@ package dev.nabla.graph;
 import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.backend.BinaryOp;
+import dev.nabla.backend.WindowGeometry;
 import dev.nabla.ops.Convolution;
 import dev.nabla.ops.Elementwise;
 import java.util.ArrayList;
@@ -54,11 +55,8 @@ final class PoolGradientMask {
             uses[root[r]] += 2;
         }
         int[] roots = root;
-        List<Plan.Step> out = new ArrayList<>(steps.size());
         boolean[] dropped = new boolean[steps.size()];
-        List<Plan.Step[]> replacements = new ArrayList<>();
-        int[] replaced = new int[steps.size()];
-        Arrays.fill(replaced, -1);
+        Plan.Step[][] replacement = new Plan.Step[steps.size()][];
         for (int i = 0; i < steps.size(); i++) {
             Plan.Step s = steps.get(i);
             int scatter = s.isEffect() ? -1 : scatterUnder(steps, s, root, uses, producer);
@@ -67,30 +65,30 @@ final class PoolGradientMask {
                 continue;
             }
             Plan.Step gradient = steps.get(scatter);
-            Convolution.MaxPoolGradient geometry = (Convolution.MaxPoolGradient) gradient.primitive;
+            WindowGeometry windows = ((Convolution.MaxPoolGradient) gradient.primitive).geometry();
             DType dtype = s.primitive.dtype();
-            Shape windows = Shape.of(geometry.geometry().columns());
+            Shape pooled = Shape.of(windows.columns());
             int masked = values.size();
-            values.add(new Value(Value.Kind.NODE, -1, null, windows, dtype));
+            values.add(new Value(Value.Kind.NODE, -1, null, pooled, dtype));
             roots = Arrays.copyOf(roots, values.size());
             roots[masked] = masked;
             Plan.Step mask = new Plan.Step();
-            mask.primitive = new Elementwise.Binary(BinaryOp.RELU_GRADIENT, windows, windows, windows, dtype);
+            mask.primitive = new Elementwise.Binary(BinaryOp.RELU_GRADIENT, pooled, pooled, pooled, dtype);
             mask.backend = s.backend;
             mask.in = new int[] {steps.get(pool).out, gradient.in[0]};
             mask.out = masked;
             Plan.Step scattered = new Plan.Step();
-            scattered.primitive = new Convolution.MaxPoolGradient(geometry.geometry(), s.primitive.shape(), dtype);
+            scattered.primitive = new Convolution.MaxPoolGradient(windows, s.primitive.shape(), dtype);
             scattered.backend = s.backend;
             scattered.in = new int[] {masked, gradient.in[1]};
             scattered.out = s.out;
             dropped[scatter] = true;
-            replaced[i] = replacements.size();
-            replacements.add(new Plan.Step[] {mask, scattered});
+            replacement[i] = new Plan.Step[] {mask, scattered};
         }
+        List<Plan.Step> out = new ArrayList<>(steps.size());
         for (int i = 0; i < steps.size(); i++) {
-            if (replaced[i] >= 0) {
-                out.addAll(List.of(replacements.get(replaced[i])));
+            if (replacement[i] != null) {
+                out.addAll(List.of(replacement[i]));
             } else if (!dropped[i]) {
                 out.add(steps.get(i));
             }
