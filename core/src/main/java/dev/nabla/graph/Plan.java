@@ -4,7 +4,6 @@ import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.Tensor;
 import dev.nabla.backend.Backend;
-import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.ReduceOp;
@@ -319,20 +318,33 @@ final class Plan {
         };
     }
 
-    private static List<Step> fuse(List<Step> steps, List<Value> values, int[] root, int[] results) {
-        int[] uses = new int[values.size()];
+    /**
+     * Per value, how many step inputs read its buffer (through views), plus 2 for a result: a value read once is
+     * read only by that step.
+     */
+    static int[] rootReads(List<Step> steps, int[] root, int[] results, int size) {
+        int[] reads = new int[size];
         for (Step s : steps) {
             for (int v : s.in) {
                 if (v >= 0) {
-                    uses[root[v]]++;
-                    if (root[v] != v) {
-                        uses[v] += 2;               // a view reads it: never fused away
-                    }
+                    reads[root[v]]++;
                 }
             }
         }
         for (int r : results) {
-            uses[root[r]] += 2;
+            reads[root[r]] += 2;
+        }
+        return reads;
+    }
+
+    private static List<Step> fuse(List<Step> steps, List<Value> values, int[] root, int[] results) {
+        int[] uses = rootReads(steps, root, results, values.size());
+        for (Step s : steps) {
+            for (int v : s.in) {
+                if (v >= 0 && root[v] != v) {
+                    uses[v] += 2;                   // a view reads it: never fused away
+                }
+            }
         }
         int[] reader = new int[values.size()];
         for (int i = 0; i < steps.size(); i++) {
@@ -797,10 +809,5 @@ final class Plan {
 
     Graph graph() {
         return graph;
-    }
-
-    @SuppressWarnings("unused")
-    private static boolean isBinary(Primitive p, BinaryOp op) {
-        return p instanceof Elementwise.Binary b && b.op() == op;
     }
 }

@@ -37,24 +37,14 @@ final class PoolGradientMask {
      * roots, extended to the new values.
      */
     static int[] apply(List<Plan.Step> steps, List<Value> values, int[] root, int[] results) {
-        int[] uses = new int[values.size()];
+        int[] uses = Plan.rootReads(steps, root, results, values.size());
         int[] producer = new int[values.size()];
         Arrays.fill(producer, -1);
         for (int i = 0; i < steps.size(); i++) {
-            Plan.Step s = steps.get(i);
-            for (int v : s.in) {
-                if (v >= 0) {
-                    uses[root[v]]++;
-                }
-            }
-            if (!s.isEffect()) {
-                producer[s.out] = i;
+            if (!steps.get(i).isEffect()) {
+                producer[steps.get(i).out] = i;
             }
         }
-        for (int r : results) {
-            uses[root[r]] += 2;
-        }
-        int[] roots = root;
         boolean[] dropped = new boolean[steps.size()];
         Plan.Step[][] replacement = new Plan.Step[steps.size()][];
         for (int i = 0; i < steps.size(); i++) {
@@ -70,8 +60,6 @@ final class PoolGradientMask {
             Shape pooled = Shape.of(windows.columns());
             int masked = values.size();
             values.add(new Value(Value.Kind.NODE, -1, null, pooled, dtype));
-            roots = Arrays.copyOf(roots, values.size());
-            roots[masked] = masked;
             Plan.Step mask = new Plan.Step();
             mask.primitive = new Elementwise.Binary(BinaryOp.RELU_GRADIENT, pooled, pooled, pooled, dtype);
             mask.backend = s.backend;
@@ -95,6 +83,10 @@ final class PoolGradientMask {
         }
         steps.clear();
         steps.addAll(out);
+        int[] roots = Arrays.copyOf(root, values.size());
+        for (int v = root.length; v < roots.length; v++) {
+            roots[v] = v;                               // the masks: values of their own
+        }
         return roots;
     }
 
