@@ -20,6 +20,8 @@ import dev.nabla.ops.Creation;
  */
 public class Variable extends Tensor {
     private final String name;
+    /** The name of an assignment in a traced graph, made once: every assign would otherwise build it. */
+    private final String assignEffect;
     private final boolean trainable;
     private volatile long version;
 
@@ -32,6 +34,7 @@ public class Variable extends Tensor {
     public Variable(Tensor initial, String name, boolean trainable) {
         super(Creation.copyStorage(Checks.open("Variable", "initial", initial), "Variable"), initial.shape());
         this.name = Checks.notNull("Variable", "name", name);
+        this.assignEffect = "assign '" + name + "'";
         this.trainable = trainable;
     }
 
@@ -123,7 +126,7 @@ public class Variable extends Tensor {
     }
 
     private void write(Tensor v) {
-        dev.nabla.ops.Dispatch.effect("assign '" + name + "'", new Tensor[] {v}, in -> writeNow(in[0]),
+        dev.nabla.ops.Dispatch.effect(assignEffect, new Tensor[] {v}, in -> writeNow(in[0]),
                 () -> writeNow(v));
     }
 

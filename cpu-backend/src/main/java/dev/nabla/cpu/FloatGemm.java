@@ -252,9 +252,13 @@ final class FloatGemm {
 
     /**
      * How much cheaper the transposed product must look (its cost plus one scalar copy per element of C) before it is
-     * taken: the model is rough, and an orientation that only ties costs the transposition's cache misses.
+     * taken: the model is rough, and an orientation that only ties costs the transposition's cache misses. At 1.25,
+     * W7's first kernel gradient {@code g·colsᵀ} (16 × 9 over 50,176 depths; the model's costs 1.71 M as given, 1.41 M
+     * transposed) stayed as given under AVX-512 (as given, 18 padded rows of the six-row kernel; transposed, 12),
+     * where it took 280-282 µs against 230-232 transposed (3 alternations, 600 calls each); AVX2's costs already chose
+     * the transposed way. No other product of W5 or W7 changes orientation between 1.25 and 1.15.
      */
-    private static final double TRANSPOSE_GAIN = 1.25;
+    private static final double TRANSPOSE_GAIN = 1.15;
 
     private static long padded(int size, int multiple) {
         return (size + multiple - 1) / multiple * (long) multiple;
