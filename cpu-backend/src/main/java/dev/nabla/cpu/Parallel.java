@@ -15,14 +15,15 @@ import java.util.function.IntConsumer;
  *
  * <p>Workers are the library's own threads ({@code nabla-cpu-N}, daemons). One that finishes a loop polls for the
  * next for {@link #SPIN_NANOS} before it parks, as OpenMP runtimes do: a step's ops follow each other within
- * microseconds, and waking a parked thread took a large part of each product. With a parked worker (the
+ * microseconds, and waking a parked thread took a large part of each product. A caller that finishes its tasks
+ * before the workers polls for their end as long before it parks, for the same reason. With a parked worker (the
  * ForkJoinPool these loops used before), W5's GEMMs kept the caller busy longer than the worker (JFR: 3557 against
  * 2880 samples of one step's products) as the worker came in late. A loop started inside a task runs on the thread
  * that started it.
  *
  * <p>The thread count is {@code availableProcessors()} unless the system property {@code nabla.cpu.threads} says
  * otherwise (benchmarks use it to measure one thread against two); {@code nabla.cpu.grain} overrides the element-wise
- * grain, for re-measuring it on another machine; {@code nabla.cpu.spinMicros} the polling time (0 parks at once).
+ * grain, for re-measuring it on another machine; {@code nabla.cpu.spinMicros} the polling time of workers and callers (0 parks at once).
  */
 final class Parallel {
     /**
@@ -228,7 +229,16 @@ final class Parallel {
             }
         }
 
+        /**
+         * Polls for the helpers' end for {@link #SPIN_NANOS}, then parks: a worker usually finishes within
+         * microseconds of the caller, and waking a parked caller took 20-40 µs on the 2-core VM (timed from the
+         * worker's last task to the caller's return: more than half of W7's loops waited, 21-27 loops a step).
+         */
         void awaitHelpers() {
+            long until = System.nanoTime() + SPIN_NANOS;
+            while (active.get() != 0 && System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
             while (active.get() != 0) {
                 LockSupport.park(this);
             }

@@ -67,6 +67,28 @@ class ParallelTest {
         }
     }
 
+    /**
+     * A caller whose own tasks are done polls for the workers' end only for a while, then parks: a worker's task that
+     * outlasts the polling (5 ms against 100 µs) still wakes it, and it returns only after that task.
+     */
+    @Test
+    void aCallerWaitsPastItsPollingForALongTask() {
+        for (int round = 0; round < 3; round++) {
+            java.util.concurrent.atomic.AtomicBoolean slowDone = new java.util.concurrent.atomic.AtomicBoolean();
+            Parallel.tasks(2, 2, i -> {
+                if (i == 1) {
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    slowDone.set(true);
+                }
+            });
+            assertTrue(slowDone.get(), "round " + round);
+        }
+    }
+
     @Test
     void aFailureIsRethrownToTheCaller() {
         IllegalStateException boom = new IllegalStateException("boom");
