@@ -69,7 +69,7 @@ class ParallelTest {
 
     /**
      * A caller whose own tasks are done polls for the workers' end only for a while, then parks: a worker's task that
-     * outlasts the polling (5 ms against 100 µs) still wakes it, and it returns only after that task.
+     * outlasts the polling (5 ms against 300 µs) still wakes it, and it returns only after that task.
      */
     @Test
     void aCallerWaitsPastItsPollingForALongTask() {
