@@ -23,7 +23,8 @@ import java.util.function.IntConsumer;
  *
  * <p>The thread count is {@code availableProcessors()} unless the system property {@code nabla.cpu.threads} says
  * otherwise (benchmarks use it to measure one thread against two); {@code nabla.cpu.grain} overrides the element-wise
- * grain, for re-measuring it on another machine; {@code nabla.cpu.spinMicros} the polling time of workers and callers (0 parks at once).
+ * grain, for re-measuring it on another machine; {@code nabla.cpu.spinMicros} the polling time of workers and callers
+ * (0 parks at once).
  */
 final class Parallel {
     /**
