@@ -72,6 +72,39 @@ public interface Backend {
             boolean transposeB, Buffer out, long[] batchShape, long m, long k, long n);
 
     /**
+     * One {@code out = op(a) · op(b)} as {@link #matmul(Buffer, long[], boolean, Buffer, long[], boolean, Buffer,
+     * long[], long, long, long)}, with either operand (stored (m, k) or (k, m), (k, n) or (n, k)) read through
+     * {@link MatrixRuns} where they are not null: a traced plan reads a permuted tensor this way instead of copying
+     * it first. The result has the bits of the same product of the operands copied dense. This default copies each
+     * such operand dense and multiplies; the CPU backend packs FLOAT32 operands from the runs directly.
+     */
+    default void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, Buffer out, long m, long k, long n) {
+        Buffer da = aRuns == null ? a : dense(a, aRuns, transposeA ? k : m, transposeA ? m : k);
+        try {
+            Buffer db = bRuns == null ? b : dense(b, bRuns, transposeB ? n : k, transposeB ? k : n);
+            try {
+                matmul(da, new long[0], transposeA, db, new long[0], transposeB, out, new long[0], m, k, n);
+            } finally {
+                if (db != b) {
+                    db.release();
+                }
+            }
+        } finally {
+            if (da != a) {
+                da.release();
+            }
+        }
+    }
+
+    private Buffer dense(Buffer x, MatrixRuns runs, long rows, long cols) {
+        Buffer d = allocate(x.dtype(), rows * cols);
+        long[] shape = runs.shape(rows, cols);
+        copy(x, 0, runs.strides(), d, 0, new long[] {cols, runs.run(), 1}, shape);
+        return d;
+    }
+
+    /**
      * {@code dst[dstOffset + idx · dstStrides] = src[srcOffset + idx · srcStrides]} for every index of
      * {@code shape}; same dtype.
      */

@@ -10,6 +10,7 @@ import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.IndexCheck;
+import dev.nabla.backend.MatrixRuns;
 import dev.nabla.backend.OptimizerStep;
 import dev.nabla.backend.Philox;
 import dev.nabla.backend.RandomDistribution;
@@ -278,6 +279,19 @@ final class CpuBackend implements Backend {
             boolean transposeB, Buffer out, long[] batchShape, long m, long k, long n) {
         Gemm.batched(cpu(a), aBatchStrides, transposeA, cpu(b), bBatchStrides, transposeB, cpu(out), batchShape,
                 (int) m, (int) k, (int) n);
+    }
+
+    /** FLOAT32 packs its operands from their runs ({@link FloatGemm}); the other dtypes copy them dense first. */
+    @Override
+    public void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, Buffer out, long m, long k, long n) {
+        if (a.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE) {
+            Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, m, k, n);
+            return;
+        }
+        CpuBuffer c = cpu(out);
+        FloatGemm.multiply(cpu(a).floats(), transposeA, Runs.of(aRuns), cpu(b).floats(), transposeB, Runs.of(bRuns),
+                c.floats(), new Gemm.Batch[] {new Gemm.Batch(0, 0, 0)}, (int) m, (int) k, (int) n, c.pool());
     }
 
     @Override

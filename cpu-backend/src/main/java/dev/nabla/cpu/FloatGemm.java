@@ -80,6 +80,18 @@ final class FloatGemm {
      */
     static void multiply(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches, int m, int k,
             int n, BufferPool pool) {
+        multiply(a, ta, null, b, tb, null, c, batches, m, k, n, pool);
+    }
+
+    /**
+     * {@link #multiply} with either operand stored in {@link Runs} where they are not null (one batch): B is packed
+     * from its runs; an A read in place is copied dense first. The bits are those of the dense operands.
+     */
+    static void multiply(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns, float[] c,
+            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+        if ((aRuns != null || bRuns != null) && batches.length != 1) {
+            throw new IllegalArgumentException("operands in runs are for one product, not " + batches.length);
+        }
         if (m == 0 || n == 0 || batches.length == 0) {
             return;
         }
@@ -88,17 +100,30 @@ final class FloatGemm {
             return;
         }
         if (TRANSPOSE_GAIN * cost(n, k, m, !tb, !ta) + (double) m * n < cost(m, k, n, ta, tb)) {
-            multiplyTransposed(a, ta, b, tb, c, batches, m, k, n, pool);
+            multiplyTransposed(a, ta, aRuns, b, tb, bRuns, c, batches, m, k, n, pool);
         } else {
-            multiplyAsGiven(a, ta, b, tb, c, batches, m, k, n, pool);
+            multiplyAsGiven(a, ta, aRuns, b, tb, bRuns, c, batches, m, k, n, pool);
         }
     }
 
     /** {@link #multiply} in the orientation given: B packed, A read in place (row-major: {@link #multiplyRowMajor}). */
-    private static void multiplyAsGiven(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches,
-            int m, int k, int n, BufferPool pool) {
+    private static void multiplyAsGiven(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns,
+            float[] c, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+        if (aRuns != null) {
+            int rows = ta ? k : m;
+            int cols = ta ? m : k;
+            float[] dense = (float[]) pool.take(dev.nabla.DType.FLOAT32, rows * cols);
+            try {
+                aRuns.copyDense(a, batches[0].aOff(), rows, cols, dense);
+                Gemm.Batch[] rebased = {new Gemm.Batch(0, batches[0].bOff(), batches[0].cOff())};
+                multiplyAsGiven(dense, ta, null, b, tb, bRuns, c, rebased, m, k, n, pool);
+            } finally {
+                pool.give(dev.nabla.DType.FLOAT32, dense);
+            }
+            return;
+        }
         if (ta) {
-            multiplyRowMajor(a, b, tb, c, batches, m, k, n, pool);
+            multiplyRowMajor(a, b, tb, bRuns, c, batches, m, k, n, pool);
             return;
         }
         int nPanels = (n + NR - 1) / NR;
@@ -108,7 +133,7 @@ final class FloatGemm {
         int slices = (k + KC - 1) / KC;
         if (batches.length == 1 && threads > 1 && nPanels * mPanels < TASKS_PER_THREAD * threads
                 && slices >= TASKS_PER_THREAD * threads) {
-            multiplyOverDepth(a, b, tb, c, batches[0], m, k, n, threads, pool);
+            multiplyOverDepth(a, b, tb, bRuns, c, batches[0], m, k, n, threads, pool);
             return;
         }
         int panelSize = k * NR;
@@ -129,7 +154,7 @@ final class FloatGemm {
                     Scratch scratch = new Scratch();
                     for (int from = 0; from < k; from += KC) {
                         int to = Math.min(k, from + KC);
-                        packGroup(b, bt.bOff(), tb, k, n, j0, j1, from, to, packed);
+                        packGroup(b, bt.bOff(), tb, bRuns, k, n, j0, j1, from, to, packed);
                         tiles(a, bt.aOff(), packed, -j0 * (to - from) * NR, c, bt.cOff(), m, k, n, from, to,
                                 from > 0, 0, mPanels, j0, j1, scratch);
                     }
@@ -149,7 +174,8 @@ final class FloatGemm {
                 int chunk = t % chunks;
                 int from = (int) ((long) k * chunk / chunks);
                 int jp = panel % nPanels;
-                packB(b, batches[panel / nPanels].bOff(), tb, k, n, jp, from, (int) ((long) k * (chunk + 1) / chunks),
+                packB(b, batches[panel / nPanels].bOff(), tb, bRuns, k, n, jp, from,
+                        (int) ((long) k * (chunk + 1) / chunks),
                         packedB, panel * panelSize + from * panelWidth(n, jp));
             });
             int rowPanels = batches.length * mPanels;
@@ -180,8 +206,8 @@ final class FloatGemm {
      * loop; with the depth stride in a variable (m, for A read in place transposed) the checks stayed in, and the
      * kernel ran 87 against 98 GFLOP/s (single-threaded, in L1, AVX2 Zen 3, whose FMA peak is ~97 a core).
      */
-    private static void multiplyRowMajor(float[] a, float[] b, boolean tb, float[] c, Gemm.Batch[] batches, int m,
-            int k, int n, BufferPool pool) {
+    private static void multiplyRowMajor(float[] a, float[] b, boolean tb, Runs bRuns, float[] c,
+            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
         java.util.Map<Integer, Integer> copies = new java.util.LinkedHashMap<>();
         for (Gemm.Batch bt : batches) {
             copies.putIfAbsent(bt.aOff(), copies.size() * m * k);
@@ -193,7 +219,7 @@ final class FloatGemm {
             for (int i = 0; i < batches.length; i++) {
                 rebased[i] = new Gemm.Batch(copies.get(batches[i].aOff()), batches[i].bOff(), batches[i].cOff());
             }
-            multiplyAsGiven(rowMajor, false, b, tb, c, rebased, m, k, n, pool);
+            multiplyAsGiven(rowMajor, false, null, b, tb, bRuns, c, rebased, m, k, n, pool);
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, rowMajor);
         }
@@ -205,7 +231,7 @@ final class FloatGemm {
      * computed into a partial of its own (packing only its depths), and the partials are then added in slice order,
      * as {@link #tiles} adds them, so the bits are the same.
      */
-    private static void multiplyOverDepth(float[] a, float[] b, boolean tb, float[] c, Gemm.Batch bt,
+    private static void multiplyOverDepth(float[] a, float[] b, boolean tb, Runs bRuns, float[] c, Gemm.Batch bt,
             int m, int k, int n, int threads, BufferPool pool) {
         int slices = (k + KC - 1) / KC;
         int nPanels = (n + NR - 1) / NR;
@@ -220,7 +246,7 @@ final class FloatGemm {
                 for (int sl = slices * t / tasks; sl < slices * (t + 1) / tasks; sl++) {
                     int from = sl * KC;
                     int to = Math.min(k, from + KC);
-                    packGroup(b, bt.bOff(), tb, k, n, 0, nPanels, from, to, packed);
+                    packGroup(b, bt.bOff(), tb, bRuns, k, n, 0, nPanels, from, to, packed);
                     tiles(a, bt.aOff(), packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
                             nPanels, scratch);
                 }
@@ -284,8 +310,8 @@ final class FloatGemm {
      * the same FMA chain with its two factors swapped, which rounds the same (the product is exact inside the FMA),
      * so the bits do not change.
      */
-    private static void multiplyTransposed(float[] a, boolean ta, float[] b, boolean tb, float[] c,
-            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+    private static void multiplyTransposed(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns,
+            float[] c, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
         int size = m * n;
         Gemm.Batch[] swapped = new Gemm.Batch[batches.length];
         for (int i = 0; i < batches.length; i++) {
@@ -293,7 +319,7 @@ final class FloatGemm {
         }
         float[] ct = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * size);
         try {
-            multiplyAsGiven(b, !tb, a, !ta, ct, swapped, n, k, m, pool);
+            multiplyAsGiven(b, !tb, bRuns, a, !ta, aRuns, ct, swapped, n, k, m, pool);
             for (int bi = 0; bi < batches.length; bi++) {
                 TransposeCopy.transpose(ct, bi * size, m, n, c, batches[bi].cOff());
             }
@@ -406,11 +432,11 @@ final class FloatGemm {
      * a new row (a new page, for wide B) per depth, and packing was 43% of W7's conv2 product (144 × 12,544) in
      * JFR samples, single-threaded on an AVX2 Zen 3 (28% after).
      */
-    private static void packGroup(float[] b, int bOff, boolean tb, int k, int n, int j0, int j1, int from, int to,
-            float[] dst) {
+    private static void packGroup(float[] b, int bOff, boolean tb, Runs runs, int k, int n, int j0, int j1,
+            int from, int to, float[] dst) {
         int sliceSize = (to - from) * NR;
-        // whole panels only; a last partial or narrow panel, and a B stored transposed, go through packB
-        int whole = tb ? j0 : Math.max(j0, Math.min(j1, n / NR));
+        // whole panels only; a last partial or narrow panel, and a B stored transposed or in runs, go through packB
+        int whole = tb || runs != null ? j0 : Math.max(j0, Math.min(j1, n / NR));
         for (int p = from; p < to; p++) {
             int src = bOff + p * n;
             int d = (p - from) * NR - j0 * sliceSize;
@@ -421,7 +447,7 @@ final class FloatGemm {
             }
         }
         for (int jp = whole; jp < j1; jp++) {
-            packB(b, bOff, tb, k, n, jp, from, to, dst, (jp - j0) * sliceSize);
+            packB(b, bOff, tb, runs, k, n, jp, from, to, dst, (jp - j0) * sliceSize);
         }
     }
 
@@ -429,47 +455,84 @@ final class FloatGemm {
      * Packs column panel {@code jp} of B over depths {@code [from, to)} as {@code to - from} rows of its
      * {@link #panelWidth}, zero past n; depth {@code from} goes to {@code dst[at]}.
      */
-    private static void packB(float[] b, int bOff, boolean tb, int k, int n, int jp, int from, int to, float[] dst,
-            int at) {
+    private static void packB(float[] b, int bOff, boolean tb, Runs runs, int k, int n, int jp, int from, int to,
+            float[] dst, int at) {
         int width = panelWidth(n, jp);
         int j = jp * NR;
         int cols = Math.min(width, n - j);
         at -= from * width;
         if (tb) {
-            // stored (n, k): one column of op(B) is contiguous; transposed in slabs of depth so that the slab of
-            // the panel being written stays in L1 while the columns are read (a long K otherwise evicts it). The
-            // padding columns are zeroed in one bulk fill first: written element by element with the others they
-            // were most of the packing of a narrow B (W7's first kernel gradient has 9 columns of 32)
-            if (cols < width) {
-                java.util.Arrays.fill(dst, at + from * width, at + to * width, 0f);
-            }
-            int blocked = TransposeCopy.BLOCKS ? cols / TransposeCopy.BLOCK * TransposeCopy.BLOCK : 0;
-            for (int p0 = from; p0 < to; p0 += PACK_SLAB) {
-                int p1 = Math.min(to, p0 + PACK_SLAB);
-                // eight columns by eight depths at a time where whole blocks fit, then the columns and depths left
-                int pb = blocked > 0 ? p0 + (p1 - p0) / TransposeCopy.BLOCK * TransposeCopy.BLOCK : p0;
-                for (int q = 0; q < blocked; q += TransposeCopy.BLOCK) {
-                    for (int p = p0; p < pb; p += TransposeCopy.BLOCK) {
-                        TransposeCopy.block(b, bOff + (j + q) * k + p, k, dst, at + p * width + q, width);
-                    }
-                }
+            packTransposed(b, bOff, runs != null ? runs : Runs.dense(k), j, cols, width, from, to, dst, at);
+            return;
+        }
+        Runs r = runs != null ? runs : Runs.dense(n);
+        if (r.runEnd(j) < j + cols) {
+            // the panel's columns cross from one run into the next (a permuted B read in place)
+            for (int p = from; p < to; p++) {
+                int src = bOff + p * r.rowStride();
+                int d = at + p * width;
                 for (int q = 0; q < cols; q++) {
-                    int src = bOff + (j + q) * k;
-                    int first = q < blocked ? pb : p0;
-                    if (width == NR) {
-                        packColumn(b, src, dst, at + q, NR, first, p1);
-                    } else {
-                        packColumn(b, src, dst, at + q, NR_NARROW, first, p1);
-                    }
+                    dst[d + q] = b[src + r.col(j + q)];
                 }
+                java.util.Arrays.fill(dst, d + cols, d + width, 0f);
             }
             return;
         }
+        packRows(b, bOff + r.col(j), r.rowStride(), cols, width, from, to, dst, at);
+    }
+
+    /**
+     * Packs depths {@code [from, to)} of a panel of B stored transposed: column {@code q} of the panel is stored row
+     * {@code j + q}, its depth {@code p} at {@code bOff + (j + q) · rowStride + col(p)}, contiguous within a run.
+     */
+    private static void packTransposed(float[] b, int bOff, Runs runs, int j, int cols, int width, int from, int to,
+            float[] dst, int at) {
+        // stored (n, k): one column of op(B) is contiguous; transposed in slabs of depth so that the slab of
+        // the panel being written stays in L1 while the columns are read (a long K otherwise evicts it). The
+        // padding columns are zeroed in one bulk fill first: written element by element with the others they
+        // were most of the packing of a narrow B (W7's first kernel gradient has 9 columns of 32)
+        if (cols < width) {
+            java.util.Arrays.fill(dst, at + from * width, at + to * width, 0f);
+        }
+        int rs = runs.rowStride();
+        int blocked = TransposeCopy.BLOCKS ? cols / TransposeCopy.BLOCK * TransposeCopy.BLOCK : 0;
+        for (int p0 = from; p0 < to; p0 += PACK_SLAB) {
+            int p1 = Math.min(to, p0 + PACK_SLAB);
+            // each stretch of the slab within one run (the whole slab when B is dense)
+            for (int s0 = p0, s1; s0 < p1; s0 = s1) {
+                s1 = Math.min(p1, runs.runEnd(s0));
+                int base = bOff + runs.col(s0) - s0;
+                // eight columns by eight depths at a time where whole blocks fit, then the columns and depths left
+                int pb = blocked > 0 ? s0 + (s1 - s0) / TransposeCopy.BLOCK * TransposeCopy.BLOCK : s0;
+                for (int q = 0; q < blocked; q += TransposeCopy.BLOCK) {
+                    for (int p = s0; p < pb; p += TransposeCopy.BLOCK) {
+                        TransposeCopy.block(b, base + (j + q) * rs + p, rs, dst, at + p * width + q, width);
+                    }
+                }
+                for (int q = 0; q < cols; q++) {
+                    int src = base + (j + q) * rs;
+                    int first = q < blocked ? pb : s0;
+                    if (width == NR) {
+                        packColumn(b, src, dst, at + q, NR, first, s1);
+                    } else {
+                        packColumn(b, src, dst, at + q, NR_NARROW, first, s1);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs depths {@code [from, to)} of a panel of B whose depth {@code p} row of the panel's columns is contiguous
+     * at {@code src + p · rowStride}.
+     */
+    private static void packRows(float[] b, int src0, int rowStride, int cols, int width, int from, int to,
+            float[] dst, int at) {
         // whole vectors a depth, the last one masked: System.arraycopy's call per 32 floats showed in W5's profile,
         // and a partial panel's copy and fill per depth were most of the packing of a ten-column B
         if (cols == NR) {
             for (int p = from; p < to; p++) {
-                int src = bOff + p * n + j;
+                int src = src0 + p * rowStride;
                 int d = at + p * NR;
                 FloatVector.fromArray(F, b, src).intoArray(dst, d);
                 FloatVector.fromArray(F, b, src + L).intoArray(dst, d + L);
@@ -481,7 +544,7 @@ final class FloatGemm {
         int whole = cols / L * L;
         VectorMask<Float> tail = F.indexInRange(whole, cols);
         for (int p = from; p < to; p++) {
-            int src = bOff + p * n + j;
+            int src = src0 + p * rowStride;
             int d = at + p * width;
             if (whole > 0) {
                 FloatVector.fromArray(F, b, src).intoArray(dst, d);

@@ -1,0 +1,187 @@
+package dev.nabla.graph;
+
+import dev.nabla.DType;
+import dev.nabla.Shape;
+import dev.nabla.backend.Backend;
+import dev.nabla.backend.Buffer;
+import dev.nabla.backend.MatrixRuns;
+import dev.nabla.ops.LinearAlgebra;
+import dev.nabla.ops.Primitive;
+import dev.nabla.ops.Shapes;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A plan rewrite for matrix products of permuted tensors: a permute whose copy only matrix products read is not
+ * copied; they read its source in place, through {@link MatrixRuns}. A convolution's backward pass permutes its
+ * output gradient {@code (N, O, H·W)} into the {@code (O, N·H·W)} matrix of the kernel gradient's product and of the
+ * input gradient's: rows {@code H·W} apart, each row in runs of {@code H·W}. The products pack their operands anyway,
+ * so they pack from the runs; the bits are those of the copy's. Eager execution cannot do this: it runs the permute
+ * as the tape recorded it.
+ *
+ * <p>Taken when every reader of the copy (through views) is an unbatched product that reads it as one operand, the
+ * copy is no result of the plan, no side effect lies between the copy and its last reader (one may change a Variable
+ * the copy reads), all run on one backend, and the copy's elements, in the row-major order of the operand's stored
+ * matrix, are rows of runs: its shape, less size-1 dimensions and with dimensions that step through memory as one
+ * merged, is {@code (rows, runs, run)} with stride 1 on the last, or {@code (rows, cols)} with stride 1 on the last.
+ */
+final class PermutedOperands {
+    private PermutedOperands() {
+    }
+
+    /** Rewrites every match in {@code steps} in place. */
+    static void apply(List<Plan.Step> steps, int[] root, int[] results) {
+        List<Integer> dropped = new ArrayList<>();
+        for (int c = 0; c < steps.size(); c++) {
+            Plan.Step copy = steps.get(c);
+            if (copy.isEffect() || !(copy.primitive instanceof Shapes.StridedCopy sc) || sc.srcOffset() != 0
+                    || sc.shape().size() == 0 || isResult(copy.out, root, results)) {
+                continue;
+            }
+            List<int[]> reads = readers(steps, c, root);
+            if (reads == null) {
+                continue;
+            }
+            List<MatrixRuns> runs = new ArrayList<>();
+            for (int[] read : reads) {
+                MatrixRuns r = runsOf(sc, steps.get(read[0]), read[1]);
+                if (r == null) {
+                    break;
+                }
+                runs.add(r);
+            }
+            if (runs.size() != reads.size()) {
+                continue;
+            }
+            for (int i = 0; i < reads.size(); i++) {
+                Plan.Step s = steps.get(reads.get(i)[0]);
+                int slot = reads.get(i)[1];
+                s.primitive = RunsMatMul.of(s.primitive).reading(slot, runs.get(i));
+                s.in = s.in.clone();
+                s.in[slot] = copy.in[0];
+            }
+            dropped.add(c);
+        }
+        for (int i = dropped.size() - 1; i >= 0; i--) {
+            steps.remove((int) dropped.get(i));
+        }
+    }
+
+    private static boolean isResult(int v, int[] root, int[] results) {
+        for (int r : results) {
+            if (root[r] == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The (step, operand slot) of each reader of copy {@code c}'s result, when all are products on the copy's
+     * backend reading it as one operand and no effect lies between the copy and the last of them; else null.
+     */
+    private static List<int[]> readers(List<Plan.Step> steps, int c, int[] root) {
+        Plan.Step copy = steps.get(c);
+        List<int[]> reads = new ArrayList<>();
+        boolean effectSince = false;
+        for (int i = c + 1; i < steps.size(); i++) {
+            Plan.Step s = steps.get(i);
+            int slots = 0;
+            int slot = -1;
+            for (int j = 0; j < s.in.length; j++) {
+                if (s.in[j] >= 0 && root[s.in[j]] == copy.out) {
+                    slots++;
+                    slot = j;
+                }
+            }
+            if (slots > 0 && (effectSince || s.isEffect() || slots != 1 || s.backend != copy.backend
+                    || !isProduct(s.primitive))) {
+                return null;
+            }
+            if (slots == 1) {
+                reads.add(new int[] {i, slot});
+            }
+            effectSince |= s.isEffect();
+        }
+        return reads.isEmpty() ? null : reads;
+    }
+
+    private static boolean isProduct(Primitive p) {
+        return p instanceof RunsMatMul || p instanceof LinearAlgebra.MatMul mm && mm.batch().rank() == 0
+                && mm.aShape().rank() == 2 && mm.bShape().rank() == 2;
+    }
+
+    /**
+     * The runs through which the copy's source gives the operand in {@code slot} of product {@code s} (its stored
+     * matrix in row-major order is the copy's elements in theirs), or null when they are no rows of runs.
+     */
+    static MatrixRuns runsOf(Shapes.StridedCopy sc, Plan.Step s, int slot) {
+        LinearAlgebra.MatMul mm = RunsMatMul.of(s.primitive).product();
+        Shape stored = slot == 0 ? mm.aShape() : mm.bShape();
+        return runsOf(sc.shape().dims(), sc.srcStrides(), stored.dim(0), stored.dim(1));
+    }
+
+    /** {@link #runsOf(Shapes.StridedCopy, Plan.Step, int)} for a copy of {@code dims} read at {@code strides}. */
+    static MatrixRuns runsOf(long[] dims, long[] strides, long rows, long cols) {
+        if (rows < 1 || cols < 1) {
+            return null;
+        }
+        // merge the dimensions that step through memory as one, dropping those of size 1
+        long[] d = new long[dims.length + 1];
+        long[] st = new long[dims.length + 1];
+        int n = 0;
+        d[n] = 1;                                   // a leading row dimension of 1 when rows = 1
+        st[n++] = 0;
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] == 1) {
+                continue;
+            }
+            if (n > 1 && st[n - 1] == dims[i] * strides[i]) {
+                d[n - 1] *= dims[i];
+                st[n - 1] = strides[i];
+            } else {
+                d[n] = dims[i];
+                st[n++] = strides[i];
+            }
+        }
+        // (1, rows...) when rows > 1 starts at index 1
+        int first = rows == 1 ? 0 : 1;
+        int count = n - first;
+        if (count < 2 || count > 3 || d[first] != rows || st[n - 1] != 1) {
+            return null;
+        }
+        if (count == 2) {
+            return d[first + 1] == cols ? new MatrixRuns(st[first], cols, 0) : null;
+        }
+        return d[first + 1] * d[first + 2] == cols ? new MatrixRuns(st[first], d[first + 2], st[first + 1]) : null;
+    }
+
+    /** A plan's product with operands read through {@link MatrixRuns} ({@link Backend#matmul} with runs). */
+    record RunsMatMul(LinearAlgebra.MatMul product, MatrixRuns aRuns, MatrixRuns bRuns) implements Primitive {
+        static RunsMatMul of(Primitive p) {
+            return p instanceof RunsMatMul r ? r : new RunsMatMul((LinearAlgebra.MatMul) p, null, null);
+        }
+
+        RunsMatMul reading(int slot, MatrixRuns runs) {
+            return slot == 0 ? new RunsMatMul(product, runs, bRuns) : new RunsMatMul(product, aRuns, runs);
+        }
+
+        @Override public String name() { return "matmul"; }
+        @Override public Shape shape() { return product.shape(); }
+        @Override public DType dtype() { return product.dtype(); }
+        @Override public Recording recording() { return Recording.NONE; }
+        @Override public String attributes() {
+            String t = product.attributes();
+            String read = (aRuns != null ? " a=" + describe(aRuns) : "") + (bRuns != null ? " b=" + describe(bRuns) : "");
+            return (t.isEmpty() ? read.substring(1) : t + read);
+        }
+        @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
+            backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, product.m(),
+                    product.k(), product.n());
+        }
+
+        private static String describe(MatrixRuns r) {
+            return "runs(rowStride=" + r.rowStride() + " run=" + r.run() + " runStride=" + r.runStride() + ")";
+        }
+    }
+}
