@@ -74,33 +74,37 @@ public interface Backend {
     /**
      * One {@code out = op(a) · op(b)} as {@link #matmul(Buffer, long[], boolean, Buffer, long[], boolean, Buffer,
      * long[], long, long, long)}, with either operand (stored (m, k) or (k, m), (k, n) or (n, k)) read through
-     * {@link MatrixRuns} where they are not null: a traced plan reads a permuted tensor this way instead of copying
-     * it first. The result has the bits of the same product of the operands copied dense. This default copies each
-     * such operand dense and multiplies; the CPU backend packs FLOAT32 operands from the runs directly.
+     * {@link MatrixRuns}, and the (m, n) result written through them, where they are not null: a traced plan reads a
+     * permuted tensor this way instead of copying it first, and writes a product straight into the permuted layout
+     * that its only reader wants. The values have the bits of the same product of the operands copied dense. This
+     * default copies such operands dense, multiplies, and copies a result in runs out of a dense one; the CPU backend
+     * packs FLOAT32 operands from their runs and writes its tiles into them directly.
      */
     default void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
-            boolean transposeB, Buffer out, long m, long k, long n) {
-        Buffer da = aRuns == null ? a : dense(a, aRuns, transposeA ? k : m, transposeA ? m : k);
+            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n) {
+        java.util.List<Buffer> temporaries = new java.util.ArrayList<>(3);
         try {
-            Buffer db = bRuns == null ? b : dense(b, bRuns, transposeB ? n : k, transposeB ? k : n);
-            try {
-                matmul(da, new long[0], transposeA, db, new long[0], transposeB, out, new long[0], m, k, n);
-            } finally {
-                if (db != b) {
-                    db.release();
-                }
+            Buffer da = aRuns == null ? a : dense(a, aRuns, transposeA ? k : m, transposeA ? m : k, temporaries);
+            Buffer db = bRuns == null ? b : dense(b, bRuns, transposeB ? n : k, transposeB ? k : n, temporaries);
+            Buffer dc = out;
+            if (outRuns != null) {
+                dc = allocate(out.dtype(), m * n);
+                temporaries.add(dc);
+            }
+            matmul(da, new long[0], transposeA, db, new long[0], transposeB, dc, new long[0], m, k, n);
+            if (outRuns != null) {
+                copy(dc, 0, new long[] {n, outRuns.run(), 1}, out, 0, outRuns.strides(), outRuns.shape(m, n));
             }
         } finally {
-            if (da != a) {
-                da.release();
-            }
+            temporaries.forEach(Buffer::release);
         }
     }
 
-    private Buffer dense(Buffer x, MatrixRuns runs, long rows, long cols) {
+    /** The {@code rows × cols} matrix in {@code runs} copied into a dense temporary (added to the list). */
+    private Buffer dense(Buffer x, MatrixRuns runs, long rows, long cols, java.util.List<Buffer> temporaries) {
         Buffer d = allocate(x.dtype(), rows * cols);
-        long[] shape = runs.shape(rows, cols);
-        copy(x, 0, runs.strides(), d, 0, new long[] {cols, runs.run(), 1}, shape);
+        temporaries.add(d);
+        copy(x, 0, runs.strides(), d, 0, new long[] {cols, runs.run(), 1}, runs.shape(rows, cols));
         return d;
     }
 

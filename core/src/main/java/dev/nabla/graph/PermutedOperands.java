@@ -29,7 +29,94 @@ final class PermutedOperands {
     private PermutedOperands() {
     }
 
-    /** Rewrites every match in {@code steps} in place. */
+    /**
+     * Before fusion: a product whose result only a permute reads (a convolution's forward product, permuted into
+     * NCHW) writes its tiles straight into the permute's layout, and the permute goes; the chain after it (the bias
+     * add and relu) then reads its input dense instead of through strides. Taken when the permute is a permutation of
+     * the whole product, on its backend, and the product is no result of the plan.
+     */
+    static void applyToResults(List<Plan.Step> steps, int[] root, int[] results) {
+        List<Integer> dropped = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Plan.Step s = steps.get(i);
+            if (s.isEffect() || !isProduct(s.primitive) || RunsMatMul.of(s.primitive).outRuns() != null
+                    || isResult(root[s.out], root, results)) {
+                continue;
+            }
+            int reader = onlyReader(steps, i, root[s.out], root);
+            if (reader < 0 || !(steps.get(reader).primitive instanceof Shapes.StridedCopy sc)
+                    || steps.get(reader).backend != s.backend || sc.srcOffset() != 0) {
+                continue;
+            }
+            long[] written = destinationStrides(sc);
+            LinearAlgebra.MatMul mm = RunsMatMul.of(s.primitive).product();
+            MatrixRuns runs = written == null ? null : runsOf(sc.from().dims(), written, mm.m(), mm.n());
+            if (runs == null) {
+                continue;
+            }
+            s.primitive = RunsMatMul.of(s.primitive).writing(runs);
+            s.out = steps.get(reader).out;
+            dropped.add(reader);
+        }
+        dropped.sort(null);
+        for (int i = dropped.size() - 1; i >= 0; i--) {
+            steps.remove((int) dropped.get(i));
+        }
+    }
+
+    /** The one step after {@code from} that reads value root {@code r} (through views), or -1. */
+    private static int onlyReader(List<Plan.Step> steps, int from, int r, int[] root) {
+        int reader = -1;
+        for (int i = from + 1; i < steps.size(); i++) {
+            for (int v : steps.get(i).in) {
+                if (v >= 0 && root[v] == r) {
+                    if (reader >= 0) {
+                        return -1;
+                    }
+                    reader = i;
+                }
+            }
+        }
+        return reader;
+    }
+
+    /**
+     * Where each element of a permute's source lands in its result: per source dimension, its stride in the result
+     * (0 for a dimension of size 1); null when the copy is no permutation of its whole source (a slice, a broadcast).
+     */
+    static long[] destinationStrides(Shapes.StridedCopy sc) {
+        long[] from = sc.from().dims();
+        long[] dense = sc.from().strides();
+        long[] dims = sc.shape().dims();
+        long[] out = sc.shape().strides();
+        if (sc.from().size() != sc.shape().size()) {
+            return null;
+        }
+        long[] written = new long[from.length];
+        boolean[] matched = new boolean[from.length];
+        for (int d = 0; d < dims.length; d++) {
+            if (dims[d] == 1) {
+                continue;
+            }
+            int e = 0;
+            while (e < from.length && (matched[e] || from[e] != dims[d] || dense[e] != sc.srcStrides()[d])) {
+                e++;
+            }
+            if (e == from.length) {
+                return null;
+            }
+            matched[e] = true;
+            written[e] = out[d];
+        }
+        for (int e = 0; e < from.length; e++) {
+            if (from[e] != 1 && !matched[e]) {
+                return null;
+            }
+        }
+        return written;
+    }
+
+    /** After fusion: rewrites every permute that only products read, in place. */
     static void apply(List<Plan.Step> steps, int[] root, int[] results) {
         List<Integer> dropped = new ArrayList<>();
         for (int c = 0; c < steps.size(); c++) {
@@ -156,14 +243,23 @@ final class PermutedOperands {
         return d[first + 1] * d[first + 2] == cols ? new MatrixRuns(st[first], d[first + 2], st[first + 1]) : null;
     }
 
-    /** A plan's product with operands read through {@link MatrixRuns} ({@link Backend#matmul} with runs). */
-    record RunsMatMul(LinearAlgebra.MatMul product, MatrixRuns aRuns, MatrixRuns bRuns) implements Primitive {
+    /**
+     * A plan's product with operands read, or its result written, through {@link MatrixRuns} ({@link Backend#matmul}
+     * with runs).
+     */
+    record RunsMatMul(LinearAlgebra.MatMul product, MatrixRuns aRuns, MatrixRuns bRuns, MatrixRuns outRuns)
+            implements Primitive {
         static RunsMatMul of(Primitive p) {
-            return p instanceof RunsMatMul r ? r : new RunsMatMul((LinearAlgebra.MatMul) p, null, null);
+            return p instanceof RunsMatMul r ? r : new RunsMatMul((LinearAlgebra.MatMul) p, null, null, null);
         }
 
         RunsMatMul reading(int slot, MatrixRuns runs) {
-            return slot == 0 ? new RunsMatMul(product, runs, bRuns) : new RunsMatMul(product, aRuns, runs);
+            return slot == 0 ? new RunsMatMul(product, runs, bRuns, outRuns)
+                    : new RunsMatMul(product, aRuns, runs, outRuns);
+        }
+
+        RunsMatMul writing(MatrixRuns runs) {
+            return new RunsMatMul(product, aRuns, bRuns, runs);
         }
 
         @Override public String name() { return "matmul"; }
@@ -172,12 +268,13 @@ final class PermutedOperands {
         @Override public Recording recording() { return Recording.NONE; }
         @Override public String attributes() {
             String t = product.attributes();
-            String read = (aRuns != null ? " a=" + describe(aRuns) : "") + (bRuns != null ? " b=" + describe(bRuns) : "");
-            return (t.isEmpty() ? read.substring(1) : t + read);
+            String runs = (aRuns != null ? " a=" + describe(aRuns) : "") + (bRuns != null ? " b=" + describe(bRuns) : "")
+                    + (outRuns != null ? " out=" + describe(outRuns) : "");
+            return t.isEmpty() ? runs.substring(1) : t + runs;
         }
         @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
-            backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, product.m(),
-                    product.k(), product.n());
+            backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, outRuns,
+                    product.m(), product.k(), product.n());
         }
 
         private static String describe(MatrixRuns r) {

@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  *       (even of one op) whose result only a sum over its last axes reads is fused with that sum
  *       ({@link FusedReduce}); before it, a relu's gradient through max pooling masks the pooled gradient instead
  *       of the image-sized one ({@link PoolGradientMask});</li>
- *   <li>a permute that only matrix products read is not copied: they pack their operand from its source in place
- *       ({@link PermutedOperands});</li>
+ *   <li>a permute that only matrix products read is not copied: they pack their operand from its source in place;
+ *       and a product that only a permute reads writes the permuted layout itself ({@link PermutedOperands});</li>
  *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
  *       reader has run, so a call allocates only its result.</li>
  * </ol>
@@ -172,6 +172,7 @@ final class Plan {
         if (!givable(g, values, root)) {
             return null;
         }
+        PermutedOperands.applyToResults(steps, root, results);
         root = PoolGradientMask.apply(steps, values, root, results);
         steps = fuse(steps, values, root, results);
         PermutedOperands.apply(steps, root, results);

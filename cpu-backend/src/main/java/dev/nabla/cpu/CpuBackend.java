@@ -281,17 +281,21 @@ final class CpuBackend implements Backend {
                 (int) m, (int) k, (int) n);
     }
 
-    /** FLOAT32 packs its operands from their runs ({@link FloatGemm}); the other dtypes copy them dense first. */
+    /**
+     * FLOAT32 packs its operands from their runs and writes its result's tiles into them ({@link FloatGemm}); the other
+     * dtypes copy them dense first.
+     */
     @Override
     public void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
-            boolean transposeB, Buffer out, long m, long k, long n) {
+            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n) {
         if (a.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE) {
-            Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, m, k, n);
+            Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n);
             return;
         }
         CpuBuffer c = cpu(out);
         FloatGemm.multiply(cpu(a).floats(), transposeA, Runs.of(aRuns), cpu(b).floats(), transposeB, Runs.of(bRuns),
-                c.floats(), new Gemm.Batch[] {new Gemm.Batch(0, 0, 0)}, (int) m, (int) k, (int) n, c.pool());
+                c.floats(), Runs.of(outRuns), new Gemm.Batch[] {new Gemm.Batch(0, 0, 0)}, (int) m, (int) k, (int) n,
+                c.pool());
     }
 
     @Override

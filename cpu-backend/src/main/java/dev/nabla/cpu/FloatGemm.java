@@ -80,35 +80,40 @@ final class FloatGemm {
      */
     static void multiply(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches, int m, int k,
             int n, BufferPool pool) {
-        multiply(a, ta, null, b, tb, null, c, batches, m, k, n, pool);
+        multiply(a, ta, null, b, tb, null, c, null, batches, m, k, n, pool);
     }
 
     /**
-     * {@link #multiply} with either operand stored in {@link Runs} where they are not null (one batch): B is packed
-     * from its runs; an A read in place is copied dense first. The bits are those of the dense operands.
+     * {@link #multiply} with either operand, and C, stored in {@link Runs} where they are not null (one batch): B is
+     * packed from its runs; an A read in place is copied dense first; C's tiles are written into its runs (a tile
+     * that crosses from one run into the next through the scratch tile). The bits are those of dense matrices.
      */
-    static void multiply(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns, float[] c,
+    static void multiply(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns, float[] c, Runs cRuns,
             Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
-        if ((aRuns != null || bRuns != null) && batches.length != 1) {
-            throw new IllegalArgumentException("operands in runs are for one product, not " + batches.length);
+        if ((aRuns != null || bRuns != null || cRuns != null) && batches.length != 1) {
+            throw new IllegalArgumentException("matrices in runs are for one product, not " + batches.length);
         }
         if (m == 0 || n == 0 || batches.length == 0) {
             return;
         }
         if (k == 0) {
-            java.util.Arrays.fill(c, 0, batches.length * m * n, 0f);
+            if (cRuns == null) {
+                java.util.Arrays.fill(c, 0, batches.length * m * n, 0f);
+            } else {
+                cRuns.copyFromDense(new float[m * n], 0, m, n, c, batches[0].cOff());
+            }
             return;
         }
         if (TRANSPOSE_GAIN * cost(n, k, m, !tb, !ta) + (double) m * n < cost(m, k, n, ta, tb)) {
-            multiplyTransposed(a, ta, aRuns, b, tb, bRuns, c, batches, m, k, n, pool);
+            multiplyTransposed(a, ta, aRuns, b, tb, bRuns, c, cRuns, batches, m, k, n, pool);
         } else {
-            multiplyAsGiven(a, ta, aRuns, b, tb, bRuns, c, batches, m, k, n, pool);
+            multiplyAsGiven(a, ta, aRuns, b, tb, bRuns, c, cRuns, batches, m, k, n, pool);
         }
     }
 
     /** {@link #multiply} in the orientation given: B packed, A read in place (row-major: {@link #multiplyRowMajor}). */
     private static void multiplyAsGiven(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns,
-            float[] c, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+            float[] c, Runs cRuns, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
         if (aRuns != null) {
             int rows = ta ? k : m;
             int cols = ta ? m : k;
@@ -116,14 +121,14 @@ final class FloatGemm {
             try {
                 aRuns.copyDense(a, batches[0].aOff(), rows, cols, dense);
                 Gemm.Batch[] rebased = {new Gemm.Batch(0, batches[0].bOff(), batches[0].cOff())};
-                multiplyAsGiven(dense, ta, null, b, tb, bRuns, c, rebased, m, k, n, pool);
+                multiplyAsGiven(dense, ta, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool);
             } finally {
                 pool.give(dev.nabla.DType.FLOAT32, dense);
             }
             return;
         }
         if (ta) {
-            multiplyRowMajor(a, b, tb, bRuns, c, batches, m, k, n, pool);
+            multiplyRowMajor(a, b, tb, bRuns, c, cRuns, batches, m, k, n, pool);
             return;
         }
         int nPanels = (n + NR - 1) / NR;
@@ -133,7 +138,7 @@ final class FloatGemm {
         int slices = (k + KC - 1) / KC;
         if (batches.length == 1 && threads > 1 && nPanels * mPanels < TASKS_PER_THREAD * threads
                 && slices >= TASKS_PER_THREAD * threads) {
-            multiplyOverDepth(a, b, tb, bRuns, c, batches[0], m, k, n, threads, pool);
+            multiplyOverDepth(a, b, tb, bRuns, c, cRuns, batches[0], m, k, n, threads, pool);
             return;
         }
         int panelSize = k * NR;
@@ -155,8 +160,8 @@ final class FloatGemm {
                     for (int from = 0; from < k; from += KC) {
                         int to = Math.min(k, from + KC);
                         packGroup(b, bt.bOff(), tb, bRuns, k, n, j0, j1, from, to, packed);
-                        tiles(a, bt.aOff(), packed, -j0 * (to - from) * NR, c, bt.cOff(), m, k, n, from, to,
-                                from > 0, 0, mPanels, j0, j1, scratch);
+                        tiles(a, bt.aOff(), packed, -j0 * (to - from) * NR, c, bt.cOff(), cRuns, m, k, n, from,
+                                to, from > 0, 0, mPanels, j0, j1, scratch);
                     }
                 } finally {
                     pool.give(dev.nabla.DType.FLOAT32, packed);
@@ -189,7 +194,7 @@ final class FloatGemm {
                     int p0 = from % mPanels;
                     int p1 = Math.min(mPanels, p0 + to - from);
                     Gemm.Batch bt = batches[batch];
-                    tiles(a, bt.aOff(), packedB, batch * nPanels * panelSize, c, bt.cOff(), m, k, n, 0, k,
+                    tiles(a, bt.aOff(), packedB, batch * nPanels * panelSize, c, bt.cOff(), cRuns, m, k, n, 0, k,
                             false, p0, p1, 0, nPanels, s);
                     from += p1 - p0;
                 }
@@ -206,7 +211,7 @@ final class FloatGemm {
      * loop; with the depth stride in a variable (m, for A read in place transposed) the checks stayed in, and the
      * kernel ran 87 against 98 GFLOP/s (single-threaded, in L1, AVX2 Zen 3, whose FMA peak is ~97 a core).
      */
-    private static void multiplyRowMajor(float[] a, float[] b, boolean tb, Runs bRuns, float[] c,
+    private static void multiplyRowMajor(float[] a, float[] b, boolean tb, Runs bRuns, float[] c, Runs cRuns,
             Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
         java.util.Map<Integer, Integer> copies = new java.util.LinkedHashMap<>();
         for (Gemm.Batch bt : batches) {
@@ -219,7 +224,7 @@ final class FloatGemm {
             for (int i = 0; i < batches.length; i++) {
                 rebased[i] = new Gemm.Batch(copies.get(batches[i].aOff()), batches[i].bOff(), batches[i].cOff());
             }
-            multiplyAsGiven(rowMajor, false, null, b, tb, bRuns, c, rebased, m, k, n, pool);
+            multiplyAsGiven(rowMajor, false, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool);
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, rowMajor);
         }
@@ -231,8 +236,8 @@ final class FloatGemm {
      * computed into a partial of its own (packing only its depths), and the partials are then added in slice order,
      * as {@link #tiles} adds them, so the bits are the same.
      */
-    private static void multiplyOverDepth(float[] a, float[] b, boolean tb, Runs bRuns, float[] c, Gemm.Batch bt,
-            int m, int k, int n, int threads, BufferPool pool) {
+    private static void multiplyOverDepth(float[] a, float[] b, boolean tb, Runs bRuns, float[] c, Runs cRuns,
+            Gemm.Batch bt, int m, int k, int n, int threads, BufferPool pool) {
         int slices = (k + KC - 1) / KC;
         int nPanels = (n + NR - 1) / NR;
         int mPanels = (m + MR - 1) / MR;
@@ -247,16 +252,20 @@ final class FloatGemm {
                     int from = sl * KC;
                     int to = Math.min(k, from + KC);
                     packGroup(b, bt.bOff(), tb, bRuns, k, n, 0, nPanels, from, to, packed);
-                    tiles(a, bt.aOff(), packed, 0, partial, sl * size, m, k, n, from, to, false, 0, mPanels, 0,
-                            nPanels, scratch);
+                    tiles(a, bt.aOff(), packed, 0, partial, sl * size, null, m, k, n, from, to, false, 0, mPanels,
+                            0, nPanels, scratch);
                 }
             });
-            int cOff = bt.cOff();
-            System.arraycopy(partial, 0, c, cOff, size);
+            // the slices added in order into the first one, then copied out
             for (int sl = 1; sl < slices; sl++) {
                 for (int e = 0; e < size; e++) {
-                    c[cOff + e] += partial[sl * size + e];
+                    partial[e] += partial[sl * size + e];
                 }
+            }
+            if (cRuns == null) {
+                System.arraycopy(partial, 0, c, bt.cOff(), size);
+            } else {
+                cRuns.copyFromDense(partial, 0, m, n, c, bt.cOff());
             }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, partial);
@@ -311,7 +320,7 @@ final class FloatGemm {
      * so the bits do not change.
      */
     private static void multiplyTransposed(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns,
-            float[] c, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+            float[] c, Runs cRuns, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
         int size = m * n;
         Gemm.Batch[] swapped = new Gemm.Batch[batches.length];
         for (int i = 0; i < batches.length; i++) {
@@ -319,7 +328,17 @@ final class FloatGemm {
         }
         float[] ct = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * size);
         try {
-            multiplyAsGiven(b, !tb, bRuns, a, !ta, aRuns, ct, swapped, n, k, m, pool);
+            multiplyAsGiven(b, !tb, bRuns, a, !ta, aRuns, ct, null, swapped, n, k, m, pool);
+            if (cRuns != null) {
+                float[] dense = (float[]) pool.take(dev.nabla.DType.FLOAT32, size);
+                try {
+                    TransposeCopy.transpose(ct, 0, m, n, dense, 0);
+                    cRuns.copyFromDense(dense, 0, m, n, c, batches[0].cOff());
+                } finally {
+                    pool.give(dev.nabla.DType.FLOAT32, dense);
+                }
+                return;
+            }
             for (int bi = 0; bi < batches.length; bi++) {
                 TransposeCopy.transpose(ct, bi * size, m, n, c, batches[bi].cOff());
             }
@@ -355,9 +374,11 @@ final class FloatGemm {
      * (slice-aligned; the panels hold just those depths), added onto C when {@code onto} and written over it
      * otherwise: per depth slice, each row panel of A meets every B panel of the range while its rows are in L1.
      */
-    private static void tiles(float[] a, int aOff, float[] packedB, int bBase, float[] c, int cOff,
+    private static void tiles(float[] a, int aOff, float[] packedB, int bBase, float[] c, int cOff, Runs cRuns,
             int m, int k, int n, int from, int to, boolean onto, int p0, int p1, int j0, int j1, Scratch s) {
         int depth = to - from;
+        Runs cr = cRuns != null ? cRuns : Runs.dense(n);
+        int ldc = cr.rowStride();
         for (int pc = from; pc < to; pc += KC) {
             int kc = Math.min(KC, to - pc);
             boolean accumulate = onto || pc > from;
@@ -385,12 +406,12 @@ final class FloatGemm {
                     int j = jp * NR;
                     int w = panelWidth(n, jp);
                     int bAt = bBase + jp * depth * NR + (pc - from) * w;
-                    if ((rows == MR || overlapped) && j + w <= n) {
-                        int cAt = cOff + (i - skip) * n + j;
+                    if ((rows == MR || overlapped) && j + w <= Math.min(n, cr.runEnd(j))) {
+                        int cAt = cOff + (i - skip) * ldc + cr.col(j);
                         if (w == NR) {
-                            microKernel(kc, ap, aAt, rs, packedB, bAt, c, cAt, n, accumulate);
+                            microKernel(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, c, cAt, n, accumulate);
+                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate);
                         }
                     } else {
                         float[] edge = s.edgeC();
@@ -403,12 +424,16 @@ final class FloatGemm {
                         // a shallow product (W7's first convolution: 9 depths, a third of its tiles partial)
                         int cols = Math.min(w, n - j);
                         for (int r = 0; r < rows; r++) {
-                            int at = cOff + (i + r) * n + j;
-                            int e = (skip + r) * w;
-                            if (accumulate) {
-                                RunLanes.add(edge, e, c, at, cols);
-                            } else {
-                                RunLanes.copy(edge, e, c, at, cols);
+                            // each stretch of the row within one run of C (the whole row when C is dense)
+                            for (int q = 0, end; q < cols; q = end) {
+                                end = Math.min(cols, cr.runEnd(j + q) - j);
+                                int at = cOff + (i + r) * ldc + cr.col(j + q);
+                                int e = (skip + r) * w + q;
+                                if (accumulate) {
+                                    RunLanes.add(edge, e, c, at, end - q);
+                                } else {
+                                    RunLanes.copy(edge, e, c, at, end - q);
+                                }
                             }
                         }
                     }

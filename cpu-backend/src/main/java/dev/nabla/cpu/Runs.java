@@ -29,9 +29,19 @@ record Runs(int rowStride, int run, int runStride) {
     /** The {@code rows × cols} matrix at {@code off} copied dense (row-major) into {@code dst}. */
     void copyDense(float[] src, int off, int rows, int cols, float[] dst) {
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c = Math.min(cols, runEnd(c))) {
-                int len = Math.min(cols, runEnd(c)) - c;
-                System.arraycopy(src, off + r * rowStride + col(c), dst, r * cols + c, len);
+            for (int c = 0, end; c < cols; c = end) {
+                end = Math.min(cols, runEnd(c));
+                System.arraycopy(src, off + r * rowStride + col(c), dst, r * cols + c, end - c);
+            }
+        }
+    }
+
+    /** The dense (row-major) {@code rows × cols} matrix at {@code src[from]} copied into these runs at {@code off}. */
+    void copyFromDense(float[] src, int from, int rows, int cols, float[] dst, int off) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0, end; c < cols; c = end) {
+                end = Math.min(cols, runEnd(c));
+                System.arraycopy(src, from + r * cols + c, dst, off + r * rowStride + col(c), end - c);
             }
         }
     }

@@ -10,10 +10,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Products whose operands are read through {@link MatrixRuns} (a permuted tensor read in place) have the bits of the
- * same product of the operands copied dense: every transpose, A, B or both in runs, runs that do and do not divide the
- * panels and the transposition blocks, gaps between runs, and W7's three convolution products whose output gradient
- * a traced plan reads in place. FLOAT64 takes the SPI's default (copy, then multiply).
+ * Products whose operands are read, and whose result is written, through {@link MatrixRuns} (a permuted tensor read in
+ * place, a product written in its reader's permuted layout) have the bits of the same product of dense matrices:
+ * every transpose, any of A, B and C in runs, runs that do and do not divide the panels and the transposition
+ * blocks, gaps between runs (left untouched), and W7's five convolution products that a traced plan runs this way.
+ * FLOAT64 takes the SPI's default (copy, then multiply).
  */
 class GemmRunsTest {
     private final CpuBackend backend = new CpuBackend();
@@ -26,9 +27,9 @@ class GemmRunsTest {
             {16, 50 * FloatGemm.KC + 16, 9}, {0, 4, 6}, {4, 0, 6}, {4, 6, 0}};
         for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             for (int[] s : shapes) {
-                for (int flags = 0; flags < 16; flags++) {
+                for (int flags = 0; flags < 32; flags++) {
                     check(t, s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0,
-                            (flags & 8) != 0, 0);
+                            (flags & 8) != 0, (flags & 16) != 0, flags % 3);
                 }
             }
         }
@@ -36,20 +37,22 @@ class GemmRunsTest {
 
     /**
      * W7's kernel gradients {@code g·colsᵀ} and its input gradient {@code kernelᵀ·g}, with g the (N, O, H·W)
-     * output gradient read as (O, N·H·W): runs of 784 and 196 (196 is no multiple of the panel width or of the
-     * eight-depth transposition blocks).
+     * output gradient read as (O, N·H·W), and its forward products {@code kernel·cols} written as (N, O, H·W): runs
+     * of 784 and 196 (196 is no multiple of the panel width or of the eight-depth transposition blocks).
      */
     @Test
-    void w7sConvolutionGradientsReadTheOutputGradientInPlace() {
+    void w7sConvolutionProductsReadAndWriteTheirImagesInPlace() {
         for (int gap : new int[] {0, 3}) {
-            checkRuns(16, 64 * 784, 9, false, true, 784, gap, true);
-            checkRuns(32, 64 * 196, 144, false, true, 196, gap, true);
-            checkRuns(144, 32, 64 * 196, true, false, 196, gap, false);
+            checkRuns(16, 64 * 784, 9, false, true, 784, gap, 'a');
+            checkRuns(32, 64 * 196, 144, false, true, 196, gap, 'a');
+            checkRuns(144, 32, 64 * 196, true, false, 196, gap, 'b');
+            checkRuns(16, 9, 64 * 784, false, false, 784, gap, 'c');
+            checkRuns(32, 144, 64 * 196, false, false, 196, gap, 'c');
         }
     }
 
     private void check(DType t, int m, int k, int n, boolean ta, boolean tb, boolean aInRuns, boolean bInRuns,
-            int gap) {
+            boolean cInRuns, int gap) {
         int aRows = ta ? k : m;
         int aCols = ta ? m : k;
         int bRows = tb ? n : k;
@@ -58,28 +61,50 @@ class GemmRunsTest {
                 : Operand.dense(t, aRows, aCols, random);
         Operand b = bInRuns ? Operand.inRuns(t, bRows, bCols, divisor(bCols), gap, random)
                 : Operand.dense(t, bRows, bCols, random);
-        compare(t, a, b, m, k, n, ta, tb);
+        compare(t, a, b, cInRuns ? runs(m, n, divisor(n), gap) : null, m, k, n, ta, tb);
     }
 
-    private void checkRuns(int m, int k, int n, boolean ta, boolean tb, int run, int gap, boolean aInRuns) {
+    private void checkRuns(int m, int k, int n, boolean ta, boolean tb, int run, int gap, char inRuns) {
         DType t = DType.FLOAT32;
-        Operand a = aInRuns ? Operand.inRuns(t, ta ? k : m, ta ? m : k, run, gap, random)
+        Operand a = inRuns == 'a' ? Operand.inRuns(t, ta ? k : m, ta ? m : k, run, gap, random)
                 : Operand.dense(t, ta ? k : m, ta ? m : k, random);
-        Operand b = aInRuns ? Operand.dense(t, tb ? n : k, tb ? k : n, random)
-                : Operand.inRuns(t, tb ? n : k, tb ? k : n, run, gap, random);
-        compare(t, a, b, m, k, n, ta, tb);
+        Operand b = inRuns == 'b' ? Operand.inRuns(t, tb ? n : k, tb ? k : n, run, gap, random)
+                : Operand.dense(t, tb ? n : k, tb ? k : n, random);
+        compare(t, a, b, inRuns == 'c' ? runs(m, n, run, gap) : null, m, k, n, ta, tb);
     }
 
-    private void compare(DType t, Operand a, Operand b, int m, int k, int n, boolean ta, boolean tb) {
+    /** The result in runs: as a permuted (n / run, m, run) tensor, {@code gap} unused elements between blocks. */
+    private static MatrixRuns runs(int rows, int cols, int run, int gap) {
+        return new MatrixRuns(run, run, (long) rows * run + gap);
+    }
+
+    private void compare(DType t, Operand a, Operand b, MatrixRuns cRuns, int m, int k, int n, boolean ta,
+            boolean tb) {
         Buffer expected = backend.allocate(t, (long) m * n);
-        Buffer got = backend.allocate(t, (long) m * n);
+        int size = m * n == 0 ? 0 : cRuns == null ? m * n : (int) cRuns.offset(m - 1, n - 1) + 1 + 2;
+        Buffer got = backend.allocate(t, size);
         backend.fill(got, Double.NaN);
         backend.matmul(upload(a.dense, t), new long[0], ta, upload(b.dense, t), new long[0], tb, expected,
                 new long[0], m, k, n);
-        backend.matmul(upload(a.stored, t), a.runs, ta, upload(b.stored, t), b.runs, tb, got, m, k, n);
+        backend.matmul(upload(a.stored, t), a.runs, ta, upload(b.stored, t), b.runs, tb, got, cRuns, m, k, n);
         String what = t + " m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " a " + a.runs + " b "
-                + b.runs;
-        assertArrayEquals(backend.readDoubles(expected), backend.readDoubles(got), what);
+                + b.runs + " c " + cRuns;
+        double[] all = backend.readDoubles(got);
+        double[] dense = new double[m * n];
+        boolean[] written = new boolean[all.length];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                int at = cRuns == null ? i * n + j : (int) cRuns.offset(i, j);
+                dense[i * n + j] = all[at];
+                written[at] = true;
+            }
+        }
+        assertArrayEquals(backend.readDoubles(expected), dense, what);
+        for (int e = 0; e < all.length; e++) {
+            if (!written[e] && !Double.isNaN(all[e])) {
+                throw new AssertionError(what + ": element " + e + " outside the result was written: " + all[e]);
+            }
+        }
     }
 
     private Buffer upload(double[] v, DType t) {

@@ -13,25 +13,48 @@ import org.junit.jupiter.api.Test;
  * thread starting on its own contiguous block (the caller on the first), the same block in every loop.
  */
 class ParallelTest {
+    /**
+     * Each thread's first task waits until every thread has started one (so a worker that the host schedules late
+     * still starts before another could finish its block and take the late one's tasks); then each thread's first
+     * task is the first of a block: the caller's block 0, each worker a block of its own, the same in a second loop.
+     */
     @Test
-    void eachThreadStartsOnItsOwnBlockTheCallerOnTheFirst() {
+    void eachThreadStartsOnItsOwnBlockTheCallerOnTheFirst() throws InterruptedException {
         int perBlock = 4;
         int n = perBlock * Parallel.THREADS;
-        Thread[] ran = new Thread[n];
-        // tasks that take a while, so a worker that starts a little late still claims its own block first
-        Parallel.tasks(n, Parallel.THREADS, i -> {
-            ran[i] = Thread.currentThread();
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        Thread caller = Thread.currentThread();
+        java.util.Map<Thread, Integer> firstOfLoop1 = null;
+        for (int loop = 0; loop < 2; loop++) {
+            java.util.Map<Thread, Integer> first = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(Parallel.THREADS);
+            boolean[] allStarted = {true};
+            Parallel.tasks(n, Parallel.THREADS, i -> {
+                if (first.putIfAbsent(Thread.currentThread(), i) == null) {
+                    started.countDown();
+                    try {
+                        if (!started.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                            allStarted[0] = false;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            assertTrue(allStarted[0], "every worker started a task within 30 s: " + first);
+            assertEquals(0, first.get(caller), "the caller runs the first block: " + first);
+            assertEquals(Parallel.THREADS, first.size(), "threads that ran tasks: " + first);
+            java.util.Set<Integer> blocks = new java.util.HashSet<>();
+            first.forEach((thread, task) -> {
+                assertEquals(0, task % perBlock, thread.getName() + " started inside a block: " + first);
+                assertTrue(blocks.add(task / perBlock), "two threads started on one block: " + first);
+                if (thread != caller) {
+                    assertTrue(thread.getName().startsWith("nabla-cpu-"), thread.getName());
+                }
+            });
+            if (firstOfLoop1 != null) {
+                assertEquals(firstOfLoop1, first, "each thread's block in the first loop and the second");
             }
-        });
-        assertSame(Thread.currentThread(), ran[0], "the caller runs the first block");
-        if (Parallel.THREADS > 1) {
-            // the last task of the last block is the last one anybody else would take
-            assertTrue(ran[n - 1] != Thread.currentThread(), "the last block ran on the caller: " + ran[n - 1]);
-            assertTrue(ran[n - 1].getName().startsWith("nabla-cpu-"), ran[n - 1].getName());
+            firstOfLoop1 = first;
         }
     }
 
