@@ -79,7 +79,8 @@ class FusionTest {
         };
     }
 
-    private static Tensor random(Device d, DType t, Random r, long... shape) {
+    /** Gaussians times 3, one in twenty of them 0, of {@code shape} and dtype {@code t} on {@code d}. */
+    static Tensor random(Device d, DType t, Random r, long... shape) {
         long n = 1;
         for (long s : shape) {
             n *= s;
@@ -249,7 +250,7 @@ class FusionTest {
     }
 
     /** The replayed plan's part of a listing. */
-    private static String plan(TracedFunction f) {
+    static String plan(TracedFunction f) {
         String listing = f.listing();
         int at = listing.indexOf("replayed without a tape");
         assertTrue(at >= 0, listing);

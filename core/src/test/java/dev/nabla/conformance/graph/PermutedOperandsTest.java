@@ -1,5 +1,7 @@
 package dev.nabla.conformance.graph;
 
+import static dev.nabla.conformance.graph.FusionTest.plan;
+import static dev.nabla.conformance.graph.FusionTest.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,24 +108,5 @@ class PermutedOperandsTest {
         String plan = plan(f);
         assertEquals(absorbed, !plan.contains("permute("), name + "\n" + f.listing());
         assertEquals(absorbed, plan.contains("runs("), name + "\n" + f.listing());
-    }
-
-    private static String plan(TracedFunction f) {
-        String listing = f.listing();
-        int at = listing.indexOf("replayed without a tape");
-        assertTrue(at >= 0, listing);
-        return listing.substring(at);
-    }
-
-    private static Tensor random(Device d, DType t, Random r, long... shape) {
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        double[] v = new double[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = r.nextGaussian();
-        }
-        return Tensor.of(d, v, shape).to(t);
     }
 }
