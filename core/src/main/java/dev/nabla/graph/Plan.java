@@ -33,8 +33,9 @@ import java.util.function.Consumer;
  *   <li>customGradient bodies are inlined (their rule only matters to a tape);</li>
  *   <li>dead-code elimination: ops whose values reach neither the result nor a side effect go (random draws stay:
  *       they advance their generator);</li>
- *   <li>common-subexpression elimination: a pure op equal to an earlier one on the same values is computed once
- *       (not across a side effect, which may change a Variable both read);</li>
+ *   <li>common-subexpression elimination: a pure op equal to an earlier one on the same values (views of one buffer
+ *       in one shape count as the same) is computed once (not across a side effect, which may change a Variable
+ *       both read);</li>
  *   <li>constant folding: ops of constants only (fills, scalars, their casts...) are computed once, here;</li>
  *   <li>fusion: chains of element-wise float ops of one shape, whose intermediates have no other reader, become one
  *       {@link FusedProgram} (one pass over memory, each op still rounding to its dtype, so the same bits); a chain
@@ -269,7 +270,14 @@ final class Plan {
             if (k == null) {
                 continue;
             }
-            k += Arrays.toString(s.in) + System.identityHashCode(s.backend);
+            // inputs by the buffer they read and their shape: views of one buffer in one shape (a reshape, a
+            // stopGradient) are the same values, so a loss's backward recomputing abs(stopGradient(max)) on its own
+            // stopGradient of the merged max is merged too
+            StringBuilder inputs = new StringBuilder();
+            for (int v : s.in) {
+                inputs.append(v < 0 ? "-" : replace[root[v]] + "" + values.get(v).shape()).append(',');
+            }
+            k += inputs + "@" + System.identityHashCode(s.backend);
             Integer earlier = seen.putIfAbsent(k, s.out);
             if (earlier != null) {
                 replace[s.out] = earlier;
