@@ -12,12 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A plan rewrite for matrix products of permuted tensors: a permute whose copy only matrix products read is not
- * copied; they read its source in place, through {@link MatrixRuns}. A convolution's backward pass permutes its
- * output gradient {@code (N, O, H·W)} into the {@code (O, N·H·W)} matrix of the kernel gradient's product and of the
- * input gradient's: rows {@code H·W} apart, each row in runs of {@code H·W}. The products pack their operands anyway,
- * so they pack from the runs; the bits are those of the copy's. Eager execution cannot do this: it runs the permute
- * as the tape recorded it.
+ * Plan rewrites for matrix products and permutes, through {@link MatrixRuns}. A permute whose copy only matrix
+ * products read is not copied; they read its source in place ({@link #apply}). A convolution's backward pass permutes
+ * its output gradient {@code (N, O, H·W)} into the {@code (O, N·H·W)} matrix of the kernel gradient's product and of
+ * the input gradient's: rows {@code H·W} apart, each row in runs of {@code H·W}. The products pack their operands
+ * anyway, so they pack from the runs. The other way round, a product whose result only a permute reads writes the
+ * permuted layout itself ({@link #applyToResults}): a convolution's forward product, permuted into NCHW. The bits are
+ * those of the copies. Eager execution cannot do this: it runs the permutes as the tape recorded them.
  *
  * <p>Taken when every reader of the copy (through views) is an unbatched product that reads it as one operand, the
  * copy is no result of the plan, no side effect lies between the copy and its last reader (one may change a Variable
@@ -116,7 +117,7 @@ final class PermutedOperands {
         return written;
     }
 
-    /** After fusion: rewrites every permute that only products read, in place. */
+    /** After fusion: every permute that only products read is read by them in place (conditions above). */
     static void apply(List<Plan.Step> steps, int[] root, int[] results) {
         List<Integer> dropped = new ArrayList<>();
         for (int c = 0; c < steps.size(); c++) {
