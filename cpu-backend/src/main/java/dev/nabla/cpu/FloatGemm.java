@@ -57,6 +57,7 @@ final class FloatGemm {
      */
     static final int NR_NARROW = L;
     static final int KC = 256;
+    private static final VectorMask<Float> ALL = F.maskAll(true);
     /** Floats of B's depth slice (KC × panels · NR) one column task sweeps per row panel: 256 KiB, within L2. */
     static final int GROUP_FLOATS = 64 * 1024;
     /** About 2 MFLOP (tens of µs) of a product pays for waking a worker; smaller products stay on the caller. */
@@ -406,23 +407,27 @@ final class FloatGemm {
                     int j = jp * NR;
                     int w = panelWidth(n, jp);
                     int bAt = bBase + jp * depth * NR + (pc - from) * w;
-                    if ((rows == MR || overlapped) && j + w <= Math.min(n, cr.runEnd(j))) {
+                    int cols = Math.min(w, n - j);
+                    // a narrow panel is written straight into C with masked stores: through the scratch tile, the
+                    // copy cost what the kernel did in a ten-column product (64 x 1568 x 10, JFR samples)
+                    if ((rows == MR || overlapped) && (cols == w || w == NR_NARROW)
+                            && j + cols <= Math.min(n, cr.runEnd(j))) {
                         int cAt = cOff + (i - skip) * ldc + cr.col(j);
                         if (w == NR) {
                             microKernel(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate);
+                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate,
+                                    cols == w ? ALL : F.indexInRange(0, cols));
                         }
                     } else {
                         float[] edge = s.edgeC();
                         if (w == NR) {
                             microKernel(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false);
+                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false, ALL);
                         }
                         // whole vectors and a masked one: the scalar copy of the rows showed in the profile of
                         // a shallow product (W7's first convolution: 9 depths, a third of its tiles partial)
-                        int cols = Math.min(w, n - j);
                         for (int r = 0; r < rows; r++) {
                             // each stretch of the row within one run of C (the whole row when C is dense)
                             for (int q = 0, end; q < cols; q = end) {
@@ -670,7 +675,7 @@ final class FloatGemm {
      * B in L2, three alternations: 77-84 against 90-96 GFLOP/s); this one runs 55-65.
      */
     static void microKernelNarrow(int kc, float[] a, int aAt, int rs, float[] bp, int bAt, float[] c, int cAt,
-            int ldc, boolean accumulate) {
+            int ldc, boolean accumulate, VectorMask<Float> cols) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F);
@@ -688,18 +693,18 @@ final class FloatGemm {
             c5 = FloatVector.broadcast(F, a[ai + 5 * rs]).fma(b0, c5);
         }
         if (accumulate) {
-            c0 = c0.add(FloatVector.fromArray(F, c, cAt));
-            c1 = c1.add(FloatVector.fromArray(F, c, cAt + ldc));
-            c2 = c2.add(FloatVector.fromArray(F, c, cAt + 2 * ldc));
-            c3 = c3.add(FloatVector.fromArray(F, c, cAt + 3 * ldc));
-            c4 = c4.add(FloatVector.fromArray(F, c, cAt + 4 * ldc));
-            c5 = c5.add(FloatVector.fromArray(F, c, cAt + 5 * ldc));
+            c0 = c0.add(FloatVector.fromArray(F, c, cAt, cols));
+            c1 = c1.add(FloatVector.fromArray(F, c, cAt + ldc, cols));
+            c2 = c2.add(FloatVector.fromArray(F, c, cAt + 2 * ldc, cols));
+            c3 = c3.add(FloatVector.fromArray(F, c, cAt + 3 * ldc, cols));
+            c4 = c4.add(FloatVector.fromArray(F, c, cAt + 4 * ldc, cols));
+            c5 = c5.add(FloatVector.fromArray(F, c, cAt + 5 * ldc, cols));
         }
-        c0.intoArray(c, cAt);
-        c1.intoArray(c, cAt + ldc);
-        c2.intoArray(c, cAt + 2 * ldc);
-        c3.intoArray(c, cAt + 3 * ldc);
-        c4.intoArray(c, cAt + 4 * ldc);
-        c5.intoArray(c, cAt + 5 * ldc);
+        c0.intoArray(c, cAt, cols);
+        c1.intoArray(c, cAt + ldc, cols);
+        c2.intoArray(c, cAt + 2 * ldc, cols);
+        c3.intoArray(c, cAt + 3 * ldc, cols);
+        c4.intoArray(c, cAt + 4 * ldc, cols);
+        c5.intoArray(c, cAt + 5 * ldc, cols);
     }
 }
