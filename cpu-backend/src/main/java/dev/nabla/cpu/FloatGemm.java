@@ -101,7 +101,7 @@ final class FloatGemm {
             if (cRuns == null) {
                 java.util.Arrays.fill(c, 0, batches.length * m * n, 0f);
             } else {
-                cRuns.copyFromDense(new float[m * n], 0, m, n, c, batches[0].cOff());
+                Runs.copy(new float[m * n], 0, Runs.dense(n), c, batches[0].cOff(), cRuns, m, n);
             }
             return;
         }
@@ -120,7 +120,7 @@ final class FloatGemm {
             int cols = ta ? m : k;
             float[] dense = (float[]) pool.take(dev.nabla.DType.FLOAT32, rows * cols);
             try {
-                aRuns.copyDense(a, batches[0].aOff(), rows, cols, dense);
+                Runs.copy(a, batches[0].aOff(), aRuns, dense, 0, Runs.dense(cols), rows, cols);
                 Gemm.Batch[] rebased = {new Gemm.Batch(0, batches[0].bOff(), batches[0].cOff())};
                 multiplyAsGiven(dense, ta, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool);
             } finally {
@@ -266,7 +266,7 @@ final class FloatGemm {
             if (cRuns == null) {
                 System.arraycopy(partial, 0, c, bt.cOff(), size);
             } else {
-                cRuns.copyFromDense(partial, 0, m, n, c, bt.cOff());
+                Runs.copy(partial, 0, Runs.dense(n), c, bt.cOff(), cRuns, m, n);
             }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, partial);
@@ -334,7 +334,7 @@ final class FloatGemm {
                 float[] dense = (float[]) pool.take(dev.nabla.DType.FLOAT32, size);
                 try {
                     TransposeCopy.transpose(ct, 0, m, n, dense, 0);
-                    cRuns.copyFromDense(dense, 0, m, n, c, batches[0].cOff());
+                    Runs.copy(dense, 0, Runs.dense(n), c, batches[0].cOff(), cRuns, m, n);
                 } finally {
                     pool.give(dev.nabla.DType.FLOAT32, dense);
                 }
@@ -410,9 +410,10 @@ final class FloatGemm {
                     int cols = Math.min(w, n - j);
                     // a narrow panel is written straight into C with masked stores: through the scratch tile, the
                     // copy cost what the kernel did in a ten-column product (64 x 1568 x 10, JFR samples)
-                    if ((rows == MR || overlapped) && (cols == w || w == NR_NARROW)
-                            && j + cols <= Math.min(n, cr.runEnd(j))) {
-                        int cAt = cOff + (i - skip) * ldc + cr.col(j);
+                    // (a dense C is one run a row: no divisions per tile, which a product 9 deep would feel)
+                    int cEnd = cRuns == null ? n : Math.min(n, cRuns.runEnd(j));
+                    if ((rows == MR || overlapped) && (cols == w || w == NR_NARROW) && j + cols <= cEnd) {
+                        int cAt = cOff + (i - skip) * ldc + (cRuns == null ? j : cRuns.col(j));
                         if (w == NR) {
                             microKernel(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate);
                         } else {

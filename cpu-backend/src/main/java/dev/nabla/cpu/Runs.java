@@ -26,22 +26,16 @@ record Runs(int rowStride, int run, int runStride) {
         return (c / run + 1) * run;
     }
 
-    /** The {@code rows × cols} matrix at {@code off} copied dense (row-major) into {@code dst}. */
-    void copyDense(float[] src, int off, int rows, int cols, float[] dst) {
+    /**
+     * The {@code rows × cols} matrix at {@code src[srcOff]} in layout {@code from} copied to {@code dst[dstOff]} in
+     * layout {@code to} (either {@link #dense}), a stretch within one run of both at a time.
+     */
+    static void copy(float[] src, int srcOff, Runs from, float[] dst, int dstOff, Runs to, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0, end; c < cols; c = end) {
-                end = Math.min(cols, runEnd(c));
-                System.arraycopy(src, off + r * rowStride + col(c), dst, r * cols + c, end - c);
-            }
-        }
-    }
-
-    /** The dense (row-major) {@code rows × cols} matrix at {@code src[from]} copied into these runs at {@code off}. */
-    void copyFromDense(float[] src, int from, int rows, int cols, float[] dst, int off) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0, end; c < cols; c = end) {
-                end = Math.min(cols, runEnd(c));
-                System.arraycopy(src, from + r * cols + c, dst, off + r * rowStride + col(c), end - c);
+                end = Math.min(cols, Math.min(from.runEnd(c), to.runEnd(c)));
+                System.arraycopy(src, srcOff + r * from.rowStride + from.col(c), dst, dstOff + r * to.rowStride
+                        + to.col(c), end - c);
             }
         }
     }
