@@ -292,9 +292,10 @@ public final class Tape {
                     ? NumericsCheck.during("in the gradient of", node.op, node.inputs, node.userFrame,
                             () -> terms(node, ruleGrad, needed))
                     : terms(node, ruleGrad, needed);
-            // a split rule may hand one tensor out as several terms (a traced backward whose plan merged equal
-            // terms): pinned until the node is done, so that adding one term never closes a later one
-            boolean pin = node.vjp instanceof SplitVjp;
+            // a rule may hand one tensor out as several terms (a split rule whose plan merged equal terms; add's
+            // rule giving a broadcast gradient to both inputs): pinned until the node is done, so that adding one
+            // term into an earlier gradient never closes a later one
+            boolean pin = node.vjp instanceof SplitVjp || repeats(inputGrads);
             for (int j = 0; pin && j < needed.length; j++) {
                 for (int k = 0; needed[j] && inputGrads[j] != null && k < inputGrads[j].length; k++) {
                     if (inputGrads[j][k] != null) {
@@ -338,6 +339,23 @@ public final class Tape {
             result[i] = g;
         }
         return result;
+    }
+
+    /** Whether one tensor stands in more than one place among a node's gradient terms. */
+    private static boolean repeats(Tensor[][] terms) {
+        for (int j = 0; j < terms.length; j++) {
+            for (int k = 0; terms[j] != null && k < terms[j].length; k++) {
+                Tensor t = terms[j][k];
+                for (int j2 = j; t != null && j2 < terms.length; j2++) {
+                    for (int k2 = j2 == j ? k + 1 : 0; terms[j2] != null && k2 < terms[j2].length; k2++) {
+                        if (terms[j2][k2] == t) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** The gradient terms of each input of {@code node}: one per input, or a {@link SplitVjp}'s several. */

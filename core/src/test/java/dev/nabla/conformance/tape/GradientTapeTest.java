@@ -377,6 +377,31 @@ class GradientTapeTest {
         }
     }
 
+    /**
+     * add's rule gives one broadcast gradient to both of its inputs: adding it into the first input's earlier
+     * gradient must not close it before the second input takes it (the second input's gradient came back closed:
+     * found by the differential fuzzer with a random seed).
+     */
+    @OnEachDevice
+    void aGradientTermSharedByTwoInputsSurvivesTheFirst(Device d) {
+        for (long n : new long[] {4, 0}) {
+            Tensor a = Tensor.full(d, 1.0, DType.FLOAT32, 1, 1, n);
+            Tensor b = Tensor.full(d, 2.0, DType.FLOAT32, 1, 1, n);
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(a, b);
+                Tensor y = a.sub(a.add(b).sum());     // a - sum(a + b): dy/da = 1 - n, dy/db = -n, per element
+                List<Tensor> g = tape.gradient(y.sum(), List.of(a, b));
+                float[] ga = g.get(0).toFloatArray();
+                float[] gb = g.get(1).toFloatArray();
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1 - n, ga[i], 0, "da, element " + i);
+                    assertEquals(-n, gb[i], 0, "db, element " + i);
+                }
+                assertEquals(Shape.of(1, 1, n), g.get(1).shape());
+            }
+        }
+    }
+
     @OnEachDevice
     void customGradientMayReturnACapturedTensor(Device d) {
         Variable x = var(d, new float[5000]);
