@@ -6,16 +6,20 @@ import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.GradientTape;
 import dev.nabla.Nabla;
+import dev.nabla.Scope;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OnEachDevice;
 import dev.nabla.conformance.fuzz.Program.Kind;
 import dev.nabla.conformance.fuzz.Program.Step;
 import dev.nabla.conformance.fuzz.ProgramGenerator.Generated;
+import dev.nabla.graph.GraphFunction;
+import dev.nabla.graph.TracedFunction;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Differential fuzzing: seeded random programs (see {@link ProgramGenerator}) run on each device and on the float64
@@ -30,13 +34,16 @@ import java.util.TreeMap;
  *       and counted; a source with no recorded path to the loss must get null.</li>
  *   <li>Invalid programs (the reference rejects a step): that step must throw IllegalArgumentException whose message
  *       starts with the op's name ({@code "add: ..."}), and no step may throw anything else.</li>
+ *   <li>Traced (CPU): each valid program, as one traced function with its tape, loss and gradients, must give the
+ *       eager body's bits when traced and when replayed as an optimized plan.</li>
  * </ul>
  *
  * <p>System properties: {@code nabla.fuzz.programs} (default 10,000; the long mode is e.g. 1,000,000),
  * {@code nabla.fuzz.first} (the first program index, default 0), {@code nabla.fuzz.seed} (a number, or
  * {@code random}; default fixed), {@code nabla.fuzz.only} (one program index, printed), {@code nabla.fuzz.failures}
  * (how many failures to describe, default 5), {@code nabla.fuzz.opCounts} (print ops executed by kind),
- * {@code nabla.fuzz.debug} (print the reference's reverse pass, node by node; with {@code nabla.fuzz.only}).
+ * {@code nabla.fuzz.debug} (print the reference's reverse pass, node by node; with {@code nabla.fuzz.only}),
+ * {@code nabla.fuzz.traced} (false: skip the traced runs).
  */
 class DifferentialFuzzTest {
     static final long DEFAULT_SEED = 20_260_211L;
@@ -61,6 +68,7 @@ class DifferentialFuzzTest {
         String worstWhere = "";
         String gradWorstWhere = "";
         long truncated;
+        long traced;
         long referenceNanos;
         long deviceNanos;
         final Map<String, Integer> kinds = new TreeMap<>();
@@ -121,11 +129,11 @@ class DifferentialFuzzTest {
                 + "checks %.1f s), %d ops executed, %d invalid programs checked "
                 + "(%d on purpose, %d by chance); forward elements: %d exact, %d within bounds, %d skipped "
                 + "(uncertain); gradients of %d programs: %d elements exact, %d within bounds, %d skipped "
-                + "(not smooth or not finite), %d null gradients checked; %d programs cut short before a value "
-                + "over 2^21 elements; %d failing%n",
+                + "(not smooth or not finite), %d null gradients checked; %d programs also traced; %d programs cut "
+                + "short before a value over 2^21 elements; %d failing%n",
                 device, seed, st.programs, seconds, st.referenceNanos / 1e9, st.deviceNanos / 1e9, st.ops, st.invalidDeliberate + st.invalidNatural,
                 st.invalidDeliberate, st.invalidNatural, st.exact, st.bounded, st.skipped, st.gradPrograms,
-                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.truncated, failing);
+                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.traced, st.truncated, failing);
         System.out.printf("fuzz [%s] closest approach to a bound (|actual - reference| / bound): forward %.3g (%s), "
                 + "gradients %.3g (%s)%n", device, st.worstRatio, st.worstWhere, st.gradWorstRatio,
                 st.gradWorstWhere);
@@ -204,7 +212,8 @@ class DifferentialFuzzTest {
                             + "\n  reference: " + g.values().get(i) + "\n  got:       " + describe(t[i]));
                 }
             }
-            return gradients(g, t, tape, made, st);
+            Failure f = gradients(g, t, tape, made, st);
+            return f == null && !d.isCuda() && TRACED ? traced(g, t, st) : f;
         } catch (RuntimeException | Error e) {
             if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
                 throw vme;
@@ -266,6 +275,73 @@ class DifferentialFuzzTest {
                         + ": " + c + "\n  reference: " + want + "\n  got:       " + describe(got));
             }
         }
+        return null;
+    }
+
+    /** Whether valid programs are also run traced ({@code nabla.fuzz.traced}, default true; CPU only). */
+    private static final boolean TRACED = Boolean.parseBoolean(System.getProperty("nabla.fuzz.traced", "true"));
+
+    /**
+     * The program as one traced function (its inputs the program's inputs, its body the same steps, a tape, the loss
+     * and its gradients) must give the eager body's bits at the trace and at a replay: its last value, the loss's
+     * value and the gradients, in one FLOAT64 vector. The replay runs the optimized plan (dead code, constant
+     * folding, CSE, fusion of element-wise chains and reductions, permuted operands, memory planning), so random
+     * compositions reach rewrites that the op-by-op tests do not. The CPU promises traced = eager bit for bit.
+     */
+    private static Failure traced(Generated g, Tensor[] eager, Stats st) {
+        Program p = g.program();
+        List<Step> steps = p.steps();
+        List<Tensor> inputs = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).kind() == Kind.INPUT) {
+                inputs.add(eager[i]);
+            }
+        }
+        Tensor[] in = inputs.toArray(Tensor[]::new);
+        Function<Tensor[], Tensor> body = args -> {
+            Tensor[] t = new Tensor[steps.size()];
+            try (GradientTape tape = new GradientTape()) {
+                for (int i = 0, k = 0; i < steps.size(); i++) {
+                    Step s = steps.get(i);
+                    t[i] = s.kind() == Kind.INPUT ? args[k++] : exec(null, s, t);
+                    if (s.kind() == Kind.INPUT && t[i].dtype().isFloating()) {
+                        tape.watch(t[i]);
+                    }
+                }
+                List<Tensor> out = new ArrayList<>();
+                out.add(t[steps.size() - 1].to(DType.FLOAT64).reshape(-1));
+                if (g.lossStep() >= 0 && !g.sources().isEmpty()) {
+                    Tensor loss = t[g.lossStep()].sum();
+                    out.add(loss.to(DType.FLOAT64).reshape(-1));
+                    for (Tensor grad : tape.gradient(loss, g.sources().stream().map(i -> t[i]).toList())) {
+                        if (grad != null) {
+                            out.add(grad.to(DType.FLOAT64).reshape(-1));
+                        }
+                    }
+                }
+                return Nabla.concat(out, 0);
+            }
+        };
+        try (Scope scope = Nabla.scope()) {
+            double[] want = body.apply(in).toDoubleArray();
+            TracedFunction f = GraphFunction.of("fuzz program " + p.index(), in.length, body);
+            for (String call : new String[] {"traced", "replayed"}) {
+                double[] got = f.call(in).toDoubleArray();
+                if (!Arrays.equals(want, got)) {
+                    int at = Arrays.mismatch(want, got);
+                    return new Failure("traced: differs from eager", call + " call: element " + at + " of (last value,"
+                            + " loss, gradients) " + (at < got.length ? got[at] : "missing") + ", eager "
+                            + (at < want.length ? want[at] : "missing") + "\n" + f.listing());
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
+                throw vme;
+            }
+            return new Failure("traced: threw " + e.getClass().getSimpleName(), "the traced program threw " + e + "\n"
+                    + stackTop(e));
+        }
+        st.traced++;
         return null;
     }
 
