@@ -1106,7 +1106,9 @@ final class Reference {
         int mi = (int) m;
         int ki = (int) k;
         int ni = (int) n;
-        double[] v = new double[nb * mi * ni];
+        // sized through size(): a batch broadcast can make the result far larger than either operand (a 4 GB heap
+        // ran out at program 2,96x,xxx of a random seed before the cut-short check further on)
+        double[] v = new double[size(shape)];
         double[] e = new double[v.length];
         double max = t == DType.INT32 ? 0 : maxFinite(t);
         double tinyPerTerm = t == DType.FLOAT32 ? Float.MIN_VALUE : Double.MIN_VALUE;
