@@ -293,9 +293,9 @@ public final class Tape {
                             () -> terms(node, ruleGrad, needed))
                     : terms(node, ruleGrad, needed);
             // a rule may hand one tensor out as several terms (a split rule whose plan merged equal terms; add's
-            // rule giving a broadcast gradient to both inputs): pinned until the node is done, so that adding one
-            // term into an earlier gradient never closes a later one
-            boolean pin = node.vjp instanceof SplitVjp || repeats(inputGrads);
+            // rule giving the gradient it broadcast to both inputs): pinned until the node is done, so that adding
+            // one term into an earlier gradient never closes a later one (g itself stays held until then anyway)
+            boolean pin = node.vjp instanceof SplitVjp || repeats(inputGrads, g);
             for (int j = 0; pin && j < needed.length; j++) {
                 for (int k = 0; needed[j] && inputGrads[j] != null && k < inputGrads[j].length; k++) {
                     if (inputGrads[j][k] != null) {
@@ -341,12 +341,12 @@ public final class Tape {
         return result;
     }
 
-    /** Whether one tensor stands in more than one place among a node's gradient terms. */
-    private static boolean repeats(Tensor[][] terms) {
+    /** Whether one tensor other than {@code g} stands in more than one place among a node's gradient terms. */
+    private static boolean repeats(Tensor[][] terms, Tensor g) {
         for (int j = 0; j < terms.length; j++) {
             for (int k = 0; terms[j] != null && k < terms[j].length; k++) {
                 Tensor t = terms[j][k];
-                for (int j2 = j; t != null && j2 < terms.length; j2++) {
+                for (int j2 = j; t != null && t != g && j2 < terms.length; j2++) {
                     for (int k2 = j2 == j ? k + 1 : 0; terms[j2] != null && k2 < terms[j2].length; k2++) {
                         if (terms[j2][k2] == t) {
                             return true;
