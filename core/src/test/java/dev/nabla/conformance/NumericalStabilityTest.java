@@ -71,6 +71,28 @@ class NumericalStabilityTest {
         }
     }
 
+    /**
+     * d(x²) = 2·x·g with g near the top of the range and x tiny: the gradient is small, and no intermediate may
+     * overflow on the way (doubling g first did: 2·3e38 is infinite).
+     */
+    @OnEachDevice
+    void squareGradientOfATinyInputUnderAHugeUpstreamGradientIsFinite(Device d) {
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double big = t == DType.FLOAT32 ? 3e38 : 1.7e308;
+            Tensor x = DeviceTensors.of(d, t, new long[] {2}, new double[] {1e-30, -2e-30});
+            Tensor w = DeviceTensors.of(d, t, new long[] {2}, new double[] {big, big});
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(x);
+                Tensor y = x.square().mul(w);                   // dy/d(x²) = w, a full (not broadcast) gradient
+                double[] xs = x.toDoubleArray();
+                double[] ws = w.toDoubleArray();
+                assertFiniteAndClose(new double[] {2 * xs[0] * ws[0], 2 * xs[1] * ws[1]},
+                        tape.gradient(y, x).toDoubleArray(), (t == DType.FLOAT32 ? 1e-6 : 1e-14) * 4 * big * 1e-30,
+                        t + " gradient");
+            }
+        }
+    }
+
     @OnEachDevice
     void logSumExpOfAllMinusInfinityIsMinusInfinity(Device d) {
         double ninf = Double.NEGATIVE_INFINITY;
