@@ -67,10 +67,11 @@ public final class Elementwise {
             case LOG -> g.div(x);                                   // d log x = 1/x
             case SQRT -> g.div(y.mul(2));                           // d sqrt x = 1 / (2 sqrt x)
             case RSQRT -> g.mul(y).div(x).mul(-0.5);                // d x^-1/2 = -1/2 x^-3/2 = -1/2 y / x
-            // a broadcast scalar g is doubled first (one value, not a pass over x); a full g multiplies x first and
-            // doubles after (exact), so nothing overflows unless 2·g·x does: 2g·x overflowed for a g over 1.7e38
-            // and a tiny x whose gradient is small (the fuzzer's program 503733 of seed 68895323522758)
-            case SQUARE -> g.size() == 1 ? g.mul(2).mul(x) : g.mul(x).mul(2);
+            // a g the tape left unbroadcast (smaller than x: W6's sum) is doubled first, which costs nothing next to
+            // the pass over x; a full g multiplies x first and doubles after (exact), so that nothing overflows
+            // unless 2·g·x does (2g·x overflowed for a g over 1.7e38 and a tiny x: the fuzzer's program 503733 of
+            // seed 68895323522758). A small g over 1.7e38 still overflows, as it did.
+            case SQUARE -> g.size() < x.size() ? g.mul(2).mul(x) : g.mul(x).mul(2);
             case RECIPROCAL -> g.mul(y.square()).neg();             // d 1/x = -1/x^2
             case SIN -> g.mul(x.cos());
             case COS -> g.mul(x.sin()).neg();
