@@ -539,6 +539,10 @@ final class Reference {
         if (k == Kind.DIV && b - eb <= 0 && b + eb >= 0) {
             return INF;                                             // the divisor may be 0
         }
+        if (k == Kind.POW && ((Double.isNaN(b) && a - ea <= 1 && a + ea >= 1)
+                || (Double.isNaN(a) && b - eb <= 0 && b + eb >= 0))) {
+            return INF;                     // 1^NaN and NaN^0 are 1: a NaN everywhere else in the box but there
+        }
         if (k == Kind.POW && !(ea == 0 && a == 1) && !(eb == 0 && b == 0)) {
             boolean positiveBase = a - ea > 0;
             boolean negativeBaseIntegerPower = a + ea < 0 && eb == 0 && b == Math.rint(b);
