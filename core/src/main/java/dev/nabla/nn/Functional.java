@@ -128,6 +128,16 @@ public final class Functional {
             throw new IllegalArgumentException(op + ": expected input (N, C, H, W) and kernel (O, C, KH, KW), got "
                     + x.shape() + " and " + kernel.shape());
         }
+        // checked here so that the error names conv2d, not the im2col, matmul or add it is made of
+        Checks.notBool(op, x);
+        Checks.sameDeviceAndDtype(op, x, kernel);
+        if (bias != null) {
+            Checks.sameDeviceAndDtype(op, x, bias);
+            if (!bias.shape().equals(Shape.of(kernel.shape().dim(0)))) {
+                throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match "
+                        + kernel.shape().dim(0) + " output channels");
+            }
+        }
         long n = x.shape().dim(0);
         int c = (int) x.shape().dim(1);
         long o = kernel.shape().dim(0);
@@ -142,10 +152,6 @@ public final class Functional {
         Tensor out = kernel.reshape(o, ckk).matmul(cols).reshape(o, n, plane).permute(1, 0, 2)
                 .reshape(n, o, w.outH(), w.outW());
         if (bias != null) {
-            if (!bias.shape().equals(Shape.of(o))) {
-                throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match " + o
-                        + " output channels");
-            }
             out = out.add(bias.reshape(1, o, 1, 1));
         }
         return out;
@@ -166,6 +172,7 @@ public final class Functional {
         if (x.rank() != 4) {
             throw new IllegalArgumentException(op + ": expected input (N, C, H, W), got " + x.shape());
         }
+        Checks.notBool(op, x);
         long n = x.shape().dim(0);
         long c = x.shape().dim(1);
         Windows w = Windows.of(op, x.shape().dim(2), x.shape().dim(3), size, size, stride, "valid");

@@ -155,7 +155,8 @@ public final class Checks {
         return Shape.normalizeAxis(axis, t.rank(), op);
     }
 
-    static void notBool(String op, Tensor t) {
+    /** {@code t} is not BOOL (arithmetic is not defined on it). */
+    public static void notBool(String op, Tensor t) {
         if (t.dtype() == DType.BOOL) {
             throw new IllegalArgumentException(op + ": not defined for bool tensors " + t.shape());
         }

@@ -14,6 +14,7 @@ import dev.nabla.conformance.fuzz.Program.Step;
 import dev.nabla.conformance.fuzz.ProgramGenerator.Generated;
 import dev.nabla.graph.GraphFunction;
 import dev.nabla.graph.TracedFunction;
+import dev.nabla.nn.Functional;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -395,6 +396,10 @@ class DifferentialFuzzTest {
             case SOFTMAX -> x.softmax(s.axes()[0]);
             case LOG_SOFTMAX -> x.logSoftmax(s.axes()[0]);
             case MATMUL -> x.matmul(t[a[1]]);
+            case CONV2D -> Functional.conv2d(x, t[a[1]], a.length > 2 ? t[a[2]] : null, (int) s.dims()[0],
+                    s.padding());
+            case MAX_POOL2D -> Functional.maxPool2d(x, (int) s.dims()[0], (int) s.dims()[1]);
+            case AVG_POOL2D -> Functional.avgPool2d(x, (int) s.dims()[0], (int) s.dims()[1]);
             case RESHAPE -> x.reshape(s.dims());
             case FLATTEN -> x.flatten();
             case TRANSPOSE -> x.transpose();

@@ -29,7 +29,7 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
         WHERE("where"),
         SUM("sum"), MEAN("mean"), MAX("max"), MIN("min"), ARGMAX("argmax"),
         LOG_SUM_EXP("logSumExp"), SOFTMAX("softmax"), LOG_SOFTMAX("logSoftmax"),
-        MATMUL("matmul"),
+        MATMUL("matmul"), CONV2D("conv2d"), MAX_POOL2D("maxPool2d"), AVG_POOL2D("avgPool2d"),
         RESHAPE("reshape"), FLATTEN("flatten"), TRANSPOSE("transpose"), PERMUTE("permute"),
         EXPAND_DIMS("expandDims"), SQUEEZE("squeeze"), BROADCAST_TO("broadcastTo"), SLICE("slice"),
         CONCAT("concat"), STACK("stack"), CAST("to");
@@ -66,9 +66,9 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
      *
      * @param args     operand step numbers
      * @param axes     reduction axes (null: all), a permutation, squeeze axes, or one axis in {@code axes[0]}
-     * @param dims     reshape/broadcastTo target, slice begin
+     * @param dims     reshape/broadcastTo target, slice begin, conv2d's {stride}, a pooling's {size, stride}
      * @param dims2    slice size
-     * @param keepDims for reductions
+     * @param keepDims for reductions; conv2d's padding (true: "same")
      * @param constant the Java number operand of {@code add(double)} and friends, or null for a tensor operand
      * @param dtype    the input's dtype, or the cast target
      * @param shape    the input's shape
@@ -109,6 +109,11 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
             return new Step(kind, args, axes, dims, dims2, keepDims, constant, t, shape, values);
         }
 
+        /** A convolution's padding, kept in {@link #keepDims}: "same" when true. */
+        String padding() {
+            return keepDims ? "same" : "valid";
+        }
+
         /** The step as a line of text, without its own number. */
         String describe() {
             StringBuilder sb = new StringBuilder(kind.api);
@@ -132,6 +137,8 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
                 case RESHAPE, BROADCAST_TO -> sb.append(" shape=").append(fmt(dims));
                 case SLICE -> sb.append(" begin=").append(fmt(dims)).append(" size=").append(fmt(dims2));
                 case CAST -> sb.append(' ').append(dtypeName(dtype));
+                case CONV2D -> sb.append(" stride=").append(dims[0]).append(" padding=").append(padding());
+                case MAX_POOL2D, AVG_POOL2D -> sb.append(" size=").append(dims[0]).append(" stride=").append(dims[1]);
                 default -> { }
             }
             return sb.toString();

@@ -208,6 +208,9 @@ final class ProgramGenerator {
             case ARGMAX -> ref.argmax(val(a[0]), s.axes()[0]);
             case LOG_SUM_EXP, SOFTMAX, LOG_SOFTMAX -> ref.axisComposite(k, val(a[0]), s.axes()[0]);
             case MATMUL -> ref.matmul(val(a[0]), val(a[1]));
+            case CONV2D -> ref.conv2d(val(a[0]), val(a[1]), a.length > 2 ? val(a[2]) : null, (int) s.dims()[0],
+                    s.keepDims());
+            case MAX_POOL2D, AVG_POOL2D -> ref.pool(k, val(a[0]), (int) s.dims()[0], (int) s.dims()[1]);
             case RESHAPE -> ref.reshape(val(a[0]), s.dims(), "reshape");
             case FLATTEN -> ref.reshape(val(a[0]), new long[] {-1}, "reshape");
             case TRANSPOSE -> ref.transpose(val(a[0]));
@@ -433,7 +436,7 @@ final class ProgramGenerator {
     // ---- valid ops -------------------------------------------------------------------------------------------
 
     private void randomOp() {
-        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 4)) {
+        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 4)) {
             case 0 -> unaryOp();
             case 1 -> binaryOp();
             case 2 -> constantOp(BINARY);
@@ -479,8 +482,47 @@ final class ProgramGenerator {
             case 16 -> sliceOp();
             case 17 -> concatOp(false);
             case 18 -> concatOp(true);
+            case 19 -> windowOp();
             default -> castOp();
         }
+    }
+
+    /** conv2d (with or without a bias, "valid" or "same"), maxPool2d or avgPool2d of an NCHW image. */
+    private void windowOp() {
+        DType t = rnd.chance(0.85) ? floatType() : mainType;     // INT32 convolutions and pooling too
+        int kh = rnd.between(1, 3);
+        int kw = rnd.chance(0.7) ? kh : rnd.between(1, 3);
+        int stride = rnd.weighted(60, 30, 10) + 1;
+        if (rnd.chance(0.5)) {
+            boolean same = rnd.chance(0.5);
+            int x = image(t, same ? 1 : kh, same ? 1 : kw);
+            long[] xs = val(x).shape;
+            long o = rnd.weighted(5, 40, 35, 20);
+            int k = input(t, new long[] {o, xs[1], kh, kw});
+            int[] args = rnd.chance(0.5) ? new int[] {x, k} : new int[] {x, k, input(t, new long[] {o})};
+            add(Step.of(Kind.CONV2D, args).withDims(new long[] {stride}).withKeep(same));
+        } else {
+            int x = image(t, kh, kh);
+            add(Step.of(rnd.chance(0.5) ? Kind.MAX_POOL2D : Kind.AVG_POOL2D, x).withDims(new long[] {kh, stride}));
+        }
+    }
+
+    /**
+     * An NCHW operand of dtype t at least minH x minW: an earlier value, or a new input small enough that its
+     * column matrix (a row per channel and kernel element, a column per window) stays within the size cap.
+     */
+    private int image(DType t, int minH, int minW) {
+        int i = rnd.chance(0.4) ? existing(r -> r.dtype == t && r.rank() == 4 && r.shape[2] >= minH
+                && r.shape[3] >= minW && fits(new long[] {r.size(), 9}, cap)) : -1;
+        if (i >= 0) {
+            return i;
+        }
+        long[] s = {rnd.weighted(5, 45, 35, 15), rnd.weighted(5, 50, 30, 15), rnd.between(minH, minH + 6),
+                rnd.between(minW, minW + 6)};
+        while (!fits(new long[] {s[0], s[1], s[2], s[3], 9}, cap) && (s[0] > 1 || s[1] > 1)) {
+            s[s[0] > 1 && (s[1] <= 1 || rnd.chance(0.5)) ? 0 : 1] /= 2;
+        }
+        return input(t, s);
     }
 
     private void unaryOp() {
@@ -744,7 +786,7 @@ final class ProgramGenerator {
 
     /** An op the library must reject; some choices turn out valid, and the program then goes on. */
     private void invalidOp() {
-        switch (rnd.nextInt(22)) {
+        switch (rnd.nextInt(24)) {
             case 0 -> {                                             // shapes that do not broadcast
                 int a = operand(r -> numeric(r) && Arrays.stream(r.shape).anyMatch(d -> d >= 2), mainType);
                 long[] s = val(a).shape.clone();
@@ -909,6 +951,36 @@ final class ProgramGenerator {
             case 20 -> {                                            // argmax with a bad axis
                 int a = operand(ProgramGenerator::numeric, mainType);
                 add(Step.of(Kind.ARGMAX, a).withAxes(new int[] {val(a).rank()}));
+            }
+            case 21 -> {                                            // conv2d of mismatched operands
+                DType t = floatType();
+                int x = image(t, 1, 1);
+                long[] xs = val(x).shape;
+                switch (rnd.nextInt(6)) {
+                    case 0 -> add(Step.of(Kind.CONV2D, x, input(t, new long[] {2, xs[1] + 1, 1, 1}))
+                            .withDims(new long[] {1}));                           // channels differ
+                    case 1 -> add(Step.of(Kind.CONV2D, x, input(t, new long[] {2, xs[1], 1}))
+                            .withDims(new long[] {1}));                           // a rank-3 kernel
+                    case 2 -> add(Step.of(Kind.CONV2D, x, input(t, new long[] {1, xs[1], xs[2] + 1, 1}))
+                            .withDims(new long[] {1}));                           // "valid" and too tall
+                    case 3 -> add(Step.of(Kind.CONV2D, x, input(t, new long[] {1, xs[1], 1, 1}))
+                            .withDims(new long[] {rnd.chance(0.5) ? 0 : -1}));   // stride < 1
+                    case 4 -> add(Step.of(Kind.CONV2D, x, input(t, new long[] {2, xs[1], 1, 1}),
+                            input(t, new long[] {rnd.chance(0.5) ? 3 : 1})).withDims(new long[] {1}));
+                    default -> add(Step.of(Kind.CONV2D, x, input(t == DType.FLOAT32 ? DType.FLOAT64 : DType.FLOAT32,
+                            new long[] {1, xs[1], 1, 1})).withDims(new long[] {1}));   // dtypes differ
+                }
+            }
+            case 22 -> {                                            // pooling of a non-image or too small an image
+                Kind k = rnd.chance(0.5) ? Kind.MAX_POOL2D : Kind.AVG_POOL2D;
+                switch (rnd.nextInt(3)) {
+                    case 0 -> add(Step.of(k, operand(r -> r.rank() != 4, mainType)).withDims(new long[] {1, 1}));
+                    case 1 -> {
+                        int x = image(floatType(), 1, 1);
+                        add(Step.of(k, x).withDims(new long[] {val(x).shape[2] + 1, 1}));
+                    }
+                    default -> add(Step.of(k, image(floatType(), 1, 1)).withDims(new long[] {1, 0}));
+                }
             }
             default -> {                                            // a zero-size dimension into max
                 int a = operand(r -> numeric(r) && r.size() == 0 && r.rank() >= 1, mainType);

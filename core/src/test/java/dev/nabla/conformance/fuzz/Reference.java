@@ -819,16 +819,21 @@ final class Reference {
         }
         int[] ax = axes(op, axesArg, x.rank());
         long[] kept = keptShape(x.shape, ax);
-        int m = size(kept);
-        int[] grp = groups(x.shape, ax);
-        long count = 1;
-        for (int a : ax) {
-            count *= x.shape[a];
-        }
+        RefTensor out = groupedSum(x, groups(x.shape, ax), keepDims ? kept : droppedShape(x.shape, ax));
+        return record(out, g -> new RefTensor[] {broadcastTo(reshape(g, kept, op), x.shape)}, x);
+    }
+
+    /**
+     * Element i of x added into element grp[i] of a result of {@code shape} (skipped where grp[i] is -1), in any
+     * order: a reduction, or the adjoint of a copy that read some elements several times (col2im).
+     */
+    private RefTensor groupedSum(RefTensor x, int[] grp, long[] shape) {
+        int m = size(shape);
         DType t = x.dtype;
         double[] s = new double[m];
         double[] abs = new double[m];
         double[] es = new double[m];
+        long[] count = new long[m];
         boolean[] nan = new boolean[m];
         boolean[] pinf = new boolean[m];
         boolean[] ninf = new boolean[m];
@@ -836,6 +841,10 @@ final class Reference {
         int[] is = new int[m];
         for (int i = 0; i < x.size(); i++) {
             int g = grp[i];
+            if (g < 0) {
+                continue;
+            }
+            count[g]++;
             double xv = x.v[i];
             if (t == DType.INT32) {
                 is[g] += (int) xv;                                  // wraps
@@ -877,9 +886,10 @@ final class Reference {
                 if (overflow || wild[g]) {
                     e[g] = INF;
                 } else {
-                    double rounding = count >= 2 ? (count + 1) * eps(t) * abs[g] + ulp(t, v[g]) : 0;
-                    e[g] = finish(t, v[g], es[g] + rounding + (count >= 2 ? slack(Kind.SUM, t, v[g]) : 0));
-                    if (count >= 1 && abs[g] == 0 && e[g] == 0) {
+                    long n = count[g];
+                    double rounding = n >= 2 ? (n + 1) * eps(t) * abs[g] + ulp(t, v[g]) : 0;
+                    e[g] = finish(t, v[g], es[g] + rounding + (n >= 2 ? slack(Kind.SUM, t, v[g]) : 0));
+                    if (n >= 1 && abs[g] == 0 && e[g] == 0) {
                         // a sum of zeros: NumPy keeps -0 for sum([-0.]), TF's reductions start from +0; the sign
                         // is unspecified, so a sign-sensitive op downstream (1/x) is uncompared
                         e[g] = Double.MIN_VALUE;
@@ -887,8 +897,7 @@ final class Reference {
                 }
             }
         }
-        RefTensor out = new RefTensor(keepDims ? kept : droppedShape(x.shape, ax), t, v, e);
-        return record(out, g -> new RefTensor[] {broadcastTo(reshape(g, kept, op), x.shape)}, x);
+        return new RefTensor(shape.clone(), t, v, e);
     }
 
     RefTensor mean(RefTensor x, int[] axesArg, boolean keepDims) {
@@ -1181,6 +1190,180 @@ final class Reference {
         p[p.length - 2] = p.length - 1;
         p[p.length - 1] = p.length - 2;
         return permute(x, p, "transpose");
+    }
+
+    // ---- sliding windows: conv2d and pooling --------------------------------------------------------------------
+
+    /**
+     * The windows of a convolution or pooling over {@code images} NCHW images of {@code channels} planes of
+     * {@code h × w}: kernel {@code kh × kw}, a stride, and the padding before the first row and column.
+     */
+    record Windows(int images, int channels, int h, int w, int kh, int kw, int stride, int padTop, int padLeft,
+            int outH, int outW) {
+
+        /** The column matrix's shape: one row per (channel, kernel row, kernel column), one column per window. */
+        long[] columnsShape() {
+            return new long[] {(long) channels * kh * kw, (long) images * outH * outW};
+        }
+
+        /**
+         * For each element of the column matrix, row-major, the flat index into the images of the element it
+         * copies, or -1 where the window lies in the padding (a zero).
+         */
+        int[] sources() {
+            long[] cs = columnsShape();
+            int cols = (int) cs[1];
+            int[] src = new int[size(cs)];
+            for (int c = 0; c < channels; c++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        int row = (c * kh + i) * kw + j;
+                        for (int n = 0; n < images; n++) {
+                            for (int oy = 0; oy < outH; oy++) {
+                                for (int ox = 0; ox < outW; ox++) {
+                                    int y = oy * stride + i - padTop;
+                                    int x = ox * stride + j - padLeft;
+                                    int col = (n * outH + oy) * outW + ox;
+                                    src[row * cols + col] = y < 0 || y >= h || x < 0 || x >= w ? -1
+                                            : ((n * channels + c) * h + y) * w + x;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return src;
+        }
+    }
+
+    /**
+     * The windows over {@code x} (N, C, H, W): "valid" places them inside the image; "same" gives ceil(H / stride)
+     * rows of windows and pads by what they overhang, the odd one at the bottom (TF's rule; likewise columns).
+     */
+    static Windows windows(String op, long[] x, int kh, int kw, int stride, boolean same) {
+        if (stride < 1 || kh < 1 || kw < 1) {
+            throw new Invalid(op, "kernel and stride must be >= 1");
+        }
+        long h = x[2];
+        long w = x[3];
+        long outH;
+        long outW;
+        long padH = 0;
+        long padW = 0;
+        if (same) {
+            outH = (h + stride - 1) / stride;
+            outW = (w + stride - 1) / stride;
+            padH = Math.max((outH - 1) * stride + kh - h, 0);
+            padW = Math.max((outW - 1) * stride + kw - w, 0);
+        } else {
+            outH = h >= kh ? (h - kh) / stride + 1 : 0;
+            outW = w >= kw ? (w - kw) / stride + 1 : 0;
+        }
+        if (outH < 1 || outW < 1) {
+            throw new Invalid(op, "no " + kh + "x" + kw + " window fits " + Program.fmt(x));
+        }
+        size(new long[] {x[1] * kh * kw, x[0] * outH * outW});      // too big for the fuzzer: cut short
+        return new Windows((int) x[0], (int) x[1], (int) h, (int) w, kh, kw, stride, (int) (padH / 2),
+                (int) (padW / 2), (int) outH, (int) outW);
+    }
+
+    /** The windows of x as the columns of a matrix, zero in the padding; its gradient adds the copies back. */
+    private RefTensor im2col(RefTensor x, Windows win) {
+        int[] src = win.sources();
+        double[] v = new double[src.length];
+        double[] e = new double[src.length];
+        for (int i = 0; i < src.length; i++) {
+            if (src[i] >= 0) {
+                v[i] = x.v[src[i]];
+                e[i] = x.e[src[i]];
+            }
+        }
+        RefTensor out = new RefTensor(win.columnsShape(), x.dtype, v, e);
+        return record(out, g -> new RefTensor[] {groupedSum(g, src, x.shape)}, x);
+    }
+
+    /** {@code Functional.conv2d}: a product of the kernel's rows with the image's windows, plus the bias. */
+    RefTensor conv2d(RefTensor x, RefTensor kernel, RefTensor bias, int stride, boolean same) {
+        String op = "conv2d";
+        if (x.rank() != 4 || kernel.rank() != 4 || x.shape[1] != kernel.shape[1]) {
+            throw new Invalid(op, "expected (N, C, H, W) and (O, C, KH, KW), got " + Program.fmt(x.shape) + " and "
+                    + Program.fmt(kernel.shape));
+        }
+        if (x.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        if (kernel.dtype != x.dtype || (bias != null && bias.dtype != x.dtype)) {
+            throw new Invalid(op, "dtype mismatch");
+        }
+        long o = kernel.shape[0];
+        if (bias != null && !Arrays.equals(bias.shape, new long[] {o})) {
+            throw new Invalid(op, "bias " + Program.fmt(bias.shape) + " for " + o + " output channels");
+        }
+        Windows win = windows(op, x.shape, (int) kernel.shape[2], (int) kernel.shape[3], stride, same);
+        long[] cs = win.columnsShape();
+        RefTensor product = matmul(reshape(kernel, new long[] {o, cs[0]}, op), im2col(x, win));
+        RefTensor out = reshape(permute(reshape(product, new long[] {o, win.images(), (long) win.outH() * win.outW()},
+                op), new int[] {1, 0, 2}, op), new long[] {win.images(), o, win.outH(), win.outW()}, op);
+        return bias == null ? out : binary(Kind.ADD, out, reshape(bias, new long[] {1, o, 1, 1}, op));
+    }
+
+    /**
+     * {@code Functional.maxPool2d} and {@code avgPool2d}: "valid" windows over each (image, channel) plane. Max
+     * pooling gives each window's first maximum, NaN counting as the maximum (the value there, so -0 before +0
+     * stays -0), and its gradient goes to that element; average pooling is the mean of each window.
+     */
+    RefTensor pool(Kind k, RefTensor x, int size, int stride) {
+        String op = k.api;
+        if (x.rank() != 4) {
+            throw new Invalid(op, "expected (N, C, H, W), got " + Program.fmt(x.shape));
+        }
+        if (x.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        long[] planes = {x.shape[0] * x.shape[1], 1, x.shape[2], x.shape[3]};
+        Windows win = windows(op, planes, size, size, stride, false);
+        long[] pooled = {x.shape[0], x.shape[1], win.outH(), win.outW()};
+        if (k == Kind.AVG_POOL2D) {
+            return reshape(mean(im2col(reshape(x, planes, op), win), new int[] {0}, false), pooled, op);
+        }
+        int[] src = win.sources();
+        int rows = size * size;
+        int cols = (int) win.columnsShape()[1];
+        RefTensor windowed = new RefTensor(win.columnsShape(), x.dtype, new double[src.length],
+                new double[src.length]);
+        for (int i = 0; i < src.length; i++) {
+            windowed.v[i] = x.v[src[i]];
+            windowed.e[i] = x.e[src[i]];
+        }
+        double[] v = new double[cols];
+        double[] e = new double[cols];
+        for (int q = 0; q < cols; q++) {
+            double max = windowed.v[q];
+            for (int r = 1; r < rows; r++) {
+                max = Math.max(max, windowed.v[r * cols + q]);
+            }
+            boolean exactNaN = false;
+            double err = 0;
+            int first = -1;
+            for (int r = 0; r < rows; r++) {
+                double xv = windowed.v[r * cols + q];
+                if (first < 0 && (xv == max || Double.isNaN(xv))) {
+                    first = r;
+                }
+                err = Math.max(err, windowed.e[r * cols + q]);
+                exactNaN |= Double.isNaN(xv) && windowed.e[r * cols + q] == 0;
+            }
+            v[q] = windowed.v[first * cols + q];
+            e[q] = exactNaN ? 0 : x.dtype == DType.INT32 ? (err > 0 ? INF : 0) : finish(x.dtype, v[q], err);
+        }
+        RefTensor out = new RefTensor(pooled, x.dtype, v, e);
+        int[] column = new int[src.length];
+        Arrays.setAll(column, i -> i % cols);
+        return record(out, g -> {
+            RefTensor flat = new RefTensor(new long[] {cols}, g.dtype, g.v, g.e);
+            RefTensor y = new RefTensor(new long[] {cols}, out.dtype, out.v, out.e);
+            return new RefTensor[] {groupedSum(extremumGradient(windowed, y, column, flat), src, x.shape)};
+        }, x);
     }
 
     // ---- shapes ----------------------------------------------------------------------------------------------
