@@ -411,6 +411,16 @@ class DifferentialFuzzTest {
             case CONCAT -> Nabla.concat(Arrays.stream(a).mapToObj(i -> t[i]).toList(), s.axes()[0]);
             case STACK -> Nabla.stack(Arrays.stream(a).mapToObj(i -> t[i]).toList(), s.axes()[0]);
             case CAST -> x.to(s.dtype());
+            case GATHER -> {
+                Tensor r = x.gather(t[a[1]], s.axes()[0]);
+                if (d != null && d.isCuda()) {
+                    r.toDoubleArray();          // an asynchronous device reports a bad index by the next read
+                }
+                yield r;
+            }
+            case PAD -> x.pad(s.dims(), s.dims2());
+            case ONE_HOT -> x.oneHot((int) s.dims()[0]);
+            case STOP_GRADIENT -> x.stopGradient();
         };
     }
 

@@ -32,7 +32,8 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
         MATMUL("matmul"), CONV2D("conv2d"), MAX_POOL2D("maxPool2d"), AVG_POOL2D("avgPool2d"),
         RESHAPE("reshape"), FLATTEN("flatten"), TRANSPOSE("transpose"), PERMUTE("permute"),
         EXPAND_DIMS("expandDims"), SQUEEZE("squeeze"), BROADCAST_TO("broadcastTo"), SLICE("slice"),
-        CONCAT("concat"), STACK("stack"), CAST("to");
+        CONCAT("concat"), STACK("stack"), CAST("to"),
+        GATHER("gather"), PAD("pad"), ONE_HOT("oneHot"), STOP_GRADIENT("stopGradient");
 
         final String api;
 
@@ -66,8 +67,9 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
      *
      * @param args     operand step numbers
      * @param axes     reduction axes (null: all), a permutation, squeeze axes, or one axis in {@code axes[0]}
-     * @param dims     reshape/broadcastTo target, slice begin, conv2d's {stride}, a pooling's {size, stride}
-     * @param dims2    slice size
+     * @param dims     reshape/broadcastTo target, slice begin, pad before, oneHot's {depth}, conv2d's {stride}, a
+     *                 pooling's {size, stride}
+     * @param dims2    slice size, pad after
      * @param keepDims for reductions; conv2d's padding (true: "same")
      * @param constant the Java number operand of {@code add(double)} and friends, or null for a tensor operand
      * @param dtype    the input's dtype, or the cast target
@@ -131,12 +133,14 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
             switch (kind) {
                 case SUM, MEAN, MAX, MIN -> sb.append(" axes=").append(axes == null ? "all" : fmt(axes))
                         .append(" keepDims=").append(keepDims);
-                case ARGMAX, LOG_SUM_EXP, SOFTMAX, LOG_SOFTMAX, EXPAND_DIMS, CONCAT, STACK ->
+                case ARGMAX, LOG_SUM_EXP, SOFTMAX, LOG_SOFTMAX, EXPAND_DIMS, CONCAT, STACK, GATHER ->
                         sb.append(" axis=").append(axes[0]);
                 case PERMUTE, SQUEEZE -> sb.append(" axes=").append(fmt(axes));
                 case RESHAPE, BROADCAST_TO -> sb.append(" shape=").append(fmt(dims));
                 case SLICE -> sb.append(" begin=").append(fmt(dims)).append(" size=").append(fmt(dims2));
                 case CAST -> sb.append(' ').append(dtypeName(dtype));
+                case PAD -> sb.append(" before=").append(fmt(dims)).append(" after=").append(fmt(dims2));
+                case ONE_HOT -> sb.append(" depth=").append(dims[0]);
                 case CONV2D -> sb.append(" stride=").append(dims[0]).append(" padding=").append(padding());
                 case MAX_POOL2D, AVG_POOL2D -> sb.append(" size=").append(dims[0]).append(" stride=").append(dims[1]);
                 default -> { }

@@ -222,6 +222,10 @@ final class ProgramGenerator {
             case CONCAT -> ref.concat(Arrays.stream(a).mapToObj(this::val).toList(), s.axes()[0], "concat");
             case STACK -> ref.stack(Arrays.stream(a).mapToObj(this::val).toList(), s.axes()[0]);
             case CAST -> ref.cast(val(a[0]), s.dtype());
+            case GATHER -> ref.gather(val(a[0]), val(a[1]), s.axes()[0]);
+            case PAD -> ref.pad(val(a[0]), s.dims(), s.dims2());
+            case ONE_HOT -> ref.oneHot(val(a[0]), (int) s.dims()[0]);
+            case STOP_GRADIENT -> ref.stopGradient(val(a[0]));
             default -> throw new IllegalStateException(k.name());
         };
     }
@@ -436,7 +440,7 @@ final class ProgramGenerator {
     // ---- valid ops -------------------------------------------------------------------------------------------
 
     private void randomOp() {
-        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 4)) {
+        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 4)) {
             case 0 -> unaryOp();
             case 1 -> binaryOp();
             case 2 -> constantOp(BINARY);
@@ -483,8 +487,79 @@ final class ProgramGenerator {
             case 17 -> concatOp(false);
             case 18 -> concatOp(true);
             case 19 -> windowOp();
+            case 20 -> gatherOp();
+            case 21 -> {
+                int x = operand(r -> true, mainType);
+                int r = val(x).rank();
+                long[] before = new long[r];
+                long[] after = new long[r];
+                for (int i = 0; i < r; i++) {
+                    before[i] = rnd.chance(0.5) ? 0 : rnd.between(1, 2);
+                    after[i] = rnd.chance(0.5) ? 0 : rnd.between(1, 2);
+                }
+                long[] padded = val(x).shape.clone();
+                for (int i = 0; i < r; i++) {
+                    padded[i] += before[i] + after[i];
+                }
+                if (!fits(padded, cap)) {
+                    Arrays.fill(before, 0);
+                    Arrays.fill(after, 0);
+                }
+                add(Step.of(Kind.PAD, x).withDims(before).withDims2(after));
+            }
+            case 22 -> {
+                int labels = labels(rnd.between(1, 5));
+                add(Step.of(Kind.ONE_HOT, labels).withDims(new long[] {rnd.between(0, 5)}));
+            }
+            case 23 -> add(Step.of(Kind.STOP_GRADIENT, operand(r -> true, mainType)));
             default -> castOp();
         }
+    }
+
+    /** gather along an axis by a new INT32 index input, in range except where {@code outOfRange}. */
+    private void gatherOp() {
+        int x = operand(r -> r.rank() >= 1, mainType);
+        RefTensor r = val(x);
+        int axis = anyAxis(r.rank());
+        long n = r.shape[axis < 0 ? axis + r.rank() : axis];
+        long[] is = new long[rnd.weighted(20, 50, 30)];
+        for (int i = 0; i < is.length; i++) {
+            is[i] = n == 0 && i == 0 ? 0 : rnd.weighted(5, 30, 65) == 2 ? rnd.between(2, 5) : rnd.weighted(5, 95);
+        }
+        if (n == 0 && is.length == 0) {
+            is = new long[] {0};                                // a scalar index has no room below 0
+        }
+        long rest = r.size() / Math.max(n, 1);
+        while (!fits(new long[] {rest, Reference.size(is)}, cap) && Arrays.stream(is).anyMatch(d -> d > 1)) {
+            for (int i = 0; i < is.length; i++) {
+                is[i] = Math.max(1, is[i] / 2);
+            }
+        }
+        if (!fits(new long[] {rest, Reference.size(is)}, cap)) {
+            is = new long[] {0};
+        }
+        add(Step.of(Kind.GATHER, x, indices(is, n, false)).withAxes(new int[] {axis}));
+    }
+
+    /** An INT32 input of {@code shape} with values in [0, n), or one of them outside it. */
+    private int indices(long[] shape, long n, boolean outOfRange) {
+        double[] v = new double[Reference.size(shape)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = n == 0 ? 0 : rnd.nextInt((int) n);
+        }
+        if (outOfRange && v.length > 0) {
+            v[rnd.nextInt(v.length)] = rnd.chance(0.5) ? n : -1;
+        }
+        return add(Step.input(DType.INT32, shape, v));
+    }
+
+    /** INT32 labels of a new (batch,) input, mostly in [0, 5), with an occasional -1 or 7 (a row of zeros). */
+    private int labels(int batch) {
+        double[] v = new double[batch];
+        for (int i = 0; i < batch; i++) {
+            v[i] = rnd.chance(0.9) ? rnd.nextInt(5) : rnd.chance(0.5) ? -1 : 7;
+        }
+        return add(Step.input(DType.INT32, new long[] {batch}, v));
     }
 
     /** conv2d (with or without a bias, "valid" or "same"), maxPool2d or avgPool2d of an NCHW image. */
@@ -786,7 +861,7 @@ final class ProgramGenerator {
 
     /** An op the library must reject; some choices turn out valid, and the program then goes on. */
     private void invalidOp() {
-        switch (rnd.nextInt(24)) {
+        switch (rnd.nextInt(27)) {
             case 0 -> {                                             // shapes that do not broadcast
                 int a = operand(r -> numeric(r) && Arrays.stream(r.shape).anyMatch(d -> d >= 2), mainType);
                 long[] s = val(a).shape.clone();
@@ -980,6 +1055,36 @@ final class ProgramGenerator {
                         add(Step.of(k, x).withDims(new long[] {val(x).shape[2] + 1, 1}));
                     }
                     default -> add(Step.of(k, image(floatType(), 1, 1)).withDims(new long[] {1, 0}));
+                }
+            }
+            case 23 -> {                                            // gather out of range, or of a bad axis
+                int x = operand(r -> r.rank() >= 1, mainType);
+                RefTensor r = val(x);
+                int axis = anyAxis(r.rank());
+                long n = r.shape[axis < 0 ? axis + r.rank() : axis];
+                if (rnd.chance(0.7)) {
+                    add(Step.of(Kind.GATHER, x, indices(new long[] {rnd.between(1, 4)}, n, true))
+                            .withAxes(new int[] {axis}));
+                } else {
+                    add(Step.of(Kind.GATHER, x, indices(new long[] {1}, 1, false))
+                            .withAxes(new int[] {rnd.chance(0.5) ? r.rank() : -r.rank() - 1}));
+                }
+            }
+            case 24 -> {                                            // pad with a negative or a missing entry
+                int x = operand(r -> r.rank() >= 1, mainType);
+                int r = val(x).rank();
+                long[] before = new long[rnd.chance(0.5) ? r : r + 1];
+                long[] after = new long[r];
+                if (before.length == r) {
+                    after[rnd.nextInt(r)] = -1;
+                }
+                add(Step.of(Kind.PAD, x).withDims(before).withDims2(after));
+            }
+            case 25 -> {                                            // oneHot of floats, or of a negative depth
+                if (rnd.chance(0.5)) {
+                    add(Step.of(Kind.ONE_HOT, input(floatType(), new long[] {3})).withDims(new long[] {4}));
+                } else {
+                    add(Step.of(Kind.ONE_HOT, labels(3)).withDims(new long[] {-1}));
                 }
             }
             default -> {                                            // a zero-size dimension into max

@@ -1192,6 +1192,92 @@ final class Reference {
         return permute(x, p, "transpose");
     }
 
+    // ---- indexing ---------------------------------------------------------------------------------------------
+
+    /** Slices of x along an axis picked by INT32 indices in [0, n); the gradient adds g back where it came from. */
+    RefTensor gather(RefTensor x, RefTensor indices, int axisArg) {
+        String op = "gather";
+        if (indices.dtype != DType.INT32) {
+            throw new Invalid(op, "indices must be INT32, got " + indices.dtype);
+        }
+        if (x.rank() == 0) {
+            throw new Invalid(op, "params must have rank >= 1");
+        }
+        int a = axis(op, axisArg, x.rank());
+        long n = x.shape[a];
+        for (int i = 0; i < indices.size(); i++) {
+            if (indices.v[i] < 0 || indices.v[i] >= n || indices.e[i] > 0) {
+                throw new Invalid(op, "index " + (long) indices.v[i] + " outside [0, " + n + ")");
+            }
+        }
+        long[] shape = new long[x.rank() - 1 + indices.rank()];
+        System.arraycopy(x.shape, 0, shape, 0, a);
+        System.arraycopy(indices.shape, 0, shape, a, indices.rank());
+        System.arraycopy(x.shape, a + 1, shape, a + indices.rank(), x.rank() - a - 1);
+        int inner = size(Arrays.copyOfRange(x.shape, a + 1, x.rank()));
+        int m = indices.size();
+        int[] src = new int[size(shape)];
+        for (int o = 0; o < src.length; o++) {
+            int k = o % inner;
+            int j = o / inner % m;
+            int outer = o / inner / m;
+            src[o] = (int) ((outer * n + (long) indices.v[j]) * inner + k);
+        }
+        double[] v = new double[src.length];
+        double[] e = new double[src.length];
+        for (int o = 0; o < src.length; o++) {
+            v[o] = x.v[src[o]];
+            e[o] = x.e[src[o]];
+        }
+        RefTensor out = new RefTensor(shape, x.dtype, v, e);
+        return record(out, g -> new RefTensor[] {groupedSum(g, src, x.shape), null}, x, indices);
+    }
+
+    /** Zeros around x, {@code before[i]} ahead of axis i and {@code after[i]} behind it; the gradient is a slice. */
+    RefTensor pad(RefTensor x, long[] before, long[] after) {
+        String op = "pad";
+        int r = x.rank();
+        if (before.length != r || after.length != r) {
+            throw new Invalid(op, "one entry per axis");
+        }
+        long[] shape = x.shape.clone();
+        for (int i = 0; i < r; i++) {
+            if (before[i] < 0 || after[i] < 0) {
+                throw new Invalid(op, "negative padding");
+            }
+            shape[i] += before[i] + after[i];
+        }
+        RefTensor out = placed(x, shape, before);
+        return record(out, g -> new RefTensor[] {slice(g, before, x.shape)}, x);
+    }
+
+    /** FLOAT32 one-hot rows of INT32 labels; a label outside [0, depth) gives a row of zeros. */
+    RefTensor oneHot(RefTensor labels, int depth) {
+        String op = "oneHot";
+        if (labels.dtype != DType.INT32) {
+            throw new Invalid(op, "labels must be INT32, got " + labels.dtype);
+        }
+        if (depth < 0) {
+            throw new Invalid(op, "depth must be >= 0");
+        }
+        long[] shape = Arrays.copyOf(labels.shape, labels.rank() + 1);
+        shape[labels.rank()] = depth;
+        double[] v = new double[size(shape)];
+        double[] e = new double[v.length];
+        for (int i = 0; i < labels.size(); i++) {
+            for (int k = 0; k < depth; k++) {
+                v[i * depth + k] = labels.v[i] == k ? 1 : 0;
+                e[i * depth + k] = labels.e[i] > 0 ? INF : 0;
+            }
+        }
+        return new RefTensor(shape, DType.FLOAT32, v, e);
+    }
+
+    /** The same values, off the tape: no gradient flows back through it. */
+    RefTensor stopGradient(RefTensor x) {
+        return new RefTensor(x.shape.clone(), x.dtype, x.v.clone(), x.e.clone());
+    }
+
     // ---- sliding windows: conv2d and pooling --------------------------------------------------------------------
 
     /**
@@ -1536,11 +1622,11 @@ final class Reference {
             offset += begin[i] * st[i];
         }
         RefTensor out = gatherCopy(x, dims, walk(dims, st, offset, size(dims)));
-        return record(out, g -> new RefTensor[] {pad(g, x.shape, begin)}, x);
+        return record(out, g -> new RefTensor[] {placed(g, x.shape, begin)}, x);
     }
 
-    /** Zeros of {@code shape} with {@code g} at {@code begin} (the adjoint of slice; backward only). */
-    private static RefTensor pad(RefTensor g, long[] shape, long[] begin) {
+    /** Zeros of {@code shape} with {@code g} at {@code begin}: the adjoint of slice, and pad. */
+    private static RefTensor placed(RefTensor g, long[] shape, long[] begin) {
         RefTensor out = filled(shape, g.dtype, 0);
         long[] st = strides(shape);
         long offset = 0;
