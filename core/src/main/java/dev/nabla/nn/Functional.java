@@ -33,6 +33,8 @@ public final class Functional {
      * True)}); the exact erf form differs by less than 1e-3.
      */
     public static Tensor gelu(Tensor x) {
+        Checks.open("gelu", "x", x);
+        Checks.floating("gelu", x);                 // here, so that the error names gelu rather than tanh or mul
         Tensor inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
         return x.mul(inner.tanh().add(1)).mul(0.5);
     }
@@ -84,6 +86,7 @@ public final class Functional {
     }
 
     private static void checkLogits(String op, Tensor logits) {
+        Checks.floating(op, logits);
         if (logits.rank() != 2 || logits.shape().dim(1) == 0) {
             throw new IllegalArgumentException(op + ": logits must be (batch, classes) with at least one class, got "
                     + logits.shape());
@@ -109,6 +112,7 @@ public final class Functional {
             throw new IllegalArgumentException(op + ": prediction " + prediction.shape() + " " + prediction.dtype()
                     + " and target " + target.shape() + " " + target.dtype() + " must have one shape and dtype");
         }
+        Checks.notBool(op, prediction);
         return prediction.sub(target).square().mean();
     }
 

@@ -72,7 +72,9 @@ public final class Elementwise {
             // unless 2·g·x does (2g·x overflowed for a g over 1.7e38 and a tiny x: the fuzzer's program 503733 of
             // seed 68895323522758). A small g over 1.7e38 still overflows, as it did.
             case SQUARE -> g.size() < x.size() ? g.mul(2).mul(x) : g.mul(x).mul(2);
-            case RECIPROCAL -> g.mul(y.square()).neg();             // d 1/x = -1/x^2
+            // d 1/x = -1/x^2 = -y·y, multiplied into g one y at a time (as TF's ReciprocalGrad): y² alone overflows
+            // for |x| under 5e-20 (float32) even where the gradient is finite
+            case RECIPROCAL -> g.mul(y).mul(y).neg();
             case SIN -> g.mul(x.cos());
             case COS -> g.mul(x.sin()).neg();
             case TANH -> g.mul(y.square().neg().add(1));            // 1 - tanh^2

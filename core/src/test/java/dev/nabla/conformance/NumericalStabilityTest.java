@@ -93,6 +93,27 @@ class NumericalStabilityTest {
         }
     }
 
+    /** d(1/x) = -g/x² with x tiny and g tinier: finite, though 1/x² alone overflows. */
+    @OnEachDevice
+    void reciprocalGradientOfATinyInputIsFiniteWhereItsSquareOverflows(Device d) {
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tiny = t == DType.FLOAT32 ? 1e-20 : 1e-160;             // 1/tiny² overflows the dtype
+            double tinier = t == DType.FLOAT32 ? 1e-30 : 1e-300;
+            Tensor x = DeviceTensors.of(d, t, new long[] {2}, new double[] {tiny, -2 * tiny});
+            Tensor w = DeviceTensors.of(d, t, new long[] {2}, new double[] {tinier, tinier});
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(x);
+                Tensor y = x.reciprocal().mul(w);
+                double[] xs = x.toDoubleArray();
+                double[] ws = w.toDoubleArray();
+                // divided twice: x² itself is subnormal in float64 for x = 1e-160
+                double[] want = {-(ws[0] / xs[0]) / xs[0], -(ws[1] / xs[1]) / xs[1]};
+                assertFiniteAndClose(want, tape.gradient(y, x).toDoubleArray(),
+                        (t == DType.FLOAT32 ? 1e-6 : 1e-14) * Math.abs(want[0]), t + " gradient");
+            }
+        }
+    }
+
     @OnEachDevice
     void logSumExpOfAllMinusInfinityIsMinusInfinity(Device d) {
         double ninf = Double.NEGATIVE_INFINITY;

@@ -421,6 +421,9 @@ class DifferentialFuzzTest {
             case PAD -> x.pad(s.dims(), s.dims2());
             case ONE_HOT -> x.oneHot((int) s.dims()[0]);
             case STOP_GRADIENT -> x.stopGradient();
+            case GELU -> Functional.gelu(x);
+            case MEAN_SQUARED_ERROR -> Functional.meanSquaredError(x, t[a[1]]);
+            case SOFTMAX_CROSS_ENTROPY -> Functional.softmaxCrossEntropy(x, t[a[1]]);
         };
     }
 

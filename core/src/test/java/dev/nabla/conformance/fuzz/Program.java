@@ -33,7 +33,8 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
         RESHAPE("reshape"), FLATTEN("flatten"), TRANSPOSE("transpose"), PERMUTE("permute"),
         EXPAND_DIMS("expandDims"), SQUEEZE("squeeze"), BROADCAST_TO("broadcastTo"), SLICE("slice"),
         CONCAT("concat"), STACK("stack"), CAST("to"),
-        GATHER("gather"), PAD("pad"), ONE_HOT("oneHot"), STOP_GRADIENT("stopGradient");
+        GATHER("gather"), PAD("pad"), ONE_HOT("oneHot"), STOP_GRADIENT("stopGradient"),
+        GELU("gelu"), MEAN_SQUARED_ERROR("meanSquaredError"), SOFTMAX_CROSS_ENTROPY("softmaxCrossEntropy");
 
         final String api;
 

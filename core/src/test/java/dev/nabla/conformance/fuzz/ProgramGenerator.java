@@ -226,6 +226,9 @@ final class ProgramGenerator {
             case PAD -> ref.pad(val(a[0]), s.dims(), s.dims2());
             case ONE_HOT -> ref.oneHot(val(a[0]), (int) s.dims()[0]);
             case STOP_GRADIENT -> ref.stopGradient(val(a[0]));
+            case GELU -> ref.gelu(val(a[0]));
+            case MEAN_SQUARED_ERROR -> ref.meanSquaredError(val(a[0]), val(a[1]));
+            case SOFTMAX_CROSS_ENTROPY -> ref.softmaxCrossEntropy(val(a[0]), val(a[1]));
             default -> throw new IllegalStateException(k.name());
         };
     }
@@ -440,7 +443,7 @@ final class ProgramGenerator {
     // ---- valid ops -------------------------------------------------------------------------------------------
 
     private void randomOp() {
-        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 4)) {
+        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 1, 1, 2, 4)) {
             case 0 -> unaryOp();
             case 1 -> binaryOp();
             case 2 -> constantOp(BINARY);
@@ -508,10 +511,22 @@ final class ProgramGenerator {
                 add(Step.of(Kind.PAD, x).withDims(before).withDims2(after));
             }
             case 22 -> {
-                int labels = labels(rnd.between(1, 5));
+                int labels = labels(rnd.between(1, 5), 5);
                 add(Step.of(Kind.ONE_HOT, labels).withDims(new long[] {rnd.between(0, 5)}));
             }
             case 23 -> add(Step.of(Kind.STOP_GRADIENT, operand(r -> true, mainType)));
+            case 24 -> add(Step.of(Kind.GELU, operand(RefTensor::floating, floatType())));
+            case 25 -> {
+                int p = operand(ProgramGenerator::numeric, mainType);
+                RefTensor r = val(p);
+                int t = rnd.chance(0.5) ? existing(q -> q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
+                add(Step.of(Kind.MEAN_SQUARED_ERROR, p, t >= 0 ? t : input(r.dtype, r.shape.clone())));
+            }
+            case 26 -> {
+                int z = operand(r -> r.floating() && r.rank() == 2 && r.shape[1] >= 1, floatType());
+                RefTensor r = val(z);
+                add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, z, labels((int) r.shape[0], (int) r.shape[1])));
+            }
             default -> castOp();
         }
     }
@@ -553,11 +568,11 @@ final class ProgramGenerator {
         return add(Step.input(DType.INT32, shape, v));
     }
 
-    /** INT32 labels of a new (batch,) input, mostly in [0, 5), with an occasional -1 or 7 (a row of zeros). */
-    private int labels(int batch) {
+    /** INT32 labels of a new (batch,) input, mostly in [0, classes), with an occasional -1 or classes + 2. */
+    private int labels(int batch, int classes) {
         double[] v = new double[batch];
         for (int i = 0; i < batch; i++) {
-            v[i] = rnd.chance(0.9) ? rnd.nextInt(5) : rnd.chance(0.5) ? -1 : 7;
+            v[i] = rnd.chance(0.99) && classes > 0 ? rnd.nextInt(classes) : rnd.chance(0.5) ? -1 : classes + 2;
         }
         return add(Step.input(DType.INT32, new long[] {batch}, v));
     }
@@ -861,7 +876,7 @@ final class ProgramGenerator {
 
     /** An op the library must reject; some choices turn out valid, and the program then goes on. */
     private void invalidOp() {
-        switch (rnd.nextInt(27)) {
+        switch (rnd.nextInt(28)) {
             case 0 -> {                                             // shapes that do not broadcast
                 int a = operand(r -> numeric(r) && Arrays.stream(r.shape).anyMatch(d -> d >= 2), mainType);
                 long[] s = val(a).shape.clone();
@@ -1084,7 +1099,24 @@ final class ProgramGenerator {
                 if (rnd.chance(0.5)) {
                     add(Step.of(Kind.ONE_HOT, input(floatType(), new long[] {3})).withDims(new long[] {4}));
                 } else {
-                    add(Step.of(Kind.ONE_HOT, labels(3)).withDims(new long[] {-1}));
+                    add(Step.of(Kind.ONE_HOT, labels(3, 5)).withDims(new long[] {-1}));
+                }
+            }
+            case 26 -> {                                            // the nn losses and gelu on bad operands
+                switch (rnd.nextInt(5)) {
+                    case 0 -> add(Step.of(Kind.GELU, operand(r -> r.dtype == DType.INT32, DType.INT32)));
+                    case 1 -> {
+                        int p = operand(r -> numeric(r) && r.rank() >= 1, mainType);
+                        long[] s = val(p).shape.clone();
+                        s[0] += 1;
+                        add(Step.of(Kind.MEAN_SQUARED_ERROR, p, input(val(p).dtype, s)));
+                    }
+                    case 2 -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(floatType(), new long[] {3}),
+                            labels(3, 3)));
+                    case 3 -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(floatType(), new long[] {3, 4}),
+                            labels(2, 4)));
+                    default -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(DType.INT32, new long[] {2, 4}),
+                            labels(2, 4)));
                 }
             }
             default -> {                                            // a zero-size dimension into max

@@ -1278,6 +1278,72 @@ final class Reference {
         return new RefTensor(x.shape.clone(), x.dtype, x.v.clone(), x.e.clone());
     }
 
+    // ---- nn functions -----------------------------------------------------------------------------------------
+
+    /** {@code Functional.gelu}, its tanh form: {@code 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))}. */
+    RefTensor gelu(RefTensor x) {
+        if (!x.floating()) {
+            throw new Invalid("gelu", "needs a float tensor, got " + x.dtype);
+        }
+        DType t = x.dtype;
+        RefTensor cube = binary(Kind.MUL, binary(Kind.MUL, x, x), x);
+        RefTensor inner = binary(Kind.MUL, binary(Kind.ADD, x, binary(Kind.MUL, cube, constant(t, 0.044715))),
+                constant(t, Math.sqrt(2 / Math.PI)));
+        return binary(Kind.MUL, binary(Kind.MUL, x, binary(Kind.ADD, unary(Kind.TANH, inner), constant(t, 1))),
+                constant(t, 0.5));
+    }
+
+    /** {@code mean((prediction - target)²)} of two tensors of one shape and dtype. */
+    RefTensor meanSquaredError(RefTensor prediction, RefTensor target) {
+        String op = "meanSquaredError";
+        if (!Arrays.equals(prediction.shape, target.shape) || prediction.dtype != target.dtype) {
+            throw new Invalid(op, "one shape and dtype needed");
+        }
+        if (prediction.dtype == DType.BOOL) {
+            throw new Invalid(op, "not defined for bool tensors");
+        }
+        return mean(unary(Kind.SQUARE, binary(Kind.SUB, prediction, target)), null, false);
+    }
+
+    /**
+     * {@code Functional.softmaxCrossEntropy} with INT32 labels: {@code -sum(logSoftmax(z) · onehot) / batch}, whose
+     * gradient is defined as {@code (softmax(z) - onehot) · g / batch} (one node, as the library's custom gradient).
+     */
+    RefTensor softmaxCrossEntropy(RefTensor z, RefTensor labels) {
+        String op = "softmaxCrossEntropy";
+        if (labels.dtype != DType.INT32) {
+            throw new Invalid(op, "the fuzzer gives INT32 labels only");
+        }
+        if (!z.floating() || z.rank() != 2 || z.shape[1] == 0) {
+            throw new Invalid(op, "logits must be float (batch, classes) with a class, got " + z.dtype + " "
+                    + Program.fmt(z.shape));
+        }
+        if (labels.rank() != 1 || labels.shape[0] != z.shape[0]) {
+            throw new Invalid(op, "labels " + Program.fmt(labels.shape) + " for logits " + Program.fmt(z.shape));
+        }
+        int classes = (int) z.shape[1];
+        for (int i = 0; i < labels.size(); i++) {
+            if (labels.v[i] < 0 || labels.v[i] >= classes || labels.e[i] > 0) {
+                throw new Invalid(op, "label " + (long) labels.v[i] + " outside [0, " + classes + ")");
+            }
+        }
+        DType t = z.dtype;
+        RefTensor oneHot = cast(oneHot(labels, classes), t);
+        RefTensor batch = constant(t, z.shape[0]);
+        boolean saved = recording;
+        recording = false;
+        RefTensor loss;
+        try {
+            loss = binary(Kind.DIV, unary(Kind.NEG, sum(binary(Kind.MUL, axisComposite(Kind.LOG_SOFTMAX, z, 1),
+                    oneHot), null, false)), batch);
+        } finally {
+            recording = saved;
+        }
+        RefTensor out = new RefTensor(loss.shape, t, loss.v, loss.e);
+        return record(out, g -> new RefTensor[] {binary(Kind.MUL, binary(Kind.SUB, axisComposite(Kind.SOFTMAX, z, 1),
+                oneHot), binary(Kind.DIV, g, batch))}, z);
+    }
+
     // ---- sliding windows: conv2d and pooling --------------------------------------------------------------------
 
     /**
