@@ -61,7 +61,9 @@ public final class Elementwise {
     private static Tensor unaryGradient(UnaryOp op, Tensor x, Tensor y, Tensor g) {
         return switch (op) {
             case NEG -> g.neg();
-            case ABS -> g.mul(x.sign());
+            // sign(x) off the tape: its derivative is zero, and recorded it would send a zero term back through the
+            // ops that made x in a second derivative (0 · inf = NaN next to an infinite weight)
+            case ABS -> g.mul(x.sign().stopGradient());
             case SIGN, LOGICAL_NOT -> Tensor.zerosLike(x);
             case EXP -> g.mul(y);                                   // d e^x = e^x
             case LOG -> g.div(x);                                   // d log x = 1/x
@@ -148,7 +150,9 @@ public final class Elementwise {
                 gb = needed[1] ? select(toA, zero, g) : null;
             }
             case RELU_GRADIENT -> {                                  // a > 0 ? b : 0: flat in a
-                ga = needed[0] ? Tensor.zerosLike(a) : null;
+                // no term for a rather than zeros: a zero term flows on through the ops that made a (a product
+                // with a NaN or infinite weight turns it into NaN), where no term adds nothing
+                ga = null;
                 gb = needed[1] ? binary(BinaryOp.RELU_GRADIENT, a, g) : null;
             }
             default -> throw new IllegalStateException("no gradient for comparison " + op);

@@ -60,6 +60,29 @@ class SecondOrderGradientTest {
         assertSecondDerivative(d, Tensor::reciprocal, x -> 2 / (x * x * x), "reciprocal");
     }
 
+    /**
+     * relu's mask and abs's sign have no derivative, so a second derivative through them stays finite next to an
+     * infinite weight (a zero term through the mask met that weight in the product's gradient: 0 · inf = NaN).
+     */
+    @OnEachDevice
+    void secondDerivativesTakeNothingThroughReluMasksOrAbsSigns(Device d) {
+        for (UnaryOperator<Tensor> f : List.<UnaryOperator<Tensor>>of(Tensor::relu, Tensor::abs)) {
+            Tensor a = Tensor.of(d, new double[] {1, 1}, 1, 2);
+            Tensor b = Tensor.of(d, new double[] {1, Double.POSITIVE_INFINITY, 1, 1}, 2, 2);
+            try (GradientTape outer = new GradientTape()) {
+                outer.watch(a, b);
+                Tensor db;
+                try (GradientTape inner = new GradientTape()) {
+                    inner.watch(a, b);
+                    db = inner.gradient(f.apply(a.matmul(b)), b);   // aᵀ · f'(a b): all ones
+                }
+                assertArrayEquals(new double[] {1, 1, 1, 1}, db.toDoubleArray());
+                // sum(db) = sum_ij a_i f'_j: each a_i meets both columns of the mask
+                assertArrayEquals(new double[] {2, 2}, outer.gradient(db.sum(), a).toDoubleArray());
+            }
+        }
+    }
+
     @OnEachDevice
     void mixedPartialOfAProduct(Device d) {
         Tensor x = Tensor.of(d, new double[] {2});

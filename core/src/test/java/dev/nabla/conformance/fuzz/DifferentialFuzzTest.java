@@ -70,6 +70,11 @@ class DifferentialFuzzTest {
         String gradWorstWhere = "";
         long truncated;
         long traced;
+        long secondPrograms;
+        long secondExact;
+        long secondBounded;
+        /** The program's first-order gradients, for its second-order check. */
+        List<Tensor> lastGradients = List.of();
         long referenceNanos;
         long deviceNanos;
         final Map<String, Integer> kinds = new TreeMap<>();
@@ -130,11 +135,13 @@ class DifferentialFuzzTest {
                 + "checks %.1f s), %d ops executed, %d invalid programs checked "
                 + "(%d on purpose, %d by chance); forward elements: %d exact, %d within bounds, %d skipped "
                 + "(uncertain); gradients of %d programs: %d elements exact, %d within bounds, %d skipped "
-                + "(not smooth or not finite), %d null gradients checked; %d programs also traced; %d programs cut "
-                + "short before a value over 2^21 elements; %d failing%n",
+                + "(not smooth or not finite), %d null gradients checked; second order of %d programs: %d elements "
+                + "exact, %d within bounds; %d programs also traced; %d programs cut short before a value over 2^21 "
+                + "elements; %d failing%n",
                 device, seed, st.programs, seconds, st.referenceNanos / 1e9, st.deviceNanos / 1e9, st.ops, st.invalidDeliberate + st.invalidNatural,
                 st.invalidDeliberate, st.invalidNatural, st.exact, st.bounded, st.skipped, st.gradPrograms,
-                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.traced, st.truncated, failing);
+                st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.secondPrograms, st.secondExact,
+                st.secondBounded, st.traced, st.truncated, failing);
         System.out.printf("fuzz [%s] closest approach to a bound (|actual - reference| / bound): forward %.3g (%s), "
                 + "gradients %.3g (%s)%n", device, st.worstRatio, st.worstWhere, st.gradWorstRatio,
                 st.gradWorstWhere);
@@ -157,6 +164,8 @@ class DifferentialFuzzTest {
         List<Step> steps = p.steps();
         Tensor[] t = new Tensor[steps.size()];
         List<Tensor> made = new ArrayList<>();
+        // the outer tape records the program and the inner tape's reverse pass, for the second-order check
+        GradientTape outer = g.secondGradients() != null ? new GradientTape() : null;
         GradientTape tape = new GradientTape();
         try {
             for (int i = 0; i < steps.size(); i++) {
@@ -167,6 +176,9 @@ class DifferentialFuzzTest {
                     made.add(t[i]);
                     if (s.kind() == Kind.INPUT && t[i].dtype().isFloating()) {
                         tape.watch(t[i]);
+                        if (outer != null) {
+                            outer.watch(t[i]);
+                        }
                     }
                 } catch (IllegalArgumentException e) {
                     String msg = String.valueOf(e.getMessage());
@@ -214,6 +226,12 @@ class DifferentialFuzzTest {
                 }
             }
             Failure f = gradients(g, t, tape, made, st);
+            if (f == null && outer != null) {
+                f = secondGradients(g, t, outer, made, st);
+            }
+            if (outer != null) {
+                outer.close();                  // before the traced run, which it would record
+            }
             return f == null && !d.isCuda() && TRACED ? traced(g, t, st) : f;
         } catch (RuntimeException | Error e) {
             if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
@@ -222,6 +240,9 @@ class DifferentialFuzzTest {
             return new Failure("harness: " + e.getClass().getSimpleName(), "checking threw " + e + "\n" + stackTop(e));
         } finally {
             tape.close();
+            if (outer != null) {
+                outer.close();
+            }
             for (Tensor x : made) {
                 x.close();
             }
@@ -246,6 +267,7 @@ class DifferentialFuzzTest {
                     + g.lossStep() + ") threw " + e + "\n" + stackTop(e));
         }
         st.gradPrograms++;
+        st.lastGradients = grads;
         for (int j = 0; j < grads.size(); j++) {
             Tensor got = grads.get(j);
             RefTensor want = g.gradients().get(j);
@@ -274,6 +296,68 @@ class DifferentialFuzzTest {
             if (c != null) {
                 return new Failure("gradient: wrong value", "gradient of sum(%" + g.lossStep() + ") by %" + src
                         + ": " + c + "\n  reference: " + want + "\n  got:       " + describe(got));
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The gradients, by every source, of the sum of the first-order gradients' sums (each cast to FLOAT64), through
+     * the outer tape that recorded the inner tape's reverse pass. Null and zeros are one answer here: whether a rule
+     * records a path whose derivative is zero (relu's mask) is the library's choice.
+     */
+    private static Failure secondGradients(Generated g, Tensor[] t, GradientTape outer, List<Tensor> made,
+            Stats st) {
+        List<Tensor> firsts = st.lastGradients;
+        Tensor total = null;
+        for (Tensor first : firsts) {
+            if (first != null) {
+                Tensor s = first.sum().to(DType.FLOAT64);
+                made.add(s);
+                total = total == null ? s : total.add(s);
+                made.add(total);
+            }
+        }
+        if (total == null) {
+            return null;
+        }
+        List<Tensor> grads;
+        try {
+            grads = outer.gradient(total, g.sources().stream().map(i -> t[i]).toList());
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
+                throw vme;
+            }
+            return new Failure("second order: threw " + e.getClass().getSimpleName(), "the gradient of the "
+                    + "gradients' sum threw " + e + "\n" + stackTop(e));
+        }
+        st.secondPrograms++;
+        for (int j = 0; j < grads.size(); j++) {
+            Tensor got = grads.get(j);
+            RefTensor want = g.secondGradients().get(j);
+            int src = g.sources().get(j);
+            if (got != null) {
+                made.add(got);
+            }
+            if (want == null && got == null) {
+                continue;
+            }
+            RefTensor source = g.values().get(src);
+            if (want == null) {
+                want = new RefTensor(source.shape, source.dtype, new double[source.size()],
+                        new double[source.size()]);
+            }
+            if (got == null) {
+                got = Tensor.zerosLike(t[src]);
+                made.add(got);
+            }
+            Stats gs = new Stats();
+            String c = compare(want, got, false, gs);
+            st.secondExact += gs.exact;
+            st.secondBounded += gs.bounded;
+            if (c != null) {
+                return new Failure("second order: wrong value", "gradient of the first-order gradients' sum by %"
+                        + src + ": " + c + "\n  reference: " + want + "\n  got:       " + describe(got));
             }
         }
         return null;

@@ -20,8 +20,13 @@ import java.util.function.Predicate;
 final class ProgramGenerator {
 
     /** A generated program with its reference results. */
+    /**
+     * A program with its reference values, the loss step and gradient sources, the gradients of {@code sum(loss)},
+     * and the second-order gradients: of the sum of all first-order gradients' sums (each cast to FLOAT64), or null
+     * where the program has no second-order check.
+     */
     record Generated(Program program, List<RefTensor> values, int lossStep, List<Integer> sources,
-            List<RefTensor> gradients, boolean truncated) {
+            List<RefTensor> gradients, List<RefTensor> secondGradients, boolean truncated) {
     }
 
     /** SplitMix64: small, and the same numbers on every JDK, so a seed replays anywhere. */
@@ -147,6 +152,7 @@ final class ProgramGenerator {
         int loss = -1;
         List<Integer> sources = new ArrayList<>();
         List<RefTensor> grads = List.of();
+        List<RefTensor> second = null;
         if (invalidAt < 0) {
             for (int i = steps.size() - 1; i >= 0 && loss < 0; i--) {
                 if (values.get(i).floating()) {
@@ -159,16 +165,27 @@ final class ProgramGenerator {
                 }
             }
             if (loss >= 0 && !sources.isEmpty()) {
+                boolean secondOrder = steps.stream().noneMatch(st -> Reference.SECOND_ORDER_BLIND.contains(st.kind()));
                 try {
                     RefTensor l = ref.sum(values.get(loss), null, false);
-                    grads = ref.gradients(l, sources.stream().map(values::get).toList());
+                    List<RefTensor> srcs = sources.stream().map(values::get).toList();
+                    grads = ref.gradients(l, srcs, secondOrder);
+                    RefTensor total = null;
+                    for (RefTensor gr : secondOrder ? grads : List.<RefTensor>of()) {
+                        if (gr != null) {
+                            RefTensor s = ref.cast(ref.sum(gr, null, false), DType.FLOAT64);
+                            total = total == null ? s : ref.binary(Kind.ADD, total, s);
+                        }
+                    }
+                    second = total == null ? null : ref.gradients(total, srcs);
                 } catch (Reference.TooBig e) {
                     loss = -1;                                  // no gradient check then
+                    second = null;
                     truncated = true;
                 }
             }
         }
-        return new Generated(p, values, loss, sources, grads, truncated);
+        return new Generated(p, values, loss, sources, grads, second, truncated);
     }
 
     // ---- evaluation ------------------------------------------------------------------------------------------

@@ -71,6 +71,14 @@ final class Reference {
         }
     }
 
+    /**
+     * Ops whose reference gradient is built element by element rather than from recorded ops (routing to extremes,
+     * scatter-adds, slice's zero padding), so a recorded reverse pass loses their dependence on the inputs:
+     * programs with them get no second-order check.
+     */
+    static final java.util.Set<Kind> SECOND_ORDER_BLIND = java.util.EnumSet.of(Kind.MAX, Kind.MIN, Kind.GATHER,
+            Kind.CONV2D, Kind.MAX_POOL2D, Kind.AVG_POOL2D, Kind.SLICE);
+
     /** The most elements the reference holds in one value. */
     static final int MAX_ELEMENTS = 1 << 21;
 
@@ -86,6 +94,8 @@ final class Reference {
     private final boolean cpu;
     private Mode mode = Mode.FORWARD;
     private boolean recording = true;
+    /** While a reverse pass runs: whether it records its own ops, so that its gradients can be differentiated. */
+    private boolean createGraph;
     private final List<Node> tape = new ArrayList<>();
 
     /** @param cpu true where the device's element-wise ops are the exact documented definitions */
@@ -244,7 +254,7 @@ final class Reference {
     // ---- tape ------------------------------------------------------------------------------------------------
 
     private RefTensor record(RefTensor out, Vjp vjp, RefTensor... inputs) {
-        if (!recording || mode == Mode.BACKWARD || !out.floating()) {
+        if (!recording || (mode == Mode.BACKWARD && !createGraph) || !out.floating()) {
             return out;
         }
         for (RefTensor in : inputs) {
@@ -284,8 +294,19 @@ final class Reference {
      * from the source to the loss (the library's "unconnected" null).
      */
     List<RefTensor> gradients(RefTensor loss, List<RefTensor> sources) {
+        return gradients(loss, sources, false);
+    }
+
+    /**
+     * As {@link #gradients(RefTensor, List)}; with {@code createGraph} the reverse pass is recorded too (as an outer
+     * tape records an inner one's gradient), so that a later call differentiates the gradients. Only ops whose
+     * gradient rules are made of recorded ops carry second derivatives ({@link #SECOND_ORDER_BLIND} lists the rest).
+     */
+    List<RefTensor> gradients(RefTensor loss, List<RefTensor> sources, boolean createGraph) {
         Mode saved = mode;
+        boolean savedCreate = this.createGraph;
         mode = Mode.BACKWARD;
+        this.createGraph = createGraph;
         try {
             Map<RefTensor, RefTensor> grads = new IdentityHashMap<>();
             if (!loss.tracked) {
@@ -320,6 +341,7 @@ final class Reference {
             return sources.stream().map(grads::get).toList();
         } finally {
             mode = saved;
+            this.createGraph = savedCreate;
         }
     }
 
@@ -665,7 +687,17 @@ final class Reference {
 
     /** log a where a is certainly positive; uncompared elsewhere (the derivative in b of a^b has no real value). */
     private RefTensor positiveLog(RefTensor a) {
-        RefTensor l = unary(Kind.LOG, a);
+        // as the library: where(a > 0, log(where(a > 0, a, 1)), 0), so that a second derivative sees no path into
+        // a where a <= 0
+        int n = a.size();
+        double[] cv = new double[n];
+        double[] ce = new double[n];
+        for (int i = 0; i < n; i++) {
+            cv[i] = a.v[i] > 0 ? 1 : 0;
+            ce[i] = a.e[i] == 0 || a.v[i] - a.e[i] > 0 || a.v[i] + a.e[i] <= 0 ? 0 : INF;
+        }
+        RefTensor positive = new RefTensor(a.shape.clone(), DType.BOOL, cv, ce);
+        RefTensor l = where(positive, unary(Kind.LOG, where(positive, a, constant(a.dtype, 1))), constant(a.dtype, 0));
         for (int i = 0; i < l.size(); i++) {
             if (!(a.v[i] - a.e[i] > 0)) {
                 l.e[i] = INF;
