@@ -70,10 +70,11 @@ public final class Elementwise {
             case SQRT -> g.div(y.mul(2));                           // d sqrt x = 1 / (2 sqrt x)
             case RSQRT -> g.mul(y).div(x).mul(-0.5);                // d x^-1/2 = -1/2 x^-3/2 = -1/2 y / x
             // a g the tape left unbroadcast (smaller than x: W6's sum) is doubled first, which costs nothing next to
-            // the pass over x; a full g multiplies x first and doubles after (exact), so that nothing overflows
-            // unless 2·g·x does (2g·x overflowed for a g over 1.7e38 and a tiny x: the fuzzer's program 503733 of
-            // seed 68895323522758). A small g over 1.7e38 still overflows, as it did.
-            case SQUARE -> g.size() < x.size() ? g.mul(2).mul(x) : g.mul(x).mul(2);
+            // the pass over x; a full g multiplies 2x (TF's order), so that nothing overflows unless 2x or 2·g·x does:
+            // 2g·x overflowed for a g over 1.7e38 and a tiny x (the fuzzer's program 503733 of seed 68895323522758),
+            // and (g·x)·2 overflowed a second derivative (1/x · 2 for a subnormal x). A small g over 1.7e38 still
+            // overflows, as it did.
+            case SQUARE -> g.size() < x.size() ? g.mul(2).mul(x) : g.mul(x.mul(2));
             // d 1/x = -1/x^2 = -y·y, multiplied into g one y at a time (as TF's ReciprocalGrad): y² alone overflows
             // for |x| under 5e-20 (float32) even where the gradient is finite
             case RECIPROCAL -> g.mul(y).mul(y).neg();

@@ -23,7 +23,7 @@ final class ProgramGenerator {
     /**
      * A program with its reference values, the loss step and gradient sources, the gradients of {@code sum(loss)},
      * and the second-order gradients: of the sum of all first-order gradients' sums (each cast to FLOAT64), or null
-     * where the program has no second-order check.
+     * where no first-order gradient exists.
      */
     record Generated(Program program, List<RefTensor> values, int lossStep, List<Integer> sources,
             List<RefTensor> gradients, List<RefTensor> secondGradients, boolean truncated) {
@@ -165,13 +165,12 @@ final class ProgramGenerator {
                 }
             }
             if (loss >= 0 && !sources.isEmpty()) {
-                boolean secondOrder = steps.stream().noneMatch(st -> Reference.SECOND_ORDER_BLIND.contains(st.kind()));
                 try {
                     RefTensor l = ref.sum(values.get(loss), null, false);
                     List<RefTensor> srcs = sources.stream().map(values::get).toList();
-                    grads = ref.gradients(l, srcs, secondOrder);
+                    grads = ref.gradients(l, srcs, true);
                     RefTensor total = null;
-                    for (RefTensor gr : secondOrder ? grads : List.<RefTensor>of()) {
+                    for (RefTensor gr : grads) {
                         if (gr != null) {
                             RefTensor s = ref.cast(ref.sum(gr, null, false), DType.FLOAT64);
                             total = total == null ? s : ref.binary(Kind.ADD, total, s);

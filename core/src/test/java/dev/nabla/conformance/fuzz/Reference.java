@@ -71,14 +71,6 @@ final class Reference {
         }
     }
 
-    /**
-     * Ops whose reference gradient is built element by element rather than from recorded ops (routing to extremes,
-     * scatter-adds, slice's zero padding), so a recorded reverse pass loses their dependence on the inputs:
-     * programs with them get no second-order check.
-     */
-    static final java.util.Set<Kind> SECOND_ORDER_BLIND = java.util.EnumSet.of(Kind.MAX, Kind.MIN, Kind.GATHER,
-            Kind.CONV2D, Kind.MAX_POOL2D, Kind.AVG_POOL2D, Kind.SLICE);
-
     /** The most elements the reference holds in one value. */
     static final int MAX_ELEMENTS = 1 << 21;
 
@@ -299,8 +291,8 @@ final class Reference {
 
     /**
      * As {@link #gradients(RefTensor, List)}; with {@code createGraph} the reverse pass is recorded too (as an outer
-     * tape records an inner one's gradient), so that a later call differentiates the gradients. Only ops whose
-     * gradient rules are made of recorded ops carry second derivatives ({@link #SECOND_ORDER_BLIND} lists the rest).
+     * tape records an inner one's gradient), so that a later call differentiates the gradients (every rule here is
+     * made of recorded ops).
      */
     List<RefTensor> gradients(RefTensor loss, List<RefTensor> sources, boolean createGraph) {
         Mode saved = mode;
@@ -977,7 +969,36 @@ final class Reference {
             e[g] = exactNaN[g] ? 0 : x.dtype == DType.INT32 ? (e[g] > 0 ? INF : 0) : finish(x.dtype, v[g], e[g]);
         }
         RefTensor out = new RefTensor(keepDims ? kept : droppedShape(x.shape, ax), x.dtype, v, e);
-        return record(out, g -> new RefTensor[] {extremumGradient(x, out, grp, g)}, x);
+        return record(out, g -> new RefTensor[] {sharedExtremumGradient(x, out, grp, kept, ax, g, op)}, x);
+    }
+
+    /**
+     * A max or min reduction's gradient as the library defines it: {@code g · mask / count}, mask = (x == extreme),
+     * count its sum per group, so ties share g (TF's reduce_max rule). Written with recorded ops, so a second
+     * derivative sees the same 0 · g terms (NaN where g is infinite). A group is uncompared where an error interval
+     * could change its mask.
+     */
+    private RefTensor sharedExtremumGradient(RefTensor x, RefTensor y, int[] grp, long[] kept, int[] ax, RefTensor g,
+            String op) {
+        int n = x.size();
+        double[] mv = new double[n];
+        boolean[] unsure = new boolean[y.size()];
+        for (int i = 0; i < n; i++) {
+            double xv = x.v[i];
+            double yv = y.v[grp[i]];
+            double xe = x.e[i];
+            double ye = y.e[grp[i]];
+            mv[i] = xv == yv ? 1 : 0;
+            boolean certain = (xe == 0 && ye == 0) || Math.abs(xv - yv) > xe + ye;
+            unsure[grp[i]] |= !certain;
+        }
+        double[] me = new double[n];
+        for (int i = 0; i < n; i++) {
+            me[i] = unsure[grp[i]] ? INF : 0;
+        }
+        RefTensor mask = new RefTensor(x.shape.clone(), x.dtype, mv, me);
+        RefTensor count = sum(mask, ax, true);
+        return binary(Kind.DIV, binary(Kind.MUL, reshape(g, kept, op), mask), count);
     }
 
     /** The gradient goes to the unique extreme element of each group; groups with ties are uncompared. */
@@ -1005,20 +1026,48 @@ final class Reference {
                 certain[gi] = false;                                // an error interval overlaps the extreme
             }
         }
-        double[] v = new double[n];
-        double[] e = new double[n];
+        // a winner takes g; elsewhere 0, except where the winner is unsure or 0 · g would be NaN (g infinite): there
+        // the element is uncompared and, for a second derivative, still linked to g, so that that is uncompared too
+        int[] from = new int[n];
+        boolean[] unsure = new boolean[n];
         for (int i = 0; i < n; i++) {
             int gi = grp[i];
-            if (!certain[gi]) {
+            unsure[i] = !certain[gi] || (i != winner[gi] && !(Double.isFinite(g.v[gi]) && g.e[gi] != INF));
+            from[i] = unsure[i] || i == winner[gi] ? gi : -1;
+        }
+        return copyBy(g, from, unsure, x.shape);
+    }
+
+    /**
+     * Element i of the result is x's element {@code from[i]}, or 0 where that is -1: a copy that may repeat and skip
+     * elements (im2col, gather, routing a gradient to its winners). Elements marked {@code unsure} (null: none) are
+     * uncompared, and so is what their gradient adds into x. Recorded, so its gradient differentiates again.
+     */
+    private RefTensor copyBy(RefTensor x, int[] from, boolean[] unsure, long[] shape) {
+        double[] v = new double[from.length];
+        double[] e = new double[from.length];
+        for (int i = 0; i < from.length; i++) {
+            if (from[i] >= 0) {
+                v[i] = x.v[from[i]];
+                e[i] = x.e[from[i]];
+            }
+            if (unsure != null && unsure[i]) {
                 e[i] = INF;
-            } else if (i == winner[gi]) {
-                v[i] = g.v[gi];
-                e[i] = g.e[gi];
-            } else {
-                e[i] = Double.isFinite(g.v[gi]) && g.e[gi] != INF ? 0 : INF;   // 0 * g is NaN for g = inf
             }
         }
-        return new RefTensor(x.shape.clone(), x.dtype, v, e);
+        RefTensor out = new RefTensor(shape.clone(), x.dtype, v, e);
+        return record(out, g -> new RefTensor[] {scatterSum(g, from, unsure, x.shape)}, x);
+    }
+
+    /** The adjoint of {@link #copyBy}: g's element i added into element {@code to[i]} of the result (skipped at -1). */
+    private RefTensor scatterSum(RefTensor g, int[] to, boolean[] unsure, long[] shape) {
+        RefTensor out = groupedSum(g, to, shape);
+        for (int i = 0; unsure != null && i < to.length; i++) {
+            if (unsure[i] && to[i] >= 0) {
+                out.e[to[i]] = INF;
+            }
+        }
+        return record(out, gg -> new RefTensor[] {copyBy(gg, to, unsure, g.shape)}, g);
     }
 
     RefTensor argmax(RefTensor x, int axisArg) {
@@ -1255,14 +1304,7 @@ final class Reference {
             int outer = o / inner / m;
             src[o] = (int) ((outer * n + (long) indices.v[j]) * inner + k);
         }
-        double[] v = new double[src.length];
-        double[] e = new double[src.length];
-        for (int o = 0; o < src.length; o++) {
-            v[o] = x.v[src[o]];
-            e[o] = x.e[src[o]];
-        }
-        RefTensor out = new RefTensor(shape, x.dtype, v, e);
-        return record(out, g -> new RefTensor[] {groupedSum(g, src, x.shape), null}, x, indices);
+        return copyBy(x, src, null, shape);
     }
 
     /** Zeros around x, {@code before[i]} ahead of axis i and {@code after[i]} behind it; the gradient is a slice. */
@@ -1453,17 +1495,7 @@ final class Reference {
 
     /** The windows of x as the columns of a matrix, zero in the padding; its gradient adds the copies back. */
     private RefTensor im2col(RefTensor x, Windows win) {
-        int[] src = win.sources();
-        double[] v = new double[src.length];
-        double[] e = new double[src.length];
-        for (int i = 0; i < src.length; i++) {
-            if (src[i] >= 0) {
-                v[i] = x.v[src[i]];
-                e[i] = x.e[src[i]];
-            }
-        }
-        RefTensor out = new RefTensor(win.columnsShape(), x.dtype, v, e);
-        return record(out, g -> new RefTensor[] {groupedSum(g, src, x.shape)}, x);
+        return copyBy(x, win.sources(), null, win.columnsShape());
     }
 
     /** {@code Functional.conv2d}: a product of the kernel's rows with the image's windows, plus the bias. */
@@ -1544,9 +1576,9 @@ final class Reference {
         int[] column = new int[src.length];
         Arrays.setAll(column, i -> i % cols);
         return record(out, g -> {
-            RefTensor flat = new RefTensor(new long[] {cols}, g.dtype, g.v, g.e);
             RefTensor y = new RefTensor(new long[] {cols}, out.dtype, out.v, out.e);
-            return new RefTensor[] {groupedSum(extremumGradient(windowed, y, column, flat), src, x.shape)};
+            RefTensor routed = extremumGradient(windowed, y, column, reshape(g, new long[] {cols}, op));
+            return new RefTensor[] {scatterSum(routed, src, null, x.shape)};
         }, x);
     }
 
@@ -1720,10 +1752,12 @@ final class Reference {
             offset += begin[i] * st[i];
         }
         RefTensor out = gatherCopy(x, dims, walk(dims, st, offset, size(dims)));
-        return record(out, g -> new RefTensor[] {placed(g, x.shape, begin)}, x);
+        long[] after = new long[r];
+        Arrays.setAll(after, i -> x.shape[i] - begin[i] - dims[i]);
+        return record(out, g -> new RefTensor[] {pad(g, begin, after)}, x);    // a recorded op: second order
     }
 
-    /** Zeros of {@code shape} with {@code g} at {@code begin}: the adjoint of slice, and pad. */
+    /** Zeros of {@code shape} with {@code g} at {@code begin}: pad's values (and so slice's gradient). */
     private static RefTensor placed(RefTensor g, long[] shape, long[] begin) {
         RefTensor out = filled(shape, g.dtype, 0);
         long[] st = strides(shape);
