@@ -1001,8 +1001,12 @@ final class Reference {
         return binary(Kind.DIV, binary(Kind.MUL, reshape(g, kept, op), mask), count);
     }
 
-    /** The gradient goes to the unique extreme element of each group; groups with ties are uncompared. */
-    private RefTensor extremumGradient(RefTensor x, RefTensor y, int[] grp, RefTensor g) {
+    /**
+     * Max pooling's gradient: each window's (group's) g goes to its unique maximum, as the library's scatter to the
+     * first maximum does; windows whose winner is unsure (ties, overlapping error intervals, a NaN or infinite
+     * maximum) are uncompared.
+     */
+    private RefTensor winnerGradient(RefTensor x, RefTensor y, int[] grp, RefTensor g) {
         int n = x.size();
         int m = y.size();
         int[] winner = new int[m];
@@ -1016,7 +1020,7 @@ final class Reference {
         }
         boolean[] certain = new boolean[m];
         for (int gi = 0; gi < m; gi++) {
-            // the library's mask is x == max: an uncompared winner may be NaN there, and NaN == NaN is false
+            // NaN == NaN is false: a NaN maximum has no winner here
             certain[gi] = winners[gi] == 1 && Double.isFinite(y.v[gi]) && x.e[winner[gi]] != INF;
         }
         for (int i = 0; i < n; i++) {
@@ -1026,8 +1030,8 @@ final class Reference {
                 certain[gi] = false;                                // an error interval overlaps the extreme
             }
         }
-        // a winner takes g; elsewhere 0, except where the winner is unsure or 0 · g would be NaN (g infinite): there
-        // the element is uncompared and, for a second derivative, still linked to g, so that that is uncompared too
+        // a winner takes g; elsewhere 0, except where the winner is unsure (and, to be safe, where g is not finite):
+        // there the element is uncompared and, for a second derivative, still linked to g, so that that is too
         int[] from = new int[n];
         boolean[] unsure = new boolean[n];
         for (int i = 0; i < n; i++) {
@@ -1577,7 +1581,7 @@ final class Reference {
         Arrays.setAll(column, i -> i % cols);
         return record(out, g -> {
             RefTensor y = new RefTensor(new long[] {cols}, out.dtype, out.v, out.e);
-            RefTensor routed = extremumGradient(windowed, y, column, reshape(g, new long[] {cols}, op));
+            RefTensor routed = winnerGradient(windowed, y, column, reshape(g, new long[] {cols}, op));
             return new RefTensor[] {scatterSum(routed, src, null, x.shape)};
         }, x);
     }
