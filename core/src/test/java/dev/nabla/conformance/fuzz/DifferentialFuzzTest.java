@@ -368,8 +368,8 @@ class DifferentialFuzzTest {
 
     /**
      * The program as one traced function (its inputs the program's inputs, its body the same steps, a tape, the loss
-     * and its gradients) must give the eager body's bits at the trace and at a replay: its last value, the loss's
-     * value and the gradients, in one FLOAT64 vector. The replay runs the optimized plan (dead code, constant
+     * and its gradients, and under an outer tape the second-order gradients) must give the eager body's bits at the
+     * trace and at a replay: its last value, the loss's value and the gradients, in one FLOAT64 vector. The replay runs the optimized plan (dead code, constant
      * folding, CSE, fusion of element-wise chains and reductions, permuted operands, memory planning), so random
      * compositions reach rewrites that the op-by-op tests do not. The CPU promises traced = eager bit for bit.
      */
@@ -386,24 +386,40 @@ class DifferentialFuzzTest {
             }
         }
         Tensor[] in = inputs.toArray(Tensor[]::new);
+        boolean second = g.secondGradients() != null;
         Function<Tensor[], Tensor> body = args -> {
             Tensor[] t = new Tensor[steps.size()];
-            try (GradientTape tape = new GradientTape()) {
+            // as in the eager run: an outer tape records the inner one's reverse pass for the second order
+            try (GradientTape outer = new GradientTape(); GradientTape tape = new GradientTape()) {
                 for (int i = 0, k = 0; i < steps.size(); i++) {
                     Step s = steps.get(i);
                     t[i] = s.kind() == Kind.INPUT ? args[k++] : exec(null, s, t);
                     if (s.kind() == Kind.INPUT && t[i].dtype().isFloating()) {
                         tape.watch(t[i]);
+                        if (second) {
+                            outer.watch(t[i]);
+                        }
                     }
                 }
                 List<Tensor> out = new ArrayList<>();
                 out.add(t[steps.size() - 1].to(DType.FLOAT64).reshape(-1));
                 if (g.lossStep() >= 0 && !g.sources().isEmpty()) {
+                    List<Tensor> sources = g.sources().stream().map(i -> t[i]).toList();
                     Tensor loss = t[g.lossStep()].sum();
                     out.add(loss.to(DType.FLOAT64).reshape(-1));
-                    for (Tensor grad : tape.gradient(loss, g.sources().stream().map(i -> t[i]).toList())) {
+                    Tensor total = null;
+                    for (Tensor grad : tape.gradient(loss, sources)) {
                         if (grad != null) {
                             out.add(grad.to(DType.FLOAT64).reshape(-1));
+                            Tensor sum = grad.sum().to(DType.FLOAT64);
+                            total = total == null ? sum : total.add(sum);
+                        }
+                    }
+                    if (second && total != null) {
+                        for (Tensor grad : outer.gradient(total, sources)) {
+                            if (grad != null) {
+                                out.add(grad.to(DType.FLOAT64).reshape(-1));
+                            }
                         }
                     }
                 }
