@@ -73,8 +73,6 @@ class DifferentialFuzzTest {
         long secondPrograms;
         long secondExact;
         long secondBounded;
-        /** The program's first-order gradients, for its second-order check. */
-        List<Tensor> lastGradients = List.of();
         long referenceNanos;
         long deviceNanos;
         final Map<String, Integer> kinds = new TreeMap<>();
@@ -199,9 +197,7 @@ class DifferentialFuzzTest {
                     }
                     return null;
                 } catch (RuntimeException | Error e) {
-                    if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
-                        throw vme;
-                    }
+                    rethrowIfFatal(e);
                     return new Failure(s.kind().api + ": threw " + e.getClass().getSimpleName(),
                             "step %" + i + " (" + s.kind().api + ") threw " + e + (invalid ? " instead of "
                                     + "IllegalArgumentException (reference: " + p.invalidWhy() + ")" : "") + "\n"
@@ -225,18 +221,17 @@ class DifferentialFuzzTest {
                             + "\n  reference: " + g.values().get(i) + "\n  got:       " + describe(t[i]));
                 }
             }
-            Failure f = gradients(g, t, tape, made, st);
+            List<Tensor> firsts = new ArrayList<>();
+            Failure f = gradients(g, t, tape, made, firsts, st);
             if (f == null && outer != null) {
-                f = secondGradients(g, t, outer, made, st);
+                f = secondGradients(g, t, outer, firsts, made, st);
             }
             if (outer != null) {
                 outer.close();                  // before the traced run, which it would record
             }
             return f == null && !d.isCuda() && TRACED ? traced(g, t, st) : f;
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
-                throw vme;
-            }
+            rethrowIfFatal(e);
             return new Failure("harness: " + e.getClass().getSimpleName(), "checking threw " + e + "\n" + stackTop(e));
         } finally {
             tape.close();
@@ -249,7 +244,8 @@ class DifferentialFuzzTest {
         }
     }
 
-    private static Failure gradients(Generated g, Tensor[] t, GradientTape tape, List<Tensor> made, Stats st) {
+    private static Failure gradients(Generated g, Tensor[] t, GradientTape tape, List<Tensor> made,
+            List<Tensor> firsts, Stats st) {
         if (g.lossStep() < 0 || g.sources().isEmpty()) {
             return null;
         }
@@ -260,14 +256,12 @@ class DifferentialFuzzTest {
             made.add(loss);
             grads = tape.gradient(loss, g.sources().stream().map(i -> t[i]).toList());
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
-                throw vme;
-            }
+            rethrowIfFatal(e);
             return new Failure("gradient: threw " + e.getClass().getSimpleName(), "the gradient of sum(%"
                     + g.lossStep() + ") threw " + e + "\n" + stackTop(e));
         }
         st.gradPrograms++;
-        st.lastGradients = grads;
+        firsts.addAll(grads);
         for (int j = 0; j < grads.size(); j++) {
             Tensor got = grads.get(j);
             RefTensor want = g.gradients().get(j);
@@ -306,18 +300,9 @@ class DifferentialFuzzTest {
      * the outer tape that recorded the inner tape's reverse pass. Null and zeros are one answer here: whether a rule
      * records a path whose derivative is zero (relu's mask) is the library's choice.
      */
-    private static Failure secondGradients(Generated g, Tensor[] t, GradientTape outer, List<Tensor> made,
-            Stats st) {
-        List<Tensor> firsts = st.lastGradients;
-        Tensor total = null;
-        for (Tensor first : firsts) {
-            if (first != null) {
-                Tensor s = first.sum().to(DType.FLOAT64);
-                made.add(s);
-                total = total == null ? s : total.add(s);
-                made.add(total);
-            }
-        }
+    private static Failure secondGradients(Generated g, Tensor[] t, GradientTape outer, List<Tensor> firsts,
+            List<Tensor> made, Stats st) {
+        Tensor total = sumOfSums(firsts, made);
         if (total == null) {
             return null;
         }
@@ -325,9 +310,7 @@ class DifferentialFuzzTest {
         try {
             grads = outer.gradient(total, g.sources().stream().map(i -> t[i]).toList());
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
-                throw vme;
-            }
+            rethrowIfFatal(e);
             return new Failure("second order: threw " + e.getClass().getSimpleName(), "the gradient of the "
                     + "gradients' sum threw " + e + "\n" + stackTop(e));
         }
@@ -363,15 +346,35 @@ class DifferentialFuzzTest {
         return null;
     }
 
+    /**
+     * The second-order check's loss: the sum of every non-null first-order gradient's sum, each cast to FLOAT64 (the
+     * sources' dtypes may differ); null if there is none. Intermediates go to {@code made} when it is not null.
+     */
+    private static Tensor sumOfSums(List<Tensor> firsts, List<Tensor> made) {
+        Tensor total = null;
+        for (Tensor first : firsts) {
+            if (first != null) {
+                Tensor s = first.sum().to(DType.FLOAT64);
+                total = total == null ? s : total.add(s);
+                if (made != null) {
+                    made.add(s);
+                    made.add(total);
+                }
+            }
+        }
+        return total;
+    }
+
     /** Whether valid programs are also run traced ({@code nabla.fuzz.traced}, default true; CPU only). */
     private static final boolean TRACED = Boolean.parseBoolean(System.getProperty("nabla.fuzz.traced", "true"));
 
     /**
      * The program as one traced function (its inputs the program's inputs, its body the same steps, a tape, the loss
      * and its gradients, and under an outer tape the second-order gradients) must give the eager body's bits at the
-     * trace and at a replay: its last value, the loss's value and the gradients, in one FLOAT64 vector. The replay runs the optimized plan (dead code, constant
-     * folding, CSE, fusion of element-wise chains and reductions, permuted operands, memory planning), so random
-     * compositions reach rewrites that the op-by-op tests do not. The CPU promises traced = eager bit for bit.
+     * trace and at a replay: its last value, the loss's value and the gradients, in one FLOAT64 vector. The replay
+     * runs the optimized plan (dead code, constant folding, CSE, fusion of element-wise chains and reductions, permuted
+     * operands, memory planning), so random compositions reach rewrites that the op-by-op tests do not. The CPU
+     * promises traced = eager bit for bit.
      */
     private static Failure traced(Generated g, Tensor[] eager, Stats st) {
         Program p = g.program();
@@ -390,13 +393,13 @@ class DifferentialFuzzTest {
         Function<Tensor[], Tensor> body = args -> {
             Tensor[] t = new Tensor[steps.size()];
             // as in the eager run: an outer tape records the inner one's reverse pass for the second order
-            try (GradientTape outer = new GradientTape(); GradientTape tape = new GradientTape()) {
+            try (GradientTape outer = second ? new GradientTape() : null; GradientTape tape = new GradientTape()) {
                 for (int i = 0, k = 0; i < steps.size(); i++) {
                     Step s = steps.get(i);
                     t[i] = s.kind() == Kind.INPUT ? args[k++] : exec(null, s, t);
                     if (s.kind() == Kind.INPUT && t[i].dtype().isFloating()) {
                         tape.watch(t[i]);
-                        if (second) {
+                        if (outer != null) {
                             outer.watch(t[i]);
                         }
                     }
@@ -407,19 +410,15 @@ class DifferentialFuzzTest {
                     List<Tensor> sources = g.sources().stream().map(i -> t[i]).toList();
                     Tensor loss = t[g.lossStep()].sum();
                     out.add(loss.to(DType.FLOAT64).reshape(-1));
-                    Tensor total = null;
-                    for (Tensor grad : tape.gradient(loss, sources)) {
+                    List<Tensor> firsts = tape.gradient(loss, sources);
+                    Tensor total = outer != null ? sumOfSums(firsts, null) : null;
+                    List<Tensor> all = new ArrayList<>(firsts);
+                    if (total != null) {
+                        all.addAll(outer.gradient(total, sources));
+                    }
+                    for (Tensor grad : all) {
                         if (grad != null) {
                             out.add(grad.to(DType.FLOAT64).reshape(-1));
-                            Tensor sum = grad.sum().to(DType.FLOAT64);
-                            total = total == null ? sum : total.add(sum);
-                        }
-                    }
-                    if (second && total != null) {
-                        for (Tensor grad : outer.gradient(total, sources)) {
-                            if (grad != null) {
-                                out.add(grad.to(DType.FLOAT64).reshape(-1));
-                            }
                         }
                     }
                 }
@@ -439,9 +438,7 @@ class DifferentialFuzzTest {
                 }
             }
         } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
-                throw vme;
-            }
+            rethrowIfFatal(e);
             return new Failure("traced: threw " + e.getClass().getSimpleName(), "the traced program threw " + e + "\n"
                     + stackTop(e));
         }
@@ -525,6 +522,13 @@ class DifferentialFuzzTest {
             case MEAN_SQUARED_ERROR -> Functional.meanSquaredError(x, t[a[1]]);
             case SOFTMAX_CROSS_ENTROPY -> Functional.softmaxCrossEntropy(x, t[a[1]]);
         };
+    }
+
+    /** A JVM failure other than a stack overflow (which a deep random program may cause) ends the run. */
+    private static void rethrowIfFatal(Throwable e) {
+        if (e instanceof VirtualMachineError vme && !(vme instanceof StackOverflowError)) {
+            throw vme;
+        }
     }
 
     private static int[] all(Tensor x) {

@@ -1127,12 +1127,19 @@ final class Reference {
         if (x.shape[a] == 0) {
             return filled(keptShape(x.shape, new int[] {a}), x.dtype, 0);
         }
-        boolean saved = recording;
-        recording = false;
-        try {
+        return unrecorded(() -> {
             RefTensor m = extremum(Kind.MAX, x, new int[] {a}, true);
             RefTensor finite = binary(Kind.LT, unary(Kind.ABS, m), constant(x.dtype, INF));
             return where(finite, m, constant(x.dtype, 0));
+        });
+    }
+
+    /** The value {@code f} computes, with the reference's ops off its tape (no gradient flows through them). */
+    private RefTensor unrecorded(java.util.function.Supplier<RefTensor> f) {
+        boolean saved = recording;
+        recording = false;
+        try {
+            return f.get();
         } finally {
             recording = saved;
         }
@@ -1408,15 +1415,8 @@ final class Reference {
         DType t = z.dtype;
         RefTensor oneHot = cast(oneHot(labels, classes), t);
         RefTensor batch = constant(t, z.shape[0]);
-        boolean saved = recording;
-        recording = false;
-        RefTensor loss;
-        try {
-            loss = binary(Kind.DIV, unary(Kind.NEG, sum(binary(Kind.MUL, axisComposite(Kind.LOG_SOFTMAX, z, 1),
-                    oneHot), null, false)), batch);
-        } finally {
-            recording = saved;
-        }
+        RefTensor loss = unrecorded(() -> binary(Kind.DIV, unary(Kind.NEG, sum(binary(Kind.MUL,
+                axisComposite(Kind.LOG_SOFTMAX, z, 1), oneHot), null, false)), batch));
         RefTensor out = new RefTensor(loss.shape, t, loss.v, loss.e);
         return record(out, g -> new RefTensor[] {binary(Kind.MUL, binary(Kind.SUB, axisComposite(Kind.SOFTMAX, z, 1),
                 oneHot), binary(Kind.DIV, g, batch))}, z);
@@ -1549,12 +1549,7 @@ final class Reference {
         int[] src = win.sources();
         int rows = size * size;
         int cols = (int) win.columnsShape()[1];
-        RefTensor windowed = new RefTensor(win.columnsShape(), x.dtype, new double[src.length],
-                new double[src.length]);
-        for (int i = 0; i < src.length; i++) {
-            windowed.v[i] = x.v[src[i]];
-            windowed.e[i] = x.e[src[i]];
-        }
+        RefTensor windowed = unrecorded(() -> copyBy(x, src, null, win.columnsShape()));
         double[] v = new double[cols];
         double[] e = new double[cols];
         for (int q = 0; q < cols; q++) {
