@@ -56,8 +56,8 @@ public class Tensor implements AutoCloseable {
 
     /** A tensor viewing {@code storage} with {@code shape}; ops make them through {@link TensorAccess#wrap}. */
     Tensor(Storage storage, Shape shape) {
-        if (storage.buffer().size() != shape.size()) {
-            throw new IllegalArgumentException("buffer of " + storage.buffer().size() + " elements cannot hold shape "
+        if (storage.size() != shape.size()) {
+            throw new IllegalArgumentException("buffer of " + storage.size() + " elements cannot hold shape "
                     + shape);
         }
         this.storage = storage;
@@ -140,7 +140,7 @@ public class Tensor implements AutoCloseable {
     /** The shape. */
     public Shape shape() { return shape; }
     /** The element type. */
-    public DType dtype() { return storage.buffer().dtype(); }
+    public DType dtype() { return storage.dtype(); }
     /** The device holding the buffer. */
     public Device device() { return storage.backend().device(); }
     /** Number of dimensions. */
@@ -149,6 +149,21 @@ public class Tensor implements AutoCloseable {
     public long size() { return shape.size(); }
     /** True after {@link #close()}. */
     public boolean isClosed() { return closed; }
+
+    /**
+     * Computes this tensor's values now if they are still deferred, and returns it. On the CPU, an element-wise op on
+     * a large tensor outside a tape waits until its values are read, so that a chain of them runs as one pass over
+     * memory (the same bits); any read of the values computes them anyway. Call it to time a computation, or to let
+     * the chain's inputs go.
+     *
+     * <pre>{@code
+     * Tensor y = a.mul(b).add(a).evaluate();   // computed here, in one pass; a * b never reaches memory
+     * }</pre>
+     */
+    public Tensor evaluate() {
+        storage("evaluate").buffer();
+        return this;
+    }
 
     /** The storage, checked open. */
     Storage storage(String op) {

@@ -36,6 +36,7 @@ public class Variable extends Tensor {
         this.name = Checks.notNull("Variable", "name", name);
         this.assignEffect = "assign '" + name + "'";
         this.trainable = trainable;
+        storage("Variable").markWrittenInPlace();
     }
 
     /** A FLOAT32 scalar variable. */

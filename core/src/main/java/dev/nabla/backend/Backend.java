@@ -279,6 +279,15 @@ public interface Backend {
     }
 
     /**
+     * True when eager element-wise ops on this backend may be deferred and run as one {@link #fused} pass when their
+     * values are first read ({@code dev.nabla.ops.Deferral}); only for backends whose {@code fused} is one pass with
+     * the unfused ops' bits.
+     */
+    default boolean defersElementwise() {
+        return false;
+    }
+
+    /**
      * Runs a fused element-wise program into {@code out} (dense, the program's shape and dtype), reading
      * {@code inputs} over the program's strides. This default runs the steps one by one through {@link #unary} and
      * {@link #binary} with temporary buffers, which is what the unfused ops do; backends override it with one pass.

@@ -13,6 +13,7 @@ import dev.nabla.ops.Broadcasting;
 import dev.nabla.ops.Creation;
 import dev.nabla.ops.Dispatch;
 import dev.nabla.ops.Elementwise;
+import dev.nabla.ops.Fused;
 import dev.nabla.ops.OpEvents;
 import dev.nabla.ops.Primitive;
 import dev.nabla.ops.Reductions;
@@ -320,14 +321,7 @@ final class Plan {
     }
 
     private static boolean fusible(Step s) {
-        if (s.isEffect() || !s.primitive.dtype().isFloating()) {
-            return false;
-        }
-        return switch (s.primitive) {
-            case Elementwise.Unary u -> u.op() != UnaryOp.LOGICAL_NOT;
-            case Elementwise.Binary b -> !b.op().isComparison();
-            default -> false;
-        };
+        return !s.isEffect() && Elementwise.fusible(s.primitive);
     }
 
     /**

@@ -12,7 +12,7 @@ import dev.nabla.internal.TensorAccess;
 
 /**
  * The one entry point every op runs through (JAX's {@code bind}): given a checked {@link Primitive} and its inputs,
- * it allocates the output, runs the primitive on the inputs' backend, records the application on the active tapes
+ * it allocates the output, runs the primitive on the inputs' backend (or defers it: {@link Deferral}), records the application on the active tapes
  * (which is also where the numerics check looks) and, while a function is being traced on this thread, adds it to the
  * graph under construction. Public for the other packages of core, not API.
  */
@@ -97,7 +97,10 @@ public final class Dispatch {
 
     /** Runs {@code p} on {@code in} on {@code backend} (for primitives without inputs: fill, iota, random). */
     public static Tensor apply(Backend backend, Primitive p, Tensor... in) {
-        Tensor out = execute(backend, p, in);
+        Tensor out = Deferral.defer(backend, p, in);
+        if (out == null) {
+            out = execute(backend, p, in);
+        }
         record(p, in, out);
         Listener l = LISTENER.get();
         if (l != null) {

@@ -26,6 +26,21 @@ public final class Elementwise {
         return n;
     }
 
+    /**
+     * True when {@code p} can run as a step of a {@link dev.nabla.backend.FusedProgram}: a floating element-wise
+     * op (a traced plan fuses these into chains, and so does {@link Deferral} in eager mode).
+     */
+    public static boolean fusible(Primitive p) {
+        if (!p.dtype().isFloating()) {
+            return false;
+        }
+        return switch (p) {
+            case Unary u -> u.op() != UnaryOp.LOGICAL_NOT;
+            case Binary b -> !b.op().isComparison();
+            default -> false;
+        };
+    }
+
     /** {@code op(x)} element-wise. */
     public static Tensor unary(UnaryOp op, Tensor x) {
         String name = UNARY_NAMES[op.ordinal()];

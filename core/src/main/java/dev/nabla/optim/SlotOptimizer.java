@@ -120,13 +120,21 @@ public abstract class SlotOptimizer implements Optimizer {
         iterations++;
     }
 
+    /**
+     * A slot: optimizer state, which no memory scope the first update runs in may close, and which every update
+     * writes in place.
+     */
+    private static Tensor writtenInPlace(Tensor slot) {
+        TensorAccess.storage(slot, "applyGradients").markWrittenInPlace();
+        return TensorAccess.detach(slot);
+    }
+
     private Tensor[] slotsFor(Variable v, int count) {
         Tensor[] s = slots.get(v);
         if (s == null) {
             s = new Tensor[count];
             for (int k = 0; k < count; k++) {
-                // optimizer state: no memory scope the first update runs in may close it
-                s[k] = TensorAccess.detach(Tensor.full(v.device(), initialSlotValue(k), v.dtype(), v.shape().dims()));
+                s[k] = writtenInPlace(Tensor.full(v.device(), initialSlotValue(k), v.dtype(), v.shape().dims()));
             }
             slots.put(v, s);
             slotOrder.add(v);
@@ -190,7 +198,7 @@ public abstract class SlotOptimizer implements Optimizer {
                 Tensor saved = state.get(i + "/" + v.name() + "/" + slotNames().get(k));
                 Tensor value = saved.to(v.device()).to(v.dtype());
                 s[k].close();
-                s[k] = TensorAccess.detach(Tensor.zerosLike(value).add(value));
+                s[k] = writtenInPlace(Tensor.zerosLike(value).add(value));
             }
         }
         iterations = (long) it.doubleItem();

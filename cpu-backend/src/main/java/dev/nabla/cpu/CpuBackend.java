@@ -160,6 +160,11 @@ final class CpuBackend implements Backend {
     private static final long SMALL_FUSED = 16;
 
     @Override
+    public boolean defersElementwise() {
+        return true;
+    }
+
+    @Override
     public void fused(FusedProgram program, Buffer[] inputs, Buffer out) {
         if (!program.dtype().isFloating()) {
             Backend.super.fused(program, inputs, out);

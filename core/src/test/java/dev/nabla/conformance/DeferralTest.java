@@ -1,0 +1,287 @@
+package dev.nabla.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.GradientTape;
+import dev.nabla.MemoryStats;
+import dev.nabla.Nabla;
+import dev.nabla.Scope;
+import dev.nabla.Tensor;
+import dev.nabla.Variable;
+import dev.nabla.conformance.memory.Settle;
+import dev.nabla.internal.TensorAccess;
+import dev.nabla.ops.Deferral;
+import dev.nabla.optim.Adam;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BinaryOperator;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+/**
+ * Deferred element-wise chains ({@link Deferral}): the values are the bits the ops give one at a time, whatever
+ * happens to the inputs before they are read; where a backend does not defer, the same calls must simply agree.
+ * Every test defers from one element on.
+ */
+class DeferralTest {
+    private long previous;
+
+    @BeforeEach
+    void deferEverything() {
+        previous = Deferral.minElements(1);
+    }
+
+    @AfterEach
+    void restore() {
+        Deferral.minElements(previous);
+    }
+
+    private static boolean defers(Device d) {
+        return TensorAccess.backend(Tensor.zeros(d, 1)).defersElementwise();
+    }
+
+    private static final List<UnaryOperator<Tensor>> UNARY = List.of(Tensor::exp, Tensor::neg, Tensor::tanh,
+            Tensor::sigmoid, Tensor::relu, Tensor::abs, Tensor::square, Tensor::sqrt, Tensor::log, t -> t.mul(0.75),
+            t -> t.pow(3));
+    private static final List<BinaryOperator<Tensor>> BINARY = List.of(Tensor::add, Tensor::sub, Tensor::mul,
+            Tensor::div, Tensor::maximum, Tensor::minimum, Tensor::pow);
+
+    /** Random chains over random shapes (broadcasts, size 0 and 1, scalars): deferred bits equal eager bits. */
+    @OnEachDevice
+    void randomChainsGiveTheEagerBits(Device d) {
+        Random r = new Random(11);
+        long[][] shapes = {{}, {1}, {0}, {5}, {3, 4}, {1, 4}, {3, 1}, {2, 0, 3}, {2, 3, 4}, {1, 1, 4}, {64, 33}};
+        int chained = 0;
+        for (int trial = 0; trial < 300; trial++) {
+            DType t = r.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
+            long[] shape = shapes[r.nextInt(shapes.length)];
+            int inputs = 1 + r.nextInt(3);
+            long[][] inputShapes = new long[inputs][];
+            double[][] values = new double[inputs][];
+            for (int i = 0; i < inputs; i++) {
+                inputShapes[i] = broadcastable(r, shape);
+                values[i] = new double[(int) dev.nabla.Shape.of(inputShapes[i]).size()];
+                for (int k = 0; k < values[i].length; k++) {
+                    values[i][k] = r.nextInt(10) == 0 ? 0 : r.nextGaussian() * 3;
+                }
+            }
+            long seed = r.nextLong();
+            Deferral.minElements(-1);
+            double[] eager = chain(d, t, inputShapes, values, seed, new int[1]).toDoubleArray();
+            Deferral.minElements(1);
+            int[] longest = new int[1];
+            Tensor deferred = chain(d, t, inputShapes, values, seed, longest);
+            assertBitsEqual(eager, deferred.toDoubleArray(), "trial " + trial + " " + t + " " + deferred.shape());
+            assertEquals(0, Deferral.pendingSteps(deferred), "computed once read");
+            chained += longest[0] >= 2 ? 1 : 0;
+        }
+        if (defers(d)) {
+            assertTrue(chained > 100, "chains of two or more deferred steps: " + chained);
+        }
+    }
+
+    /** Up to eight random ops over the inputs; {@code longest[0]} the longest deferred chain met before the read. */
+    private static Tensor chain(Device d, DType t, long[][] shapes, double[][] values, long seed, int[] longest) {
+        Random r = new Random(seed);
+        List<Tensor> live = new ArrayList<>();
+        for (int i = 0; i < shapes.length; i++) {
+            live.add(DeviceTensors.of(d, t, shapes[i], values[i]));
+        }
+        Tensor last = live.get(0);
+        int ops = 1 + r.nextInt(8);
+        for (int k = 0; k < ops; k++) {
+            Tensor x = r.nextInt(3) > 0 ? last : live.get(r.nextInt(live.size()));
+            if (r.nextBoolean()) {
+                last = UNARY.get(r.nextInt(UNARY.size())).apply(x);
+            } else {
+                Tensor y = live.get(r.nextInt(live.size()));
+                last = r.nextBoolean() ? BINARY.get(r.nextInt(BINARY.size())).apply(x, y)
+                        : BINARY.get(r.nextInt(BINARY.size())).apply(y, x);
+            }
+            live.add(last);
+            longest[0] = Math.max(longest[0], Deferral.pendingSteps(last));
+        }
+        return last;
+    }
+
+    /** {@code shape} with some dimensions set to 1 or dropped from the front (broadcasting back to it). */
+    private static long[] broadcastable(Random r, long[] shape) {
+        int drop = shape.length == 0 ? 0 : r.nextInt(shape.length + 1) / 2;
+        long[] s = new long[shape.length - drop];
+        for (int i = 0; i < s.length; i++) {
+            long dim = shape[i + drop];
+            s[i] = r.nextInt(4) == 0 ? 1 : dim;
+        }
+        return s;
+    }
+
+    private static void assertBitsEqual(double[] expected, double[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Double.doubleToLongBits(expected[i]), Double.doubleToLongBits(actual[i]),
+                    what + " element " + i + ": " + expected[i] + " vs " + actual[i]);
+        }
+    }
+
+    @OnEachDevice
+    void aChainRunsAsOneStepListAndItsInputsMayBeClosedFirst(Device d) {
+        Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {2, 3}, new double[] {1, 2, 3, 4, 5, 6});
+        Tensor b = DeviceTensors.of(d, DType.FLOAT32, new long[] {3}, new double[] {0.5, -1, 2});
+        Tensor y = a.mul(b).add(a).relu();
+        if (defers(d)) {
+            assertEquals(3, Deferral.pendingSteps(y), "a * b + a, relu: three steps, nothing computed");
+        }
+        a.close();
+        b.close();
+        assertArrayEquals(new float[] {1.5f, 0, 9, 6, 0, 18}, y.toFloatArray());
+    }
+
+    @OnEachDevice
+    void aChainReadByTwoOpsIsTakenOverOnceThenComputed(Device d) {
+        Tensor a = DeviceTensors.of(d, DType.FLOAT64, new long[] {4}, new double[] {1, 2, 3, 4});
+        Tensor t = a.mul(a);
+        Tensor u = t.add(1);
+        Tensor v = t.add(2);
+        if (defers(d)) {
+            assertEquals(2, Deferral.pendingSteps(u), "u took over t's step");
+            assertEquals(0, Deferral.pendingSteps(t), "a second reader computes t");
+            assertEquals(1, Deferral.pendingSteps(v), "v reads t's values");
+        }
+        assertArrayEquals(new double[] {2, 5, 10, 17}, u.toDoubleArray());
+        assertArrayEquals(new double[] {3, 6, 11, 18}, v.toDoubleArray());
+        assertArrayEquals(new double[] {1, 4, 9, 16}, t.toDoubleArray());
+        Tensor w = t.mul(t);                       // one input read twice: one leaf
+        assertArrayEquals(new double[] {1, 16, 81, 256}, w.toDoubleArray());
+    }
+
+    @OnEachDevice
+    void reshapedAndBroadcastChainsAreComputedBeforeTheyAreRead(Device d) {
+        Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {2, 3}, new double[] {1, 2, 3, 4, 5, 6});
+        Tensor c = DeviceTensors.of(d, DType.FLOAT32, new long[] {6}, new double[] {10, 20, 30, 40, 50, 60});
+        // the chain's steps index (2, 3); read as (6) they would be read with the wrong strides
+        Tensor flat = a.mul(2).reshape(6).add(c);
+        assertArrayEquals(new float[] {12, 24, 36, 48, 60, 72}, flat.toFloatArray());
+        Tensor row = c.reshape(2, 3).sub(1).sum(0);          // not element-wise: computes its input
+        Tensor broadcast = a.add(row.mul(0.5f));              // (3,) chain broadcast over (2, 3): computed first
+        assertArrayEquals(new float[] {25, 36, 47, 28, 39, 50}, broadcast.toFloatArray());
+        Tensor transposed = a.add(1).transpose().mul(2);      // a strided copy of a chain computes it
+        assertArrayEquals(new float[] {4, 10, 6, 12, 8, 14}, transposed.toFloatArray());
+    }
+
+    @OnEachDevice
+    void longChainsStartOverAtTheStepLimit(Device d) {
+        Tensor x = DeviceTensors.of(d, DType.FLOAT32, new long[] {3}, new double[] {1, 2, 4});
+        float[] expected = {1, 2, 4};
+        for (int i = 0; i < 1000; i++) {
+            x = x.mul(0.999f).add(0.001f);
+            for (int k = 0; k < 3; k++) {
+                expected[k] = expected[k] * 0.999f + 0.001f;
+            }
+            assertTrue(Deferral.pendingSteps(x) <= 32, "step " + i + ": " + Deferral.pendingSteps(x));
+        }
+        assertArrayEquals(expected, x.toFloatArray());
+    }
+
+    @OnEachDevice
+    void variablesAndOptimizerSlotsAreReadWhenTheOpRuns(Device d) {
+        Variable v = new Variable(DeviceTensors.of(d, DType.FLOAT32, new long[] {2}, new double[] {1, 2}));
+        Tensor y = v.mul(3);
+        assertEquals(0, Deferral.pendingSteps(y), "an op on a Variable is computed at once");
+        v.assign(DeviceTensors.of(d, DType.FLOAT32, new long[] {2}, new double[] {10, 20}));
+        assertArrayEquals(new float[] {3, 6}, y.toFloatArray());
+
+        Adam adam = Adam.builder().learningRate(0.1).build();
+        adam.applyGradients(List.of(Tensor.onesLike(v)), List.of(v));
+        Tensor m = adam.state().get("0/Variable/m");
+        Tensor firstMoment = m.mul(1);
+        assertEquals(0, Deferral.pendingSteps(firstMoment), "an op on an optimizer slot is computed at once");
+        float[] before = m.toFloatArray();
+        adam.applyGradients(List.of(Tensor.onesLike(v)), List.of(v));
+        assertArrayEquals(before, firstMoment.toFloatArray());
+    }
+
+    @OnEachDevice
+    void nothingIsDeferredUnderATapeAndGradientsAgree(Device d) {
+        Variable x = new Variable(DeviceTensors.of(d, DType.FLOAT64, new long[] {3}, new double[] {0.5, 1, 2}));
+        Tensor c = DeviceTensors.of(d, DType.FLOAT64, new long[] {3}, new double[] {1, 2, 3});
+        try (GradientTape tape = new GradientTape()) {
+            Tensor y = x.mul(c).exp();
+            Tensor unwatched = c.mul(c).add(1);
+            assertEquals(0, Deferral.pendingSteps(y));
+            assertEquals(0, Deferral.pendingSteps(unwatched), "a recording tape defers nothing");
+            Tensor g = tape.gradient(y.sum(), x);
+            double[] expected = new double[3];
+            double[] xs = {0.5, 1, 2};
+            for (int i = 0; i < 3; i++) {
+                expected[i] = (i + 1) * Math.exp(xs[i] * (i + 1));
+            }
+            assertArrayEquals(expected, g.toDoubleArray(), 1e-12);
+        }
+    }
+
+    @OnEachDevice
+    void aScopeClosesTheChainsItTookOverAndKeepsTheResult(Device d) {
+        Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {3}, new double[] {1, 2, 3});
+        Tensor kept;
+        try (Scope s = Nabla.scope()) {
+            Tensor b = a.add(1);
+            kept = s.keep(b.mul(b).sub(a));
+        }
+        assertArrayEquals(new float[] {3, 7, 13}, kept.toFloatArray());
+    }
+
+    @OnEachDevice
+    void threadsReadingOneChainSeeTheSameValues(Device d) throws Exception {
+        double[] values = new double[4096];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i * 0.01;
+        }
+        Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {values.length}, values);
+        Deferral.minElements(-1);
+        float[] expected = a.sin().mul(a).add(a).toFloatArray();
+        Deferral.minElements(1);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 20; round++) {
+                Tensor y = a.sin().mul(a).add(a);
+                List<Future<float[]>> reads = new ArrayList<>();
+                for (int k = 0; k < 4; k++) {
+                    reads.add(pool.submit(y::toFloatArray));
+                }
+                for (Future<float[]> f : reads) {
+                    assertArrayEquals(expected, f.get());
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** A deferred chain keeps its closed inputs' buffers until it is closed itself, then gives everything back. */
+    @OnEachDevice
+    void closingAChainGivesItsInputsBack(Device d) throws InterruptedException {
+        MemoryStats base = Settle.settled(d);
+        double[] values = new double[8192];                  // 32 KiB: pooled, counted
+        Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {values.length}, values);
+        Tensor b = DeviceTensors.of(d, DType.FLOAT32, new long[] {values.length}, values);
+        Tensor y = a.mul(b).add(a);
+        long bytes = 4L * values.length;
+        a.close();
+        b.close();
+        if (defers(d)) {
+            assertEquals(base.allocated() + 3 * bytes, Settle.settled(d).allocated(), "y and the inputs it reads");
+        }
+        y.close();
+        MemoryStats after = Settle.backTo(d, base, 3000);
+        assertEquals(base.allocated(), after.allocated(), base + " -> " + after);
+    }
+}
