@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reference and gives it back on {@code close()} or, as a backstop, when the garbage collector finds the tensor
  * unreachable; the last reference releases the buffer to its backend.
  *
- * <p>The buffer's values may be {@linkplain #defer deferred}: computed the first time {@link #buffer()} is called
- * (the one way to read or write them), so that an element-wise chain can run as one pass (see
+ * <p>The buffer may be {@linkplain Deferred deferred}: allocated and computed the first time {@link #buffer()} is
+ * called (the one way to read or write the values), so that an element-wise chain can run as one pass (see
  * {@code dev.nabla.ops.Deferral}). {@link #dtype()} and {@link #size()} never compute.
  *
  * <pre>{@code
@@ -22,9 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Storage {
     private static final Cleaner CLEANER = Cleaner.create();
     private final Backend backend;
-    private final Buffer buffer;
+    private final DType dtype;
+    private final long size;
+    /** Null while the values are deferred: allocated when first asked for. */
+    private volatile Buffer buffer;
     private final AtomicInteger refs = new AtomicInteger();
-    /** The computation that writes the buffer's values when first read, or null once they are there. */
+    /** The computation that allocates and writes the buffer when first asked for, or null once it is there. */
     private volatile Deferred deferred;
     private volatile boolean writtenInPlace;
 
@@ -33,12 +36,11 @@ public final class Storage {
      * unchanged and alive until it has run or is dropped.
      *
      * <pre>{@code
-     * Storage out = new Storage(backend, backend.allocate(DType.FLOAT32, n));
-     * out.defer(new Storage.Deferred() {
+     * Storage out = new Storage(backend, DType.FLOAT32, n, new Storage.Deferred() {
      *     public void computeInto(Buffer b) { backend.unary(UnaryOp.EXP, x.buffer(), b); }
      *     public void release() { xRef.clean(); }      // the reference taken on x's storage
      * });
-     * out.buffer();                                    // runs computeInto, then release
+     * out.buffer();                                    // allocates, runs computeInto, then release
      * }</pre>
      */
     public interface Deferred {
@@ -53,6 +55,19 @@ public final class Storage {
     public Storage(Backend backend, Buffer buffer) {
         this.backend = backend;
         this.buffer = buffer;
+        this.dtype = buffer.dtype();
+        this.size = buffer.size();
+    }
+
+    /**
+     * A storage whose buffer ({@code dtype}, {@code size} elements, which the backend must be able to allocate) is
+     * allocated and written by {@code d} when first asked for.
+     */
+    public Storage(Backend backend, DType dtype, long size, Deferred d) {
+        this.backend = backend;
+        this.dtype = dtype;
+        this.size = size;
+        this.deferred = d;
     }
 
     /** The backend that owns the buffer. */
@@ -70,20 +85,12 @@ public final class Storage {
 
     /** The buffer's dtype (computes nothing). */
     public DType dtype() {
-        return buffer.dtype();
+        return dtype;
     }
 
     /** The buffer's number of elements (computes nothing). */
     public long size() {
-        return buffer.size();
-    }
-
-    /**
-     * Defers the values of this fresh storage to {@code d}, which runs when the buffer is first asked for; called
-     * before the storage is shared.
-     */
-    public void defer(Deferred d) {
-        deferred = d;
+        return size;
     }
 
     /** The pending computation of the values, or null when they are in the buffer. */
@@ -107,7 +114,14 @@ public final class Storage {
     private synchronized void materialize() {
         Deferred d = deferred;
         if (d != null) {
-            d.computeInto(buffer);
+            Buffer b = backend.allocate(dtype, size);
+            try {
+                d.computeInto(b);
+            } catch (RuntimeException | Error e) {
+                b.release();
+                throw e;
+            }
+            buffer = b;
             deferred = null;
             d.release();
         }
@@ -118,7 +132,8 @@ public final class Storage {
      * either explicitly or once {@code holder} becomes unreachable.
      */
     public Cleaner.Cleanable acquire(Object holder) {
-        if (!buffer.requiresRelease()) {
+        Buffer b = buffer;
+        if (b != null && !b.requiresRelease()) {   // a deferred buffer counts its references: it may need them
             return NOTHING_TO_RELEASE;
         }
         refs.incrementAndGet();
@@ -137,7 +152,10 @@ public final class Storage {
             if (d != null) {
                 d.release();
             }
-            buffer.release();
+            Buffer b = buffer;
+            if (b != null && b.requiresRelease()) {
+                b.release();
+            }
         }
     }
 

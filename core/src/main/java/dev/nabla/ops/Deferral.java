@@ -39,10 +39,12 @@ import java.util.List;
  *   <li>no input is written in place after creation (a Variable, an optimizer slot): the chain reads its inputs
  *       when it runs, so they must not change before.
  * </ul>
- * A deferred chain holds references to the storages it reads, so closing an input is safe. An input chain is taken
- * over once, and only when it has the output's shape (not broadcast, which would compute it once per row); a second
- * reader, a broadcast or a chain at {@link #MAX_STEPS} computes it there and then and reads its buffer. So a chain's
- * inputs are always computed values, and computing a chain never recurses.
+ * The output's buffer is allocated when the values are computed (a taken-over chain's never is); an output larger
+ * than every input (a broadcast that grows) is computed at once, so that a size the backend refuses is reported by
+ * the op. A deferred chain holds references to the storages it reads, so closing an input is safe. An input chain
+ * is taken over once, and only when it has the output's shape (not broadcast, which would compute it once per row);
+ * a second reader, a broadcast or a chain at {@link #MAX_STEPS} computes it there and then and reads its buffer. So
+ * a chain's inputs are always computed values, and computing a chain never recurses.
  */
 public final class Deferral {
     /** Steps at most in one chain: longer chains start over from a computed value. */
@@ -75,11 +77,16 @@ public final class Deferral {
             return null;
         }
         Storage[] storages = new Storage[in.length];
+        long largest = 0;
         for (int i = 0; i < in.length; i++) {
             storages[i] = TensorAccess.storage(in[i], p.name());
             if (storages[i].isWrittenInPlace() || storages[i].dtype() != p.dtype()) {
                 return null;
             }
+            largest = Math.max(largest, storages[i].size());
+        }
+        if (p.shape().size() > largest) {
+            return null;                  // a broadcast that grows: allocated now, where a size too big is reported
         }
         Builder chain = new Builder(p.shape());
         int[] operands = new int[2];
@@ -91,9 +98,8 @@ public final class Deferral {
             case Elementwise.Binary b -> new FusedProgram.Step(null, b.op(), operands[0], operands[1]);
             default -> throw new AssertionError(p);
         });
-        Tensor out = Creation.empty(p.name(), backend, p.dtype(), p.shape());
-        TensorAccess.storage(out, p.name()).defer(chain.build(backend, p));
-        return out;
+        return TensorAccess.wrap(new Storage(backend, p.dtype(), p.shape().size(), chain.build(backend, p)),
+                p.shape());
     }
 
     /** A chain under construction: its steps and the storages they read (each once per strides). */

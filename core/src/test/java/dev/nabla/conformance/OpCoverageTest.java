@@ -50,7 +50,8 @@ class OpCoverageTest {
             Map.entry("Tensor.arange", "creation; CreationTest"),
             Map.entry("Tensor.zerosLike", "creation (the input's shape, dtype and device only); CreationTest"),
             Map.entry("Tensor.onesLike", "creation (the input's shape, dtype and device only); CreationTest"),
-            Map.entry("Tensor.to(Device)", "a copy between devices, not math; CreationTest round-trips it"));
+            Map.entry("Tensor.to(Device)", "a copy between devices, not math; CreationTest round-trips it"),
+            Map.entry("Tensor.evaluate", "computes deferred values now, the same values; DeferralTest"));
 
     /** The classes whose public ops must be covered, besides the layers. */
     private static final List<Class<?>> API = List.of(Tensor.class, Nabla.class, Functional.class);
