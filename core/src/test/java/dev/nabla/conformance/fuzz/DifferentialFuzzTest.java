@@ -14,7 +14,9 @@ import dev.nabla.conformance.fuzz.Program.Step;
 import dev.nabla.conformance.fuzz.ProgramGenerator.Generated;
 import dev.nabla.graph.GraphFunction;
 import dev.nabla.graph.TracedFunction;
+import dev.nabla.internal.TensorAccess;
 import dev.nabla.nn.Functional;
+import dev.nabla.ops.Deferral;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,6 +39,8 @@ import java.util.function.Function;
  *       starts with the op's name ({@code "add: ..."}), and no step may throw anything else.</li>
  *   <li>Traced (CPU): each valid program, as one traced function with its tape, loss and gradients, must give the
  *       eager body's bits when traced and when replayed as an optimized plan.</li>
+ *   <li>Deferred (where the backend defers element-wise ops): each valid program again without a tape, every
+ *       element-wise op deferred, its values read only at the end: the eager run's bits.</li>
  * </ul>
  *
  * <p>System properties: {@code nabla.fuzz.programs} (default 10,000; the long mode is e.g. 1,000,000),
@@ -70,6 +74,7 @@ class DifferentialFuzzTest {
         String gradWorstWhere = "";
         long truncated;
         long traced;
+        long deferred;
         long secondPrograms;
         long secondExact;
         long secondBounded;
@@ -134,12 +139,13 @@ class DifferentialFuzzTest {
                 + "(%d on purpose, %d by chance); forward elements: %d exact, %d within bounds, %d skipped "
                 + "(uncertain); gradients of %d programs: %d elements exact, %d within bounds, %d skipped "
                 + "(not smooth or not finite), %d null gradients checked; second order of %d programs: %d elements "
-                + "exact, %d within bounds; %d programs also traced; %d programs cut short before a value over 2^21 "
+                + "exact, %d within bounds; %d programs also traced; %d also deferred; %d programs cut short before a "
+                + "value over 2^21 "
                 + "elements; %d failing%n",
                 device, seed, st.programs, seconds, st.referenceNanos / 1e9, st.deviceNanos / 1e9, st.ops, st.invalidDeliberate + st.invalidNatural,
                 st.invalidDeliberate, st.invalidNatural, st.exact, st.bounded, st.skipped, st.gradPrograms,
                 st.gradExact, st.gradBounded, st.gradSkipped, st.gradNulls, st.secondPrograms, st.secondExact,
-                st.secondBounded, st.traced, st.truncated, failing);
+                st.secondBounded, st.traced, st.deferred, st.truncated, failing);
         System.out.printf("fuzz [%s] closest approach to a bound (|actual - reference| / bound): forward %.3g (%s), "
                 + "gradients %.3g (%s)%n", device, st.worstRatio, st.worstWhere, st.gradWorstRatio,
                 st.gradWorstWhere);
@@ -228,6 +234,9 @@ class DifferentialFuzzTest {
             }
             if (outer != null) {
                 outer.close();                  // before the traced run, which it would record
+            }
+            if (f == null && DEFERRED && t.length > 0 && TensorAccess.backend(t[0]).defersElementwise()) {
+                f = deferred(d, g, t, st);
             }
             return f == null && !d.isCuda() && TRACED ? traced(g, t, st) : f;
         } catch (RuntimeException | Error e) {
@@ -443,6 +452,43 @@ class DifferentialFuzzTest {
                     + stackTop(e));
         }
         st.traced++;
+        return null;
+    }
+
+    /** Whether valid programs are also run deferred ({@code nabla.fuzz.deferred}, default true). */
+    private static final boolean DEFERRED = Boolean.parseBoolean(System.getProperty("nabla.fuzz.deferred", "true"));
+
+    /**
+     * The program again without a tape, every element-wise op deferred from one element on ({@link Deferral}), and
+     * its values read only at the end, the last first: each must be the eager run's bits. Chains are then taken
+     * over, broadcast, reshaped, read twice and read by every other kind of op.
+     */
+    private static Failure deferred(Device d, Generated g, Tensor[] eager, Stats st) {
+        List<Step> steps = g.program().steps();
+        long previous = Deferral.minElements(1);
+        try (Scope scope = Nabla.scope()) {
+            Tensor[] t = new Tensor[steps.size()];
+            for (int i = 0; i < steps.size(); i++) {
+                t[i] = exec(d, steps.get(i), t);
+            }
+            for (int i = steps.size() - 1; i >= 0; i--) {
+                double[] want = eager[i].to(DType.FLOAT64).toDoubleArray();
+                double[] got = t[i].to(DType.FLOAT64).toDoubleArray();
+                if (!Arrays.equals(want, got)) {
+                    int at = Arrays.mismatch(want, got);
+                    return new Failure("deferred: differs from eager", "step %" + i + " (" + steps.get(i).kind().api
+                            + "): element " + at + " " + (at < got.length ? got[at] : "missing") + ", eager "
+                            + (at < want.length ? want[at] : "missing"));
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            rethrowIfFatal(e);
+            return new Failure("deferred: threw " + e.getClass().getSimpleName(), "the deferred program threw " + e
+                    + "\n" + stackTop(e));
+        } finally {
+            Deferral.minElements(previous);
+        }
+        st.deferred++;
         return null;
     }
 
