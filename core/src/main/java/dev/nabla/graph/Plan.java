@@ -426,22 +426,30 @@ final class Plan {
             }
             int at = sum >= 0 ? sum : g.get(g.size() - 1);
             long[][] strides = new long[external.size()][];
+            int[] copies = new int[external.size()];
+            long[][] through = new long[external.size()][];
+            // a copy that one input must still read from memory (through a view no strides express) stays for all
+            java.util.Set<Integer> kept = new java.util.HashSet<>();
             for (int e = 0; e < strides.length; e++) {
                 int v = external.get(e);
-                int copy = absorbableCopy(steps, root, uses, results, g, at, v);
-                Shape viewed = values.get(v).shape();
-                long[] through = null;
-                if (copy >= 0) {
-                    Shapes.StridedCopy sc = (Shapes.StridedCopy) steps.get(copy).primitive;
-                    through = reshapedStrides(sc.shape().dims(), sc.srcStrides(), viewed.dims());
+                copies[e] = absorbableCopy(steps, root, uses, results, g, at, v);
+                if (copies[e] >= 0) {
+                    Shapes.StridedCopy sc = (Shapes.StridedCopy) steps.get(copies[e]).primitive;
+                    through[e] = reshapedStrides(sc.shape().dims(), sc.srcStrides(), values.get(v).shape().dims());
+                    if (through[e] == null) {
+                        kept.add(copies[e]);
+                    }
                 }
-                if (through != null) {
+            }
+            for (int e = 0; e < strides.length; e++) {
+                Shape viewed = values.get(external.get(e)).shape();
+                if (copies[e] >= 0 && !kept.contains(copies[e])) {
                     // read the copy's source through the copy's strides (and the views' after it) instead
-                    strides[e] = Broadcasting.strides(viewed, through, shape);
-                    external.set(e, steps.get(copy).in[0]);
-                    removed.add(copy);
+                    strides[e] = Broadcasting.strides(viewed, through[e], shape);
+                    external.set(e, steps.get(copies[e]).in[0]);
+                    removed.add(copies[e]);
                 } else {
-                    strides[e] = Broadcasting.strides(values.get(v).shape(), shape);
+                    strides[e] = Broadcasting.strides(viewed, shape);
                 }
             }
             DType dtype = last.primitive.dtype();
