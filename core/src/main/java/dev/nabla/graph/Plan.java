@@ -14,6 +14,7 @@ import dev.nabla.ops.Creation;
 import dev.nabla.ops.Dispatch;
 import dev.nabla.ops.Elementwise;
 import dev.nabla.ops.Fused;
+import dev.nabla.ops.FusedReduce;
 import dev.nabla.ops.OpEvents;
 import dev.nabla.ops.Primitive;
 import dev.nabla.ops.Reductions;

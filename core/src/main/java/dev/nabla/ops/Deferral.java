@@ -8,6 +8,7 @@ import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
+import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.Storage;
 import dev.nabla.internal.TensorAccess;
 import java.lang.ref.Cleaner;
@@ -26,7 +27,12 @@ import java.util.List;
  * <pre>{@code
  * Tensor y = a.mul(b).add(a);      // nothing computed yet: one deferred chain of two steps over a and b
  * float[] v = y.toFloatArray();    // one pass computes y; a.mul(b) never reaches memory
+ * float dot = a.mul(b).sum().item();  // one pass: the sum reads the chain's values as it computes them
  * }</pre>
+ *
+ * <p>A sum over the last axes of a deferred chain that no other op has taken over is computed at once, in one pass
+ * with the chain ({@link Backend#fusedReduce}, the bits of the values summed); the chain stays deferred, computed
+ * again only if its values are read.
  *
  * <p>An op is deferred only where nothing can observe the difference, and where it can pay:
  * <ul>
@@ -69,11 +75,20 @@ public final class Deferral {
         return TensorAccess.storage(t, "pendingSteps").deferred() instanceof Chain c ? c.steps.length : 0;
     }
 
-    /** {@code p} on {@code in} as a deferred chain, or null when it must be computed now (see the class comment). */
+    /**
+     * {@code p} on {@code in} as a deferred chain, or a sum of a deferred chain computed with it in one pass; null when
+     * {@code p} runs as usual (see the class comment).
+     */
     static Tensor defer(Backend backend, Primitive p, Tensor[] in) {
         long min = minElements;
-        if (min < 0 || p.shape().size() < min || !Elementwise.fusible(p) || !backend.defersElementwise()
-                || Dispatch.listener() != null || Recorder.isRecording() || NumericsCheck.enabled()) {
+        if (min < 0 || !backend.defersElementwise()) {
+            return null;
+        }
+        if (p instanceof Reductions.Reduce r) {
+            return r.kind() == ReduceOp.SUM && TensorAccess.storage(in[0], p.name()).deferred() instanceof Chain
+                    && unobserved() ? sumOfChain(backend, r, in[0]) : null;
+        }
+        if (p.shape().size() < min || !Elementwise.fusible(p) || !unobserved()) {
             return null;
         }
         Storage[] storages = new Storage[in.length];
@@ -100,6 +115,44 @@ public final class Deferral {
         });
         return TensorAccess.wrap(new Storage(backend, p.dtype(), p.shape().size(), chain.build(backend, p)),
                 p.shape());
+    }
+
+    /** True when no tape records on this thread, no function is being traced and the numerics check is off. */
+    private static boolean unobserved() {
+        return Dispatch.listener() == null && !Recorder.isRecording() && !NumericsCheck.enabled();
+    }
+
+    /**
+     * {@code r}, a sum of {@code x}, computed now from {@code x}'s still-deferred chain in one pass when it sums over
+     * the last axes ({@link Backend#fusedReduce}: the bits of the chain's values summed); the chain stays deferred,
+     * marked taken over. Null when {@code r} runs as usual.
+     */
+    private static Tensor sumOfChain(Backend backend, Reductions.Reduce r, Tensor x) {
+        int[] axes = r.axes();
+        Shape shape = x.shape();
+        if (axes.length == 0 || axes[axes.length - 1] != shape.rank() - 1
+                || axes[axes.length - 1] - axes[0] != axes.length - 1 || shape.size() == 0) {
+            return null;
+        }
+        long n = 1;
+        for (int axis : axes) {
+            n *= shape.dim(axis);
+        }
+        Storage s = TensorAccess.storage(x, r.name());
+        synchronized (s) {
+            if (!(s.deferred() instanceof Chain c) || c.takenOver || !Arrays.equals(c.program.shape(), shape.dims())) {
+                return null;
+            }
+            Buffer[] leaves = new Buffer[c.leaves.length];
+            for (int k = 0; k < leaves.length; k++) {
+                leaves[k] = c.leaves[k].buffer();
+            }
+            Tensor out = Creation.empty(r.name(), backend, r.dtype(), r.shape());
+            OpEvents.compute(new FusedReduce(c.program, ReduceOp.SUM, shape.size() / n, n, r.shape(), r.dtype()),
+                    backend, leaves, TensorAccess.buffer(out, r.name()));
+            c.takenOver = true;
+            return out;
+        }
     }
 
     /** A chain under construction: its steps and the storages they read (each once per strides). */

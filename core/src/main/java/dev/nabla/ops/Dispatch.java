@@ -12,9 +12,9 @@ import dev.nabla.internal.TensorAccess;
 
 /**
  * The one entry point every op runs through (JAX's {@code bind}): given a checked {@link Primitive} and its inputs,
- * it allocates the output, runs the primitive on the inputs' backend (or defers it: {@link Deferral}), records the application on the active tapes
- * (which is also where the numerics check looks) and, while a function is being traced on this thread, adds it to the
- * graph under construction. Public for the other packages of core, not API.
+ * it allocates the output, runs the primitive on the inputs' backend (or defers it: {@link Deferral}), records the
+ * application on the active tapes (which is also where the numerics check looks) and, while a function is being
+ * traced on this thread, adds it to the graph under construction. Public for the other packages of core, not API.
  */
 public final class Dispatch {
     private Dispatch() {

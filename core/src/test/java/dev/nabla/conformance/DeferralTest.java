@@ -132,6 +132,42 @@ class DeferralTest {
         }
     }
 
+    /**
+     * A sum over the last axes of a deferred chain runs with it in one pass, with the bits of the chain's values
+     * summed; the chain itself stays deferred and gives its bits when read. Other axes sum its computed values.
+     */
+    @OnEachDevice
+    void sumsOfChainsGiveTheEagerBits(Device d) {
+        Random r = new Random(12);
+        int[][] axesChoices = {{2}, {1, 2}, {0, 1, 2}, {0}, {1}, {0, 2}};
+        for (int trial = 0; trial < 60; trial++) {
+            DType t = trial % 2 == 0 ? DType.FLOAT32 : DType.FLOAT64;
+            long[] shape = {1 + r.nextInt(3), r.nextInt(4), 1 + r.nextInt(300)};
+            double[] x = new double[(int) (shape[0] * shape[1] * shape[2])];
+            double[] y = new double[x.length];
+            for (int k = 0; k < x.length; k++) {
+                x[k] = r.nextGaussian() * 1e3;
+                y[k] = r.nextGaussian();
+            }
+            int[] axes = axesChoices[trial % axesChoices.length];
+            Tensor a = DeviceTensors.of(d, t, shape, x);
+            Tensor b = DeviceTensors.of(d, t, shape, y);
+            Deferral.minElements(-1);
+            double[] eagerChain = a.mul(b).sub(a.square()).toDoubleArray();
+            double[] eagerSum = a.mul(b).sub(a.square()).sum(axes).toDoubleArray();
+            Deferral.minElements(1);
+            Tensor chain = a.mul(b).sub(a.square());
+            Tensor sum = chain.sum(axes);
+            String what = "trial " + trial + " " + t + " " + chain.shape() + " axes " + java.util.Arrays.toString(axes);
+            if (defers(d) && chain.size() > 0 && axes[axes.length - 1] == 2
+                    && axes.length == axes[axes.length - 1] - axes[0] + 1) {
+                assertEquals(3, Deferral.pendingSteps(chain), what + ": the chain is not computed by its sum");
+            }
+            assertBitsEqual(eagerSum, sum.toDoubleArray(), what + " sum");
+            assertBitsEqual(eagerChain, chain.toDoubleArray(), what + " chain");
+        }
+    }
+
     @OnEachDevice
     void aChainRunsAsOneStepListAndItsInputsMayBeClosedFirst(Device d) {
         Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {2, 3}, new double[] {1, 2, 3, 4, 5, 6});

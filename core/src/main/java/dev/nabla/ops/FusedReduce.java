@@ -1,4 +1,4 @@
-package dev.nabla.graph;
+package dev.nabla.ops;
 
 import dev.nabla.DType;
 import dev.nabla.Shape;
@@ -6,14 +6,14 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.ReduceOp;
-import dev.nabla.ops.Primitive;
 import java.util.Locale;
 
 /**
- * A fused element-wise chain whose result only a reduction over its last axes reads, as one primitive of a plan:
- * {@link Backend#fusedReduce} reduces the program's result, viewed as {@code (outer, n)}, without writing it.
+ * A fused element-wise chain whose result only a reduction over its last axes reads, as one primitive (of a traced
+ * plan, or a sum of a deferred eager chain): {@link Backend#fusedReduce} reduces the program's result, viewed as
+ * {@code (outer, n)}, without writing it. Public for the graph package, not API.
  */
-record FusedReduce(FusedProgram program, ReduceOp kind, long outer, long n, Shape shape, DType dtype)
+public record FusedReduce(FusedProgram program, ReduceOp kind, long outer, long n, Shape shape, DType dtype)
         implements Primitive {
     @Override public String name() { return "fused_" + kind.name().toLowerCase(Locale.ROOT); }
     @Override public Recording recording() { return Recording.NONE; }
