@@ -72,7 +72,7 @@ public final class Deferral {
 
     /** The number of steps of {@code t}'s deferred chain, or 0 when its values are computed; for tests. */
     public static int pendingSteps(Tensor t) {
-        return TensorAccess.storage(t, "pendingSteps").deferred() instanceof Chain c ? c.steps.length : 0;
+        return TensorAccess.storage(t, "pendingSteps").deferred() instanceof Chain c ? c.program.steps().length : 0;
     }
 
     /**
@@ -180,10 +180,10 @@ public final class Deferral {
                     if (seen >= 0) {
                         return inlinedAt.get(seen);
                     }
-                    if (!c.takenOver && steps.size() + c.steps.length < MAX_STEPS) {
+                    if (!c.takenOver && steps.size() + c.program.steps().length < MAX_STEPS) {
                         c.takenOver = true;
                         int offset = steps.size();
-                        for (FusedProgram.Step step : c.steps) {
+                        for (FusedProgram.Step step : c.program.steps()) {
                             steps.add(new FusedProgram.Step(step.unary(), step.binary(), remap(c, step.a(), offset),
                                     step.unary() != null ? 0 : remap(c, step.b(), offset)));
                         }
@@ -198,7 +198,8 @@ public final class Deferral {
         }
 
         private int remap(Chain c, int operand, int offset) {
-            return operand >= 0 ? operand + offset : -1 - leaf(c.leaves[-1 - operand], c.strides[-1 - operand]);
+            return operand >= 0 ? operand + offset
+                    : -1 - leaf(c.leaves[-1 - operand], c.program.inputStrides()[-1 - operand]);
         }
 
         private int leaf(Storage s, long[] st) {
@@ -214,9 +215,8 @@ public final class Deferral {
         }
 
         Chain build(Backend backend, Primitive p) {
-            FusedProgram.Step[] program = steps.toArray(new FusedProgram.Step[0]);
             return new Chain(backend, p, new FusedProgram(p.dtype(), shape.dims(), strides.toArray(new long[0][]),
-                    program), leaves.toArray(new Storage[0]), strides.toArray(new long[0][]), program,
+                    steps.toArray(new FusedProgram.Step[0])), leaves.toArray(new Storage[0]),
                     refs.toArray(new Cleaner.Cleanable[0]), holder);
         }
     }
@@ -230,30 +230,26 @@ public final class Deferral {
         final Primitive single;
         final FusedProgram program;
         final Storage[] leaves;
-        final long[][] strides;
-        final FusedProgram.Step[] steps;
         final Cleaner.Cleanable[] refs;
         @SuppressWarnings("unused")
         final Object holder;
         /** Set (under the storage's lock) once a later op's chain took over this one's steps. */
         boolean takenOver;
 
-        Chain(Backend backend, Primitive single, FusedProgram program, Storage[] leaves, long[][] strides,
-                FusedProgram.Step[] steps, Cleaner.Cleanable[] refs, Object holder) {
+        Chain(Backend backend, Primitive single, FusedProgram program, Storage[] leaves, Cleaner.Cleanable[] refs,
+                Object holder) {
             this.backend = backend;
             this.single = single;
             this.program = program;
             this.leaves = leaves;
-            this.strides = strides;
-            this.steps = steps;
             this.refs = refs;
             this.holder = holder;
         }
 
         @Override
         public void computeInto(Buffer out) {
-            if (steps.length == 1) {
-                FusedProgram.Step s = steps[0];
+            if (program.steps().length == 1) {
+                FusedProgram.Step s = program.steps()[0];
                 Buffer[] in = s.unary() != null ? new Buffer[] {leaf(s.a())}
                         : new Buffer[] {leaf(s.a()), leaf(s.b())};
                 OpEvents.compute(single, backend, in, out);
