@@ -6,8 +6,6 @@ import dev.nabla.Tensor;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
-import dev.nabla.backend.ReduceOp;
-import dev.nabla.backend.UnaryOp;
 import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Broadcasting;
 import dev.nabla.ops.Creation;
@@ -417,11 +415,7 @@ final class Plan {
                     }
                     operands[j] = k;
                 }
-                program.add(switch (s.primitive) {
-                    case Elementwise.Unary u -> new FusedProgram.Step(u.op(), null, operands[0], 0);
-                    case Elementwise.Binary b -> new FusedProgram.Step(null, b.op(), operands[0], operands[1]);
-                    default -> throw new AssertionError(s.primitive);
-                });
+                program.add(Elementwise.fusedStep(s.primitive, operands[0], operands[1]));
                 stepOf.put(s.out, program.size() - 1);
                 removed.add(index);
             }
@@ -464,12 +458,7 @@ final class Plan {
             if (sum >= 0) {
                 // the sum's step becomes the fused one, where it was: the chain's inputs are all made by then
                 Step reduction = steps.get(sum);
-                Reductions.Reduce r = (Reductions.Reduce) reduction.primitive;
-                long n = 1;
-                for (int axis : r.axes()) {
-                    n *= shape.dim(axis);
-                }
-                f.primitive = new FusedReduce(fused, ReduceOp.SUM, shape.size() / n, n, r.shape(), r.dtype());
+                f.primitive = FusedReduce.sum(fused, (Reductions.Reduce) reduction.primitive);
                 f.out = reduction.out;
                 replacement.put(sum, f);
                 continue;
@@ -600,13 +589,8 @@ final class Plan {
         Step last = steps.get(g.get(g.size() - 1));
         Step s = steps.get(at);
         if (s.isEffect() || s.backend != last.backend || s.in.length != 1 || s.in[0] != last.out
-                || !(s.primitive instanceof Reductions.Reduce r) || r.kind() != ReduceOp.SUM) {
-            return -1;
-        }
-        int[] axes = r.axes();
-        Shape shape = last.primitive.shape();
-        if (axes.length == 0 || axes[axes.length - 1] != shape.rank() - 1
-                || axes[axes.length - 1] - axes[0] != axes.length - 1 || shape.size() == 0) {
+                || !(s.primitive instanceof Reductions.Reduce r)
+                || !FusedReduce.sumsLastAxes(r, last.primitive.shape())) {
             return -1;
         }
         for (int i = g.get(0) + 1; i < at; i++) {

@@ -8,7 +8,6 @@ import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
-import dev.nabla.backend.ReduceOp;
 import dev.nabla.backend.Storage;
 import dev.nabla.internal.TensorAccess;
 import java.lang.ref.Cleaner;
@@ -85,8 +84,9 @@ public final class Deferral {
             return null;
         }
         if (p instanceof Reductions.Reduce r) {
-            return r.kind() == ReduceOp.SUM && TensorAccess.storage(in[0], p.name()).deferred() instanceof Chain
-                    && unobserved() ? sumOfChain(backend, r, in[0]) : null;
+            boolean fusible = TensorAccess.storage(in[0], p.name()).deferred() instanceof Chain
+                    && FusedReduce.sumsLastAxes(r, in[0].shape()) && unobserved();
+            return fusible ? sumOfChain(backend, r, in[0]) : null;
         }
         if (p.shape().size() < min || !Elementwise.fusible(p) || !unobserved()) {
             return null;
@@ -108,11 +108,7 @@ public final class Deferral {
         for (int i = 0; i < in.length; i++) {
             operands[i] = chain.operand(storages[i], in[i].shape());
         }
-        chain.steps.add(switch (p) {
-            case Elementwise.Unary u -> new FusedProgram.Step(u.op(), null, operands[0], 0);
-            case Elementwise.Binary b -> new FusedProgram.Step(null, b.op(), operands[0], operands[1]);
-            default -> throw new AssertionError(p);
-        });
+        chain.steps.add(Elementwise.fusedStep(p, operands[0], operands[1]));
         return TensorAccess.wrap(new Storage(backend, p.dtype(), p.shape().size(), chain.build(backend, p)),
                 p.shape());
     }
@@ -123,21 +119,12 @@ public final class Deferral {
     }
 
     /**
-     * {@code r}, a sum of {@code x}, computed now from {@code x}'s still-deferred chain in one pass when it sums over
-     * the last axes ({@link Backend#fusedReduce}: the bits of the chain's values summed); the chain stays deferred,
-     * marked taken over. Null when {@code r} runs as usual.
+     * {@code r}, a sum of {@code x} over its last axes, computed now from {@code x}'s still-deferred chain in one pass
+     * ({@link Backend#fusedReduce}: the bits of the chain's values summed); the chain stays deferred, marked taken
+     * over. Null when the chain was taken over or computed meanwhile: {@code r} then runs as usual.
      */
     private static Tensor sumOfChain(Backend backend, Reductions.Reduce r, Tensor x) {
-        int[] axes = r.axes();
         Shape shape = x.shape();
-        if (axes.length == 0 || axes[axes.length - 1] != shape.rank() - 1
-                || axes[axes.length - 1] - axes[0] != axes.length - 1 || shape.size() == 0) {
-            return null;
-        }
-        long n = 1;
-        for (int axis : axes) {
-            n *= shape.dim(axis);
-        }
         Storage s = TensorAccess.storage(x, r.name());
         synchronized (s) {
             if (!(s.deferred() instanceof Chain c) || c.takenOver || !Arrays.equals(c.program.shape(), shape.dims())) {
@@ -148,8 +135,7 @@ public final class Deferral {
                 leaves[k] = c.leaves[k].buffer();
             }
             Tensor out = Creation.empty(r.name(), backend, r.dtype(), r.shape());
-            OpEvents.compute(new FusedReduce(c.program, ReduceOp.SUM, shape.size() / n, n, r.shape(), r.dtype()),
-                    backend, leaves, TensorAccess.buffer(out, r.name()));
+            OpEvents.compute(FusedReduce.sum(c.program, r), backend, leaves, TensorAccess.buffer(out, r.name()));
             c.takenOver = true;
             return out;
         }

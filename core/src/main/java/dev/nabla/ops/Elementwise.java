@@ -7,6 +7,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.DTypeRule;
+import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.UnaryOp;
 import dev.nabla.internal.TensorAccess;
 
@@ -38,6 +39,15 @@ public final class Elementwise {
             case Unary u -> u.op() != UnaryOp.LOGICAL_NOT;
             case Binary b -> !b.op().isComparison();
             default -> false;
+        };
+    }
+
+    /** {@code p} ({@link #fusible}) as a fused program's step on operands {@code a} and {@code b}. */
+    public static FusedProgram.Step fusedStep(Primitive p, int a, int b) {
+        return switch (p) {
+            case Unary u -> new FusedProgram.Step(u.op(), null, a, 0);
+            case Binary bin -> new FusedProgram.Step(null, bin.op(), a, b);
+            default -> throw new IllegalArgumentException("not an element-wise step: " + p.name());
         };
     }
 

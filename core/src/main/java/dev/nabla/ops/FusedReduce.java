@@ -15,6 +15,22 @@ import java.util.Locale;
  */
 public record FusedReduce(FusedProgram program, ReduceOp kind, long outer, long n, Shape shape, DType dtype)
         implements Primitive {
+    /** True when {@code r} sums {@code in}, which has elements, over its last axes: what {@link #sum} fuses. */
+    public static boolean sumsLastAxes(Reductions.Reduce r, Shape in) {
+        int[] axes = r.axes();
+        return r.kind() == ReduceOp.SUM && axes.length > 0 && axes[axes.length - 1] == in.rank() - 1
+                && axes[axes.length - 1] - axes[0] == axes.length - 1 && in.size() > 0;
+    }
+
+    /** {@code r} (see {@link #sumsLastAxes}) of {@code program}'s values, in one pass. */
+    public static FusedReduce sum(FusedProgram program, Reductions.Reduce r) {
+        long n = 1;
+        for (int axis : r.axes()) {
+            n *= program.shape()[axis];
+        }
+        return new FusedReduce(program, ReduceOp.SUM, program.size() / n, n, r.shape(), r.dtype());
+    }
+
     @Override public String name() { return "fused_" + kind.name().toLowerCase(Locale.ROOT); }
     @Override public Recording recording() { return Recording.NONE; }
     @Override public String attributes() { return program.describe() + " over the last " + n; }
