@@ -152,9 +152,9 @@ public class Tensor implements AutoCloseable {
 
     /**
      * Computes this tensor's values now if they are still deferred, and returns it. On the CPU, an element-wise op on
-     * a large tensor outside a tape waits until its values are read, so that a chain of them runs as one pass over
-     * memory (the same bits); any read of the values computes them anyway. Call it to time a computation, or to let
-     * the chain's inputs go.
+     * a large tensor waits until its values are read, so that a chain of them runs as one pass over memory (the same
+     * bits); any read of the values computes them anyway. Call it to time a computation, or to let the chain's inputs
+     * go.
      *
      * <pre>{@code
      * Tensor y = a.mul(b).add(a).evaluate();   // computed here, in one pass; a * b never reaches memory

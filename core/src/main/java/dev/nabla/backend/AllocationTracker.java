@@ -90,7 +90,43 @@ public final class AllocationTracker {
      * buffers the garbage collector reclaims without an explicit release).
      */
     public Entry record(long bytes, Object buffer) {
-        String[] where = WALKER.walk(frames -> {
+        String[] site = DEFERRED_SITE.get();
+        String[] where = site != null ? site : where();
+        Entry e = new Entry(live, where[0], where[1].replace('$', '.'), bytes);
+        live.add(e);
+        if (buffer != null) {
+            Collected.CLEANER.register(buffer, e::release); // the action holds the entry, never the buffer
+        }
+        return e;
+    }
+
+    /** The site a buffer allocated now is recorded under, while a deferred storage allocates its own. */
+    private static final ThreadLocal<String[]> DEFERRED_SITE = new ThreadLocal<>();
+
+    /**
+     * The calling code's site and op, as {@link #record} would find them now, or null when tracking is off: a deferred
+     * storage, allocated when its values are first read, is recorded where its op was called ({@link #allocateAt}).
+     */
+    static String[] siteNow() {
+        return enabled ? where() : null;
+    }
+
+    /** {@code backend.allocate(dtype, size)}, recorded under {@code site} (from {@link #siteNow}) when not null. */
+    static Buffer allocateAt(String[] site, Backend backend, dev.nabla.DType dtype, long size) {
+        if (site == null) {
+            return backend.allocate(dtype, size);
+        }
+        DEFERRED_SITE.set(site);
+        try {
+            return backend.allocate(dtype, size);
+        } finally {
+            DEFERRED_SITE.remove();
+        }
+    }
+
+    /** The first frame outside the library and the JDK, and the library op that frame called. */
+    private static String[] where() {
+        return WALKER.walk(frames -> {
             String op = "";
             for (var it = frames.iterator(); it.hasNext(); ) {
                 StackWalker.StackFrame f = it.next();
@@ -106,12 +142,6 @@ public final class AllocationTracker {
             }
             return new String[] {"(thread " + Thread.currentThread().getName() + ")", op};
         });
-        Entry e = new Entry(live, where[0], where[1].replace('$', '.'), bytes);
-        live.add(e);
-        if (buffer != null) {
-            Collected.CLEANER.register(buffer, e::release); // the action holds the entry, never the buffer
-        }
-        return e;
     }
 
     /** The live recorded buffers of {@code device} grouped by site and op, largest first. */

@@ -24,6 +24,8 @@ public final class Storage {
     private final Backend backend;
     private final DType dtype;
     private final long size;
+    /** Where a deferred storage was made, while allocations are tracked: its buffer is recorded there. */
+    private String[] site;
     /** Null while the values are deferred: allocated when first asked for. */
     private volatile Buffer buffer;
     private final AtomicInteger refs = new AtomicInteger();
@@ -68,6 +70,7 @@ public final class Storage {
         this.dtype = dtype;
         this.size = size;
         this.deferred = d;
+        this.site = AllocationTracker.siteNow();
     }
 
     /** The backend that owns the buffer. */
@@ -114,7 +117,7 @@ public final class Storage {
     private synchronized void materialize() {
         Deferred d = deferred;
         if (d != null) {
-            Buffer b = backend.allocate(dtype, size);
+            Buffer b = AllocationTracker.allocateAt(site, backend, dtype, size);
             try {
                 d.computeInto(b);
             } catch (RuntimeException | Error e) {
@@ -123,6 +126,7 @@ public final class Storage {
             }
             buffer = b;
             deferred = null;
+            site = null;
             d.release();
         }
     }

@@ -6,14 +6,18 @@ import dev.nabla.Tensor;
 import dev.nabla.autograd.NumericsCheck;
 import dev.nabla.autograd.Recorder;
 import dev.nabla.backend.Backend;
+import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.Storage;
+import dev.nabla.backend.UnaryOp;
 import dev.nabla.internal.TensorAccess;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Deferred element-wise chains in eager mode (ArrayFire's JIT, in small): an element-wise op on a large tensor
@@ -39,21 +43,37 @@ import java.util.List;
  *       then costs far more than the bookkeeping; a negative value turns deferral off);
  *   <li>it is a floating element-wise op ({@link Elementwise#fusible}) on a backend that runs fused programs in one
  *       pass ({@link Backend#defersElementwise}), its inputs of its own dtype;
- *   <li>no tape records on this thread (a gradient rule would read the saved values later, computing them then
- *       rather than saving a pass), no function is being traced, and the numerics check is off;
+ *   <li>no function is being traced and the numerics check is off;
  *   <li>no input is written in place after creation (a Variable, an optimizer slot): the chain reads its inputs
  *       when it runs, so they must not change before.
  * </ul>
  * The output's buffer is allocated when the values are computed (a taken-over chain's never is); an output larger
  * than every input (a broadcast that grows) is computed at once, so that a size the backend refuses is reported by
  * the op. A deferred chain holds references to the storages it reads, so closing an input is safe. An input chain
- * is taken over once, and only when it has the output's shape (not broadcast, which would compute it once per row);
- * a second reader, a broadcast or a chain at {@link #MAX_STEPS} computes it there and then and reads its buffer. So
- * a chain's inputs are always computed values, and computing a chain never recurses.
+ * is taken over only when it has the output's shape (not broadcast, which would compute it once per row); a reader
+ * that may not take it over (below), a broadcast or a chain at {@link #MAX_STEPS} computes it there and then and
+ * reads its buffer. So a chain's inputs are always computed values, and computing a chain never recurses.
+ *
+ * <p>How often a chain is taken over (or summed) decides how often its steps are computed, so:
+ * <ul>
+ *   <li>a chain is taken over once, unless it is {@linkplain Chain#recomputable recomputable}: a few one-instruction
+ *       steps (add, multiply, square, relu...) over leaves no larger than itself, which cost less to compute again
+ *       than to store and read back; such a chain may be taken over by up to {@link #MAX_TAKEOVERS} readers;
+ *   <li>while a tape records on this thread, only {@linkplain Chain#cheap cheap} chains are taken over at all. A
+ *       gradient rule may read the values a chain stands for (square's input, exp's output) after a reader took it
+ *       over; they are then computed again, which must cost no more than the pass it saved. So under a tape,
+ *       {@code sum((a + b)^2)} reads {@code a} and {@code b} once in its forward pass, and its backward pass computes
+ *       {@code 2 (a + b) g} in one more, where it stored and read back two temporaries; {@code exp(x) * w} computes
+ *       exp once, stored for the gradient, as the ops one at a time do.
+ * </ul>
  */
 public final class Deferral {
     /** Steps at most in one chain: longer chains start over from a computed value. */
     static final int MAX_STEPS = 32;
+    /** Readers at most that take over one recomputable chain, each computing its steps again. */
+    public static final int MAX_TAKEOVERS = 4;
+    /** Steps at most in a {@linkplain Chain#cheap cheap} chain. */
+    static final int CHEAP_STEPS = 4;
     private static volatile long minElements = Long.getLong("nabla.deferMinElements", 1L << 18);
 
     private Deferral() {
@@ -113,21 +133,30 @@ public final class Deferral {
                 p.shape());
     }
 
-    /** True when no tape records on this thread, no function is being traced and the numerics check is off. */
+    /** True when no function is being traced and the numerics check is off. */
     private static boolean unobserved() {
-        return Dispatch.listener() == null && !Recorder.isRecording() && !NumericsCheck.enabled();
+        return Dispatch.listener() == null && !NumericsCheck.enabled();
+    }
+
+    /** Whether one more reader may take over (or sum) {@code c} now: see the class comment. */
+    private static boolean mayTakeOver(Chain c) {
+        if (c.takeovers > 0) {
+            return c.recomputable && c.takeovers < MAX_TAKEOVERS;
+        }
+        return c.cheap || !Recorder.isRecording();
     }
 
     /**
      * {@code r}, a sum of {@code x} over its last axes, computed now from {@code x}'s still-deferred chain in one pass
-     * ({@link Backend#fusedReduce}: the bits of the chain's values summed); the chain stays deferred, marked taken
-     * over. Null when the chain was taken over or computed meanwhile: {@code r} then runs as usual.
+     * ({@link Backend#fusedReduce}: the bits of the chain's values summed); the chain stays deferred, counted as
+     * taken over. Null when it may not be taken over again or was computed meanwhile: {@code r} then runs as usual.
      */
     private static Tensor sumOfChain(Backend backend, Reductions.Reduce r, Tensor x) {
         Shape shape = x.shape();
         Storage s = TensorAccess.storage(x, r.name());
         synchronized (s) {
-            if (!(s.deferred() instanceof Chain c) || c.takenOver || !Arrays.equals(c.program.shape(), shape.dims())) {
+            if (!(s.deferred() instanceof Chain c) || !mayTakeOver(c)
+                    || !Arrays.equals(c.program.shape(), shape.dims())) {
                 return null;
             }
             Buffer[] leaves = new Buffer[c.leaves.length];
@@ -136,10 +165,15 @@ public final class Deferral {
             }
             Tensor out = Creation.empty(r.name(), backend, r.dtype(), r.shape());
             OpEvents.compute(FusedReduce.sum(c.program, r), backend, leaves, TensorAccess.buffer(out, r.name()));
-            c.takenOver = true;
+            c.takeovers++;
             return out;
         }
     }
+
+    private static final Set<UnaryOp> CHEAP_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SQUARE,
+            UnaryOp.RELU);
+    private static final Set<BinaryOp> CHEAP_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
+            BinaryOp.MAXIMUM, BinaryOp.MINIMUM, BinaryOp.RELU_GRADIENT);
 
     /** A chain under construction: its steps and the storages they read (each once per strides). */
     private static final class Builder {
@@ -166,8 +200,8 @@ public final class Deferral {
                     if (seen >= 0) {
                         return inlinedAt.get(seen);
                     }
-                    if (!c.takenOver && steps.size() + c.program.steps().length < MAX_STEPS) {
-                        c.takenOver = true;
+                    if (mayTakeOver(c) && steps.size() + c.program.steps().length < MAX_STEPS) {
+                        c.takeovers++;
                         int offset = steps.size();
                         for (FusedProgram.Step step : c.program.steps()) {
                             steps.add(new FusedProgram.Step(step.unary(), step.binary(), remap(c, step.a(), offset),
@@ -219,8 +253,15 @@ public final class Deferral {
         final Cleaner.Cleanable[] refs;
         @SuppressWarnings("unused")
         final Object holder;
-        /** Set (under the storage's lock) once a later op's chain took over this one's steps. */
-        boolean takenOver;
+        /**
+         * At most {@link #CHEAP_STEPS} steps, each one instruction a lane (no division, no transcendental): computing
+         * them again costs less than a pass over memory.
+         */
+        final boolean cheap;
+        /** Cheap, and its leaves hold at most a quarter more elements than it: another reader may take it over. */
+        final boolean recomputable;
+        /** How many later ops took over this chain's steps or summed it (changed under the storage's lock). */
+        int takeovers;
 
         Chain(Backend backend, Primitive single, FusedProgram program, Storage[] leaves, Cleaner.Cleanable[] refs,
                 Object holder) {
@@ -230,6 +271,25 @@ public final class Deferral {
             this.leaves = leaves;
             this.refs = refs;
             this.holder = holder;
+            this.cheap = cheap(program.steps());
+            long read = 0;
+            for (Storage leaf : leaves) {
+                read += leaf.size();
+            }
+            this.recomputable = cheap && read <= single.shape().size() + single.shape().size() / 4;
+        }
+
+        private static boolean cheap(FusedProgram.Step[] steps) {
+            if (steps.length > CHEAP_STEPS) {
+                return false;
+            }
+            for (FusedProgram.Step s : steps) {
+                boolean one = s.unary() != null ? CHEAP_UNARY.contains(s.unary()) : CHEAP_BINARY.contains(s.binary());
+                if (!one) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override

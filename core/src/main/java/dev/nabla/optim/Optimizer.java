@@ -42,7 +42,8 @@ public interface Optimizer {
                 tape.close(); // stop recording: the gradient computation itself is not part of the step
             }
             applyGradients(tape.gradient(value, vars), vars);
-            return scope.keep(value);
+            // computed now: a loss still deferred (ops.Deferral) would hold the step's buffers it reads past its end
+            return scope.keep(value.evaluate());
         }
     }
 

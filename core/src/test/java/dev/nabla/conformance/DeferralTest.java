@@ -12,6 +12,7 @@ import dev.nabla.Nabla;
 import dev.nabla.Scope;
 import dev.nabla.Tensor;
 import dev.nabla.Variable;
+import dev.nabla.backend.AllocationTracker;
 import dev.nabla.conformance.memory.Settle;
 import dev.nabla.internal.TensorAccess;
 import dev.nabla.ops.Deferral;
@@ -184,19 +185,59 @@ class DeferralTest {
     @OnEachDevice
     void aChainReadByTwoOpsIsTakenOverOnceThenComputed(Device d) {
         Tensor a = DeviceTensors.of(d, DType.FLOAT64, new long[] {4}, new double[] {1, 2, 3, 4});
-        Tensor t = a.mul(a);
+        Tensor t = a.exp();
         Tensor u = t.add(1);
         Tensor v = t.add(2);
         if (defers(d)) {
             assertEquals(2, Deferral.pendingSteps(u), "u took over t's step");
-            assertEquals(0, Deferral.pendingSteps(t), "a second reader computes t");
+            assertEquals(0, Deferral.pendingSteps(t), "a second reader computes t: exp is not computed twice");
             assertEquals(1, Deferral.pendingSteps(v), "v reads t's values");
         }
-        assertArrayEquals(new double[] {2, 5, 10, 17}, u.toDoubleArray());
-        assertArrayEquals(new double[] {3, 6, 11, 18}, v.toDoubleArray());
-        assertArrayEquals(new double[] {1, 4, 9, 16}, t.toDoubleArray());
+        Deferral.minElements(-1);
+        double[] e = a.exp().toDoubleArray();         // the device's exp, one op at a time
+        Deferral.minElements(1);
+        assertArrayEquals(new double[] {e[0] + 1, e[1] + 1, e[2] + 1, e[3] + 1}, u.toDoubleArray());
+        assertArrayEquals(new double[] {e[0] + 2, e[1] + 2, e[2] + 2, e[3] + 2}, v.toDoubleArray());
+        assertArrayEquals(e, t.toDoubleArray());
         Tensor w = t.mul(t);                       // one input read twice: one leaf
-        assertArrayEquals(new double[] {1, 16, 81, 256}, w.toDoubleArray());
+        assertArrayEquals(new double[] {e[0] * e[0], e[1] * e[1], e[2] * e[2], e[3] * e[3]}, w.toDoubleArray());
+    }
+
+    /**
+     * A chain of one-instruction steps over inputs no larger than it is computed again by each of up to four readers
+     * rather than stored; one over a larger input (two full-size operands) or of a transcendental is taken over once.
+     */
+    @OnEachDevice
+    void cheapChainsAreTakenOverByUpToFourReaders(Device d) {
+        Tensor a = DeviceTensors.of(d, DType.FLOAT64, new long[] {4}, new double[] {1, 2, 3, 4});
+        Tensor row = DeviceTensors.of(d, DType.FLOAT64, new long[] {1}, new double[] {0.5});
+        Tensor t = a.add(row).square();
+        Tensor[] readers = new Tensor[5];
+        for (int k = 0; k < readers.length; k++) {
+            readers[k] = t.mul(k + 1);
+            if (defers(d)) {
+                assertEquals(k < Deferral.MAX_TAKEOVERS ? 3 : 1, Deferral.pendingSteps(readers[k]), "reader " + k);
+                assertEquals(k < Deferral.MAX_TAKEOVERS ? 2 : 0, Deferral.pendingSteps(t), "after reader " + k);
+            }
+        }
+        for (int k = 0; k < readers.length; k++) {
+            double[] want = new double[4];
+            for (int i = 0; i < 4; i++) {
+                want[i] = (i + 1.5) * (i + 1.5) * (k + 1);
+            }
+            assertArrayEquals(want, readers[k].toDoubleArray(), "reader " + k);
+        }
+        Tensor b = DeviceTensors.of(d, DType.FLOAT64, new long[] {4}, new double[] {4, 3, 2, 1});
+        Tensor wide = a.add(b);                    // reads twice its size: stored rather than read twice
+        Tensor first = wide.mul(2);
+        Tensor second = wide.mul(3);
+        if (defers(d)) {
+            assertEquals(2, Deferral.pendingSteps(first));
+            assertEquals(0, Deferral.pendingSteps(wide), "a second reader computes it");
+            assertEquals(1, Deferral.pendingSteps(second));
+        }
+        assertArrayEquals(new double[] {10, 10, 10, 10}, first.toDoubleArray());
+        assertArrayEquals(new double[] {15, 15, 15, 15}, second.toDoubleArray());
     }
 
     @OnEachDevice
@@ -245,23 +286,72 @@ class DeferralTest {
         assertArrayEquals(before, firstMoment.toFloatArray());
     }
 
+    /**
+     * Under a recording tape only cheap chains are taken over (a gradient rule may read what a reader took over, and
+     * it is then computed again), and the gradients are the bits of the ops run one at a time.
+     */
     @OnEachDevice
-    void nothingIsDeferredUnderATapeAndGradientsAgree(Device d) {
-        Variable x = new Variable(DeviceTensors.of(d, DType.FLOAT64, new long[] {3}, new double[] {0.5, 1, 2}));
+    void underATapeOnlyCheapChainsAreTakenOverAndGradientsAgree(Device d) {
+        Tensor x = DeviceTensors.of(d, DType.FLOAT64, new long[] {3}, new double[] {0.5, 1, 2});
         Tensor c = DeviceTensors.of(d, DType.FLOAT64, new long[] {3}, new double[] {1, 2, 3});
-        try (GradientTape tape = new GradientTape()) {
-            Tensor y = x.mul(c).exp();
-            Tensor unwatched = c.mul(c).add(1);
-            assertEquals(0, Deferral.pendingSteps(y));
-            assertEquals(0, Deferral.pendingSteps(unwatched), "a recording tape defers nothing");
-            Tensor g = tape.gradient(y.sum(), x);
-            double[] expected = new double[3];
-            double[] xs = {0.5, 1, 2};
-            for (int i = 0; i < 3; i++) {
-                expected[i] = (i + 1) * Math.exp(xs[i] * (i + 1));
+        Tensor b = DeviceTensors.of(d, DType.FLOAT64, new long[] {1}, new double[] {0.25});
+        double[][] eager = gradients(x, c, b);
+        if (defers(d)) {
+            try (GradientTape tape = new GradientTape()) {
+                tape.watch(x);
+                Tensor e = x.mul(c).exp();
+                Tensor read = e.mul(c);
+                assertEquals(1, Deferral.pendingSteps(read), "exp is stored, as the tape will read it");
+                Tensor s = x.add(b).square().mul(c);
+                assertEquals(3, Deferral.pendingSteps(s), "add, square and mul taken over under the tape");
             }
-            assertArrayEquals(expected, g.toDoubleArray(), 1e-12);
         }
+        Deferral.minElements(-1);
+        double[][] unfused = gradients(x, c, b);
+        Deferral.minElements(1);
+        for (int k = 0; k < eager.length; k++) {
+            assertBitsEqual(unfused[k], eager[k], "gradient " + k);
+        }
+        double[] xs = {0.5, 1, 2};
+        for (int i = 0; i < 3; i++) {
+            double want = (i + 1) * Math.exp(xs[i] * (i + 1)) + 2 * (xs[i] + 0.25) * (i + 1);
+            assertEquals(want, eager[0][i], 1e-12 * Math.abs(want));
+        }
+    }
+
+    /** d/dx and d/db of {@code sum(exp(x c)) + sum((x + b)^2 c)}, and the value, as double arrays. */
+    private static double[][] gradients(Tensor x, Tensor c, Tensor b) {
+        try (GradientTape tape = new GradientTape()) {
+            tape.watch(x, b);
+            Tensor y = x.mul(c).exp().sum().add(x.add(b).square().mul(c).sum());
+            List<Tensor> g = tape.gradient(y, List.of(x, b));
+            return new double[][] {g.get(0).toDoubleArray(), g.get(1).toDoubleArray(), y.toDoubleArray()};
+        }
+    }
+
+    /** A deferred buffer, allocated when first read, is listed in the leak report under the line that ran its op. */
+    @OnEachDevice
+    void aDeferredBufferIsTrackedWhereItsOpRan(Device d) {
+        boolean was = AllocationTracker.enabled();
+        AllocationTracker.setEnabled(true);
+        try {
+            Tensor a = Tensor.zeros(d, 4096);
+            int line = new Throwable().getStackTrace()[0].getLineNumber() + 1;
+            Tensor y = a.add(1);
+            readLater(y);
+            String site = "DeferralTest.aDeferredBufferIsTrackedWhereItsOpRan(DeferralTest.java:" + line + ")";
+            assertTrue(d.leakReport().sites().stream()
+                    .anyMatch(s -> s.site().endsWith(site) && s.op().equals("Tensor.add") && s.bytes() >= 4 * 4096),
+                    site + " in\n" + d.leakReport());
+            y.close();
+            a.close();
+        } finally {
+            AllocationTracker.setEnabled(was);
+        }
+    }
+
+    private static void readLater(Tensor t) {
+        assertEquals(1f, t.toFloatArray()[4095]);
     }
 
     @OnEachDevice

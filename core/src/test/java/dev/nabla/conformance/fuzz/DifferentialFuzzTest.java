@@ -39,8 +39,9 @@ import java.util.function.Function;
  *       starts with the op's name ({@code "add: ..."}), and no step may throw anything else.</li>
  *   <li>Traced (CPU): each valid program, as one traced function with its tape, loss and gradients, must give the
  *       eager body's bits when traced and when replayed as an optimized plan.</li>
- *   <li>Deferred (where the backend defers element-wise ops): each valid program again without a tape, every
- *       element-wise op deferred, its values read only at the end: the eager run's bits.</li>
+ *   <li>Deferred (where the backend defers element-wise ops): each valid program again with every element-wise op
+ *       deferred, once without a tape, its values read only at the end, and once under a tape with its gradients:
+ *       the eager run's bits.</li>
  * </ul>
  *
  * <p>System properties: {@code nabla.fuzz.programs} (default 10,000; the long mode is e.g. 1,000,000),
@@ -236,7 +237,7 @@ class DifferentialFuzzTest {
                 outer.close();                  // before the traced run, which it would record
             }
             if (f == null && DEFERRED && t.length > 0 && TensorAccess.backend(t[0]).defersElementwise()) {
-                f = deferred(d, g, t, st);
+                f = deferred(d, g, t, firsts, st);
             }
             return f == null && !d.isCuda() && TRACED ? traced(g, t, st) : f;
         } catch (RuntimeException | Error e) {
@@ -459,11 +460,12 @@ class DifferentialFuzzTest {
     private static final boolean DEFERRED = Boolean.parseBoolean(System.getProperty("nabla.fuzz.deferred", "true"));
 
     /**
-     * The program again without a tape, every element-wise op deferred from one element on ({@link Deferral}), and
-     * its values read only at the end, the last first: each must be the eager run's bits. Chains are then taken
-     * over, broadcast, reshaped, read twice and read by every other kind of op.
+     * The program again, every element-wise op deferred from one element on ({@link Deferral}): once without a tape,
+     * its values read only at the end, the last first; once under a tape (where only cheap chains are taken over),
+     * with the gradients of the loss. Each value and gradient must be the eager run's bits. Chains are then taken
+     * over, broadcast, reshaped, read twice, read by every other kind of op and by gradient rules.
      */
-    private static Failure deferred(Device d, Generated g, Tensor[] eager, Stats st) {
+    private static Failure deferred(Device d, Generated g, Tensor[] eager, List<Tensor> eagerGradients, Stats st) {
         List<Step> steps = g.program().steps();
         long previous = Deferral.minElements(1);
         try (Scope scope = Nabla.scope()) {
@@ -471,15 +473,13 @@ class DifferentialFuzzTest {
             for (int i = 0; i < steps.size(); i++) {
                 t[i] = exec(d, steps.get(i), t);
             }
-            for (int i = steps.size() - 1; i >= 0; i--) {
-                double[] want = eager[i].to(DType.FLOAT64).toDoubleArray();
-                double[] got = t[i].to(DType.FLOAT64).toDoubleArray();
-                if (!Arrays.equals(want, got)) {
-                    int at = Arrays.mismatch(want, got);
-                    return new Failure("deferred: differs from eager", "step %" + i + " (" + steps.get(i).kind().api
-                            + "): element " + at + " " + (at < got.length ? got[at] : "missing") + ", eager "
-                            + (at < want.length ? want[at] : "missing"));
-                }
+            Failure f = sameBits(steps, eager, t, "deferred");
+            if (f != null) {
+                return f;
+            }
+            f = eagerGradients.isEmpty() ? null : deferredUnderATape(d, g, eager, eagerGradients);
+            if (f != null) {
+                return f;
             }
         } catch (RuntimeException | Error e) {
             rethrowIfFatal(e);
@@ -490,6 +490,60 @@ class DifferentialFuzzTest {
         }
         st.deferred++;
         return null;
+    }
+
+    /** The program under a tape, deferred, with the gradients of its loss: the eager run's bits, or a failure. */
+    private static Failure deferredUnderATape(Device d, Generated g, Tensor[] eager, List<Tensor> eagerGradients) {
+        List<Step> steps = g.program().steps();
+        try (GradientTape tape = new GradientTape()) {
+            Tensor[] taped = new Tensor[steps.size()];
+            for (int i = 0; i < steps.size(); i++) {
+                taped[i] = exec(d, steps.get(i), taped);
+                if (steps.get(i).kind() == Kind.INPUT && taped[i].dtype().isFloating()) {
+                    tape.watch(taped[i]);
+                }
+            }
+            List<Tensor> grads = tape.gradient(taped[g.lossStep()].sum(),
+                    g.sources().stream().map(i -> taped[i]).toList());
+            for (int j = 0; j < grads.size(); j++) {
+                Tensor want = eagerGradients.get(j);
+                Tensor got = grads.get(j);
+                String where = "gradient by %" + g.sources().get(j);
+                if ((want == null) != (got == null)) {
+                    return new Failure("deferred under a tape: null mismatch", where + ": got " + got
+                            + ", eager " + want);
+                }
+                if (want != null) {
+                    Failure f = sameBits(where, want, got, "deferred under a tape");
+                    if (f != null) {
+                        return f;
+                    }
+                }
+            }
+            return sameBits(steps, eager, taped, "deferred under a tape");
+        }
+    }
+
+    /** The first step, from the last, whose values in {@code got} are not {@code eager}'s bits, or null. */
+    private static Failure sameBits(List<Step> steps, Tensor[] eager, Tensor[] got, String mode) {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Failure f = sameBits("step %" + i + " (" + steps.get(i).kind().api + ")", eager[i], got[i], mode);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private static Failure sameBits(String where, Tensor eager, Tensor got, String mode) {
+        double[] want = eager.to(DType.FLOAT64).toDoubleArray();
+        double[] have = got.to(DType.FLOAT64).toDoubleArray();
+        if (Arrays.equals(want, have)) {
+            return null;
+        }
+        int at = Arrays.mismatch(want, have);
+        return new Failure(mode + ": differs from eager", where + ": element " + at + " "
+                + (at < have.length ? have[at] : "missing") + ", eager " + (at < want.length ? want[at] : "missing"));
     }
 
     private static Tensor exec(Device d, Step s, Tensor[] t) {
