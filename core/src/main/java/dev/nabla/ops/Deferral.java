@@ -45,7 +45,8 @@ import java.util.Set;
  *       pass ({@link Backend#defersElementwise}), its inputs of its own dtype;
  *   <li>no function is being traced and the numerics check is off;
  *   <li>no input is written in place after creation (a Variable, an optimizer slot): the chain reads its inputs
- *       when it runs, so they must not change before.
+ *       when it runs, so they must not change before; except a small one (at most a {@link #SNAPSHOT_RATIO}th of
+ *       the output, a layer's bias), which is copied when the op runs and read from the copy.
  * </ul>
  * The output's buffer is allocated when the values are computed (a taken-over chain's never is); an output larger
  * than every input (a broadcast that grows) is computed at once, so that a size the backend refuses is reported by
@@ -72,6 +73,11 @@ public final class Deferral {
     static final int MAX_STEPS = 32;
     /** Readers at most that take over one recomputable chain, each computing its steps again. */
     public static final int MAX_TAKEOVERS = 4;
+    /**
+     * An input written in place (a layer's bias Variable) at most this many times smaller than the output is copied
+     * when the op runs, and the chain reads the copy; a larger one makes the op run at once.
+     */
+    static final int SNAPSHOT_RATIO = 16;
     /** Steps at most in a {@linkplain Chain#cheap cheap} chain. */
     static final int CHEAP_STEPS = 4;
     private static volatile long minElements = Long.getLong("nabla.deferMinElements", 1L << 18);
@@ -115,13 +121,19 @@ public final class Deferral {
         long largest = 0;
         for (int i = 0; i < in.length; i++) {
             storages[i] = TensorAccess.storage(in[i], p.name());
-            if (storages[i].isWrittenInPlace() || storages[i].dtype() != p.dtype()) {
+            boolean copied = storages[i].isWrittenInPlace() && storages[i].size() * SNAPSHOT_RATIO <= p.shape().size();
+            if (storages[i].isWrittenInPlace() && !copied || storages[i].dtype() != p.dtype()) {
                 return null;
             }
             largest = Math.max(largest, storages[i].size());
         }
         if (p.shape().size() > largest) {
             return null;                  // a broadcast that grows: allocated now, where a size too big is reported
+        }
+        for (int i = 0; i < in.length; i++) {
+            if (storages[i].isWrittenInPlace()) {
+                storages[i] = Creation.copyStorage(in[i], p.name());     // its values now, as the op would read them
+            }
         }
         Builder chain = new Builder(p.shape());
         int[] operands = new int[2];

@@ -273,8 +273,19 @@ class DeferralTest {
         Variable v = new Variable(DeviceTensors.of(d, DType.FLOAT32, new long[] {2}, new double[] {1, 2}));
         Tensor y = v.mul(3);
         assertEquals(0, Deferral.pendingSteps(y), "an op on a Variable is computed at once");
+        double[] rows = new double[32];
+        Tensor wide = DeviceTensors.of(d, DType.FLOAT32, new long[] {16, 2}, rows);
+        Tensor biased = wide.add(v);               // v a sixteenth of the output: copied now, the add deferred
+        if (defers(d)) {
+            assertEquals(1, Deferral.pendingSteps(biased), "a small Variable is copied and the op deferred");
+        }
         v.assign(DeviceTensors.of(d, DType.FLOAT32, new long[] {2}, new double[] {10, 20}));
         assertArrayEquals(new float[] {3, 6}, y.toFloatArray());
+        float[] expected = new float[32];
+        for (int i = 0; i < 32; i++) {
+            expected[i] = 1 + i % 2;                // v's values when the add ran
+        }
+        assertArrayEquals(expected, biased.toFloatArray());
 
         Adam adam = Adam.builder().learningRate(0.1).build();
         adam.applyGradients(List.of(Tensor.onesLike(v)), List.of(v));
