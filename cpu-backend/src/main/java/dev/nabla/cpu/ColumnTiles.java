@@ -6,7 +6,8 @@ package dev.nabla.cpu;
  * that gives fewer tasks than threads for work worth splitting (a bias gradient, {@code (1, rows, columns)}), the
  * columns are cut into one tile per thread instead, as narrow as {@link #MIN_WIDTH}: W6's {@code db}, a sum over the
  * 1024 rows of a 1024 x 1024 matrix, ran as one task on one thread. Each output column is still summed over its rows
- * in the same order whatever the tiles, so the bits do not depend on the split.
+ * in the same order whatever the tiles, so the bits do not depend on the split. (A FLOAT32 sum in that case splits the
+ * rows instead: {@code FloatReductions.sumByRowRuns}.)
  *
  * @param width columns per tile (the last tile of a row may be narrower)
  * @param perRow tiles per outer index

@@ -189,8 +189,9 @@ class ReductionKernelsTest {
         {1, 1, 1}, {1, 7, 1}, {3, 33, 1}, {5, 1, 9}, {2, 17, 31}, {4, 3, 1030}, {1, 130, 17}, {0, 5, 3},
         {3, 0, 1}, {2, 0, 5}, {7, 4099, 1}, {1, Parallel.ELEMENTWISE_GRAIN * 2 + 9, 1}, {3, 70, 2050},
         {2, 100_000, 1}, {1, 40, 100_000}, {5, 3 * SumOrder.BLOCK, 1}, {3, 9 * SumOrder.BLOCK + 17, 1},
-        // fewer column tiles than threads: the columns are cut per thread (ColumnTiles), unevenly here
-        {1, 1024, 300}, {2, 300, 700},
+        // fewer column tiles than threads: the rows are split by runs of 64 among the threads (a last short run in
+        // the second and third; two column tiles in the third)
+        {1, 1024, 300}, {2, 300, 700}, {1, 1000, 300}, {1, 333, 1500},
     };
 
     @Test
