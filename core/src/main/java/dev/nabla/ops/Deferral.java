@@ -121,8 +121,8 @@ public final class Deferral {
         long largest = 0;
         for (int i = 0; i < in.length; i++) {
             storages[i] = TensorAccess.storage(in[i], p.name());
-            boolean copied = storages[i].isWrittenInPlace() && storages[i].size() * SNAPSHOT_RATIO <= p.shape().size();
-            if (storages[i].isWrittenInPlace() && !copied || storages[i].dtype() != p.dtype()) {
+            boolean tooLargeToCopy = storages[i].size() * SNAPSHOT_RATIO > p.shape().size();
+            if (storages[i].isWrittenInPlace() && tooLargeToCopy || storages[i].dtype() != p.dtype()) {
                 return null;
             }
             largest = Math.max(largest, storages[i].size());
