@@ -8,6 +8,7 @@ import dev.nabla.GradientTape;
 import dev.nabla.Nabla;
 import dev.nabla.Scope;
 import dev.nabla.Tensor;
+import dev.nabla.Variable;
 import dev.nabla.conformance.OnEachDevice;
 import dev.nabla.conformance.fuzz.Program.Kind;
 import dev.nabla.conformance.fuzz.Program.Step;
@@ -481,6 +482,10 @@ class DifferentialFuzzTest {
             if (f != null) {
                 return f;
             }
+            f = deferredWithVariables(d, g, eager, eagerGradients);
+            if (f != null) {
+                return f;
+            }
         } catch (RuntimeException | Error e) {
             rethrowIfFatal(e);
             return new Failure("deferred: threw " + e.getClass().getSimpleName(), "the deferred program threw " + e
@@ -521,6 +526,65 @@ class DifferentialFuzzTest {
                 }
             }
             return sameBits(steps, eager, taped, "deferred under a tape");
+        }
+    }
+
+    /**
+     * The program deferred with its inputs held in Variables (trainable where floating), under a tape, with the
+     * gradients of its loss asked for; then every Variable is assigned other values, and only then are the values and
+     * gradients read. They must be the eager run's bits: an op reads a Variable as it is when the op is called, as
+     * TF's read of a variable does, however late a deferred op runs (small Variables are copied when the op is
+     * called, larger ones make it run at once).
+     */
+    private static Failure deferredWithVariables(Device d, Generated g, Tensor[] eager, List<Tensor> eagerGradients) {
+        List<Step> steps = g.program().steps();
+        List<Variable> variables = new ArrayList<>();
+        try (GradientTape tape = new GradientTape()) {
+            Tensor[] t = new Tensor[steps.size()];
+            for (int i = 0; i < steps.size(); i++) {
+                Step s = steps.get(i);
+                if (s.kind() == Kind.INPUT) {
+                    try (Tensor initial = input(d, s)) {
+                        Variable v = new Variable(initial, "%" + i, initial.dtype().isFloating());
+                        variables.add(v);
+                        t[i] = v;
+                    }
+                } else {
+                    t[i] = exec(d, s, t);
+                }
+            }
+            List<Tensor> grads = eagerGradients.isEmpty() ? List.of()
+                    : tape.gradient(t[g.lossStep()].sum(), g.sources().stream().map(i -> t[i]).toList());
+            for (Variable v : variables) {
+                v.assign(Tensor.full(d, 7, v.dtype(), v.shape().dims()));
+            }
+            for (int j = 0; j < grads.size(); j++) {
+                Tensor want = eagerGradients.get(j);
+                Tensor got = grads.get(j);
+                String where = "gradient by %" + g.sources().get(j);
+                if ((want == null) != (got == null)) {
+                    return new Failure("deferred with Variables: null mismatch", where + ": got " + got
+                            + ", eager " + want);
+                }
+                if (want != null) {
+                    Failure f = sameBits(where, want, got, "deferred with Variables assigned after");
+                    if (f != null) {
+                        return f;
+                    }
+                }
+            }
+            for (int i = steps.size() - 1; i >= 0; i--) {
+                if (steps.get(i).kind() != Kind.INPUT) {
+                    Failure f = sameBits("step %" + i + " (" + steps.get(i).kind().api + ")", eager[i], t[i],
+                            "deferred with Variables assigned after");
+                    if (f != null) {
+                        return f;
+                    }
+                }
+            }
+            return null;
+        } finally {
+            variables.forEach(Variable::close);
         }
     }
 
