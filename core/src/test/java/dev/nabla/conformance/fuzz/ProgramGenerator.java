@@ -541,7 +541,17 @@ final class ProgramGenerator {
             case 26 -> {
                 int z = operand(r -> r.floating() && r.rank() == 2 && r.shape[1] >= 1, floatType());
                 RefTensor r = val(z);
-                add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, z, labels((int) r.shape[0], (int) r.shape[1])));
+                int targets;
+                if (rnd.chance(0.6)) {
+                    targets = labels((int) r.shape[0], (int) r.shape[1]);
+                } else {
+                    // probabilities (softmaxCrossEntropyWithProbabilities): a value of the logits' shape and dtype,
+                    // which may depend on the sources and must pass them no gradient, or new rows
+                    int same = rnd.chance(0.5)
+                            ? existing(q -> q != r && q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
+                    targets = same >= 0 ? same : input(r.dtype, r.shape.clone());
+                }
+                add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, z, targets));
             }
             default -> castOp();
         }
@@ -1119,7 +1129,7 @@ final class ProgramGenerator {
                 }
             }
             case 26 -> {                                            // the nn losses and gelu on bad operands
-                switch (rnd.nextInt(5)) {
+                switch (rnd.nextInt(7)) {
                     case 0 -> add(Step.of(Kind.GELU, operand(r -> r.dtype == DType.INT32, DType.INT32)));
                     case 1 -> {
                         int p = operand(r -> numeric(r) && r.rank() >= 1, mainType);
@@ -1131,6 +1141,10 @@ final class ProgramGenerator {
                             labels(3, 3)));
                     case 3 -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(floatType(), new long[] {3, 4}),
                             labels(2, 4)));
+                    case 4 -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(floatType(), new long[] {2, 4}),
+                            input(floatType(), new long[] {2, 3})));          // probabilities of another shape
+                    case 5 -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(DType.FLOAT32, new long[] {2, 4}),
+                            input(DType.FLOAT64, new long[] {2, 4})));        // ...or of another dtype
                     default -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(DType.INT32, new long[] {2, 4}),
                             labels(2, 4)));
                 }

@@ -1393,35 +1393,42 @@ final class Reference {
     }
 
     /**
-     * {@code Functional.softmaxCrossEntropy} with INT32 labels: {@code -sum(logSoftmax(z) · onehot) / batch}, whose
-     * gradient is defined as {@code (softmax(z) - onehot) · g / batch} (one node, as the library's custom gradient).
+     * {@code Functional.softmaxCrossEntropy}: {@code -sum(logSoftmax(z) · targets) / batch}, where the targets are
+     * the one-hot rows of INT32 labels, or else float rows of z's shape and dtype ({@code
+     * softmaxCrossEntropyWithProbabilities}, where other labels go); the gradient is defined as {@code (softmax(z) -
+     * targets) · g / batch} (one node, as the library's custom gradient), and the targets get none.
      */
     RefTensor softmaxCrossEntropy(RefTensor z, RefTensor labels) {
         String op = "softmaxCrossEntropy";
-        if (labels.dtype != DType.INT32) {
-            throw new Invalid(op, "the fuzzer gives INT32 labels only");
-        }
         if (!z.floating() || z.rank() != 2 || z.shape[1] == 0) {
             throw new Invalid(op, "logits must be float (batch, classes) with a class, got " + z.dtype + " "
                     + Program.fmt(z.shape));
         }
-        if (labels.rank() != 1 || labels.shape[0] != z.shape[0]) {
-            throw new Invalid(op, "labels " + Program.fmt(labels.shape) + " for logits " + Program.fmt(z.shape));
-        }
-        int classes = (int) z.shape[1];
-        for (int i = 0; i < labels.size(); i++) {
-            if (labels.v[i] < 0 || labels.v[i] >= classes || labels.e[i] > 0) {
-                throw new Invalid(op, "label " + (long) labels.v[i] + " outside [0, " + classes + ")");
-            }
-        }
         DType t = z.dtype;
-        RefTensor oneHot = cast(oneHot(labels, classes), t);
+        RefTensor targets;
+        if (labels.dtype == DType.INT32) {
+            if (labels.rank() != 1 || labels.shape[0] != z.shape[0]) {
+                throw new Invalid(op, "labels " + Program.fmt(labels.shape) + " for logits " + Program.fmt(z.shape));
+            }
+            int classes = (int) z.shape[1];
+            for (int i = 0; i < labels.size(); i++) {
+                if (labels.v[i] < 0 || labels.v[i] >= classes || labels.e[i] > 0) {
+                    throw new Invalid(op, "label " + (long) labels.v[i] + " outside [0, " + classes + ")");
+                }
+            }
+            targets = cast(oneHot(labels, classes), t);
+        } else if (Arrays.equals(labels.shape, z.shape) && labels.dtype == t) {
+            targets = stopGradient(labels);
+        } else {
+            throw new Invalid(op, "targets " + labels.dtype + " " + Program.fmt(labels.shape) + " for logits " + t
+                    + " " + Program.fmt(z.shape));
+        }
         RefTensor batch = constant(t, z.shape[0]);
         RefTensor loss = unrecorded(() -> binary(Kind.DIV, unary(Kind.NEG, sum(binary(Kind.MUL,
-                axisComposite(Kind.LOG_SOFTMAX, z, 1), oneHot), null, false)), batch));
+                axisComposite(Kind.LOG_SOFTMAX, z, 1), targets), null, false)), batch));
         RefTensor out = new RefTensor(loss.shape, t, loss.v, loss.e);
         return record(out, g -> new RefTensor[] {binary(Kind.MUL, binary(Kind.SUB, axisComposite(Kind.SOFTMAX, z, 1),
-                oneHot), binary(Kind.DIV, g, batch))}, z);
+                targets), binary(Kind.DIV, g, batch))}, z);
     }
 
     // ---- sliding windows: conv2d and pooling --------------------------------------------------------------------
