@@ -193,8 +193,8 @@ public final class Functional {
     }
 
     /**
-     * Inverted dropout: in training, zeroes each element with probability {@code rate} and scales the rest by
-     * {@code 1 / (1 - rate)}; the identity otherwise.
+     * Inverted dropout of a float tensor: in training, zeroes each element with probability {@code rate} and scales
+     * the rest by {@code 1 / (1 - rate)}; otherwise (or at rate 0) returns {@code x} itself, as PyTorch does.
      */
     public static Tensor dropout(Tensor x, double rate, Rng rng, boolean training) {
         Checks.open("dropout", "x", x);
@@ -202,6 +202,9 @@ public final class Functional {
         if (!(rate >= 0 && rate < 1)) {
             throw new IllegalArgumentException("dropout: rate must be in [0, 1), got " + rate);
         }
+        // checked in both modes: an integer tensor would otherwise fail only once training starts, and then in the
+        // draw ("uniform: ..."), not here
+        Checks.floating("dropout", x);
         if (!training || rate == 0) {
             return x;
         }

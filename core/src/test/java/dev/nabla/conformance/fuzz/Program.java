@@ -34,7 +34,8 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
         EXPAND_DIMS("expandDims"), SQUEEZE("squeeze"), BROADCAST_TO("broadcastTo"), SLICE("slice"),
         CONCAT("concat"), STACK("stack"), CAST("to"),
         GATHER("gather"), PAD("pad"), ONE_HOT("oneHot"), STOP_GRADIENT("stopGradient"),
-        GELU("gelu"), MEAN_SQUARED_ERROR("meanSquaredError"), SOFTMAX_CROSS_ENTROPY("softmaxCrossEntropy");
+        GELU("gelu"), MEAN_SQUARED_ERROR("meanSquaredError"), SOFTMAX_CROSS_ENTROPY("softmaxCrossEntropy"),
+        DROPOUT("dropout");
 
         final String api;
 
@@ -69,10 +70,11 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
      * @param args     operand step numbers
      * @param axes     reduction axes (null: all), a permutation, squeeze axes, or one axis in {@code axes[0]}
      * @param dims     reshape/broadcastTo target, slice begin, pad before, oneHot's {depth}, conv2d's {stride}, a
-     *                 pooling's {size, stride}
+     *                 pooling's {size, stride}, dropout's {seed of its Rng, training (1) or not (0)}
      * @param dims2    slice size, pad after
      * @param keepDims for reductions; conv2d's padding (true: "same")
-     * @param constant the Java number operand of {@code add(double)} and friends, or null for a tensor operand
+     * @param constant the Java number operand of {@code add(double)} and friends (null for a tensor operand), or
+     *                 dropout's rate
      * @param dtype    the input's dtype, or the cast target
      * @param shape    the input's shape
      * @param values   the input's values (in the input's dtype)
@@ -144,6 +146,7 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
                 case ONE_HOT -> sb.append(" depth=").append(dims[0]);
                 case CONV2D -> sb.append(" stride=").append(dims[0]).append(" padding=").append(padding());
                 case MAX_POOL2D, AVG_POOL2D -> sb.append(" size=").append(dims[0]).append(" stride=").append(dims[1]);
+                case DROPOUT -> sb.append(" seed=").append(dims[0]).append(" training=").append(dims[1] != 0);
                 default -> { }
             }
             return sb.toString();

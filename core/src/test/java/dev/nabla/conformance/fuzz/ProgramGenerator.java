@@ -1,6 +1,8 @@
 package dev.nabla.conformance.fuzz;
 
 import dev.nabla.DType;
+import dev.nabla.Device;
+import dev.nabla.Tensor;
 import dev.nabla.conformance.fuzz.Program.Kind;
 import dev.nabla.conformance.fuzz.Program.Step;
 import dev.nabla.conformance.fuzz.Reference.Invalid;
@@ -198,6 +200,19 @@ final class ProgramGenerator {
         return values.size() - 1;
     }
 
+    /**
+     * The draws dropout makes for {@code x} with {@code Rng.seeded(seed)}: the library's Philox stream (the same on
+     * every backend), a random input of the program as far as the reference is concerned; null for a non-float x.
+     */
+    private static double[] uniforms(RefTensor x, long seed) {
+        if (!x.floating()) {
+            return null;
+        }
+        try (Tensor u = dev.nabla.Rng.seeded(seed).uniform(Device.cpu(), 0, 1, x.dtype, x.shape)) {
+            return u.toDoubleArray();
+        }
+    }
+
     private RefTensor val(int i) {
         return values.get(i);
     }
@@ -245,6 +260,7 @@ final class ProgramGenerator {
             case GELU -> ref.gelu(val(a[0]));
             case MEAN_SQUARED_ERROR -> ref.meanSquaredError(val(a[0]), val(a[1]));
             case SOFTMAX_CROSS_ENTROPY -> ref.softmaxCrossEntropy(val(a[0]), val(a[1]));
+            case DROPOUT -> ref.dropout(val(a[0]), s.constant(), s.dims()[1] != 0, uniforms(val(a[0]), s.dims()[0]));
             default -> throw new IllegalStateException(k.name());
         };
     }
@@ -459,7 +475,7 @@ final class ProgramGenerator {
     // ---- valid ops -------------------------------------------------------------------------------------------
 
     private void randomOp() {
-        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 1, 1, 2, 4)) {
+        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 1, 1, 2, 1, 4)) {
             case 0 -> unaryOp();
             case 1 -> binaryOp();
             case 2 -> constantOp(BINARY);
@@ -552,6 +568,16 @@ final class ProgramGenerator {
                     targets = same >= 0 ? same : input(r.dtype, r.shape.clone());
                 }
                 add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, z, targets));
+            }
+            case 27 -> {
+                double rate = switch (rnd.nextInt(4)) {
+                    case 0 -> 0;
+                    case 1 -> 0.25;
+                    case 2 -> 0.5;
+                    default -> 0.9;
+                };
+                add(Step.of(Kind.DROPOUT, operand(RefTensor::floating, floatType())).withConstant(rate)
+                        .withDims(new long[] {rnd.nextInt(1000), rnd.chance(0.75) ? 1 : 0}));
             }
             default -> castOp();
         }
@@ -902,7 +928,7 @@ final class ProgramGenerator {
 
     /** An op the library must reject; some choices turn out valid, and the program then goes on. */
     private void invalidOp() {
-        switch (rnd.nextInt(28)) {
+        switch (rnd.nextInt(29)) {
             case 0 -> {                                             // shapes that do not broadcast
                 int a = operand(r -> numeric(r) && Arrays.stream(r.shape).anyMatch(d -> d >= 2), mainType);
                 long[] s = val(a).shape.clone();
@@ -1147,6 +1173,20 @@ final class ProgramGenerator {
                             input(DType.FLOAT64, new long[] {2, 4})));        // ...or of another dtype
                     default -> add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, input(DType.INT32, new long[] {2, 4}),
                             labels(2, 4)));
+                }
+            }
+            case 27 -> {                                            // dropout at a rate outside [0, 1), or of ints
+                if (rnd.chance(0.5)) {
+                    double rate = switch (rnd.nextInt(3)) {
+                        case 0 -> 1;
+                        case 1 -> -0.25;
+                        default -> Double.NaN;
+                    };
+                    add(Step.of(Kind.DROPOUT, operand(RefTensor::floating, floatType())).withConstant(rate)
+                            .withDims(new long[] {1, 1}));
+                } else {
+                    add(Step.of(Kind.DROPOUT, operand(r -> r.dtype == DType.INT32, DType.INT32)).withConstant(0.5)
+                            .withDims(new long[] {1, rnd.chance(0.5) ? 1 : 0}));
                 }
             }
             default -> {                                            // a zero-size dimension into max

@@ -1431,6 +1431,27 @@ final class Reference {
                 targets), binary(Kind.DIV, g, batch))}, z);
     }
 
+    /**
+     * {@code Functional.dropout}: in training at a rate above 0, {@code x · keep · (1 / (1 - rate))}, where keep is 1
+     * where the draw {@code u >= rate} (u: the library's uniform stream for the step's seed, in x's dtype, given);
+     * otherwise x itself, as PyTorch's eval-mode dropout returns its input.
+     */
+    RefTensor dropout(RefTensor x, double rate, boolean training, double[] u) {
+        String op = "dropout";
+        if (!(rate >= 0 && rate < 1)) {
+            throw new Invalid(op, "rate " + rate + " outside [0, 1)");
+        }
+        if (!x.floating()) {
+            throw new Invalid(op, "x must be float, got " + x.dtype);
+        }
+        if (!training || rate == 0) {
+            return x;
+        }
+        RefTensor draws = new RefTensor(x.shape.clone(), x.dtype, u, new double[u.length]);
+        RefTensor keep = cast(binary(Kind.GE, draws, constant(x.dtype, rate)), x.dtype);
+        return binary(Kind.MUL, binary(Kind.MUL, x, keep), constant(x.dtype, 1 / (1 - rate)));
+    }
+
     // ---- sliding windows: conv2d and pooling --------------------------------------------------------------------
 
     /**
