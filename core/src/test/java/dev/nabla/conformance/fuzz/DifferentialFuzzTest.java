@@ -691,6 +691,20 @@ class DifferentialFuzzTest {
             case MEAN_SQUARED_ERROR -> Functional.meanSquaredError(x, t[a[1]]);
             case SOFTMAX_CROSS_ENTROPY -> Functional.softmaxCrossEntropy(x, t[a[1]]);
             case DROPOUT -> Functional.dropout(x, c, Rng.seeded(s.dims()[0]), s.dims()[1] != 0);
+            case CUSTOM_GRADIENT -> custom((int) s.dims()[0], Arrays.stream(a).mapToObj(i -> t[i]).toList());
+        };
+    }
+
+    /** {@code Nabla.customGradient} with the fuzzer's rule number {@code rule} ({@code Reference.customGradient}). */
+    private static Tensor custom(int rule, List<Tensor> in) {
+        return switch (rule) {
+            case 0 -> Nabla.customGradient(in, v -> v.get(0).tanh(),
+                    (v, out, g) -> List.of(g.mul(out.square().neg().add(1))));
+            case 1 -> Nabla.customGradient(in, v -> v.get(0).sign(), (v, out, g) -> List.of(g));
+            case 2 -> Nabla.customGradient(in, v -> v.get(0).mul(v.get(1)).add(v.get(0)),
+                    (v, out, g) -> List.of(g.mul(v.get(1).add(1)), g.mul(v.get(0))));
+            case 3 -> Nabla.customGradient(in, v -> v.get(0), (v, out, g) -> List.of(g.mul(2)));
+            default -> Nabla.customGradient(in, v -> v.get(0).sub(v.get(1)), (v, out, g) -> Arrays.asList(g, null));
         };
     }
 

@@ -35,7 +35,7 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
         CONCAT("concat"), STACK("stack"), CAST("to"),
         GATHER("gather"), PAD("pad"), ONE_HOT("oneHot"), STOP_GRADIENT("stopGradient"),
         GELU("gelu"), MEAN_SQUARED_ERROR("meanSquaredError"), SOFTMAX_CROSS_ENTROPY("softmaxCrossEntropy"),
-        DROPOUT("dropout");
+        DROPOUT("dropout"), CUSTOM_GRADIENT("customGradient");
 
         final String api;
 
@@ -70,7 +70,8 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
      * @param args     operand step numbers
      * @param axes     reduction axes (null: all), a permutation, squeeze axes, or one axis in {@code axes[0]}
      * @param dims     reshape/broadcastTo target, slice begin, pad before, oneHot's {depth}, conv2d's {stride}, a
-     *                 pooling's {size, stride}, dropout's {seed of its Rng, training (1) or not (0)}
+     *                 pooling's {size, stride}, dropout's {seed of its Rng, training (1) or not (0)},
+     *                 customGradient's {rule} (see {@code Reference.customGradient})
      * @param dims2    slice size, pad after
      * @param keepDims for reductions; conv2d's padding (true: "same")
      * @param constant the Java number operand of {@code add(double)} and friends (null for a tensor operand), or
@@ -147,6 +148,7 @@ record Program(long seed, int index, List<Step> steps, int invalidAt, String inv
                 case CONV2D -> sb.append(" stride=").append(dims[0]).append(" padding=").append(padding());
                 case MAX_POOL2D, AVG_POOL2D -> sb.append(" size=").append(dims[0]).append(" stride=").append(dims[1]);
                 case DROPOUT -> sb.append(" seed=").append(dims[0]).append(" training=").append(dims[1] != 0);
+                case CUSTOM_GRADIENT -> sb.append(" rule=").append(dims[0]);
                 default -> { }
             }
             return sb.toString();

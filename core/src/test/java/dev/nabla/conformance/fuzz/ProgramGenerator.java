@@ -261,6 +261,8 @@ final class ProgramGenerator {
             case MEAN_SQUARED_ERROR -> ref.meanSquaredError(val(a[0]), val(a[1]));
             case SOFTMAX_CROSS_ENTROPY -> ref.softmaxCrossEntropy(val(a[0]), val(a[1]));
             case DROPOUT -> ref.dropout(val(a[0]), s.constant(), s.dims()[1] != 0, uniforms(val(a[0]), s.dims()[0]));
+            case CUSTOM_GRADIENT -> ref.customGradient((int) s.dims()[0],
+                    Arrays.stream(a).mapToObj(this::val).toArray(RefTensor[]::new));
             default -> throw new IllegalStateException(k.name());
         };
     }
@@ -475,7 +477,8 @@ final class ProgramGenerator {
     // ---- valid ops -------------------------------------------------------------------------------------------
 
     private void randomOp() {
-        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 1, 1, 2, 1, 4)) {
+        switch (rnd.weighted(22, 18, 7, 5, 5, 10, 2, 4, 5, 4, 1, 2, 3, 2, 2, 2, 3, 3, 1, 3, 3, 2, 1, 1, 1, 1, 2, 1, 1,
+                4)) {
             case 0 -> unaryOp();
             case 1 -> binaryOp();
             case 2 -> constantOp(BINARY);
@@ -578,6 +581,19 @@ final class ProgramGenerator {
                 };
                 add(Step.of(Kind.DROPOUT, operand(RefTensor::floating, floatType())).withConstant(rate)
                         .withDims(new long[] {rnd.nextInt(1000), rnd.chance(0.75) ? 1 : 0}));
+            }
+            case 28 -> {
+                int rule = rnd.nextInt(5);
+                int x = operand(RefTensor::floating, floatType());
+                RefTensor r = val(x);
+                if (rule == 2 || rule == 4) {
+                    // a second input of x's shape and dtype: an existing value (x itself included) or a new one
+                    int y = rnd.chance(0.5) ? existing(q -> q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
+                    add(Step.of(Kind.CUSTOM_GRADIENT, x, y >= 0 ? y : input(r.dtype, r.shape.clone()))
+                            .withDims(new long[] {rule}));
+                } else {
+                    add(Step.of(Kind.CUSTOM_GRADIENT, x).withDims(new long[] {rule}));
+                }
             }
             default -> castOp();
         }

@@ -1452,6 +1452,35 @@ final class Reference {
         return binary(Kind.MUL, binary(Kind.MUL, x, keep), constant(x.dtype, 1 / (1 - rate)));
     }
 
+    /**
+     * {@code Nabla.customGradient} with one of the fuzzer's rules: the forward unrecorded (a fresh value, as the
+     * library's output is a fresh tensor even where the forward returns its input) and the rule recorded in its
+     * place. 0: tanh(x), gradient {@code g·(1 - out²)}; 1: sign(x), straight through ({@code g}); 2: {@code x·y + x},
+     * gradients {@code g·(y + 1)} and {@code g·x}; 3: x itself, gradient {@code 2g}; 4: {@code x - y}, gradients
+     * {@code g} and none.
+     */
+    RefTensor customGradient(int rule, RefTensor[] in) {
+        RefTensor x = in[0];
+        DType t = x.dtype;
+        RefTensor raw = unrecorded(() -> switch (rule) {
+            case 0 -> unary(Kind.TANH, x);
+            case 1 -> unary(Kind.SIGN, x);
+            case 2 -> binary(Kind.ADD, binary(Kind.MUL, x, in[1]), x);
+            case 3 -> x;
+            default -> binary(Kind.SUB, x, in[1]);
+        });
+        RefTensor out = new RefTensor(raw.shape.clone(), t, raw.v.clone(), raw.e.clone());
+        return record(out, g -> switch (rule) {
+            case 0 -> new RefTensor[] {binary(Kind.MUL, g, binary(Kind.ADD, unary(Kind.NEG, unary(Kind.SQUARE, out)),
+                    constant(t, 1)))};
+            case 1 -> new RefTensor[] {g};
+            case 2 -> new RefTensor[] {binary(Kind.MUL, g, binary(Kind.ADD, in[1], constant(t, 1))),
+                binary(Kind.MUL, g, x)};
+            case 3 -> new RefTensor[] {binary(Kind.MUL, g, constant(t, 2))};
+            default -> new RefTensor[] {g, null};
+        }, in);
+    }
+
     // ---- sliding windows: conv2d and pooling --------------------------------------------------------------------
 
     /**
