@@ -39,7 +39,7 @@ import java.util.function.Function;
  *       and counted; a source with no recorded path to the loss must get null.</li>
  *   <li>Invalid programs (the reference rejects a step): that step must throw IllegalArgumentException whose message
  *       starts with the op's name ({@code "add: ..."}), and no step may throw anything else.</li>
- *   <li>Traced (CPU): each valid program, as one traced function with its tape, loss and gradients, must give the
+ *   <li>Traced (each device): each valid program, as one traced function with its tape, loss and gradients, must give the
  *       eager body's bits when traced and when replayed as an optimized plan.</li>
  *   <li>Deferred (where the backend defers element-wise ops): each valid program again with every element-wise op
  *       deferred, once without a tape, its values read only at the end, and once under a tape with its gradients:
@@ -241,7 +241,7 @@ class DifferentialFuzzTest {
             if (f == null && DEFERRED && t.length > 0 && TensorAccess.backend(t[0]).defersElementwise()) {
                 f = deferred(d, g, t, firsts, st);
             }
-            return f == null && !d.isCuda() && TRACED ? traced(g, t, st) : f;
+            return f == null && TRACED ? traced(g, t, st) : f;
         } catch (RuntimeException | Error e) {
             rethrowIfFatal(e);
             return new Failure("harness: " + e.getClass().getSimpleName(), "checking threw " + e + "\n" + stackTop(e));
@@ -377,7 +377,7 @@ class DifferentialFuzzTest {
         return total;
     }
 
-    /** Whether valid programs are also run traced ({@code nabla.fuzz.traced}, default true; CPU only). */
+    /** Whether valid programs are also run traced ({@code nabla.fuzz.traced}, default true). */
     private static final boolean TRACED = Boolean.parseBoolean(System.getProperty("nabla.fuzz.traced", "true"));
 
     /**
@@ -385,8 +385,10 @@ class DifferentialFuzzTest {
      * and its gradients, and under an outer tape the second-order gradients) must give the eager body's bits at the
      * trace and at a replay: its last value, the loss's value and the gradients, in one FLOAT64 vector. The replay
      * runs the optimized plan (dead code, constant folding, CSE, fusion of element-wise chains and reductions, permuted
-     * operands, memory planning), so random compositions reach rewrites that the op-by-op tests do not. The CPU
-     * promises traced = eager bit for bit.
+     * operands, memory planning), so random compositions reach rewrites that the op-by-op tests do not. Traced = eager
+     * bit for bit on every device: on CUDA the fused chains are generated PTX (each op rounded, nothing contracted
+     * into an FMA, the eager kernels' math library) and the replay a CUDA graph; CI checks that on the emulated
+     * driver, which interprets the same PTX.
      */
     private static Failure traced(Generated g, Tensor[] eager, Stats st) {
         Program p = g.program();
