@@ -516,22 +516,8 @@ class DifferentialFuzzTest {
             }
             List<Tensor> grads = tape.gradient(taped[g.lossStep()].sum(),
                     g.sources().stream().map(i -> taped[i]).toList());
-            for (int j = 0; j < grads.size(); j++) {
-                Tensor want = eagerGradients.get(j);
-                Tensor got = grads.get(j);
-                String where = "gradient by %" + g.sources().get(j);
-                if ((want == null) != (got == null)) {
-                    return new Failure("deferred under a tape: null mismatch", where + ": got " + got
-                            + ", eager " + want);
-                }
-                if (want != null) {
-                    Failure f = sameBits(where, want, got, "deferred under a tape");
-                    if (f != null) {
-                        return f;
-                    }
-                }
-            }
-            return sameBits(steps, eager, taped, "deferred under a tape");
+            Failure f = sameGradients(g, eagerGradients, grads, "deferred under a tape");
+            return f != null ? f : sameBits(steps, eager, taped, "deferred under a tape");
         }
     }
 
@@ -564,25 +550,14 @@ class DifferentialFuzzTest {
             for (Variable v : variables) {
                 v.assign(Tensor.full(d, 7, v.dtype(), v.shape().dims()));
             }
-            for (int j = 0; j < grads.size(); j++) {
-                Tensor want = eagerGradients.get(j);
-                Tensor got = grads.get(j);
-                String where = "gradient by %" + g.sources().get(j);
-                if ((want == null) != (got == null)) {
-                    return new Failure("deferred with Variables: null mismatch", where + ": got " + got
-                            + ", eager " + want);
-                }
-                if (want != null) {
-                    Failure f = sameBits(where, want, got, "deferred with Variables assigned after");
-                    if (f != null) {
-                        return f;
-                    }
-                }
+            Failure f = sameGradients(g, eagerGradients, grads, "deferred with Variables assigned after");
+            if (f != null) {
+                return f;
             }
             for (int i = steps.size() - 1; i >= 0; i--) {
                 // (an eval-mode dropout returns its input itself, a Variable here, as PyTorch's does)
                 if (steps.get(i).kind() != Kind.INPUT && !(t[i] instanceof Variable)) {
-                    Failure f = sameBits("step %" + i + " (" + steps.get(i).kind().api + ")", eager[i], t[i],
+                    f = sameBits("step %" + i + " (" + steps.get(i).kind().api + ")", eager[i], t[i],
                             "deferred with Variables assigned after");
                     if (f != null) {
                         return f;
@@ -593,6 +568,25 @@ class DifferentialFuzzTest {
         } finally {
             variables.forEach(Variable::close);
         }
+    }
+
+    /** The first gradient that is not the eager one's bits (or null where it is not), or null. */
+    private static Failure sameGradients(Generated g, List<Tensor> eagerGradients, List<Tensor> grads, String mode) {
+        for (int j = 0; j < grads.size(); j++) {
+            Tensor want = eagerGradients.get(j);
+            Tensor got = grads.get(j);
+            String where = "gradient by %" + g.sources().get(j);
+            if ((want == null) != (got == null)) {
+                return new Failure(mode + ": null mismatch", where + ": got " + got + ", eager " + want);
+            }
+            if (want != null) {
+                Failure f = sameBits(where, want, got, mode);
+                if (f != null) {
+                    return f;
+                }
+            }
+        }
+        return null;
     }
 
     /** The first step, from the last, whose values in {@code got} are not {@code eager}'s bits, or null. */
