@@ -195,6 +195,11 @@ public final class Functional {
     /**
      * Inverted dropout of a float tensor: in training, zeroes each element with probability {@code rate} and scales
      * the rest by {@code 1 / (1 - rate)}; otherwise (or at rate 0) returns {@code x} itself, as PyTorch does.
+     *
+     * <pre>{@code
+     * Rng rng = Rng.seeded(1);
+     * Tensor h = Functional.dropout(x, 0.5, rng, true);    // about half of x zeroed, the rest doubled
+     * }</pre>
      */
     public static Tensor dropout(Tensor x, double rate, Rng rng, boolean training) {
         Checks.open("dropout", "x", x);

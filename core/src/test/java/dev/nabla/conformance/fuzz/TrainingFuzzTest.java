@@ -6,6 +6,7 @@ import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.Nabla;
 import dev.nabla.Rng;
+import dev.nabla.Scope;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OnEachDevice;
 import dev.nabla.graph.TracedFunction;
@@ -104,7 +105,7 @@ class TrainingFuzzTest {
         // eager: nothing deferred (the width runs of cpu-backend defer everything by default)
         long previous = Deferral.minElements(mode == Mode.DEFERRED ? 1 : -1);
         Map<String, double[]> out = new LinkedHashMap<>();
-        try {
+        try (Scope scope = Nabla.scope()) {                 // its tensors back to the pool (not the Variables)
             Layer model = run.model(d);
             SlotOptimizer opt = run.optimizer();
             Tensor x = run.input(d);
