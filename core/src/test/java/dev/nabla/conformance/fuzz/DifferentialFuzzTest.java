@@ -39,8 +39,8 @@ import java.util.function.Function;
  *       and counted; a source with no recorded path to the loss must get null.</li>
  *   <li>Invalid programs (the reference rejects a step): that step must throw IllegalArgumentException whose message
  *       starts with the op's name ({@code "add: ..."}), and no step may throw anything else.</li>
- *   <li>Traced (each device): each valid program, as one traced function with its tape, loss and gradients, must give the
- *       eager body's bits when traced and when replayed as an optimized plan.</li>
+ *   <li>Traced (each device): each valid program, as one traced function with its tape, loss and gradients, must
+ *       give the eager body's bits when traced and when replayed as an optimized plan.</li>
  *   <li>Deferred (where the backend defers element-wise ops): each valid program again with every element-wise op
  *       deferred, once without a tape, its values read only at the end, and once under a tape with its gradients:
  *       the eager run's bits.</li>

@@ -43,11 +43,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Random small training runs, each three ways on one device: eagerly; eagerly with every element-wise op deferred
+ * Random small training runs, each several ways on one device: eagerly; eagerly with every element-wise op deferred
  * from one element ({@link Deferral}), where the backend defers; as one traced step ({@code Nabla.function}); and,
  * without dropout, with its last step taken by a differently initialized model and a fresh optimizer loaded from a
- * checkpoint of the first two. They must agree bit for bit: every step's loss, every variable of the model (parameters and
- * BatchNorm's running statistics) and every optimizer slot. A run is a model of dense or convolutional layers with
+ * checkpoint of the first two. They must agree bit for bit: every step's loss, every variable of the model
+ * (parameters and BatchNorm's running statistics) and every optimizer slot. A run is a model of dense or convolutional layers with
  * ReLU, dropout, BatchNorm and pooling in random places, a loss (cross-entropy against labels or probabilities, or
  * mean squared error), and an optimizer with random options (momentum, Nesterov, AMSGrad, centered RMSprop, weight
  * decay, the three clippings, a decaying learning rate). Where {@link DifferentialFuzzTest} checks ops against a
