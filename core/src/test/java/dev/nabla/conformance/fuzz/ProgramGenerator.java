@@ -553,9 +553,7 @@ final class ProgramGenerator {
             case 24 -> add(Step.of(Kind.GELU, operand(RefTensor::floating, floatType())));
             case 25 -> {
                 int p = operand(ProgramGenerator::numeric, mainType);
-                RefTensor r = val(p);
-                int t = rnd.chance(0.5) ? existing(q -> q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
-                add(Step.of(Kind.MEAN_SQUARED_ERROR, p, t >= 0 ? t : input(r.dtype, r.shape.clone())));
+                add(Step.of(Kind.MEAN_SQUARED_ERROR, p, alike(p, true)));
             }
             case 26 -> {
                 int z = operand(r -> r.floating() && r.rank() == 2 && r.shape[1] >= 1, floatType());
@@ -566,9 +564,7 @@ final class ProgramGenerator {
                 } else {
                     // probabilities (softmaxCrossEntropyWithProbabilities): a value of the logits' shape and dtype,
                     // which may depend on the sources and must pass them no gradient, or new rows
-                    int same = rnd.chance(0.5)
-                            ? existing(q -> q != r && q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
-                    targets = same >= 0 ? same : input(r.dtype, r.shape.clone());
+                    targets = alike(z, false);
                 }
                 add(Step.of(Kind.SOFTMAX_CROSS_ENTROPY, z, targets));
             }
@@ -585,18 +581,25 @@ final class ProgramGenerator {
             case 28 -> {
                 int rule = rnd.nextInt(5);
                 int x = operand(RefTensor::floating, floatType());
-                RefTensor r = val(x);
                 if (rule == 2 || rule == 4) {
-                    // a second input of x's shape and dtype: an existing value (x itself included) or a new one
-                    int y = rnd.chance(0.5) ? existing(q -> q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
-                    add(Step.of(Kind.CUSTOM_GRADIENT, x, y >= 0 ? y : input(r.dtype, r.shape.clone()))
-                            .withDims(new long[] {rule}));
+                    add(Step.of(Kind.CUSTOM_GRADIENT, x, alike(x, true)).withDims(new long[] {rule}));
                 } else {
                     add(Step.of(Kind.CUSTOM_GRADIENT, x).withDims(new long[] {rule}));
                 }
             }
             default -> castOp();
         }
+    }
+
+    /**
+     * A second operand of {@code x}'s shape and dtype: half the time an existing value ({@code x} itself too when
+     * {@code itself}), otherwise, or when there is none, a new input.
+     */
+    private int alike(int x, boolean itself) {
+        RefTensor r = val(x);
+        int y = rnd.chance(0.5)
+                ? existing(q -> (itself || q != r) && q.dtype == r.dtype && Arrays.equals(q.shape, r.shape)) : -1;
+        return y >= 0 ? y : input(r.dtype, r.shape.clone());
     }
 
     /** gather along an axis by a new INT32 index input, in range except where {@code outOfRange}. */

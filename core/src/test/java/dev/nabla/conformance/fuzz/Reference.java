@@ -1469,7 +1469,7 @@ final class Reference {
             case 3 -> x;
             default -> binary(Kind.SUB, x, in[1]);
         });
-        RefTensor out = new RefTensor(raw.shape.clone(), t, raw.v.clone(), raw.e.clone());
+        RefTensor out = stopGradient(raw);              // a fresh value, off the tape
         return record(out, g -> switch (rule) {
             case 0 -> new RefTensor[] {binary(Kind.MUL, g, binary(Kind.ADD, unary(Kind.NEG, unary(Kind.SQUARE, out)),
                     constant(t, 1)))};

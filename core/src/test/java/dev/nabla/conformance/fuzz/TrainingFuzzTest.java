@@ -258,6 +258,10 @@ class TrainingFuzzTest {
             long[] shape = images ? new long[] {batch, channels, side, side} : new long[] {batch, channels};
             for (String spec : layers) {
                 String[] p = spec.split(" ");
+                if (p[0].endsWith("Pool") && (shape[2] < 2 || shape[3] < 2)
+                        || p[0].equals("conv") && p[4].equals("valid") && shape[2] < Integer.parseInt(p[2])) {
+                    continue;                                   // too small to pool, or for the kernel
+                }
                 Layer l = switch (p[0]) {
                     case "conv" -> new Conv2d((int) shape[1], Integer.parseInt(p[1]), Integer.parseInt(p[2]),
                             Integer.parseInt(p[3]), p[4], rng, d);
@@ -269,31 +273,20 @@ class TrainingFuzzTest {
                     case "avgPool" -> new AvgPool2d(2);
                     default -> throw new IllegalStateException(spec);
                 };
-                if ((p[0].endsWith("Pool") && (shape[2] < 2 || shape[3] < 2))) {
-                    continue;                                   // too small to pool
-                }
-                if (p[0].equals("conv") && p[4].equals("valid") && shape[2] < Integer.parseInt(p[2])) {
-                    continue;                                   // too small for the kernel
-                }
                 built.add(l);
+                // its output shape, probed in evaluation mode: BatchNorm's statistics stay, dropout draws nothing
+                l.eval();
                 try (Tensor probe = Tensor.zeros(d, shape); Tensor y = l.forward(probe)) {
                     shape = y.shape().dims();
                 }
+                l.train();
             }
             if (images) {
                 built.add(new Flatten());
                 shape = new long[] {shape[0], shape[1] * shape[2] * shape[3]};
             }
             built.add(new Dense((int) shape[1], classes, rng, d));
-            Sequential model = new Sequential(built.toArray(Layer[]::new));
-            // the probes ran BatchNorm in training mode: start every mode from the same statistics
-            model.stateDict().forEach((name, v) -> {
-                if (name.endsWith("moving_mean") || name.endsWith("moving_variance")) {
-                    model.namedVariables().get(name).assign(name.endsWith("moving_mean") ? Tensor.zeros(d, v.shape()
-                            .dims()) : Tensor.ones(d, v.shape().dims()));
-                }
-            });
-            return model;
+            return new Sequential(built.toArray(Layer[]::new));
         }
 
         Tensor input(Device d) {
