@@ -693,19 +693,33 @@ final class FloatGemm {
             c4 = FloatVector.broadcast(F, a[ai + 4 * rs]).fma(b0, c4);
             c5 = FloatVector.broadcast(F, a[ai + 5 * rs]).fma(b0, c5);
         }
-        if (accumulate) {
-            c0 = c0.add(FloatVector.fromArray(F, c, cAt, cols));
-            c1 = c1.add(FloatVector.fromArray(F, c, cAt + ldc, cols));
-            c2 = c2.add(FloatVector.fromArray(F, c, cAt + 2 * ldc, cols));
-            c3 = c3.add(FloatVector.fromArray(F, c, cAt + 3 * ldc, cols));
-            c4 = c4.add(FloatVector.fromArray(F, c, cAt + 4 * ldc, cols));
-            c5 = c5.add(FloatVector.fromArray(F, c, cAt + 5 * ldc, cols));
+        storeNarrowRow(c0, c, cAt, accumulate, cols);
+        storeNarrowRow(c1, c, cAt + ldc, accumulate, cols);
+        storeNarrowRow(c2, c, cAt + 2 * ldc, accumulate, cols);
+        storeNarrowRow(c3, c, cAt + 3 * ldc, accumulate, cols);
+        storeNarrowRow(c4, c, cAt + 4 * ldc, accumulate, cols);
+        storeNarrowRow(c5, c, cAt + 5 * ldc, accumulate, cols);
+    }
+
+    /**
+     * One row of {@link #microKernelNarrow}'s tile into C: the accumulator {@code v} (plus C's row when
+     * {@code accumulate}), its first {@code cols} lanes.
+     *
+     * <p>A method of its own, and larger than C1's inlining limit (35 bytes), on purpose. C1 compiles the Vector API
+     * as plain Java, inlining every {@code @ForceInline} method of it, and with the twelve masked loads and stores
+     * inline the kernel ran out of virtual registers in C1's linear scan ("COMPILE SKIPPED"). When C2's queue was
+     * busy, the kernel's first compilation was C1's tier 2; the tier-3 compilation that would have led to C2 then
+     * failed, and the kernel stayed at tier 2 for the life of the JVM, the Vector API unintrinsified: W5's
+     * {@code h·W2} (128 × 256 · 256 × 10) took 700-1,200 µs instead of 15 in three JMH forks of four. C2 inlines
+     * this method into the kernel (it is hot and well under {@code FreqInlineSize}), so its code is as before.
+     * {@code C1CompilationTest} compiles the library's kernels with C1 alone and fails on any such skip.
+     */
+    private static void storeNarrowRow(FloatVector v, float[] c, int at, boolean accumulate, VectorMask<Float> cols) {
+        if (cols == ALL) {
+            // a full panel (L columns): plain loads and stores
+            (accumulate ? v.add(FloatVector.fromArray(F, c, at)) : v).intoArray(c, at);
+            return;
         }
-        c0.intoArray(c, cAt, cols);
-        c1.intoArray(c, cAt + ldc, cols);
-        c2.intoArray(c, cAt + 2 * ldc, cols);
-        c3.intoArray(c, cAt + 3 * ldc, cols);
-        c4.intoArray(c, cAt + 4 * ldc, cols);
-        c5.intoArray(c, cAt + 5 * ldc, cols);
+        (accumulate ? v.add(FloatVector.fromArray(F, c, at, cols)) : v).intoArray(c, at, cols);
     }
 }
