@@ -2,6 +2,7 @@ package dev.nabla.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.nabla.DType;
 import dev.nabla.Device;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.VectorShape;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,7 +45,7 @@ class C1CompilationTest {
         // that multiplies matrices before anything else (C1 inlines more where fewer classes implement VectorMask)
         Tensor a = rng.normal(cpu, DType.FLOAT32, 30, 600);
         Tensor b = rng.normal(cpu, DType.FLOAT32, 600, 42);
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < 100; i++) {
             a.matmul(b).close();
         }
         Tensor labels = Tensor.of(cpu, new int[] {1, 7, 3, 0, 9, 2, 4, 4, 8, 6, 5, 1, 0, 3, 2, 9}, 16);
@@ -78,9 +80,16 @@ class C1CompilationTest {
 
     @Test
     void everyMethodOfTheLibraryCompilesWithC1() throws Exception {
+        assumeTrue(VectorSupport.AVAILABLE, "no Vector API in this execution: nothing of it to compile");
+        // this execution's width, where a host prefers it: its own (the default execution) or 256 bits (AVX2);
+        // above the host's the Vector API is never intrinsified, and the narrower widths only test the bits
+        int bits = VectorWidth.SHAPE.vectorBitSize();
+        int preferred = VectorShape.preferredShape().vectorBitSize();
+        assumeTrue(bits == preferred || (bits == 256 && preferred > 256),
+                "C1 is checked at the host's preferred width and at 256 bits, not at " + bits);
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-XX:TieredStopAtLevel=3", "-Xbatch", "-XX:+PrintCompilation",
-                "-cp", System.getProperty("java.class.path"),
+                "-Dnabla.cpu.species=" + VectorWidth.SHAPE.vectorBitSize(), "-cp", System.getProperty("java.class.path"),
                 C1CompilationTest.class.getName());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
