@@ -114,6 +114,20 @@ final class Parallel {
         claims.awaitHelpers();
     }
 
+    /**
+     * Whether no worker is parked: each is polling for the next loop (it ran one within {@link #SPIN_NANOS}) or
+     * running one, so handing it a loop costs no wake-up. Work too small to pay for waking a thread may still pay
+     * for an awake one.
+     */
+    static boolean workersAwake() {
+        for (Worker w : WORKERS) {
+            if (w.parked) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static Worker[] startWorkers(int count) {
         Worker[] workers = new Worker[Math.max(0, count)];
         for (int i = 0; i < workers.length; i++) {

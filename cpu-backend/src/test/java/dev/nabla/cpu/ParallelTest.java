@@ -157,4 +157,36 @@ class ParallelTest {
             assertEquals(1, runs.get(i), "inner task " + i);
         }
     }
+
+    /**
+     * {@link Parallel#workersAwake}: false once the workers have polled past their spin time and parked; true while
+     * every worker runs a task of a loop (the workers' tasks end only after the caller's task has looked).
+     */
+    @Test
+    void workersAreAwakeInALoopAndParkedWhenIdle() throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.THREADS > 1, "one thread: no workers");
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (Parallel.workersAwake() && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertTrue(!Parallel.workersAwake(), "the idle workers parked");
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(Parallel.THREADS);
+        java.util.concurrent.CountDownLatch looked = new java.util.concurrent.CountDownLatch(1);
+        boolean[] awake = {false};
+        Parallel.tasks(Parallel.THREADS, Parallel.THREADS, i -> {
+            started.countDown();
+            try {
+                if (i == 0) {
+                    started.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    awake[0] = Parallel.workersAwake();
+                    looked.countDown();
+                } else {
+                    looked.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(awake[0], "every worker was running a task");
+    }
 }
