@@ -64,8 +64,8 @@ final class FloatGemm {
     private static final long MIN_FLOPS_PER_THREAD = 2L << 20;
     /**
      * What pays for a worker that is awake (polling after the op before, as in a training step, {@link
-     * Parallel#workersAwake}): a quarter MFLOP, a few µs of one core. W5's three products with ten outputs (0.65
-     * MFLOP each) on two threads against one, alone in JMH, three alternations: {@code h·W2} 15.5 → 12.5 µs,
+     * Parallel#workersAwake}): a quarter MFLOP, a few µs of one core. W5's three products of its ten-output layer
+     * (0.65 MFLOP each) on two threads against one, alone in JMH, three alternations: {@code h·W2} 15.5 → 12.5 µs,
      * {@code hᵀ·g} 15.8 → 14.1, {@code g·W2ᵀ} 12.0 → 9.0.
      */
     private static final long MIN_FLOPS_PER_AWAKE_THREAD = 1L << 18;
