@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
  */
 class C1CompilationTest {
     /**
-     * Eager and traced Adam steps of a small CNN (convolutions to 8 and 16 channels, max and average pooling, a
-     * ten-output layer: the narrow GEMM panels) and SGD steps of the same in FLOAT64, then {@link
-     * NoVectorApiTest#workload()}'s kernels.
+     * Matrix products alone first, then eager and traced Adam steps of a small CNN (convolutions to 8 and 16
+     * channels, max and average pooling, a ten-output layer: the narrow GEMM panels) and SGD steps of the same in
+     * FLOAT64.
      */
     static void workload() {
         Device cpu = Device.cpu();
@@ -89,7 +89,7 @@ class C1CompilationTest {
                 "C1 is checked at the host's preferred width and at 256 bits, not at " + bits);
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-XX:TieredStopAtLevel=3", "-Xbatch", "-XX:+PrintCompilation",
-                "-Dnabla.cpu.species=" + VectorWidth.SHAPE.vectorBitSize(), "-cp", System.getProperty("java.class.path"),
+                "-Dnabla.cpu.species=" + bits, "-cp", System.getProperty("java.class.path"),
                 C1CompilationTest.class.getName());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
