@@ -47,12 +47,13 @@ import java.util.SplittableRandom;
  * from one element ({@link Deferral}), where the backend defers; as one traced step ({@code Nabla.function}); and,
  * without dropout, with its last step taken by a differently initialized model and a fresh optimizer loaded from a
  * checkpoint of the first two. They must agree bit for bit: every step's loss, every variable of the model
- * (parameters and BatchNorm's running statistics) and every optimizer slot. A run is a model of dense or convolutional layers with
- * ReLU, dropout, BatchNorm and pooling in random places, a loss (cross-entropy against labels or probabilities, or
- * mean squared error), and an optimizer with random options (momentum, Nesterov, AMSGrad, centered RMSprop, weight
- * decay, the three clippings, a decaying learning rate). Where {@link DifferentialFuzzTest} checks ops against a
- * reference, this checks what joins them in training: layers, tapes, optimizer effects, scopes, deferral of
- * optimizer slots and small Variables, and traced steps that update state on every call.
+ * (parameters and BatchNorm's running statistics) and every optimizer slot. A run is a model of dense or
+ * convolutional layers with ReLU, dropout, BatchNorm and pooling in random places, a loss (cross-entropy against
+ * labels or probabilities, or mean squared error), and an optimizer with random options (momentum, Nesterov,
+ * AMSGrad, centered RMSprop, weight decay, the three clippings, a decaying learning rate). Where {@link
+ * DifferentialFuzzTest} checks ops against a reference, this checks what joins them in training: layers, tapes,
+ * optimizer effects, scopes, deferral of optimizer slots and small Variables, and traced steps that update state on
+ * every call.
  *
  * <p>System properties: {@code nabla.fuzz.runs} (default 300), {@code nabla.fuzz.seed} (a number, or
  * {@code random}), {@code nabla.fuzz.only} (one run, printed).
