@@ -132,24 +132,119 @@ final class DoubleLanes {
         int bs = bBroadcast ? 0 : 1;
         int j = 0;
         int bound = isExact(op) ? D.loopBound(len) : 0;
-        if (op.isComparison()) {
-            for (; j < bound; j += D.length()) {
-                DoubleVector x = aBroadcast ? sa : DoubleVector.fromArray(D, a, ai + j);
-                DoubleVector y = bBroadcast ? sb : DoubleVector.fromArray(D, b, bi + j);
-                storeMask(compare(op, x, y), outBools, o + j);
+        int step = D.length();
+        // NOTE: one loop per op with the op written in it, as in unary. With the op chosen per vector by a switch
+        // inside one loop, C2 kept every vector on the heap once the loop had seen several ops (as a training step's
+        // does): W7's relu gradient took 1.0 ms instead of 0.2, allocating 20 GB/s of vector boxes
+        // (VectorBoxingTest).
+        switch (op) {
+            case ADD -> {
+                for (; j < bound; j += step) {
+                    operand(sa, aBroadcast, a, ai + j).add(operand(sb, bBroadcast, b, bi + j)).intoArray(out, o + j);
+                }
             }
-            for (; j < len; j++) {
-                outBools[o + j] = (byte) op.apply(a[ai + j * as], b[bi + j * bs]);
+            case SUB -> {
+                for (; j < bound; j += step) {
+                    operand(sa, aBroadcast, a, ai + j).sub(operand(sb, bBroadcast, b, bi + j)).intoArray(out, o + j);
+                }
             }
-            return;
-        }
-        for (; j < bound; j += D.length()) {
-            DoubleVector x = aBroadcast ? sa : DoubleVector.fromArray(D, a, ai + j);
-            DoubleVector y = bBroadcast ? sb : DoubleVector.fromArray(D, b, bi + j);
-            apply(op, x, y).intoArray(out, o + j);
+            case MUL -> {
+                for (; j < bound; j += step) {
+                    operand(sa, aBroadcast, a, ai + j).mul(operand(sb, bBroadcast, b, bi + j)).intoArray(out, o + j);
+                }
+            }
+            case DIV -> {
+                for (; j < bound; j += step) {
+                    operand(sa, aBroadcast, a, ai + j).div(operand(sb, bBroadcast, b, bi + j)).intoArray(out, o + j);
+                }
+            }
+            case MAXIMUM -> {
+                for (; j < bound; j += step) {
+                    operand(sa, aBroadcast, a, ai + j).max(operand(sb, bBroadcast, b, bi + j)).intoArray(out, o + j);
+                }
+            }
+            case MINIMUM -> {
+                for (; j < bound; j += step) {
+                    operand(sa, aBroadcast, a, ai + j).min(operand(sb, bBroadcast, b, bi + j)).intoArray(out, o + j);
+                }
+            }
+            case RELU_GRADIENT -> {
+                DoubleVector zero = DoubleVector.zero(D);
+                for (; j < bound; j += step) {
+                    DoubleVector x = operand(sa, aBroadcast, a, ai + j);
+                    zero.blend(operand(sb, bBroadcast, b, bi + j), x.compare(VectorOperators.GT, 0d))
+                            .intoArray(out, o + j);
+                }
+            }
+            case EQ, NE, LT, LE, GT, GE -> {
+                compareRow(op, a, ai, aBroadcast, b, bi, bBroadcast, outBools, o, len);
+                return;
+            }
+            default -> {
+                // no exact vector form: bound == 0, the scalar definition below does every element
+            }
         }
         for (; j < len; j++) {
             out[o + j] = op.apply(a[ai + j * as], b[bi + j * bs]);
+        }
+    }
+
+    /** A row's operand vector at {@code at}: the splat when it is broadcast. */
+    private static DoubleVector operand(DoubleVector splat, boolean broadcast, double[] x, int at) {
+        return broadcast ? splat : DoubleVector.fromArray(D, x, at);
+    }
+
+    /** {@link #row} of a comparison, one loop per comparison for the reason given there. */
+    private static void compareRow(BinaryOp op, double[] a, int ai, boolean aBroadcast, double[] b, int bi,
+            boolean bBroadcast, byte[] outBools, int o, int len) {
+        DoubleVector sa = DoubleVector.broadcast(D, a[ai]);
+        DoubleVector sb = DoubleVector.broadcast(D, b[bi]);
+        int j = 0;
+        int bound = D.loopBound(len);
+        int step = D.length();
+        switch (op) {
+            case EQ -> {
+                for (; j < bound; j += step) {
+                    storeMask(operand(sa, aBroadcast, a, ai + j).compare(VectorOperators.EQ,
+                            operand(sb, bBroadcast, b, bi + j)), outBools, o + j);
+                }
+            }
+            case NE -> {
+                for (; j < bound; j += step) {
+                    storeMask(operand(sa, aBroadcast, a, ai + j).compare(VectorOperators.NE,
+                            operand(sb, bBroadcast, b, bi + j)), outBools, o + j);
+                }
+            }
+            case LT -> {
+                for (; j < bound; j += step) {
+                    storeMask(operand(sa, aBroadcast, a, ai + j).compare(VectorOperators.LT,
+                            operand(sb, bBroadcast, b, bi + j)), outBools, o + j);
+                }
+            }
+            case LE -> {
+                for (; j < bound; j += step) {
+                    storeMask(operand(sa, aBroadcast, a, ai + j).compare(VectorOperators.LE,
+                            operand(sb, bBroadcast, b, bi + j)), outBools, o + j);
+                }
+            }
+            case GT -> {
+                for (; j < bound; j += step) {
+                    storeMask(operand(sa, aBroadcast, a, ai + j).compare(VectorOperators.GT,
+                            operand(sb, bBroadcast, b, bi + j)), outBools, o + j);
+                }
+            }
+            case GE -> {
+                for (; j < bound; j += step) {
+                    storeMask(operand(sa, aBroadcast, a, ai + j).compare(VectorOperators.GE,
+                            operand(sb, bBroadcast, b, bi + j)), outBools, o + j);
+                }
+            }
+            default -> throw new IllegalArgumentException(op + " is not a comparison");
+        }
+        int as = aBroadcast ? 0 : 1;
+        int bs = bBroadcast ? 0 : 1;
+        for (; j < len; j++) {
+            outBools[o + j] = (byte) op.apply(a[ai + j * as], b[bi + j * bs]);
         }
     }
 
@@ -157,8 +252,8 @@ final class DoubleLanes {
      * {@link #row} for a row shorter than a vector ({@code len < lanes}; a softmax's 10 classes), of an op with an
      * exact vector form other than a comparison, as one masked vector: {@code row}'s scalar tail took 6 us for
      * 128 x 10. NOTE: a method of its own, called instead of {@code row}: with this masked vector as {@code row}'s
-     * tail, C2 at times left {@link #apply} out of {@code row}'s loop ("too big" in PrintInlining), and a 128 x 256
-     * add ran the Vector API's Java fallback (5 to 57 us).
+     * tail, C2 at times left the op's vector form out of {@code row}'s loop ("too big" in PrintInlining), and a
+     * 128 x 256 add ran the Vector API's Java fallback (5 to 57 us).
      */
     static void shortRow(BinaryOp op, double[] a, int ai, boolean aBroadcast, double[] b, int bi,
             boolean bBroadcast, double[] out, int o, int len) {
@@ -177,19 +272,6 @@ final class DoubleLanes {
         }
     }
 
-    static DoubleVector apply(BinaryOp op, DoubleVector x, DoubleVector y) {
-        return switch (op) {
-            case ADD -> x.add(y);
-            case SUB -> x.sub(y);
-            case MUL -> x.mul(y);
-            case DIV -> x.div(y);
-            case MAXIMUM -> x.max(y);
-            case MINIMUM -> x.min(y);
-            case RELU_GRADIENT -> DoubleVector.zero(D).blend(y, x.compare(VectorOperators.GT, 0d));
-            default -> throw new IllegalArgumentException(op + " is a comparison or has no exact vector form");
-        };
-    }
-
     /** Writes the mask as BOOL bytes 0/1. */
     private static void storeMask(VectorMask<Double> mask, byte[] out, int at) {
         if (B != null) {
@@ -201,17 +283,5 @@ final class DoubleLanes {
         for (int lane = 0; lane < mask.length(); lane++) {
             out[at + lane] = (byte) ((bits >>> lane) & 1);
         }
-    }
-
-    static VectorMask<Double> compare(BinaryOp op, DoubleVector x, DoubleVector y) {
-        return switch (op) {
-            case EQ -> x.compare(VectorOperators.EQ, y);
-            case NE -> x.compare(VectorOperators.NE, y);
-            case LT -> x.compare(VectorOperators.LT, y);
-            case LE -> x.compare(VectorOperators.LE, y);
-            case GT -> x.compare(VectorOperators.GT, y);
-            case GE -> x.compare(VectorOperators.GE, y);
-            default -> throw new IllegalArgumentException(op + " is not a comparison");
-        };
     }
 }
