@@ -165,7 +165,7 @@ final class FloatGemm {
                 // (W7's conv2 forward: 7.2 MB) was written back to memory on every call, twice B's traffic
                 float[] packed = (float[]) pool.take(dev.nabla.DType.FLOAT32, widest * Math.min(k, KC) * NR);
                 try {
-                    Scratch scratch = new Scratch();
+                    Scratch scratch = Scratch.get();
                     for (int from = 0; from < k; from += KC) {
                         int to = Math.min(k, from + KC);
                         packGroup(b, bt.bOff(), tb, bRuns, k, n, j0, j1, from, to, packed);
@@ -195,7 +195,7 @@ final class FloatGemm {
             int rowPanels = batches.length * mPanels;
             int tasks = Math.min(rowPanels, TASKS_PER_THREAD * threads);
             Parallel.tasks(tasks, threads, t -> {
-                Scratch s = new Scratch();
+                Scratch s = Scratch.get();
                 int from = (int) ((long) rowPanels * t / tasks);
                 int to = (int) ((long) rowPanels * (t + 1) / tasks);
                 while (from < to) {
@@ -255,14 +255,19 @@ final class FloatGemm {
         try {
             int tasks = Math.min(slices, TASKS_PER_THREAD * threads);
             Parallel.tasks(tasks, threads, t -> {
-                float[] packed = new float[nPanels * KC * NR];
-                Scratch scratch = new Scratch();
-                for (int sl = slices * t / tasks; sl < slices * (t + 1) / tasks; sl++) {
-                    int from = sl * KC;
-                    int to = Math.min(k, from + KC);
-                    packGroup(b, bt.bOff(), tb, bRuns, k, n, 0, nPanels, from, to, packed);
-                    tiles(a, bt.aOff(), packed, 0, partial, sl * size, null, m, k, n, from, to, false, 0, mPanels,
-                            0, nPanels, scratch);
+                // pooled, as in multiplyAsGiven: a new array per task was most of what W7's traced step allocated
+                float[] packed = (float[]) pool.take(dev.nabla.DType.FLOAT32, nPanels * KC * NR);
+                try {
+                    Scratch scratch = Scratch.get();
+                    for (int sl = slices * t / tasks; sl < slices * (t + 1) / tasks; sl++) {
+                        int from = sl * KC;
+                        int to = Math.min(k, from + KC);
+                        packGroup(b, bt.bOff(), tb, bRuns, k, n, 0, nPanels, from, to, packed);
+                        tiles(a, bt.aOff(), packed, 0, partial, sl * size, null, m, k, n, from, to, false, 0,
+                                mPanels, 0, nPanels, scratch);
+                    }
+                } finally {
+                    pool.give(dev.nabla.DType.FLOAT32, packed);
                 }
             });
             // the slices added in order into the first one, then copied out
@@ -356,12 +361,25 @@ final class FloatGemm {
         }
     }
 
-    /** A task's own copies of a partial row panel of A and of a partial tile of C (small: not pooled). */
+    /**
+     * A thread's copies of a partial row panel of A and of a partial tile of C, and the narrow kernel's tile (small:
+     * not pooled).
+     */
     private static final class Scratch {
+        /**
+         * One a thread, since a task runs to its end on its thread: one Scratch a task (with the narrow kernel's
+         * tile) was 18 of the 70 KB that W5's traced step allocated, and 40 of W7's 176.
+         */
+        private static final ThreadLocal<Scratch> OF_THREAD = ThreadLocal.withInitial(Scratch::new);
         // made when first needed (an A of fewer than MR rows; a partial tile): zeroing both for every task was 3% of
         // W5's first product in JFR samples
         private float[] edgeA;
         private float[] edgeC;
+        private float[] narrowTile;
+
+        static Scratch get() {
+            return OF_THREAD.get();
+        }
 
         float[] edgeA() {
             if (edgeA == null) {
@@ -375,6 +393,13 @@ final class FloatGemm {
                 edgeC = new float[MR * NR];
             }
             return edgeC;
+        }
+
+        float[] narrowTile() {
+            if (narrowTile == null) {
+                narrowTile = new float[MR * L];
+            }
+            return narrowTile;
         }
     }
 
@@ -426,14 +451,15 @@ final class FloatGemm {
                             microKernel(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate);
                         } else {
                             microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, c, cAt, ldc, accumulate,
-                                    cols == w ? ALL : F.indexInRange(0, cols));
+                                    cols == w ? ALL : F.indexInRange(0, cols), s.narrowTile());
                         }
                     } else {
                         float[] edge = s.edgeC();
                         if (w == NR) {
                             microKernel(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false);
                         } else {
-                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false, ALL);
+                            microKernelNarrow(kc, ap, aAt, rs, packedB, bAt, edge, 0, w, false, ALL,
+                                    s.narrowTile());
                         }
                         // whole vectors and a masked one: the scalar copy of the rows showed in the profile of
                         // a shallow product (W7's first convolution: 9 depths, a third of its tiles partial)
@@ -480,9 +506,7 @@ final class FloatGemm {
             int src = bOff + p * n;
             int d = (p - from) * NR - j0 * sliceSize;
             for (int jp = j0; jp < whole; jp++) {
-                int at = d + jp * sliceSize;
-                FloatVector.fromArray(F, b, src + jp * NR).intoArray(dst, at);
-                FloatVector.fromArray(F, b, src + jp * NR + L).intoArray(dst, at + L);
+                copyPanelRow(b, src + jp * NR, dst, d + jp * sliceSize);
             }
         }
         for (int jp = whole; jp < j1; jp++) {
@@ -571,10 +595,7 @@ final class FloatGemm {
         // and a partial panel's copy and fill per depth were most of the packing of a ten-column B
         if (cols == NR) {
             for (int p = from; p < to; p++) {
-                int src = src0 + p * rowStride;
-                int d = at + p * NR;
-                FloatVector.fromArray(F, b, src).intoArray(dst, d);
-                FloatVector.fromArray(F, b, src + L).intoArray(dst, d + L);
+                copyPanelRow(b, src0 + p * rowStride, dst, at + p * NR);
             }
             return;
         }
@@ -591,6 +612,18 @@ final class FloatGemm {
             if (whole < cols) {
                 FloatVector.fromArray(F, b, src + whole, tail).intoArray(dst, d + whole);
             }
+        }
+    }
+
+    /**
+     * One depth of a full panel: {@link #NR} floats from {@code b[src]} to {@code dst[d]}. A plain loop, which C2
+     * vectorizes: as two Vector API loads and stores, inlined with the packing into the GEMM's large task methods,
+     * the loaded vectors were at times heap objects (C2's inlining budget spent), 230 MB/s of them in W7's traced
+     * step; and {@code System.arraycopy}'s call per panel row showed in W5's profile.
+     */
+    private static void copyPanelRow(float[] b, int src, float[] dst, int d) {
+        for (int q = 0; q < NR; q++) {
+            dst[d + q] = b[src + q];
         }
     }
 
@@ -681,10 +714,11 @@ final class FloatGemm {
      * {@link #microKernel} for a panel of one vector of columns ({@link #NR_NARROW}): the same chain of FMAs for each
      * element of C, in six registers instead of twelve. A method of its own because one kernel for both widths (the
      * second column's FMAs and stores under an invariant {@code if}) ran the wide tiles 12% slower (single-threaded,
-     * B in L2, three alternations: 77-84 against 90-96 GFLOP/s); this one runs 55-65.
+     * B in L2, three alternations: 77-84 against 90-96 GFLOP/s); this one runs 55-65. {@code tile} is scratch of
+     * {@code MR · L} floats for a tile that is masked or added onto C.
      */
     static void microKernelNarrow(int kc, float[] a, int aAt, int rs, float[] bp, int bAt, float[] c, int cAt,
-            int ldc, boolean accumulate, VectorMask<Float> cols) {
+            int ldc, boolean accumulate, VectorMask<Float> cols, float[] tile) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F);
@@ -701,33 +735,39 @@ final class FloatGemm {
             c4 = FloatVector.broadcast(F, a[ai + 4 * rs]).fma(b0, c4);
             c5 = FloatVector.broadcast(F, a[ai + 5 * rs]).fma(b0, c5);
         }
-        storeNarrowRow(c0, c, cAt, accumulate, cols);
-        storeNarrowRow(c1, c, cAt + ldc, accumulate, cols);
-        storeNarrowRow(c2, c, cAt + 2 * ldc, accumulate, cols);
-        storeNarrowRow(c3, c, cAt + 3 * ldc, accumulate, cols);
-        storeNarrowRow(c4, c, cAt + 4 * ldc, accumulate, cols);
-        storeNarrowRow(c5, c, cAt + 5 * ldc, accumulate, cols);
+        // NOTE: no vector is passed to a method here: a call that C2 declines to inline boxes its vector arguments
+        // (as the six calls of a row-store helper were, three of them past C2's node-count cutoff, in W7's steps).
+        // A full tile written over C is stored in place; otherwise the accumulators go to the scratch tile with plain
+        // stores, and writeNarrowTile, which takes arrays only, masks and accumulates (with the twelve masked loads
+        // and stores inline, C1 ran out of virtual registers on this kernel; see C1CompilationTest)
+        boolean direct = cols == ALL && !accumulate;
+        float[] out = direct ? c : tile;
+        int at = direct ? cAt : 0;
+        int stride = direct ? ldc : L;
+        c0.intoArray(out, at);
+        c1.intoArray(out, at + stride);
+        c2.intoArray(out, at + 2 * stride);
+        c3.intoArray(out, at + 3 * stride);
+        c4.intoArray(out, at + 4 * stride);
+        c5.intoArray(out, at + 5 * stride);
+        if (!direct) {
+            writeNarrowTile(tile, c, cAt, ldc, accumulate, cols);
+        }
     }
 
     /**
-     * One row of {@link #microKernelNarrow}'s tile into C: the accumulator {@code v} (plus C's row when
-     * {@code accumulate}), its first {@code cols} lanes.
-     *
-     * <p>A method of its own, and larger than C1's inlining limit (35 bytes), on purpose. C1 compiles the Vector API
-     * as plain Java, inlining every {@code @ForceInline} method of it, and with the twelve masked loads and stores
-     * inline the kernel ran out of virtual registers in C1's linear scan ("COMPILE SKIPPED"). When C2's queue was
-     * busy, the kernel's first compilation was C1's tier 2; the tier-3 compilation that would have led to C2 then
-     * failed, and the kernel stayed at tier 2 for the life of the JVM, the Vector API unintrinsified: W5's
-     * {@code h·W2} (128 × 256 · 256 × 10) took 700-1,200 µs instead of 15 in three JMH forks of four. C2 inlines
-     * this method into the kernel (it is hot and well under {@code FreqInlineSize}), so its code is as before.
-     * {@code C1CompilationTest} compiles the library's kernels with C1 alone and fails on any such skip.
+     * {@link #microKernelNarrow}'s tile ({@link #MR} rows of {@code L} floats in {@code tile}) written into C, or
+     * added onto it when {@code accumulate}, the first {@code cols} lanes of each row.
      */
-    private static void storeNarrowRow(FloatVector v, float[] c, int at, boolean accumulate, VectorMask<Float> cols) {
-        if (cols == ALL) {
-            // a full panel (L columns): plain loads and stores
-            (accumulate ? v.add(FloatVector.fromArray(F, c, at)) : v).intoArray(c, at);
-            return;
+    private static void writeNarrowTile(float[] tile, float[] c, int cAt, int ldc, boolean accumulate,
+            VectorMask<Float> cols) {
+        for (int r = 0; r < MR; r++) {
+            FloatVector v = FloatVector.fromArray(F, tile, r * L);
+            int at = cAt + r * ldc;
+            if (accumulate) {
+                v = v.add(FloatVector.fromArray(F, c, at, cols));
+            }
+            v.intoArray(c, at, cols);
         }
-        (accumulate ? v.add(FloatVector.fromArray(F, c, at, cols)) : v).intoArray(c, at, cols);
     }
 }
