@@ -83,7 +83,7 @@ class VectorBoxingTest {
      * cost megabytes. With the old row kernels the traced step (whose fused programs run them) still allocated
      * 5.6 MB a step after 60 s. Boxes from inlining limits (the GEMM's packing loads inlined into its task method:
      * 2.3 MB a traced step in a JVM running W7 alone) depend on what else the JVM has compiled, and did not show in
-     * this test's JVM; this test holds the steps to what they allocate here, 250 and 180 KiB.
+     * this test's JVM. Alone in a JVM, the steps now allocate about 210 KiB (eager) and 135 KiB (traced).
      */
     @Test
     void trainingStepsAllocateLittleOnceCompiled() {
