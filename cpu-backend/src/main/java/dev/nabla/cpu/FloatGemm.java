@@ -501,19 +501,38 @@ final class FloatGemm {
     private static void packGroup(float[] b, int bOff, boolean tb, Runs runs, int k, int n, int j0, int j1,
             int from, int to, float[] dst) {
         int sliceSize = (to - from) * NR;
-        // whole panels only; a last partial or narrow panel, and a B stored transposed or in runs, go through packB
-        int whole = tb || runs != null ? j0 : Math.max(j0, Math.min(j1, n / NR));
+        if (tb) {
+            for (int jp = j0; jp < j1; jp++) {
+                packB(b, bOff, true, runs, k, n, jp, from, to, dst, (jp - j0) * sliceSize);
+            }
+            return;
+        }
+        // the group's whole panels that lie within one run (all of them but a last partial one, for a dense B),
+        // copied a depth at a time; a B in runs (a permuted tensor read in place) is packed the same way, panel by
+        // panel it took W7's traced dCols2 product (144 × 12,544) 0.73-1.09 ms against 0.65-0.98 for a dense copy
+        // of B and the dense product
+        Runs r = runs != null ? runs : Runs.dense(n);
+        int[] column = new int[j1 - j0];
+        for (int jp = j0; jp < j1; jp++) {
+            int j = jp * NR;
+            column[jp - j0] = j + NR <= n && r.runEnd(j) >= j + NR ? r.col(j) : -1;
+        }
         for (int p = from; p < to; p++) {
-            int src = bOff + p * n;
+            int src = bOff + p * r.rowStride();
             int d = (p - from) * NR - j0 * sliceSize;
-            for (int jp = j0; jp < whole; jp++) {
-                int at = d + jp * sliceSize;
-                FloatVector.fromArray(F, b, src + jp * NR).intoArray(dst, at);
-                FloatVector.fromArray(F, b, src + jp * NR + L).intoArray(dst, at + L);
+            for (int jp = j0; jp < j1; jp++) {
+                int c = column[jp - j0];
+                if (c >= 0) {
+                    int at = d + jp * sliceSize;
+                    FloatVector.fromArray(F, b, src + c).intoArray(dst, at);
+                    FloatVector.fromArray(F, b, src + c + L).intoArray(dst, at + L);
+                }
             }
         }
-        for (int jp = whole; jp < j1; jp++) {
-            packB(b, bOff, tb, runs, k, n, jp, from, to, dst, (jp - j0) * sliceSize);
+        for (int jp = j0; jp < j1; jp++) {
+            if (column[jp - j0] < 0) {
+                packB(b, bOff, false, runs, k, n, jp, from, to, dst, (jp - j0) * sliceSize);
+            }
         }
     }
 
@@ -533,14 +552,23 @@ final class FloatGemm {
         }
         Runs r = runs != null ? runs : Runs.dense(n);
         if (r.runEnd(j) < j + cols) {
-            // the panel's columns cross from one run into the next (a permuted B read in place)
-            for (int p = from; p < to; p++) {
-                int src = bOff + p * r.rowStride();
-                int d = at + p * width;
-                for (int q = 0; q < cols; q++) {
-                    dst[d + q] = b[src + r.col(j + q)];
+            // the panel's columns cross from one run into the next (a permuted B read in place): copied a piece
+            // within one run at a time, the padding zeroed first
+            if (cols < width) {
+                for (int p = from; p < to; p++) {
+                    java.util.Arrays.fill(dst, at + p * width + cols, at + (p + 1) * width, 0f);
                 }
-                java.util.Arrays.fill(dst, d + cols, d + width, 0f);
+            }
+            for (int q = 0, end; q < cols; q = end) {
+                end = Math.min(cols, r.runEnd(j + q) - j);
+                int src = bOff + r.col(j + q) - q;
+                for (int p = from; p < to; p++) {
+                    int s = src + p * r.rowStride();
+                    int d = at + p * width;
+                    for (int x = q; x < end; x++) {
+                        dst[d + x] = b[s + x];
+                    }
+                }
             }
             return;
         }

@@ -24,7 +24,7 @@ class GemmRunsTest {
     void productsOfOperandsInRunsEqualThoseOfTheDenseCopies() {
         int[][] shapes = {{1, 1, 1}, {3, 4, 5}, {7, 12, 33}, {FloatGemm.MR + 1, FloatGemm.KC + 4, 3 * FloatGemm.NR + 2},
             {40, 30, 2 * FloatGemm.NR}, {13, 300, FloatGemm.NR_NARROW}, {2, 2 * FloatGemm.KC + 6, 9},
-            {16, 50 * FloatGemm.KC + 16, 9}, {0, 4, 6}, {4, 0, 6}, {4, 6, 0}};
+            {16, 50 * FloatGemm.KC + 16, 9}, {5, 9, 3 * FloatGemm.NR_NARROW + 3}, {0, 4, 6}, {4, 0, 6}, {4, 6, 0}};
         for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             for (int[] s : shapes) {
                 for (int flags = 0; flags < 32; flags++) {
@@ -48,6 +48,21 @@ class GemmRunsTest {
             checkRuns(144, 32, 64 * 196, true, false, 196, gap, 'b');
             checkRuns(16, 9, 64 * 784, false, false, 784, gap, 'c');
             checkRuns(32, 144, 64 * 196, false, false, 196, gap, 'c');
+        }
+    }
+
+    /**
+     * A B in runs shorter than a panel: each panel's columns span several runs (and the last panel is a partial wide
+     * one), so they are packed a piece within one run at a time.
+     */
+    @Test
+    void panelsThatSpanSeveralRunsArePackedPieceByPiece() {
+        int n = 3 * FloatGemm.NR_NARROW + 3;
+        for (int run : new int[] {1, 3}) {
+            for (int gap : new int[] {0, 2}) {
+                checkRuns(9, FloatGemm.KC + 20, n, false, false, run, gap, 'b');
+                checkRuns(9, FloatGemm.KC + 20, n, true, false, run, gap, 'b');
+            }
         }
     }
 
