@@ -100,6 +100,19 @@ public interface Backend {
         }
     }
 
+    /**
+     * {@link #matmul(Buffer, MatrixRuns, boolean, Buffer, MatrixRuns, boolean, Buffer, MatrixRuns, long, long, long)}
+     * followed by {@code epilogue} with {@code bias} (one value per row or per column of the result, dense): the bits
+     * of the product and then the epilogue's ops. This default runs the epilogue as element-wise primitives after the
+     * product; the CPU backend applies it to each block of FLOAT32 results as the block is finished.
+     */
+    default void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n, MatrixEpilogue epilogue,
+            Buffer bias) {
+        matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n);
+        epilogue.applyAfter(this, out, outRuns, bias, m, n);
+    }
+
     /** The {@code rows × cols} matrix in {@code runs} copied into a dense temporary (added to the list). */
     private Buffer dense(Buffer x, MatrixRuns runs, long rows, long cols, java.util.List<Buffer> temporaries) {
         Buffer d = allocate(x.dtype(), rows * cols);

@@ -4,6 +4,7 @@ import dev.nabla.DType;
 import dev.nabla.Shape;
 import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
+import dev.nabla.backend.MatrixEpilogue;
 import dev.nabla.backend.MatrixRuns;
 import dev.nabla.ops.LinearAlgebra;
 import dev.nabla.ops.Primitive;
@@ -194,7 +195,7 @@ final class PermutedOperands {
         return reads.isEmpty() ? null : reads;
     }
 
-    private static boolean isProduct(Primitive p) {
+    static boolean isProduct(Primitive p) {
         return p instanceof RunsMatMul || p instanceof LinearAlgebra.MatMul mm && mm.batch().rank() == 0
                 && mm.aShape().rank() == 2 && mm.bShape().rank() == 2;
     }
@@ -246,21 +247,26 @@ final class PermutedOperands {
 
     /**
      * A plan's product with operands read, or its result written, through {@link MatrixRuns} ({@link Backend#matmul}
-     * with runs).
+     * with runs), and, where {@code epilogue} is not null, the bias add and relu after it done as it writes its result
+     * ({@link ProductEpilogue}; the bias is its third input).
      */
-    record RunsMatMul(LinearAlgebra.MatMul product, MatrixRuns aRuns, MatrixRuns bRuns, MatrixRuns outRuns)
-            implements Primitive {
+    record RunsMatMul(LinearAlgebra.MatMul product, MatrixRuns aRuns, MatrixRuns bRuns, MatrixRuns outRuns,
+            MatrixEpilogue epilogue) implements Primitive {
         static RunsMatMul of(Primitive p) {
-            return p instanceof RunsMatMul r ? r : new RunsMatMul((LinearAlgebra.MatMul) p, null, null, null);
+            return p instanceof RunsMatMul r ? r : new RunsMatMul((LinearAlgebra.MatMul) p, null, null, null, null);
         }
 
         RunsMatMul reading(int slot, MatrixRuns runs) {
-            return slot == 0 ? new RunsMatMul(product, runs, bRuns, outRuns)
-                    : new RunsMatMul(product, aRuns, runs, outRuns);
+            return slot == 0 ? new RunsMatMul(product, runs, bRuns, outRuns, epilogue)
+                    : new RunsMatMul(product, aRuns, runs, outRuns, epilogue);
         }
 
         RunsMatMul writing(MatrixRuns runs) {
-            return new RunsMatMul(product, aRuns, bRuns, runs);
+            return new RunsMatMul(product, aRuns, bRuns, runs, epilogue);
+        }
+
+        RunsMatMul finishing(MatrixEpilogue e) {
+            return new RunsMatMul(product, aRuns, bRuns, outRuns, e);
         }
 
         @Override public String name() { return "matmul"; }
@@ -270,10 +276,17 @@ final class PermutedOperands {
         @Override public String attributes() {
             String t = product.attributes();
             String runs = (aRuns != null ? " a=" + describe(aRuns) : "") + (bRuns != null ? " b=" + describe(bRuns) : "")
-                    + (outRuns != null ? " out=" + describe(outRuns) : "");
+                    + (outRuns != null ? " out=" + describe(outRuns) : "")
+                    + (epilogue != null ? " then=" + (epilogue.relu() ? "relu(" : "(") + (epilogue.biasFirst()
+                    ? "bias + c" : "c + bias") + (epilogue.perRow() ? " per row)" : " per column)") : "");
             return t.isEmpty() ? runs.substring(1) : t + runs;
         }
         @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
+            if (epilogue != null) {
+                backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, outRuns,
+                        product.m(), product.k(), product.n(), epilogue, in[2]);
+                return;
+            }
             backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, outRuns,
                     product.m(), product.k(), product.n());
         }

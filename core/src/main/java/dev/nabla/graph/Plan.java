@@ -44,6 +44,8 @@ import java.util.function.Consumer;
  *       of the image-sized one ({@link PoolGradientMask});</li>
  *   <li>a permute that only matrix products read is not copied: they pack their operand from its source in place;
  *       and a product that only a permute reads writes the permuted layout itself ({@link PermutedOperands});</li>
+ *   <li>a fused bias add and relu of a product's result is done by the product as it writes each block
+ *       ({@link ProductEpilogue});</li>
  *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
  *       reader has run, so a call allocates only its result.</li>
  * </ol>
@@ -177,6 +179,7 @@ final class Plan {
         root = PoolGradientMask.apply(steps, values, root, results);
         steps = fuse(steps, values, root, results);
         PermutedOperands.apply(steps, root, results);
+        ProductEpilogue.apply(steps, values, root, results);
         return new Plan(g, values, steps, root, results);
     }
 

@@ -10,6 +10,7 @@ import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.IndexCheck;
+import dev.nabla.backend.MatrixEpilogue;
 import dev.nabla.backend.MatrixRuns;
 import dev.nabla.backend.OptimizerStep;
 import dev.nabla.backend.Philox;
@@ -297,10 +298,28 @@ final class CpuBackend implements Backend {
             Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n);
             return;
         }
+        multiplyFloats(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, null);
+    }
+
+    /** FLOAT32 applies the epilogue to each block of the result as {@link FloatGemm} finishes it. */
+    @Override
+    public void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n, MatrixEpilogue epilogue,
+            Buffer bias) {
+        if (a.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE) {
+            Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, epilogue, bias);
+            return;
+        }
+        multiplyFloats(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n,
+                new GemmEpilogue(epilogue, cpu(bias).floats()));
+    }
+
+    private static void multiplyFloats(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n, GemmEpilogue epilogue) {
         CpuBuffer c = cpu(out);
         FloatGemm.multiply(cpu(a).floats(), transposeA, Runs.of(aRuns), cpu(b).floats(), transposeB, Runs.of(bRuns),
                 c.floats(), Runs.of(outRuns), new Gemm.Batch[] {new Gemm.Batch(0, 0, 0)}, (int) m, (int) k, (int) n,
-                c.pool());
+                c.pool(), epilogue);
     }
 
     @Override

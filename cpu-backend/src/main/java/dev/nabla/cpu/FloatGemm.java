@@ -88,7 +88,7 @@ final class FloatGemm {
      */
     static void multiply(float[] a, boolean ta, float[] b, boolean tb, float[] c, Gemm.Batch[] batches, int m, int k,
             int n, BufferPool pool) {
-        multiply(a, ta, null, b, tb, null, c, null, batches, m, k, n, pool);
+        multiply(a, ta, null, b, tb, null, c, null, batches, m, k, n, pool, null);
     }
 
     /**
@@ -97,9 +97,10 @@ final class FloatGemm {
      * that crosses from one run into the next through the scratch tile). The bits are those of dense matrices.
      */
     static void multiply(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns, float[] c, Runs cRuns,
-            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
-        if ((aRuns != null || bRuns != null || cRuns != null) && batches.length != 1) {
-            throw new IllegalArgumentException("matrices in runs are for one product, not " + batches.length);
+            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool, GemmEpilogue epilogue) {
+        if ((aRuns != null || bRuns != null || cRuns != null || epilogue != null) && batches.length != 1) {
+            throw new IllegalArgumentException("matrices in runs and epilogues are for one product, not "
+                    + batches.length);
         }
         if (m == 0 || n == 0 || batches.length == 0) {
             return;
@@ -110,18 +111,24 @@ final class FloatGemm {
             } else {
                 Runs.copy(new float[m * n], 0, Runs.dense(n), c, batches[0].cOff(), cRuns, m, n);
             }
+            if (epilogue != null) {
+                epilogue.applyAll(c, batches[0].cOff(), cRuns, m, n);
+            }
             return;
         }
         if (TRANSPOSE_GAIN * cost(n, k, m, !tb, !ta) + (double) m * n < cost(m, k, n, ta, tb)) {
             multiplyTransposed(a, ta, aRuns, b, tb, bRuns, c, cRuns, batches, m, k, n, pool);
+            if (epilogue != null) {
+                epilogue.applyAll(c, batches[0].cOff(), cRuns, m, n);
+            }
         } else {
-            multiplyAsGiven(a, ta, aRuns, b, tb, bRuns, c, cRuns, batches, m, k, n, pool);
+            multiplyAsGiven(a, ta, aRuns, b, tb, bRuns, c, cRuns, batches, m, k, n, pool, epilogue);
         }
     }
 
     /** {@link #multiply} in the orientation given: B packed, A read in place (row-major: {@link #multiplyRowMajor}). */
     private static void multiplyAsGiven(float[] a, boolean ta, Runs aRuns, float[] b, boolean tb, Runs bRuns,
-            float[] c, Runs cRuns, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+            float[] c, Runs cRuns, Gemm.Batch[] batches, int m, int k, int n, BufferPool pool, GemmEpilogue epilogue) {
         if (aRuns != null) {
             int rows = ta ? k : m;
             int cols = ta ? m : k;
@@ -129,14 +136,14 @@ final class FloatGemm {
             try {
                 Runs.copy(a, batches[0].aOff(), aRuns, dense, 0, Runs.dense(cols), rows, cols);
                 Gemm.Batch[] rebased = {new Gemm.Batch(0, batches[0].bOff(), batches[0].cOff())};
-                multiplyAsGiven(dense, ta, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool);
+                multiplyAsGiven(dense, ta, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool, epilogue);
             } finally {
                 pool.give(dev.nabla.DType.FLOAT32, dense);
             }
             return;
         }
         if (ta) {
-            multiplyRowMajor(a, b, tb, bRuns, c, cRuns, batches, m, k, n, pool);
+            multiplyRowMajor(a, b, tb, bRuns, c, cRuns, batches, m, k, n, pool, epilogue);
             return;
         }
         int nPanels = (n + NR - 1) / NR;
@@ -148,6 +155,9 @@ final class FloatGemm {
         if (batches.length == 1 && threads > 1 && nPanels * mPanels < TASKS_PER_THREAD * threads
                 && slices >= TASKS_PER_THREAD * threads) {
             multiplyOverDepth(a, b, tb, bRuns, c, cRuns, batches[0], m, k, n, threads, pool);
+            if (epilogue != null) {
+                epilogue.applyAll(c, batches[0].cOff(), cRuns, m, n);
+            }
             return;
         }
         int panelSize = k * NR;
@@ -171,6 +181,10 @@ final class FloatGemm {
                         packGroup(b, bt.bOff(), tb, bRuns, k, n, j0, j1, from, to, packed);
                         tiles(a, bt.aOff(), packed, -j0 * (to - from) * NR, c, bt.cOff(), cRuns, m, k, n, from,
                                 to, from > 0, 0, mPanels, j0, j1, scratch);
+                    }
+                    if (epilogue != null) {
+                        // the task's columns are final (all rows, all depths), and still in this core's cache
+                        epilogue.apply(c, bt.cOff(), cRuns, n, 0, m, j0 * NR, Math.min(n, j1 * NR));
                     }
                 } finally {
                     pool.give(dev.nabla.DType.FLOAT32, packed);
@@ -208,6 +222,10 @@ final class FloatGemm {
                     from += p1 - p0;
                 }
             });
+            if (epilogue != null) {
+                // after all tasks: a partial last row panel rewrites rows of the panel above it (another task's)
+                epilogue.applyAll(c, batches[0].cOff(), cRuns, m, n);
+            }
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, packedB);
         }
@@ -221,7 +239,7 @@ final class FloatGemm {
      * kernel ran 87 against 98 GFLOP/s (single-threaded, in L1, AVX2 Zen 3, whose FMA peak is ~97 a core).
      */
     private static void multiplyRowMajor(float[] a, float[] b, boolean tb, Runs bRuns, float[] c, Runs cRuns,
-            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool) {
+            Gemm.Batch[] batches, int m, int k, int n, BufferPool pool, GemmEpilogue epilogue) {
         java.util.Map<Integer, Integer> copies = new java.util.LinkedHashMap<>();
         for (Gemm.Batch bt : batches) {
             copies.putIfAbsent(bt.aOff(), copies.size() * m * k);
@@ -233,7 +251,7 @@ final class FloatGemm {
             for (int i = 0; i < batches.length; i++) {
                 rebased[i] = new Gemm.Batch(copies.get(batches[i].aOff()), batches[i].bOff(), batches[i].cOff());
             }
-            multiplyAsGiven(rowMajor, false, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool);
+            multiplyAsGiven(rowMajor, false, null, b, tb, bRuns, c, cRuns, rebased, m, k, n, pool, epilogue);
         } finally {
             pool.give(dev.nabla.DType.FLOAT32, rowMajor);
         }
@@ -343,7 +361,7 @@ final class FloatGemm {
         }
         float[] ct = (float[]) pool.take(dev.nabla.DType.FLOAT32, batches.length * size);
         try {
-            multiplyAsGiven(b, !tb, bRuns, a, !ta, aRuns, ct, null, swapped, n, k, m, pool);
+            multiplyAsGiven(b, !tb, bRuns, a, !ta, aRuns, ct, null, swapped, n, k, m, pool, null);
             if (cRuns != null) {
                 float[] dense = (float[]) pool.take(dev.nabla.DType.FLOAT32, size);
                 try {
