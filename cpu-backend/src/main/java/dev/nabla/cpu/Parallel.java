@@ -110,8 +110,12 @@ final class Parallel {
                 helpers--;
             }
         }
-        claims.run(0);
-        claims.awaitHelpers();
+        try {
+            claims.run(0);
+            claims.awaitHelpers();
+        } finally {
+            claims.returned = true;
+        }
     }
 
     /**
@@ -138,12 +142,40 @@ final class Parallel {
     }
 
     /**
-     * A pool thread with a one-loop mailbox: it helps the loop it is handed, then polls its mailbox for
-     * {@link #SPIN_NANOS} and parks. A busy worker's mailbox may already hold a loop; another caller then finds it
-     * full and runs with one helper fewer.
+     * A worker's one-loop mailbox. A loop is put in when the mailbox is empty, or holds a loop whose caller has
+     * returned: one that ran every task before the worker woke to take it. Left there, such a loop made the worker
+     * miss the next ones, which then ran on the caller alone (a worker woken late on a loaded host, as in a test that
+     * waited 30 s for a worker to start). A mailbox holding a loop still running is full: another caller then runs
+     * with one helper fewer.
+     */
+    static final class Mailbox {
+        private final AtomicReference<Claims> held = new AtomicReference<>();
+
+        boolean offer(Claims claims) {
+            Claims old = held.get();
+            if (old != null && old.returned && held.compareAndSet(old, claims)) {
+                return true;
+            }
+            // empty, or emptied by the worker since
+            return held.compareAndSet(null, claims);
+        }
+
+        /** The loop held, emptying the mailbox; null when empty. */
+        Claims take() {
+            return held.getAndSet(null);
+        }
+
+        boolean isEmpty() {
+            return held.get() == null;
+        }
+    }
+
+    /**
+     * A pool thread with a {@link Mailbox}: it helps the loop it is handed, then polls its mailbox for
+     * {@link #SPIN_NANOS} and parks.
      */
     private static final class Worker extends Thread {
-        private final AtomicReference<Claims> mailbox = new AtomicReference<>();
+        private final Mailbox mailbox = new Mailbox();
         private volatile boolean parked;
 
         /** This worker's block of every loop (see {@link Claims}): the caller's is 0. */
@@ -156,7 +188,7 @@ final class Parallel {
         }
 
         boolean offer(Claims claims) {
-            if (!mailbox.compareAndSet(null, claims)) {
+            if (!mailbox.offer(claims)) {
                 return false;
             }
             // after the mailbox is set: a worker about to park checks the mailbox after saying so, so one of the
@@ -170,18 +202,18 @@ final class Parallel {
         @Override
         public void run() {
             while (true) {
-                Claims claims = mailbox.getAndSet(null);
+                Claims claims = mailbox.take();
                 if (claims != null) {
                     claims.help(slot);
                     continue;
                 }
                 long until = System.nanoTime() + SPIN_NANOS;
-                while (mailbox.get() == null && System.nanoTime() - until < 0) {
+                while (mailbox.isEmpty() && System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
                 }
-                if (mailbox.get() == null) {
+                if (mailbox.isEmpty()) {
                     parked = true;
-                    if (mailbox.get() == null) {
+                    if (mailbox.isEmpty()) {
                         LockSupport.park(this);
                     }
                     parked = false;
@@ -198,13 +230,15 @@ final class Parallel {
      * 711 µs against 236 µs (each core rewrote lines the other core held), more than on one thread. A thread that
      * finishes its block takes the unclaimed tasks of the others, so a late or missing worker delays nothing.
      */
-    private static final class Claims {
+    static final class Claims {
         private final AtomicInteger[] next;
         private final int[] end;
         private final AtomicInteger active = new AtomicInteger();
         private final IntConsumer task;
         private final Thread caller = Thread.currentThread();
         private volatile Throwable failure;
+        /** Set when the caller has returned: every task ran, and no helper is inside one. */
+        volatile boolean returned;
 
         Claims(int n, int blocks, IntConsumer task) {
             this.next = new AtomicInteger[blocks];

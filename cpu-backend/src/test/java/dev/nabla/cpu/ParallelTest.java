@@ -58,6 +58,24 @@ class ParallelTest {
         }
     }
 
+    /**
+     * A loop left in a worker's mailbox after its caller returned (the caller ran every task before the worker woke)
+     * gives way to the next loop; one still running does not.
+     */
+    @Test
+    void aLoopWhoseCallerReturnedGivesWayInTheMailbox() {
+        Parallel.Mailbox mailbox = new Parallel.Mailbox();
+        Parallel.Claims first = new Parallel.Claims(2, 2, i -> { });
+        Parallel.Claims second = new Parallel.Claims(2, 2, i -> { });
+        assertTrue(mailbox.offer(first));
+        assertTrue(!mailbox.offer(second), "a loop still running keeps the mailbox");
+        first.returned = true;
+        assertTrue(mailbox.offer(second), "a returned loop gives way");
+        assertSame(second, mailbox.take());
+        assertTrue(mailbox.isEmpty());
+        assertTrue(mailbox.offer(first), "an empty mailbox takes any loop");
+    }
+
     @Test
     void everyTaskRunsExactlyOnce() {
         for (int n : new int[] {0, 1, 2, 3, 7, 64, 1000}) {
