@@ -45,6 +45,11 @@ import jdk.incubator.vector.VectorSpecies;
  * convolution's kernel gradient) shares the slices instead ({@link #multiplyOverDepth}). Either way each element of C
  * is the same sequence of FMAs: one chain over each depth slice of {@link #KC}, the slices added in order ({@link
  * ScalarKernels#matmul} does the same), so neither the split nor the vector width changes a bit.
+ *
+ * <p><b>Epilogue.</b> A {@link GemmEpilogue} (a traced plan's bias add and relu) is applied by each column-group task
+ * to its columns once they are final, while they are in its core's cache; on the other paths (row panels, whose
+ * partial last panel rewrites rows of another task's, the depth split, the transposed orientation) to the whole
+ * result after the product.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> F = FloatLanes.F;
@@ -526,9 +531,9 @@ final class FloatGemm {
             return;
         }
         // the group's whole panels that lie within one run (all of them but a last partial one, for a dense B),
-        // copied a depth at a time; a B in runs (a permuted tensor read in place) is packed the same way, panel by
-        // panel it took W7's traced dCols2 product (144 × 12,544) 0.73-1.09 ms against 0.65-0.98 for a dense copy
-        // of B and the dense product
+        // copied a depth at a time; a B in runs (a permuted tensor read in place) is packed the same way: packed
+        // panel by panel, W7's traced dCols2 product (144 × 12,544) took 0.73-1.09 ms against 0.65-0.98 for a dense
+        // copy of B and the dense product, and 0.62-0.64 against 0.64-0.71 this way (one JVM, alternating)
         Runs r = runs != null ? runs : Runs.dense(n);
         int[] column = new int[j1 - j0];
         for (int jp = j0; jp < j1; jp++) {
