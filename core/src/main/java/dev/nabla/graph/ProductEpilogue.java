@@ -1,6 +1,7 @@
 package dev.nabla.graph;
 
 import dev.nabla.DType;
+import dev.nabla.Shape;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.FusedProgram;
 import dev.nabla.backend.MatrixEpilogue;
@@ -101,11 +102,7 @@ final class ProductEpilogue {
         }
 
         long size() {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return n;
+            return Shape.of(shape).size();
         }
     }
 

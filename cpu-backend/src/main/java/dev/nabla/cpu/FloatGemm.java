@@ -400,6 +400,7 @@ final class FloatGemm {
         private float[] edgeA;
         private float[] edgeC;
         private float[] narrowTile;
+        private int[] panelColumns;
 
         static Scratch get() {
             return OF_THREAD.get();
@@ -424,6 +425,14 @@ final class FloatGemm {
                 narrowTile = new float[MR * L];
             }
             return narrowTile;
+        }
+
+        /** At least {@code panels} ints for {@link #packGroup}'s panel offsets (one array a call was 13 KB a step). */
+        int[] panelColumns(int panels) {
+            if (panelColumns == null || panelColumns.length < panels) {
+                panelColumns = new int[panels];
+            }
+            return panelColumns;
         }
     }
 
@@ -535,7 +544,7 @@ final class FloatGemm {
         // panel by panel, W7's traced dCols2 product (144 × 12,544) took 0.73-1.09 ms against 0.65-0.98 for a dense
         // copy of B and the dense product, and 0.62-0.64 against 0.64-0.71 this way (one JVM, alternating)
         Runs r = runs != null ? runs : Runs.dense(n);
-        int[] column = new int[j1 - j0];
+        int[] column = Scratch.get().panelColumns(j1 - j0);
         for (int jp = j0; jp < j1; jp++) {
             int j = jp * NR;
             column[jp - j0] = j + NR <= n && r.runEnd(j) >= j + NR ? r.col(j) : -1;
