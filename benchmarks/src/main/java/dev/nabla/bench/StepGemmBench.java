@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
@@ -25,6 +26,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code dK1} g1·cols1ᵀ (16×50176·50176×9), {@code dK2} g2·cols2ᵀ (32×12544·12544×144), {@code dCols2} K2ᵀ·g2
  * (144×32·32×12544).
  * GFLOP/s = 2mkn / (µs · 1000).
+ *
+ * <p>{@code caches=cold} writes a 64 MiB array before each call, so that the operands come from memory as they do in
+ * a training step, where the step's other ops have evicted them: hot, a product gets what it cannot have in the step
+ * (one JVM, alternating: W7's {@code conv2} 0.78 ms hot against 1.07 cold; 1.15 in the traced step's JFR events).
+ * Compare changes to the step's products cold as well as hot.
  */
 @Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
@@ -34,6 +40,13 @@ public class StepGemmBench {
     /** Which product of which step. */
     @Param({"fwd1", "dW1", "fwd2", "dW2", "dH", "conv1", "conv2", "dK1", "dK2", "dCols2"})
     public String shape;
+
+    /** "hot": the operands stay in cache from call to call; "cold": evicted before each call. */
+    @Param({"hot", "cold"})
+    public String caches;
+
+    /** Written before each call when cold: twice the L3 of the hosts seen (32 MiB). */
+    private float[] evictor;
 
     private Tensor a;
     private Tensor b;
@@ -55,6 +68,17 @@ public class StepGemmBench {
             case "dK2" -> init(32, 12544, false, 144, 12544, true);
             case "dCols2" -> init(32, 144, true, 32, 12544, false);
             default -> throw new IllegalArgumentException(shape);
+        }
+        evictor = caches.equals("cold") ? new float[16 << 20] : null;
+    }
+
+    /** Evicts the operands (cold only); not timed. */
+    @Setup(Level.Invocation)
+    public void evict() {
+        if (evictor != null) {
+            for (int i = 0; i < evictor.length; i += 16) {
+                evictor[i]++;
+            }
         }
     }
 
