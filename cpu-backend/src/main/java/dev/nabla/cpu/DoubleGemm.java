@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * kept in cache. About a third of {@link FloatGemm}'s speed per lane; float64 matmul is rare in training.
  */
 final class DoubleGemm {
-    private static final VectorSpecies<Double> D = DoubleLanes.D;
+    private static final VectorSpecies<Double> D = DoubleLanes.SPECIES;
     private static final int KC = 256;
     private static final int NC = 512;
 

@@ -52,7 +52,7 @@ import jdk.incubator.vector.VectorSpecies;
  * result after the product.
  */
 final class FloatGemm {
-    private static final VectorSpecies<Float> F = FloatLanes.F;
+    private static final VectorSpecies<Float> F = FloatLanes.SPECIES;
     private static final int L = F.length();
     static final int MR = 6;
     static final int NR = 2 * L;

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * those of {@link OptimizerStep#apply}; the tail runs that definition itself.
  */
 final class FloatOptimizerLanes {
-    private static final VectorSpecies<Float> F = FloatLanes.F;
+    private static final VectorSpecies<Float> F = FloatLanes.SPECIES;
 
     private FloatOptimizerLanes() {
     }

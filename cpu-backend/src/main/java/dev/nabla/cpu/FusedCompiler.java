@@ -184,16 +184,15 @@ final class FusedCompiler {
     private static final ClassDesc CD_COMPARISON = ClassDesc.of("jdk.incubator.vector.VectorOperators$Comparison");
     private static final ClassDesc CD_TEST = ClassDesc.of("jdk.incubator.vector.VectorOperators$Test");
 
-    /** The element type's names: FloatVector over float[] with FloatLanes.F, or DoubleVector with DoubleLanes.D. */
+    /** The element type's names: FloatVector over float[] with FloatLanes.SPECIES, or DoubleVector with DoubleLanes.SPECIES. */
     private record Lanes(ClassDesc element, ClassDesc vector, ClassDesc array, ClassDesc speciesOwner,
-            String speciesField, ClassDesc kernel) {
+            ClassDesc kernel) {
         Lanes(DType dtype) {
             this(dtype == DType.FLOAT32 ? CD_float : CD_double,
                     ClassDesc.of(dtype == DType.FLOAT32 ? "jdk.incubator.vector.FloatVector"
                             : "jdk.incubator.vector.DoubleVector"),
                     (dtype == DType.FLOAT32 ? CD_float : CD_double).arrayType(),
                     ClassDesc.of(dtype == DType.FLOAT32 ? "dev.nabla.cpu.FloatLanes" : "dev.nabla.cpu.DoubleLanes"),
-                    dtype == DType.FLOAT32 ? "F" : "D",
                     ClassDesc.of(dtype == DType.FLOAT32 ? "dev.nabla.cpu.FusedCompiler$FloatKernel"
                             : "dev.nabla.cpu.FusedCompiler$DoubleKernel"));
         }
@@ -203,7 +202,7 @@ final class FusedCompiler {
         }
 
         void species(CodeBuilder c) {
-            c.getstatic(speciesOwner, speciesField, CD_SPECIES);
+            c.getstatic(speciesOwner, "SPECIES", CD_SPECIES);
         }
 
         void constant(CodeBuilder c, double v) {

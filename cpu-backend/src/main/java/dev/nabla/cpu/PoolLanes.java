@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * a loop that short is mostly entry and exit); the lanes have neither.
  */
 final class PoolLanes {
-    private static final VectorSpecies<Float> F = FloatLanes.F;
+    private static final VectorSpecies<Float> F = FloatLanes.SPECIES;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     private PoolLanes() {

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * col2im make hundreds of thousands of such runs per step.
  */
 final class RunLanes {
-    private static final VectorSpecies<Float> F = FloatLanes.F;
+    private static final VectorSpecies<Float> F = FloatLanes.SPECIES;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     private RunLanes() {

@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Truncation uses the 1.5·2^52 rounding trick instead of a double-to-long conversion, which AVX2 lacks.
  */
 final class StrictExpLanes {
-    static final VectorSpecies<Double> D = DoubleLanes.D;
+    static final VectorSpecies<Double> D = DoubleLanes.SPECIES;
     private static final VectorSpecies<Long> L = D.withLanes(long.class);
 
     // fdlibm e_exp.c's constants

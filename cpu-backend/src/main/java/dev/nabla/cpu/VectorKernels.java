@@ -16,7 +16,7 @@ final class VectorKernels {
 
     /** The preferred species, for diagnostics. */
     static String describeSpecies() {
-        return FloatLanes.F + ", " + DoubleLanes.D;
+        return FloatLanes.SPECIES + ", " + DoubleLanes.SPECIES;
     }
 
     /** Dense {@code y = op(x)}. */
@@ -66,7 +66,7 @@ final class VectorKernels {
         boolean aBroadcast = layout.innerStride(0) == 0;
         boolean bBroadcast = layout.innerStride(1) == 0;
         byte[] bools = op.isComparison() ? out.bools() : null;
-        int lanes = t == DType.FLOAT32 ? FloatLanes.F.length() : DoubleLanes.D.length();
+        int lanes = t == DType.FLOAT32 ? FloatLanes.SPECIES.length() : DoubleLanes.SPECIES.length();
         // rows shorter than a vector (a softmax's classes) as one masked vector each, where the op allows it
         boolean masked = !op.isComparison() && len < lanes
                 && (t == DType.FLOAT32 ? FloatLanes.isExact(op) : DoubleLanes.isExact(op));

@@ -337,7 +337,7 @@ final class WindowKernels {
      * leave {@code x}, one window at a time.
      */
     private static void maxPoolPairedRows(WindowGeometry g, float[] x, int[] indices) {
-        int lanes = FloatLanes.F.length();
+        int lanes = FloatLanes.SPECIES.length();
         int width = g.width();
         int outW = g.outW();
         int rows = g.images() * g.outH();

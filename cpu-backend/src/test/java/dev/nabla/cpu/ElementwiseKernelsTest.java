@@ -62,7 +62,7 @@ class ElementwiseKernelsTest {
         boolean same = Double.isNaN(expected) ? Double.isNaN(actual)
                 : Double.doubleToRawLongBits(expected) == Double.doubleToRawLongBits(actual);
         if (!same) {
-            fail(what + " " + t + ": expected " + expected + " but got " + actual + " (" + FloatLanes.F + ")");
+            fail(what + " " + t + ": expected " + expected + " but got " + actual + " (" + FloatLanes.SPECIES + ")");
         }
     }
 

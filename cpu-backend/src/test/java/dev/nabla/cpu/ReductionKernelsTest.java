@@ -121,7 +121,7 @@ class ReductionKernelsTest {
                                 : definedStridedSum(v, o * n * inner + i, n, inner, t == DType.FLOAT32);
                         assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got[o * inner + i]),
                                 "sum " + t + " (" + outer + ", " + n + ", " + inner + ") at " + o + "," + i + ": expected "
-                                        + expected + ", got " + got[o * inner + i] + " (" + FloatLanes.F + ", "
+                                        + expected + ", got " + got[o * inner + i] + " (" + FloatLanes.SPECIES + ", "
                                         + Parallel.THREADS + " threads)");
                     }
                 }

@@ -14,8 +14,8 @@ class VectorWidthTest {
     void kernelsUseTheConfiguredWidth() {
         String bits = System.getProperty("nabla.cpu.species", "preferred");
         int expected = bits.equals("preferred") ? VectorShape.preferredShape().vectorBitSize() : Integer.parseInt(bits);
-        assertEquals(expected, FloatLanes.F.vectorBitSize(), "float species");
-        assertEquals(expected, DoubleLanes.D.vectorBitSize(), "double species");
+        assertEquals(expected, FloatLanes.SPECIES.vectorBitSize(), "float species");
+        assertEquals(expected, DoubleLanes.SPECIES.vectorBitSize(), "double species");
         System.out.println("cpu kernels: " + VectorKernels.describeSpecies() + ", " + Parallel.THREADS + " threads, grain "
                 + Parallel.ELEMENTWISE_GRAIN);
     }
