@@ -105,10 +105,23 @@ public final class ExpandTemplates {
         return written;
     }
 
+    /** An {@code #if} not yet ended: its condition, the line it stands on, and which branch is being read. */
+    private static final class Open {
+        final String key;
+        final int line;
+        boolean kept;
+        boolean inElse;
+
+        Open(String key, int line, boolean kept) {
+            this.key = key;
+            this.line = line;
+            this.kept = kept;
+        }
+    }
+
     /** The {@code type} twin of a template's lines; {@code file} names it in errors. */
     static String expand(String file, List<String> lines, String type) {
-        // each open #if: its key, whether its branch is kept, whether #else was seen, and its line
-        Deque<Object[]> open = new ArrayDeque<>();
+        Deque<Open> open = new ArrayDeque<>();
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
@@ -120,14 +133,14 @@ public final class ExpandTemplates {
                     throw new TemplateException(where + ": unknown condition [" + key + "]; known: " + TYPES);
                 }
                 switch (d.group(1)) {
-                    case "if" -> open.push(new Object[] {key, key.equals(type), false, i + 1});
+                    case "if" -> open.push(new Open(key, i + 1, key.equals(type)));
                     case "else" -> {
-                        Object[] top = top(open, key, where, "#else");
-                        if ((boolean) top[2]) {
+                        Open top = top(open, key, where, "#else");
+                        if (top.inElse) {
                             throw new TemplateException(where + ": a second #else[" + key + "]");
                         }
-                        top[1] = !(boolean) top[1];
-                        top[2] = true;
+                        top.kept = !top.kept;
+                        top.inElse = true;
                     }
                     default -> {
                         top(open, key, where, "#end");
@@ -139,22 +152,19 @@ public final class ExpandTemplates {
             if (line.contains("#if[") || line.contains("#else[") || line.contains("#end[")) {
                 throw new TemplateException(where + ": a directive must stand alone on its line");
             }
-            boolean kept = true;
-            for (Object[] o : open) {
-                kept &= (boolean) o[1];
-            }
-            if (kept) {
+            if (open.stream().allMatch(o -> o.kept)) {
                 sb.append(substitute(where, line, type)).append('\n');
             }
         }
         if (!open.isEmpty()) {
-            throw new TemplateException(file + ":" + open.peek()[3] + ": #if[" + open.peek()[0] + "] is never ended");
+            throw new TemplateException(file + ":" + open.peek().line + ": #if[" + open.peek().key
+                    + "] is never ended");
         }
         return sb.toString();
     }
 
-    private static Object[] top(Deque<Object[]> open, String key, String where, String directive) {
-        if (open.isEmpty() || !open.peek()[0].equals(key)) {
+    private static Open top(Deque<Open> open, String key, String where, String directive) {
+        if (open.isEmpty() || !open.peek().key.equals(key)) {
             throw new TemplateException(where + ": " + directive + "[" + key + "] without its #if[" + key + "]");
         }
         return open.peek();
