@@ -26,6 +26,23 @@ public interface Backend {
     /** A buffer of {@code size} elements with undefined contents. */
     Buffer allocate(DType dtype, long size);
 
+    /**
+     * True when {@link #prefix} makes views: a traced plan then keeps values of several sizes, one after another, in
+     * one buffer (as large as the largest), where without them each size needs buffers of its own.
+     */
+    default boolean hasPrefixViews() {
+        return false;
+    }
+
+    /**
+     * A buffer over the first {@code size} elements of {@code buffer} (same dtype, {@code size <= buffer.size()}),
+     * sharing its memory. Releasing it does nothing; it must not be used once {@code buffer} is released. Only where
+     * {@link #hasPrefixViews} is true.
+     */
+    default Buffer prefix(Buffer buffer, long size) {
+        throw new UnsupportedOperationException(device() + " has no prefix views of buffers");
+    }
+
     /** A buffer holding a copy of {@code data}: a {@code float[]}, {@code double[]}, {@code int[]} or {@code boolean[]}. */
     Buffer upload(Object data, DType dtype);
 

@@ -67,6 +67,16 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public boolean hasPrefixViews() {
+        return true;
+    }
+
+    @Override
+    public Buffer prefix(Buffer buffer, long size) {
+        return CpuBuffer.prefixOf(cpu(buffer), Math.toIntExact(size));
+    }
+
+    @Override
     public Buffer upload(Object data, DType dtype) {
         int n = java.lang.reflect.Array.getLength(data);
         CpuBuffer b = (CpuBuffer) allocate(dtype, n);

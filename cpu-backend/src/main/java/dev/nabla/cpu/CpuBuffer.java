@@ -12,15 +12,33 @@ final class CpuBuffer implements Buffer {
     private final DType dtype;
     private final int size;
     private final BufferPool pool;
+    /** The buffer whose array this one views (a prefix, {@link #prefixOf}), or null when it owns its array. */
+    private final CpuBuffer owner;
     private Object array;
     /** Its allocation site while tracking is on, else null. */
     private AllocationTracker.Entry tracked;
 
     CpuBuffer(DType dtype, int size, Object array, BufferPool pool) {
+        this(dtype, size, array, pool, null);
+    }
+
+    private CpuBuffer(DType dtype, int size, Object array, BufferPool pool, CpuBuffer owner) {
         this.dtype = dtype;
         this.size = size;
         this.array = array;
         this.pool = pool;
+        this.owner = owner;
+    }
+
+    /** The first {@code size} elements of {@code owner}'s array, which stays {@code owner}'s to release. */
+    static CpuBuffer prefixOf(CpuBuffer owner, int size) {
+        if (size < 0 || size > owner.size) {
+            throw new IllegalArgumentException("cpu: a prefix of " + size + " elements of a buffer of " + owner.size);
+        }
+        if (owner.owner != null) {
+            return prefixOf(owner.owner, size);
+        }
+        return new CpuBuffer(owner.dtype, size, owner.live(), owner.pool, owner);
     }
 
     @Override
@@ -60,7 +78,7 @@ final class CpuBuffer implements Buffer {
 
     Object live() {
         Object a = array;
-        if (a == null) {
+        if (a == null || owner != null && owner.array == null) {
             throw new IllegalStateException("CPU buffer used after release");
         }
         return a;
@@ -90,14 +108,20 @@ final class CpuBuffer implements Buffer {
         tracked = entry;
     }
 
-    /** Only pooled arrays need an explicit release; the garbage collector reclaims the small ones by itself. */
+    /**
+     * Only pooled arrays need an explicit release (the garbage collector reclaims the small ones by itself), and a
+     * prefix never does.
+     */
     @Override
     public boolean requiresRelease() {
-        return BufferPool.pooled((long) size * dtype.byteSize());
+        return owner == null && BufferPool.pooled((long) size * dtype.byteSize());
     }
 
     @Override
     public void release() {
+        if (owner != null) {
+            return;
+        }
         Object a = array;
         array = null;
         if (a != null) {

@@ -118,6 +118,16 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public boolean hasPrefixViews() {
+        return true;
+    }
+
+    @Override
+    public Buffer prefix(Buffer buffer, long size) {
+        return CudaBuffer.prefixOf(cuda(buffer), size);
+    }
+
+    @Override
     public Buffer upload(Object data, DType dtype) {
         Object host = HostArrays.toDeviceLayout(data, dtype);
         CudaBuffer b = (CudaBuffer) allocate(dtype, java.lang.reflect.Array.getLength(host));

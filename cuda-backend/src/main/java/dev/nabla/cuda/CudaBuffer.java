@@ -11,15 +11,35 @@ final class CudaBuffer implements Buffer {
     private final long size;
     private final CachingAllocator.Block block;
     private final CachingAllocator allocator;
+    /** The buffer whose block this one views (a prefix, {@link #prefixOf}), or null when it owns its block. */
+    private final CudaBuffer owner;
     private final AtomicBoolean released = new AtomicBoolean();
     /** Its allocation site while tracking is on, else null. */
     private AllocationTracker.Entry tracked;
 
     CudaBuffer(DType dtype, long size, CachingAllocator.Block block, CachingAllocator allocator) {
+        this(dtype, size, block, allocator, null);
+    }
+
+    private CudaBuffer(DType dtype, long size, CachingAllocator.Block block, CachingAllocator allocator,
+            CudaBuffer owner) {
         this.dtype = dtype;
         this.size = size;
         this.block = block;
         this.allocator = allocator;
+        this.owner = owner;
+    }
+
+    /** The first {@code size} elements of {@code owner}'s block, which stays {@code owner}'s to release. */
+    static CudaBuffer prefixOf(CudaBuffer owner, long size) {
+        if (size < 0 || size > owner.size) {
+            throw new IllegalArgumentException("cuda: a prefix of " + size + " elements of a buffer of " + owner.size);
+        }
+        if (owner.owner != null) {
+            return prefixOf(owner.owner, size);
+        }
+        owner.checkLive();
+        return new CudaBuffer(owner.dtype, size, owner.block, owner.allocator, owner);
     }
 
     @Override
@@ -44,15 +64,21 @@ final class CudaBuffer implements Buffer {
     }
 
     private void checkLive() {
-        if (released.get()) {
+        if (released.get() || owner != null && owner.released.get()) {
             throw new IllegalStateException("CUDA buffer used after release");
         }
+    }
+
+    /** A prefix never needs one: its owner releases the block. */
+    @Override
+    public boolean requiresRelease() {
+        return owner == null;
     }
 
     /** Idempotent: a second release (a Cleaner racing an explicit close) must not put the block in the cache twice. */
     @Override
     public void release() {
-        if (released.compareAndSet(false, true)) {
+        if (owner == null && released.compareAndSet(false, true)) {
             allocator.free(block, dtype);
             AllocationTracker.Entry t = tracked;
             if (t != null) {
