@@ -218,6 +218,22 @@ public interface Backend {
     }
 
     /**
+     * {@link #maxPoolGradient} of {@code relu_gradient(pooled, grad)}: each window's gradient where its pooled value
+     * is positive, else +0 (a traced plan's rewrite of a relu before max pooling, {@code graph.PoolGradientMask}).
+     * The default masks into a temporary first; a backend may do both in one pass.
+     */
+    default void maskedMaxPoolGradient(WindowGeometry g, Buffer pooled, Buffer grad, Buffer indices, Buffer x) {
+        Buffer masked = allocate(grad.dtype(), grad.size());
+        try {
+            long[] dense = {1};
+            binary(BinaryOp.RELU_GRADIENT, pooled, dense, grad, dense, masked, new long[] {grad.size()});
+            maxPoolGradient(g, masked, indices, x);
+        } finally {
+            masked.release();
+        }
+    }
+
+    /**
      * Max pooling's choice: for each column of {@link #im2col}'s matrix (one window), the flat index into {@code x}
      * of its first maximum in row order, NaN counting as the maximum (as {@link ReduceOp#ARGMAX}); {@code indices}
      * is INT32 of {@code g.columns()}. {@code g} has no padding (every element of a window lies in {@code x}).

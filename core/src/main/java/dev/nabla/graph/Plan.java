@@ -177,7 +177,7 @@ final class Plan {
             return null;
         }
         PermutedOperands.applyToResults(steps, root, results);
-        root = PoolGradientMask.apply(steps, values, root, results);
+        PoolGradientMask.apply(steps, values, root, results);
         steps = fuse(steps, values, root, results);
         PermutedOperands.apply(steps, root, results);
         ProductEpilogue.apply(steps, values, root, results);

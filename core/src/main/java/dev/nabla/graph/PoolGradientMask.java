@@ -1,7 +1,5 @@
 package dev.nabla.graph;
 
-import dev.nabla.DType;
-import dev.nabla.Shape;
 import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.WindowGeometry;
 import dev.nabla.ops.Convolution;
@@ -20,9 +18,11 @@ import java.util.List;
  *   relu_gradient(y, maxPoolGradient(g, i))  ==  maxPoolGradient(relu_gradient(maxPool(y, i), g), i)
  * </pre>
  * A position no window chose is +0 either way; where windows overlap, every value added at one position carries that
- * position's mask, so the sums are the same sequence (or all +0). The mask then reads and writes the pooled size (a
- * quarter of the image under 2 × 2 windows) instead of three image-sized arrays. Eager execution cannot do this: it
- * runs the two ops as the tape recorded them.
+ * position's mask, so the sums are the same sequence (or all +0). The right side is one step,
+ * {@code maskedMaxPoolGradient(maxPool(y, i), g, i)} ({@code Backend.maskedMaxPoolGradient}: the CPU masks each
+ * window's gradient as it adds it), which reads the pooled size (a quarter of the image under 2 × 2 windows) where
+ * relu's gradient read and wrote three image-sized arrays. Eager execution cannot do this: it runs the two ops as
+ * the tape recorded them.
  *
  * <p>Taken when the scattered gradient has no other reader (the unmasked image is then never needed), the forward's
  * {@code maxPool} of the same image with the same indices and windows is in the plan, and all three run on one
@@ -32,11 +32,8 @@ final class PoolGradientMask {
     private PoolGradientMask() {
     }
 
-    /**
-     * Rewrites every match in {@code steps} (values added for the pooled masks go to {@code values}); returns the
-     * roots, extended to the new values.
-     */
-    static int[] apply(List<Plan.Step> steps, List<Value> values, int[] root, int[] results) {
+    /** Rewrites every match in {@code steps}: the forward's pool, then one masked scatter in the relu's place. */
+    static void apply(List<Plan.Step> steps, List<Value> values, int[] root, int[] results) {
         int[] uses = Plan.rootReads(steps, root, results, values.size());
         int[] producer = new int[values.size()];
         Arrays.fill(producer, -1);
@@ -46,7 +43,7 @@ final class PoolGradientMask {
             }
         }
         boolean[] dropped = new boolean[steps.size()];
-        Plan.Step[][] replacement = new Plan.Step[steps.size()][];
+        Plan.Step[] replacement = new Plan.Step[steps.size()];
         for (int i = 0; i < steps.size(); i++) {
             Plan.Step s = steps.get(i);
             int scatter = s.isEffect() ? -1 : scatterUnder(steps, s, root, uses, producer);
@@ -56,38 +53,24 @@ final class PoolGradientMask {
             }
             Plan.Step gradient = steps.get(scatter);
             WindowGeometry windows = ((Convolution.MaxPoolGradient) gradient.primitive).geometry();
-            DType dtype = s.primitive.dtype();
-            Shape pooled = Shape.of(windows.columns());
-            int masked = values.size();
-            values.add(new Value(Value.Kind.NODE, -1, null, pooled, dtype));
-            Plan.Step mask = new Plan.Step();
-            mask.primitive = new Elementwise.Binary(BinaryOp.RELU_GRADIENT, pooled, pooled, pooled, dtype);
-            mask.backend = s.backend;
-            mask.in = new int[] {steps.get(pool).out, gradient.in[0]};
-            mask.out = masked;
-            Plan.Step scattered = new Plan.Step();
-            scattered.primitive = new Convolution.MaxPoolGradient(windows, s.primitive.shape(), dtype);
-            scattered.backend = s.backend;
-            scattered.in = new int[] {masked, gradient.in[1]};
-            scattered.out = s.out;
+            Plan.Step masked = new Plan.Step();
+            masked.primitive = new Convolution.MaskedMaxPoolGradient(windows, s.primitive.shape(), s.primitive.dtype());
+            masked.backend = s.backend;
+            masked.in = new int[] {steps.get(pool).out, gradient.in[0], gradient.in[1]};
+            masked.out = s.out;
             dropped[scatter] = true;
-            replacement[i] = new Plan.Step[] {mask, scattered};
+            replacement[i] = masked;
         }
         List<Plan.Step> out = new ArrayList<>(steps.size());
         for (int i = 0; i < steps.size(); i++) {
             if (replacement[i] != null) {
-                out.addAll(List.of(replacement[i]));
+                out.add(replacement[i]);
             } else if (!dropped[i]) {
                 out.add(steps.get(i));
             }
         }
         steps.clear();
         steps.addAll(out);
-        int[] roots = Arrays.copyOf(root, values.size());
-        for (int v = root.length; v < roots.length; v++) {
-            roots[v] = v;                               // the masks: values of their own
-        }
-        return roots;
     }
 
     /**

@@ -141,6 +141,19 @@ public final class Convolution {
         }
     }
 
+    /**
+     * {@link MaxPoolGradient} of {@code relu_gradient(pooled, g)} in one step (inputs: pooled values, gradient,
+     * indices): made only by a traced plan's rewrite ({@code graph.PoolGradientMask}), never recorded.
+     */
+    public record MaskedMaxPoolGradient(WindowGeometry geometry, Shape shape, DType dtype) implements Primitive {
+        @Override public String name() { return "maskedMaxPoolGradient"; }
+        @Override public Recording recording() { return Recording.NONE; }
+        @Override public String attributes() { return attributesOf(geometry); }
+        @Override public void compute(Backend b, Buffer[] in, Buffer out) {
+            b.maskedMaxPoolGradient(geometry, in[0], in[1], in[2], out);
+        }
+    }
+
     /** The max-pooling index primitive: integer output, no gradient. */
     public record MaxPoolIndices(WindowGeometry geometry, Shape shape) implements Primitive {
         @Override public String name() { return "maxPoolIndices"; }

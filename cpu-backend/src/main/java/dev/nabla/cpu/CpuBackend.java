@@ -454,9 +454,17 @@ final class CpuBackend implements Backend {
 
     @Override
     public void maxPoolGradient(WindowGeometry g, Buffer grad, Buffer indices, Buffer x) {
-        if (x.dtype() != DType.FLOAT32
-                || !WindowKernels.maxPoolGradient(g, cpu(grad).floats(), cpu(indices).ints(), cpu(x).floats())) {
+        if (x.dtype() != DType.FLOAT32 || !WindowKernels.maxPoolGradient(g, null, cpu(grad).floats(),
+                cpu(indices).ints(), cpu(x).floats())) {
             Backend.super.maxPoolGradient(g, grad, indices, x);
+        }
+    }
+
+    @Override
+    public void maskedMaxPoolGradient(WindowGeometry g, Buffer pooled, Buffer grad, Buffer indices, Buffer x) {
+        if (x.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE || !WindowKernels.maxPoolGradient(g,
+                cpu(pooled).floats(), cpu(grad).floats(), cpu(indices).ints(), cpu(x).floats())) {
+            Backend.super.maskedMaxPoolGradient(g, pooled, grad, indices, x);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.nabla.cpu;
 
+import dev.nabla.backend.BinaryOp;
 import dev.nabla.backend.WindowGeometry;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -249,28 +250,49 @@ final class WindowKernels {
         });
     }
 
+    /** Masked window gradients {@link #maxPoolGradient} keeps in scratch at a time: 8 KiB, within L1. */
+    private static final int MASKED_CHUNK = 2048;
+
     /**
      * Max pooling's gradient an image at a time: the image's part of {@code x} is zeroed and each of its windows'
      * gradient added at the window's index, in window order, while the image is in L1 (the scatter-add into zeros
      * that the SPI's default runs filled all of {@code x} first, then added into it: two passes over MNIST's 3.2 MB
      * first pooling input, on one thread). Returns false, having written part of {@code x}, if an index lies
      * outside its window's image: the caller then runs the default, which checks the indices and adds across images.
+     * With {@code pooled} (the forward's pooled values; Vector API only), the window gradients of a few images at a
+     * time ({@link #MASKED_CHUNK} values) are first masked into scratch with {@code relu_gradient(pooled, grad)}'s
+     * own row loop ({@link FloatLanes#row}: its bits, and no branch per window), so the masked gradient never goes to
+     * memory. (A row call per image cost more than the pass it saved for W7's second pooling: 7 × 7 windows.)
      */
-    static boolean maxPoolGradient(WindowGeometry g, float[] grad, int[] indices, float[] x) {
+    static boolean maxPoolGradient(WindowGeometry g, float[] pooled, float[] grad, int[] indices, float[] x) {
         int imageSize = g.channels() * g.height() * g.width();
         int windows = g.outH() * g.outW();
+        boolean mask = pooled != null && windows > 0;
+        int group = mask ? Math.max(1, MASKED_CHUNK / windows) : 1;
         AtomicBoolean foreign = new AtomicBoolean();
         Parallel.range(g.images(), Math.max(1, Parallel.ELEMENTWISE_GRAIN / Math.max(1, imageSize)), (lo, hi) -> {
-            for (int n = lo; n < hi; n++) {
-                int first = n * imageSize;
-                Arrays.fill(x, first, first + imageSize, 0f);
-                for (int q = n * windows; q < (n + 1) * windows; q++) {
-                    int at = indices[q];
-                    if (at < first || at >= first + imageSize) {
-                        foreign.set(true);
-                        return;
+            float[] masked = mask ? new float[group * windows] : null;
+            for (int n0 = lo; n0 < hi; n0 += group) {
+                int n1 = Math.min(hi, n0 + group);
+                float[] terms = grad;
+                int shift = 0;
+                if (mask) {
+                    FloatLanes.row(BinaryOp.RELU_GRADIENT, pooled, n0 * windows, false, grad, n0 * windows, false,
+                            masked, null, 0, (n1 - n0) * windows);
+                    terms = masked;
+                    shift = n0 * windows;
+                }
+                for (int n = n0; n < n1; n++) {
+                    int first = n * imageSize;
+                    Arrays.fill(x, first, first + imageSize, 0f);
+                    for (int q = n * windows; q < (n + 1) * windows; q++) {
+                        int at = indices[q];
+                        if (at < first || at >= first + imageSize) {
+                            foreign.set(true);
+                            return;
+                        }
+                        x[at] += terms[q - shift];
                     }
-                    x[at] += grad[q];
                 }
             }
         });
