@@ -654,8 +654,8 @@ final class Plan {
     /**
      * Buffers for every intermediate, from the values' lifetimes: a value takes a free buffer of its device and dtype
      * ({@link #take}), and its buffer is free again once the value's last reader ran. A value smaller than its buffer
-     * gets a prefix view of it ({@link Backend#prefix}): W7's traced step holds 14.4 MiB in 14 buffers, where a
-     * buffer per size held 18.3 MiB in 27.
+     * gets a prefix view of it ({@link Backend#prefix}): W7's traced step holds 14.05 MiB in 14 buffers, where
+     * a buffer per size held 18.3 MiB in 27 (before the pooled masks went into the scatter: 14.4 MiB).
      */
     private void planMemory() {
         for (int v = 0; v < values.size(); v++) {
