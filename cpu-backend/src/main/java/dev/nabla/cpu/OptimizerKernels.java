@@ -5,8 +5,8 @@ import dev.nabla.backend.OptimizerStep;
 
 /**
  * Fused optimizer updates: one pass over parameter, gradient and slots, in place, with no temporaries, split over
- * the cores for large parameters. FLOAT32 runs on the Vector API ({@link FloatOptimizerLanes}); FLOAT64 runs the
- * step's scalar definition per element.
+ * the cores for large parameters, on the Vector API ({@link FloatOptimizerLanes}, {@link DoubleOptimizerLanes});
+ * without it, the step's scalar definition per element.
  */
 final class OptimizerKernels {
     private OptimizerKernels() {
@@ -14,20 +14,30 @@ final class OptimizerKernels {
 
     static void apply(OptimizerStep step, CpuBuffer p, CpuBuffer g, CpuBuffer[] slots) {
         int n = p.n();
-        if (p.dtype() == DType.FLOAT32 && VectorSupport.AVAILABLE) {
+        int grain = Parallel.ELEMENTWISE_GRAIN / 8;
+        if (VectorSupport.AVAILABLE && p.dtype() == DType.FLOAT32) {
             float[] pv = p.floats();
             float[] gv = g.floats();
             float[][] sv = new float[slots.length][];
             for (int k = 0; k < slots.length; k++) {
                 sv[k] = slots[k].floats();
             }
-            Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> FloatOptimizerLanes.apply(step, pv, gv, sv,
-                    lo, hi));
+            Parallel.range(n, grain, (lo, hi) -> FloatOptimizerLanes.apply(step, pv, gv, sv, lo, hi));
             return;
         }
-        // FLOAT64, or FLOAT32 without the Vector API: the step's scalar definition (FLOAT32 rounding each operation)
+        if (VectorSupport.AVAILABLE && p.dtype() == DType.FLOAT64) {
+            double[] pv = p.doubles();
+            double[] gv = g.doubles();
+            double[][] sv = new double[slots.length][];
+            for (int k = 0; k < slots.length; k++) {
+                sv[k] = slots[k].doubles();
+            }
+            Parallel.range(n, grain, (lo, hi) -> DoubleOptimizerLanes.apply(step, pv, gv, sv, lo, hi));
+            return;
+        }
+        // without the Vector API: the step's scalar definition (FLOAT32 rounding each operation)
         boolean float32 = p.dtype() == DType.FLOAT32;
-        Parallel.range(n, Parallel.ELEMENTWISE_GRAIN / 8, (lo, hi) -> {
+        Parallel.range(n, grain, (lo, hi) -> {
             double[] e = new double[slots.length];
             for (int i = lo; i < hi; i++) {
                 for (int k = 0; k < e.length; k++) {
