@@ -298,38 +298,49 @@ final class CpuBackend implements Backend {
     }
 
     /**
-     * FLOAT32 packs its operands from their runs and writes its result's tiles into them ({@link FloatGemm}); the other
-     * dtypes copy them dense first.
+     * FLOAT32 and FLOAT64 pack their operands from their runs and write their result's tiles into them ({@link
+     * FloatGemm}, {@link DoubleGemm}); the other dtypes copy them dense first.
      */
     @Override
     public void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
             boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n) {
-        if (a.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE) {
+        if (!packedGemm(a.dtype())) {
             Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n);
             return;
         }
-        multiplyFloats(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, null);
+        multiplyInRuns(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, null, null);
     }
 
-    /** FLOAT32 applies the epilogue to each block of the result as {@link FloatGemm} finishes it. */
+    /** FLOAT32 and FLOAT64 apply the epilogue to each block of the result as the GEMM finishes it. */
     @Override
     public void matmul(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
             boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n, MatrixEpilogue epilogue,
             Buffer bias) {
-        if (a.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE) {
+        if (!packedGemm(a.dtype())) {
             Backend.super.matmul(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, epilogue, bias);
             return;
         }
-        multiplyFloats(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n,
-                new GemmEpilogue(epilogue, cpu(bias).floats()));
+        multiplyInRuns(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, epilogue, cpu(bias));
     }
 
-    private static void multiplyFloats(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
-            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n, GemmEpilogue epilogue) {
+    private static boolean packedGemm(DType t) {
+        return VectorSupport.AVAILABLE && (t == DType.FLOAT32 || t == DType.FLOAT64);
+    }
+
+    private static void multiplyInRuns(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, Buffer out, MatrixRuns outRuns, long m, long k, long n, MatrixEpilogue epilogue,
+            CpuBuffer bias) {
         CpuBuffer c = cpu(out);
-        FloatGemm.multiply(cpu(a).floats(), transposeA, Runs.of(aRuns), cpu(b).floats(), transposeB, Runs.of(bRuns),
-                c.floats(), Runs.of(outRuns), new Gemm.Batch[] {new Gemm.Batch(0, 0, 0)}, (int) m, (int) k, (int) n,
-                c.pool(), epilogue);
+        Gemm.Batch[] one = {new Gemm.Batch(0, 0, 0)};
+        if (c.dtype() == DType.FLOAT32) {
+            FloatGemm.multiply(cpu(a).floats(), transposeA, Runs.of(aRuns), cpu(b).floats(), transposeB,
+                    Runs.of(bRuns), c.floats(), Runs.of(outRuns), one, (int) m, (int) k, (int) n, c.pool(),
+                    epilogue == null ? null : new FloatGemmEpilogue(epilogue, bias.floats()));
+        } else {
+            DoubleGemm.multiply(cpu(a).doubles(), transposeA, Runs.of(aRuns), cpu(b).doubles(), transposeB,
+                    Runs.of(bRuns), c.doubles(), Runs.of(outRuns), one, (int) m, (int) k, (int) n, c.pool(),
+                    epilogue == null ? null : new DoubleGemmEpilogue(epilogue, bias.doubles()));
+        }
     }
 
     @Override
@@ -347,7 +358,8 @@ final class CpuBackend implements Backend {
         }
         Object sa = s.live();
         Object da = d.live();
-        if (TransposeCopy.tryCopy(sa, srcOffset, srcStrides, da, dstOffset, dstStrides, shape)) {
+        if (FloatTransposeCopy.tryCopy(sa, srcOffset, srcStrides, da, dstOffset, dstStrides, shape)
+                || DoubleTransposeCopy.tryCopy(sa, srcOffset, srcStrides, da, dstOffset, dstStrides, shape)) {
             return;
         }
         // rows shared among the threads: a gradient of a sum broadcasts it over the whole input (W6: 1024x1024)

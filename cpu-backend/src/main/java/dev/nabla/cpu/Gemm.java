@@ -13,8 +13,8 @@ final class Gemm {
 
     /**
      * Batched {@code out[b] = op(a[b]) · op(b[b])} as {@link dev.nabla.backend.Backend#matmul} defines it:
-     * FLOAT32 through the packed, register-blocked {@link FloatGemm}, FLOAT64 through {@link DoubleGemm}, INT32
-     * through the reference loop.
+     * FLOAT32 and FLOAT64 through the packed, register-blocked {@link FloatGemm} and {@link DoubleGemm} (twins, each in
+     * its dtype's order of FMAs: {@link ScalarKernels#matmul}), INT32 through the reference loop.
      */
     static void batched(CpuBuffer a, long[] aBatchStrides, boolean ta, CpuBuffer b, long[] bBatchStrides, boolean tb,
             CpuBuffer out, long[] batchShape, int m, int k, int n) {

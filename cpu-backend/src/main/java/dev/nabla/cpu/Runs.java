@@ -28,9 +28,10 @@ record Runs(int rowStride, int run, int runStride) {
 
     /**
      * The {@code rows × cols} matrix at {@code src[srcOff]} in layout {@code from} copied to {@code dst[dstOff]} in
-     * layout {@code to} (either {@link #dense}), a stretch within one run of both at a time.
+     * layout {@code to} (either {@link #dense}), a stretch within one run of both at a time; {@code src} and
+     * {@code dst} are arrays of one element type.
      */
-    static void copy(float[] src, int srcOff, Runs from, float[] dst, int dstOff, Runs to, int rows, int cols) {
+    static void copy(Object src, int srcOff, Runs from, Object dst, int dstOff, Runs to, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0, end; c < cols; c = end) {
                 end = Math.min(cols, Math.min(from.runEnd(c), to.runEnd(c)));

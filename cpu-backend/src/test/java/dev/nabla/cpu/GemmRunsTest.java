@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * Products whose operands are read, and whose result is written, through {@link MatrixRuns} (a permuted tensor read in
  * place, a product written in its reader's permuted layout) have the bits of the same product of dense matrices:
  * every transpose, any of A, B and C in runs, runs that do and do not divide the panels and the transposition
- * blocks, gaps between runs (left untouched), and W7's five convolution products that a traced plan runs this way.
- * FLOAT64 takes the SPI's default (copy, then multiply).
+ * blocks, gaps between runs (left untouched), and W7's five convolution products that a traced plan runs this way;
+ * FLOAT32 and FLOAT64 each.
  */
 class GemmRunsTest {
     private final CpuBackend backend = new CpuBackend();
@@ -80,7 +80,12 @@ class GemmRunsTest {
     }
 
     private void checkRuns(int m, int k, int n, boolean ta, boolean tb, int run, int gap, char inRuns) {
-        DType t = DType.FLOAT32;
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            checkRuns(t, m, k, n, ta, tb, run, gap, inRuns);
+        }
+    }
+
+    private void checkRuns(DType t, int m, int k, int n, boolean ta, boolean tb, int run, int gap, char inRuns) {
         Operand a = inRuns == 'a' ? Operand.inRuns(t, ta ? k : m, ta ? m : k, run, gap, random)
                 : Operand.dense(t, ta ? k : m, ta ? m : k, random);
         Operand b = inRuns == 'b' ? Operand.inRuns(t, tb ? n : k, tb ? k : n, run, gap, random)

@@ -3,6 +3,7 @@ package dev.nabla.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.nabla.DType;
+import dev.nabla.backend.Buffer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +12,7 @@ class GemmTest {
     private final CpuBackend backend = new CpuBackend();
     private final Random random = new Random(3);
 
+    private static final DType[] FLOATS = {DType.FLOAT32, DType.FLOAT64};
     private static final int[][] SIZES = {
         {1, 1, 1}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}, {1, 7, 1}, {6, 16, 16}, {7, 5, 17}, {13, 33, 31},
         {FloatGemm.MR + 1, FloatGemm.KC + 3, FloatGemm.NR + 1}, {33 * FloatGemm.MR + 7, 300, 70}, {1, 600, 2000},
@@ -35,35 +37,40 @@ class GemmTest {
     }
 
     /**
-     * The FLOAT32 GEMM's order, bit for bit, on random shapes (0, 1 and odd sizes, both layouts, narrow and wide
-     * results, so both work splits, the transposed narrow path and every partial tile): each element is one FMA
-     * chain from zero over each depth slice of {@link FloatGemm#KC}, the slices added in order. That order is what
-     * keeps results independent of the vector width, the thread count and the Vector API's presence.
+     * The GEMMs' orders, bit for bit, on random shapes (0, 1 and odd sizes, both layouts, narrow and wide results,
+     * so both work splits, the transposed narrow path and every partial tile): in FLOAT32 each element is one FMA
+     * chain from zero over each depth slice of {@link FloatGemm#KC}, the slices added in order; in FLOAT64 one FMA
+     * chain from zero over all of K. That order is what keeps results independent of the vector width, the thread
+     * count and the Vector API's presence.
      */
     @Test
-    void float32IsTheSlicedFmaChainBitForBit() {
-        for (int trial = 0; trial < 60; trial++) {
-            // every other trial has many rows, so narrow results (n < NR) with ta take the transposed path
-            int m = size(trial, trial % 2 == 0 ? 3 * FloatGemm.MR : 5 * FloatGemm.NR);
-            int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
-            int n = size(trial + 2, 4 * FloatGemm.NR);
-            checkSlicedChain(m, k, n, random.nextBoolean(), random.nextBoolean());
+    void eachDtypeIsItsFmaChainBitForBit() {
+        for (DType t : FLOATS) {
+            for (int trial = 0; trial < 60; trial++) {
+                // every other trial has many rows, so narrow results (n < NR) with ta take the transposed path
+                int m = size(trial, trial % 2 == 0 ? 3 * FloatGemm.MR : 5 * FloatGemm.NR);
+                int k = trial % 7 == 0 ? random.nextInt(3 * FloatGemm.KC) + 1 : size(trial + 1, 40);
+                int n = size(trial + 2, 4 * FloatGemm.NR);
+                checkChain(t, m, k, n, random.nextBoolean(), random.nextBoolean());
+            }
         }
     }
 
     /**
-     * The same order for few tiles over a deep K (a convolution's kernel gradient), whose depth slices the threads
-     * share, and for W7's second kernel gradient (32 × 144 over a deep K), which is computed transposed with its
+     * The same orders for few tiles over a deep K (a convolution's kernel gradient), whose FLOAT32 depth slices the
+     * threads share, and for W7's second kernel gradient (32 × 144 over a deep K), which is computed transposed with its
      * one packed panel filled by several threads: each shape in every layout.
      */
     @Test
-    void deepProductsOfFewTilesAreTheSlicedFmaChainBitForBit() {
+    void deepProductsOfFewTilesAreTheFmaChainBitForBit() {
         int[][] shapes = {{16, 60 * FloatGemm.KC + 17, 9}, {FloatGemm.MR, 120 * FloatGemm.KC, FloatGemm.NR},
             {13, 80 * FloatGemm.KC + 5, 20}, {32, 40 * FloatGemm.KC + 3, 144},
             {9, 70 * FloatGemm.KC + 1, FloatGemm.NR_NARROW}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
-                checkSlicedChain(s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
+                for (DType t : FLOATS) {
+                    checkChain(t, s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
+                }
             }
         }
     }
@@ -71,43 +78,67 @@ class GemmTest {
     /**
      * Products of one depth slice whose rows are not a multiple of {@link FloatGemm#MR} (W7's convolutions: 16 and
      * 32 output channels) write their last row panel in place, over rows the panel above writes too, possibly from
-     * another thread: the same order, bit for bit, with many column panels (the column split) and with few (the row
+     * another thread: the same orders, bit for bit, with many column panels (the column split) and with few (the row
      * split), in every layout.
      */
     @Test
-    void lastRowPanelsWrittenInPlaceAreTheSlicedFmaChainBitForBit() {
+    void lastRowPanelsWrittenInPlaceAreTheFmaChainBitForBit() {
         int[][] shapes = {{16, 9, 50_176}, {32, 144, 12_544}, {FloatGemm.MR + 1, FloatGemm.KC, 3 * FloatGemm.NR},
             {4 * FloatGemm.MR + 5, 7, 200 * FloatGemm.NR + 3}, {50 * FloatGemm.MR + 1, 33, FloatGemm.NR}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
-                checkSlicedChain(s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
+                for (DType t : FLOATS) {
+                    checkChain(t, s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
+                }
             }
         }
     }
 
-    private void checkSlicedChain(int m, int k, int n, boolean ta, boolean tb) {
+    private void checkChain(DType t, int m, int k, int n, boolean ta, boolean tb) {
         float[] x = gaussians(m * k);
         float[] y = gaussians(k * n);
-        CpuBuffer out = (CpuBuffer) backend.allocate(DType.FLOAT32, (long) m * n);
+        CpuBuffer out = (CpuBuffer) backend.allocate(t, (long) m * n);
         backend.fill(out, Double.NaN);
-        backend.matmul(backend.upload(x, DType.FLOAT32), new long[0], ta, backend.upload(y, DType.FLOAT32),
-                new long[0], tb, out, new long[0], m, k, n);
-        float[] got = out.floats();
+        backend.matmul(upload(x, t), new long[0], ta, upload(y, t), new long[0], tb, out, new long[0], m, k, n);
+        double[] got = backend.readDoubles(out);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                float total = 0;
-                for (int p0 = 0; p0 < k; p0 += FloatGemm.KC) {
-                    float chain = 0;
-                    for (int p = p0; p < Math.min(k, p0 + FloatGemm.KC); p++) {
-                        chain = Math.fma(x[ta ? p * m + i : i * k + p], y[tb ? j * k + p : p * n + j], chain);
+                double want;
+                if (t == DType.FLOAT32) {
+                    float total = 0;
+                    for (int p0 = 0; p0 < k; p0 += FloatGemm.KC) {
+                        float chain = 0;
+                        for (int p = p0; p < Math.min(k, p0 + FloatGemm.KC); p++) {
+                            chain = Math.fma(x[ta ? p * m + i : i * k + p], y[tb ? j * k + p : p * n + j], chain);
+                        }
+                        total = p0 == 0 ? chain : total + chain;
                     }
-                    total = p0 == 0 ? chain : total + chain;
+                    want = total;
+                } else {
+                    double chain = 0;
+                    for (int p = 0; p < k; p++) {
+                        double xp = x[ta ? p * m + i : i * k + p];
+                        chain = Math.fma(xp, y[tb ? j * k + p : p * n + j], chain);
+                    }
+                    want = chain;
                 }
-                assertEquals(Float.floatToRawIntBits(total), Float.floatToRawIntBits(got[i * n + j]),
-                        "m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
-                                + "): " + total + " vs " + got[i * n + j]);
+                assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(got[i * n + j]),
+                        t + " m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
+                                + "): " + want + " vs " + got[i * n + j]);
             }
         }
+    }
+
+    /** The floats as a buffer of {@code t} (exact in FLOAT64). */
+    private Buffer upload(float[] v, DType t) {
+        if (t == DType.FLOAT32) {
+            return backend.upload(v, t);
+        }
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return backend.upload(d, t);
     }
 
     /** 0 or 1 now and then, else up to {@code max} (odd sizes included). */

@@ -9,9 +9,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Copies with transposed strides (the tiled path of {@link TransposeCopy} and the strided rows it leaves to the general
- * walk) against an index walk of the copy's definition: sizes around the tile, past the parallel grain, offsets on
- * both sides, every dtype.
+ * Copies with transposed strides (the tiled paths of {@link FloatTransposeCopy} and {@link DoubleTransposeCopy}, and
+ * the strided rows they leave to the general walk) against an index walk of the copy's definition: sizes around the
+ * tile, past the parallel grain, offsets on both sides, every dtype.
  */
 class TransposeCopyTest {
     private final CpuBackend backend = new CpuBackend();
