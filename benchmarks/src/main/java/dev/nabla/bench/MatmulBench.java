@@ -1,5 +1,6 @@
 package dev.nabla.bench;
 
+import dev.nabla.DType;
 import dev.nabla.Device;
 import dev.nabla.Tensor;
 import java.util.Random;
@@ -16,7 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Square float32 matmul. GFLOP/s = 2·n³ / (ms · 10^6); for n = 1024 that is 2147.5 / ms. The CPU backend's thread
+ * Square float32 and float64 matmul (FLOAT64 at half the lanes, so about half the speed). GFLOP/s = 2·n³ / (ms · 10^6); for n = 1024 that is 2147.5 / ms. The CPU backend's thread
  * count comes from {@code -Dnabla.cpu.threads} (pass it with {@code -jvmArgsAppend}).
  */
 // the Vector API is an incubator module: every forked JVM needs it
@@ -29,20 +30,35 @@ public class MatmulBench {
     @Param({"1024"})
     public int n;
 
+    /** FLOAT32 or FLOAT64. */
+    @Param({"FLOAT32", "FLOAT64"})
+    public DType dtype;
+
     private Tensor a;
     private Tensor b;
 
     @Setup
     public void setUp() {
         Random random = new Random(2);
-        float[] x = new float[n * n];
-        float[] y = new float[n * n];
+        double[] x = new double[n * n];
+        double[] y = new double[n * n];
         for (int i = 0; i < x.length; i++) {
             x[i] = random.nextFloat() - 0.5f;
             y[i] = random.nextFloat() - 0.5f;
         }
-        a = Tensor.of(Device.cpu(), x, n, n);
-        b = Tensor.of(Device.cpu(), y, n, n);
+        a = of(x);
+        b = of(y);
+    }
+
+    /** The values (floats, exact in either dtype) as an (n, n) tensor of {@link #dtype}. */
+    private Tensor of(double[] values) {
+        Tensor doubles = Tensor.of(Device.cpu(), values, n, n);
+        if (dtype == DType.FLOAT64) {
+            return doubles;
+        }
+        try (doubles) {
+            return doubles.to(dtype);
+        }
     }
 
     @TearDown

@@ -27,75 +27,31 @@ class OptimizerKernelsTest {
             new OptimizerStep.Adagrad(0.01, 1e-7, 0.003));
     private static final int[] SIZES = {1, 7, 8, 33, 1000, 200_003};
 
-    private static CpuBuffer floats(float[] v) {
-        return new CpuBuffer(DType.FLOAT32, v.length, v.clone(), POOL);
-    }
-
-    private static CpuBuffer doubles(double[] v) {
-        return new CpuBuffer(DType.FLOAT64, v.length, v.clone(), POOL);
-    }
-
     @Test
     void everyFloat32StepMatchesItsScalarDefinition() {
-        Random r = new Random(1);
-        for (int n : SIZES) {
-            for (OptimizerStep step : STEPS) {
-                float[] p = new float[n];
-                float[] g = new float[n];
-                float[][] s = new float[step.slots()][n];
-                for (int i = 0; i < n; i++) {
-                    p[i] = (float) r.nextGaussian();
-                    g[i] = (float) r.nextGaussian();
-                    for (float[] slot : s) {
-                        slot[i] = (float) Math.abs(r.nextGaussian());
-                    }
-                }
-                // expected: the scalar definition, element by element, rounded to float32
-                float[] ep = p.clone();
-                float[][] es = new float[s.length][];
-                for (int k = 0; k < s.length; k++) {
-                    es[k] = s[k].clone();
-                }
-                double[] e = new double[s.length];
-                for (int i = 0; i < n; i++) {
-                    for (int k = 0; k < e.length; k++) {
-                        e[k] = es[k][i];
-                    }
-                    ep[i] = (float) step.apply(ep[i], g[i], e, true);
-                    for (int k = 0; k < e.length; k++) {
-                        es[k][i] = (float) e[k];
-                    }
-                }
-                CpuBuffer pb = floats(p);
-                CpuBuffer[] sb = new CpuBuffer[s.length];
-                for (int k = 0; k < s.length; k++) {
-                    sb[k] = floats(s[k]);
-                }
-                OptimizerKernels.apply(step, pb, floats(g), sb);
-                assertArrayEquals(ep, pb.floats(), 0f, step + " n=" + n);
-                for (int k = 0; k < s.length; k++) {
-                    assertArrayEquals(es[k], sb[k].floats(), 0f, step + " slot " + k + " n=" + n);
-                }
-            }
-        }
+        checkEveryStep(DType.FLOAT32, new Random(1));
     }
 
     @Test
     void everyFloat64StepMatchesItsScalarDefinition() {
-        Random r = new Random(2);
+        checkEveryStep(DType.FLOAT64, new Random(2));
+    }
+
+    private static void checkEveryStep(DType t, Random r) {
+        boolean single = t == DType.FLOAT32;
         for (int n : SIZES) {
             for (OptimizerStep step : STEPS) {
                 double[] p = new double[n];
                 double[] g = new double[n];
                 double[][] s = new double[step.slots()][n];
                 for (int i = 0; i < n; i++) {
-                    p[i] = r.nextGaussian();
-                    g[i] = r.nextGaussian();
+                    p[i] = round(r.nextGaussian(), single);
+                    g[i] = round(r.nextGaussian(), single);
                     for (double[] slot : s) {
-                        slot[i] = Math.abs(r.nextGaussian());
+                        slot[i] = round(Math.abs(r.nextGaussian()), single);
                     }
                 }
-                // expected: the scalar definition, element by element, in double (no float32 rounding)
+                // expected: the scalar definition, element by element, rounded to the dtype
                 double[] ep = p.clone();
                 double[][] es = new double[s.length][];
                 for (int k = 0; k < s.length; k++) {
@@ -106,22 +62,45 @@ class OptimizerKernelsTest {
                     for (int k = 0; k < e.length; k++) {
                         e[k] = es[k][i];
                     }
-                    ep[i] = step.apply(ep[i], g[i], e, false);
+                    ep[i] = round(step.apply(ep[i], g[i], e, single), single);
                     for (int k = 0; k < e.length; k++) {
-                        es[k][i] = e[k];
+                        es[k][i] = round(e[k], single);
                     }
                 }
-                CpuBuffer pb = doubles(p);
+                CpuBuffer pb = buffer(t, p);
                 CpuBuffer[] sb = new CpuBuffer[s.length];
                 for (int k = 0; k < s.length; k++) {
-                    sb[k] = doubles(s[k]);
+                    sb[k] = buffer(t, s[k]);
                 }
-                OptimizerKernels.apply(step, pb, doubles(g), sb);
-                assertArrayEquals(ep, pb.doubles(), 0, step + " n=" + n);
+                OptimizerKernels.apply(step, pb, buffer(t, g), sb);
+                assertArrayEquals(ep, values(pb), 0, t + " " + step + " n=" + n);
                 for (int k = 0; k < s.length; k++) {
-                    assertArrayEquals(es[k], sb[k].doubles(), 0, step + " slot " + k + " n=" + n);
+                    assertArrayEquals(es[k], values(sb[k]), 0, t + " " + step + " slot " + k + " n=" + n);
                 }
             }
         }
+    }
+
+    private static double round(double v, boolean single) {
+        return single ? (float) v : v;
+    }
+
+    private static CpuBuffer buffer(DType t, double[] v) {
+        if (t == DType.FLOAT64) {
+            return new CpuBuffer(t, v.length, v.clone(), POOL);
+        }
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return new CpuBuffer(t, v.length, f, POOL);
+    }
+
+    private static double[] values(CpuBuffer b) {
+        double[] v = new double[b.n()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = b.get(i);
+        }
+        return v;
     }
 }
