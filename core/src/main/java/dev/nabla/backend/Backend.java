@@ -410,6 +410,18 @@ public interface Backend {
         }
     }
 
+    /**
+     * {@link #fusedReduce}, also writing the program's result into {@code values} (of the program's size): for an
+     * expensive chain whose values are read again after the reduction (a softmax's {@code exp}), which would
+     * otherwise be computed a second time. This default runs {@link #fused} into {@code values}, then {@link #reduce}
+     * from it; backends override it with one pass that stores each block of values as it sums it.
+     */
+    default void fusedReduceKeepingValues(FusedProgram program, Buffer[] inputs, ReduceOp op, long outer, long n,
+            long inner, Buffer out, Buffer values) {
+        fused(program, inputs, values);
+        reduce(op, values, outer, n, inner, out);
+    }
+
     /** The device allocator's counters; zeros for a backend that keeps none. */
     default dev.nabla.MemoryStats memoryStats() {
         return new dev.nabla.MemoryStats(0, 0, 0);

@@ -3,6 +3,7 @@ package dev.nabla.backend;
 import dev.nabla.DType;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A buffer shared by the tensors that view it (a reshape shares its source's storage). Each tensor holds one
@@ -114,21 +115,36 @@ public final class Storage {
         return writtenInPlace;
     }
 
-    private synchronized void materialize() {
+    private void materialize() {
+        materializeWith(null);
+    }
+
+    /**
+     * Computes deferred values now through {@code compute}, which must write exactly the values the deferred
+     * computation would (in a pass that also does other work: a sum of them); null runs the deferred computation.
+     * Returns false, running nothing, when the values are computed already.
+     */
+    public synchronized boolean materializeWith(Consumer<Buffer> compute) {
         Deferred d = deferred;
-        if (d != null) {
-            Buffer b = AllocationTracker.allocateAt(site, backend, dtype, size);
-            try {
-                d.computeInto(b);
-            } catch (RuntimeException | Error e) {
-                b.release();
-                throw e;
-            }
-            buffer = b;
-            deferred = null;
-            site = null;
-            d.release();
+        if (d == null) {
+            return false;
         }
+        Buffer b = AllocationTracker.allocateAt(site, backend, dtype, size);
+        try {
+            if (compute == null) {
+                d.computeInto(b);
+            } else {
+                compute.accept(b);
+            }
+        } catch (RuntimeException | Error e) {
+            b.release();
+            throw e;
+        }
+        buffer = b;
+        deferred = null;
+        site = null;
+        d.release();
+        return true;
     }
 
     /**

@@ -34,8 +34,9 @@ import java.util.Set;
  * }</pre>
  *
  * <p>A sum over the last axes of a deferred chain that no other op has taken over is computed at once, in one pass
- * with the chain ({@link Backend#fusedReduce}, the bits of the values summed); the chain stays deferred, computed
- * again only if its values are read.
+ * with the chain ({@link Backend#fusedReduce}, the bits of the values summed); a cheap chain stays deferred, computed
+ * again only if its values are read, and a costlier one (an {@code exp}: a softmax divides by the sum next) is
+ * materialized in that same pass.
  *
  * <p>An op is deferred only where nothing can observe the difference, and where it can pay:
  * <ul>
@@ -160,8 +161,10 @@ public final class Deferral {
 
     /**
      * {@code r}, a sum of {@code x} over its last axes, computed now from {@code x}'s still-deferred chain in one pass
-     * ({@link Backend#fusedReduce}: the bits of the chain's values summed); the chain stays deferred, counted as
-     * taken over. Null when it may not be taken over again or was computed meanwhile: {@code r} then runs as usual.
+     * ({@link Backend#fusedReduce}: the bits of the chain's values summed); a {@linkplain Chain#cheap cheap} chain
+     * stays deferred, counted as taken over, and any other is materialized in the same pass
+     * ({@link Backend#fusedReduceKeepingValues}). Null when it may not be taken over again or was computed
+     * meanwhile: {@code r} then runs as usual.
      */
     private static Tensor sumOfChain(Backend backend, Reductions.Reduce r, Tensor x) {
         Shape shape = x.shape();
@@ -176,8 +179,19 @@ public final class Deferral {
                 leaves[k] = c.leaves[k].buffer();
             }
             Tensor out = Creation.empty(r.name(), backend, r.dtype(), r.shape());
-            OpEvents.compute(FusedReduce.sum(c.program, r), backend, leaves, TensorAccess.buffer(out, r.name()));
-            c.takeovers++;
+            Buffer sum = TensorAccess.buffer(out, r.name());
+            if (c.cheap) {
+                OpEvents.compute(FusedReduce.sum(c.program, r), backend, leaves, sum);
+                c.takeovers++;
+            } else {
+                // a chain that costs more to compute again than to store (softmax's exp, which its division reads
+                // next) is materialized in the pass that sums it, where it would be computed a second time later
+                Buffer[] withValues = Arrays.copyOf(leaves, leaves.length + 1);
+                s.materializeWith(values -> {
+                    withValues[leaves.length] = values;
+                    OpEvents.compute(FusedReduce.sumKeepingValues(c.program, r), backend, withValues, sum);
+                });
+            }
             return out;
         }
     }

@@ -169,6 +169,41 @@ class DeferralTest {
         }
     }
 
+    /**
+     * A softmax's pattern: a sum over the last axes of a chain with a transcendental, whose values are read next. The
+     * sum materializes the chain in its own pass (one exp, not two), with the bits of the chain's values summed and
+     * the chain's own bits; shapes of short rows (several a block) and long ones (several blocks a row).
+     */
+    @OnEachDevice
+    void aCostlyChainIsMaterializedByItsSumWithTheEagerBits(Device d) {
+        Random r = new Random(13);
+        long[][] shapes = {{3, 700}, {40, 10}, {900, 10}, {2, 3, 9000}, {1, 1}, {5, 1}};
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (long[] shape : shapes) {
+                double[] x = new double[(int) java.util.Arrays.stream(shape).reduce(1, (p, q) -> p * q)];
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = r.nextGaussian() * 3;
+                }
+                Tensor a = DeviceTensors.of(d, t, shape, x);
+                Tensor m = a.max(new int[] {shape.length - 1}, true);
+                Deferral.minElements(-1);
+                double[] eagerExp = a.sub(m).exp().toDoubleArray();
+                double[] eagerSum = a.sub(m).exp().sum(shape.length - 1).toDoubleArray();
+                double[] eagerSoftmax = a.softmax(shape.length - 1).toDoubleArray();
+                Deferral.minElements(1);
+                Tensor e = a.sub(m).exp();
+                Tensor sum = e.sum(shape.length - 1);
+                String what = t + " " + e.shape();
+                if (defers(d)) {
+                    assertEquals(0, Deferral.pendingSteps(e), what + ": exp is materialized by its sum");
+                }
+                assertBitsEqual(eagerSum, sum.toDoubleArray(), what + " sum");
+                assertBitsEqual(eagerExp, e.toDoubleArray(), what + " exp");
+                assertBitsEqual(eagerSoftmax, a.softmax(shape.length - 1).toDoubleArray(), what + " softmax");
+            }
+        }
+    }
+
     @OnEachDevice
     void aChainRunsAsOneStepListAndItsInputsMayBeClosedFirst(Device d) {
         Tensor a = DeviceTensors.of(d, DType.FLOAT32, new long[] {2, 3}, new double[] {1, 2, 3, 4, 5, 6});

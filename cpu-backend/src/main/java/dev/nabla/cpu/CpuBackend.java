@@ -199,16 +199,37 @@ final class CpuBackend implements Backend {
     @Override
     public void fusedReduce(FusedProgram program, Buffer[] inputs, ReduceOp op, long outer, long n, long inner,
             Buffer out) {
-        if (op != ReduceOp.SUM || inner != 1 || n == 0 || !program.dtype().isFloating()) {
+        if (!onePassSum(program, op, n, inner)) {
             Backend.super.fusedReduce(program, inputs, op, outer, n, inner, out);
             return;
         }
+        fusedSum(program, inputs, outer, n, out, null);
+    }
+
+    /** One pass, as {@link #fusedReduce}, each block of values copied out as it is summed (on the Vector API). */
+    @Override
+    public void fusedReduceKeepingValues(FusedProgram program, Buffer[] inputs, ReduceOp op, long outer, long n,
+            long inner, Buffer out, Buffer values) {
+        if (!onePassSum(program, op, n, inner) || !VectorSupport.AVAILABLE) {
+            Backend.super.fusedReduceKeepingValues(program, inputs, op, outer, n, inner, out, values);
+            return;
+        }
+        fusedSum(program, inputs, outer, n, out, cpu(values));
+    }
+
+    private static boolean onePassSum(FusedProgram program, ReduceOp op, long n, long inner) {
+        return op == ReduceOp.SUM && inner == 1 && n > 0 && program.dtype().isFloating();
+    }
+
+    /** The sums of {@link #onePassSum}, the values also copied into {@code values} unless it is null. */
+    private static void fusedSum(FusedProgram program, Buffer[] inputs, long outer, long n, Buffer out,
+            CpuBuffer values) {
         CpuBuffer[] in = new CpuBuffer[inputs.length];
         for (int i = 0; i < in.length; i++) {
             in[i] = cpu(inputs[i]);
         }
         if (VectorSupport.AVAILABLE) {
-            FusedKernels.sumRows(program, in, (int) outer, (int) n, cpu(out));
+            FusedKernels.sumRows(program, in, (int) outer, (int) n, cpu(out), values);
         } else {
             ScalarFused.sumRows(program, in, (int) outer, (int) n, cpu(out));
         }

@@ -124,19 +124,21 @@ final class FusedKernels {
      * {@code out[r] = sum of the program's result (outer, n) along n}, in {@link SumOrder}'s order (the unfused
      * sum's bits): each block of the result is computed into scratch and summed there.
      */
-    static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out) {
+    static void sumRows(FusedProgram p, CpuBuffer[] in, int outer, int n, CpuBuffer out, CpuBuffer values) {
         Inputs x = Inputs.of(p, in, compile(p));
         boolean single = p.dtype() == DType.FLOAT32;
+        float[] keepFloats = values != null && single ? values.floats() : null;
+        double[] keepDoubles = values != null && !single ? values.doubles() : null;
         if (n <= SumOrder.BLOCK) {
             if (single) {
-                FloatFusedBlocks.shortRows(p, x, outer, n, out);
+                FloatFusedBlocks.shortRows(p, x, outer, n, out, keepFloats);
             } else {
-                DoubleFusedBlocks.shortRows(p, x, outer, n, out);
+                DoubleFusedBlocks.shortRows(p, x, outer, n, out, keepDoubles);
             }
             return;
         }
-        SumOrder.rows(outer, n, out, single ? (start, len) -> FloatFusedBlocks.blockSum(p, x, start, len)
-                : (start, len) -> DoubleFusedBlocks.blockSum(p, x, start, len));
+        SumOrder.rows(outer, n, out, single ? (start, len) -> FloatFusedBlocks.blockSum(p, x, start, len, keepFloats)
+                : (start, len) -> DoubleFusedBlocks.blockSum(p, x, start, len, keepDoubles));
     }
 
     /**
