@@ -53,16 +53,19 @@ class WindowPrimitivesTest {
 
     @OnEachDevice
     void largeImagesMatchTheDefinition(Device d) {
-        for (WindowGeometry g : LARGE) {
-            Tensor x = random(d, 1, DType.FLOAT32, Convolution.inputShape(g).dims());
-            Tensor cols = Convolution.im2col(x, g);
-            assertArrayEquals(NnReference.im2col(HostTensor.of(x), g).data(), cols.toDoubleArray(), g.toString());
+        for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            for (WindowGeometry g : LARGE) {
+                String what = g + " " + t;
+                Tensor x = random(d, 1, t, Convolution.inputShape(g).dims());
+                Tensor cols = Convolution.im2col(x, g);
+                assertArrayEquals(NnReference.im2col(HostTensor.of(x), g).data(), cols.toDoubleArray(), what);
 
-            Tensor c = random(d, 2, DType.FLOAT32, Convolution.columnsShape(g).dims());
-            double[] back = Convolution.col2im(c, g).toDoubleArray();
-            double[] inOrder = NnReference.col2im(HostTensor.of(c), g, true).data();
-            // the terms in row order on every device (a GPU's atomic adds matched only within 1e-5)
-            assertArrayEquals(inOrder, back, g.toString());
+                Tensor c = random(d, 2, t, Convolution.columnsShape(g).dims());
+                double[] back = Convolution.col2im(c, g).toDoubleArray();
+                double[] inOrder = NnReference.col2im(HostTensor.of(c), g, t == DType.FLOAT32).data();
+                // the terms in row order on every device (a GPU's atomic adds matched only within 1e-5)
+                assertArrayEquals(inOrder, back, what);
+            }
         }
     }
 

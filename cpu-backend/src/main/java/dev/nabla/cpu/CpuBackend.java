@@ -469,44 +469,53 @@ final class CpuBackend implements Backend {
 
     @Override
     public void im2col(WindowGeometry g, Buffer x, Buffer cols) {
-        if (x.dtype() == DType.FLOAT32) {
-            WindowKernels.im2col(g, cpu(x).floats(), cpu(cols).floats());
-        } else {
-            Backend.super.im2col(g, x, cols);
+        switch (x.dtype()) {
+            case FLOAT32 -> FloatWindowKernels.im2col(g, cpu(x).floats(), cpu(cols).floats());
+            case FLOAT64 -> DoubleWindowKernels.im2col(g, cpu(x).doubles(), cpu(cols).doubles());
+            default -> Backend.super.im2col(g, x, cols);
         }
     }
 
     @Override
     public void col2im(WindowGeometry g, Buffer cols, Buffer x) {
-        if (x.dtype() == DType.FLOAT32) {
-            WindowKernels.col2im(g, cpu(cols).floats(), cpu(x).floats());
-        } else {
-            Backend.super.col2im(g, cols, x);
+        switch (x.dtype()) {
+            case FLOAT32 -> FloatWindowKernels.col2im(g, cpu(cols).floats(), cpu(x).floats());
+            case FLOAT64 -> DoubleWindowKernels.col2im(g, cpu(cols).doubles(), cpu(x).doubles());
+            default -> Backend.super.col2im(g, cols, x);
         }
     }
 
     @Override
     public void maxPoolGradient(WindowGeometry g, Buffer grad, Buffer indices, Buffer x) {
-        if (x.dtype() != DType.FLOAT32 || !WindowKernels.maxPoolGradient(g, null, cpu(grad).floats(),
-                cpu(indices).ints(), cpu(x).floats())) {
+        if (!maxPoolGradient(g, null, grad, indices, x)) {
             Backend.super.maxPoolGradient(g, grad, indices, x);
         }
     }
 
     @Override
     public void maskedMaxPoolGradient(WindowGeometry g, Buffer pooled, Buffer grad, Buffer indices, Buffer x) {
-        if (x.dtype() != DType.FLOAT32 || !VectorSupport.AVAILABLE || !WindowKernels.maxPoolGradient(g,
-                cpu(pooled).floats(), cpu(grad).floats(), cpu(indices).ints(), cpu(x).floats())) {
+        if (!VectorSupport.AVAILABLE || !maxPoolGradient(g, pooled, grad, indices, x)) {
             Backend.super.maskedMaxPoolGradient(g, pooled, grad, indices, x);
         }
     }
 
+    /** The window kernels' max-pool gradient (masked with {@code pooled} unless null); false where they decline. */
+    private static boolean maxPoolGradient(WindowGeometry g, Buffer pooled, Buffer grad, Buffer indices, Buffer x) {
+        return switch (x.dtype()) {
+            case FLOAT32 -> FloatWindowKernels.maxPoolGradient(g, pooled == null ? null : cpu(pooled).floats(),
+                    cpu(grad).floats(), cpu(indices).ints(), cpu(x).floats());
+            case FLOAT64 -> DoubleWindowKernels.maxPoolGradient(g, pooled == null ? null : cpu(pooled).doubles(),
+                    cpu(grad).doubles(), cpu(indices).ints(), cpu(x).doubles());
+            default -> false;
+        };
+    }
+
     @Override
     public void maxPoolIndices(WindowGeometry g, Buffer x, Buffer indices) {
-        if (x.dtype() == DType.FLOAT32) {
-            WindowKernels.maxPoolIndices(g, cpu(x).floats(), cpu(indices).ints());
-        } else {
-            Backend.super.maxPoolIndices(g, x, indices);
+        switch (x.dtype()) {
+            case FLOAT32 -> FloatWindowKernels.maxPoolIndices(g, cpu(x).floats(), cpu(indices).ints());
+            case FLOAT64 -> DoubleWindowKernels.maxPoolIndices(g, cpu(x).doubles(), cpu(indices).ints());
+            default -> Backend.super.maxPoolIndices(g, x, indices);
         }
     }
 
