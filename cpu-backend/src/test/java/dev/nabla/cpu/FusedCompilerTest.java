@@ -121,14 +121,14 @@ class FusedCompilerTest {
         CpuBuffer[] in = new CpuBuffer[sizes.length];
         boolean[] scalar = new boolean[sizes.length];
         for (int k = 0; k < in.length; k++) {
-            in[k] = buffer(p.dtype(), RandomFusedPrograms.values(r, sizes[k], p.dtype()));
+            in[k] = TestBuffers.of(POOL, p.dtype(), RandomFusedPrograms.values(r, sizes[k], p.dtype()));
             scalar[k] = p.isScalar(k) || p.size() == 1;
         }
         boolean single = p.dtype() == DType.FLOAT32;
         boolean compiled = single ? FusedCompiler.floatKernel(p, scalar, true) != null
                 : FusedCompiler.doubleKernel(p, scalar, true) != null;
-        CpuBuffer want = buffer(p.dtype(), new double[(int) p.size()]);
-        CpuBuffer got = buffer(p.dtype(), new double[(int) p.size()]);
+        CpuBuffer want = TestBuffers.of(POOL, p.dtype(), new double[(int) p.size()]);
+        CpuBuffer got = TestBuffers.of(POOL, p.dtype(), new double[(int) p.size()]);
         FusedKernels.run(p, in, want, FusedKernels.Compile.NEVER);
         FusedKernels.run(p, in, got, FusedKernels.Compile.ALWAYS);
         for (int e = 0; e < p.size(); e++) {
@@ -141,16 +141,5 @@ class FusedCompilerTest {
             }
         }
         return compiled ? 1 : 0;
-    }
-
-    private static CpuBuffer buffer(DType t, double[] v) {
-        if (t == DType.FLOAT64) {
-            return new CpuBuffer(t, v.length, v.clone(), POOL);
-        }
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return new CpuBuffer(t, v.length, f, POOL);
     }
 }

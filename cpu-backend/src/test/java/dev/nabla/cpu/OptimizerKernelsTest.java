@@ -67,15 +67,16 @@ class OptimizerKernelsTest {
                         es[k][i] = round(e[k], single);
                     }
                 }
-                CpuBuffer pb = buffer(t, p);
+                CpuBuffer pb = TestBuffers.of(POOL, t, p);
                 CpuBuffer[] sb = new CpuBuffer[s.length];
                 for (int k = 0; k < s.length; k++) {
-                    sb[k] = buffer(t, s[k]);
+                    sb[k] = TestBuffers.of(POOL, t, s[k]);
                 }
-                OptimizerKernels.apply(step, pb, buffer(t, g), sb);
-                assertArrayEquals(ep, values(pb), 0, t + " " + step + " n=" + n);
+                OptimizerKernels.apply(step, pb, TestBuffers.of(POOL, t, g), sb);
+                assertArrayEquals(ep, TestBuffers.values(pb), 0, t + " " + step + " n=" + n);
                 for (int k = 0; k < s.length; k++) {
-                    assertArrayEquals(es[k], values(sb[k]), 0, t + " " + step + " slot " + k + " n=" + n);
+                    assertArrayEquals(es[k], TestBuffers.values(sb[k]), 0,
+                            t + " " + step + " slot " + k + " n=" + n);
                 }
             }
         }
@@ -83,24 +84,5 @@ class OptimizerKernelsTest {
 
     private static double round(double v, boolean single) {
         return single ? (float) v : v;
-    }
-
-    private static CpuBuffer buffer(DType t, double[] v) {
-        if (t == DType.FLOAT64) {
-            return new CpuBuffer(t, v.length, v.clone(), POOL);
-        }
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return new CpuBuffer(t, v.length, f, POOL);
-    }
-
-    private static double[] values(CpuBuffer b) {
-        double[] v = new double[b.n()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = b.get(i);
-        }
-        return v;
     }
 }

@@ -1,0 +1,30 @@
+package dev.nabla.cpu;
+
+import dev.nabla.DType;
+
+/** CPU buffers made from doubles for the kernel tests, outside any backend. */
+final class TestBuffers {
+    private TestBuffers() {
+    }
+
+    /** {@code v} as a buffer of {@code t} (FLOAT32: each value rounded), returning to {@code pool}. */
+    static CpuBuffer of(BufferPool pool, DType t, double[] v) {
+        if (t == DType.FLOAT64) {
+            return new CpuBuffer(t, v.length, v.clone(), pool);
+        }
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return new CpuBuffer(t, v.length, f, pool);
+    }
+
+    /** The buffer's values as doubles. */
+    static double[] values(CpuBuffer b) {
+        double[] v = new double[b.n()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = b.get(i);
+        }
+        return v;
+    }
+}
