@@ -10,6 +10,7 @@ import dev.nabla.Device;
 import dev.nabla.Nabla;
 import dev.nabla.Rng;
 import dev.nabla.Tensor;
+import dev.nabla.Variable;
 import dev.nabla.backend.WindowGeometry;
 import dev.nabla.graph.TracedFunction;
 import dev.nabla.nn.AvgPool2d;
@@ -23,6 +24,7 @@ import dev.nabla.nn.Relu;
 import dev.nabla.nn.Sequential;
 import dev.nabla.ops.Convolution;
 import dev.nabla.optim.Adam;
+import dev.nabla.optim.SGD;
 import java.util.List;
 
 /**
@@ -212,6 +214,47 @@ class WindowPrimitivesTest {
         }
         assertEquals(1, step.traceCount());
         assertTrue(step.listing().contains("im2col") && step.listing().contains("col2im"), step.listing());
+    }
+
+    /**
+     * The same in FLOAT64, through the functional API (the layers make FLOAT32 parameters): im2col and col2im, the
+     * pooled gradient masked in the scatter, and the products in runs with their epilogues, each against eager.
+     */
+    @OnEachDevice
+    void aFloat64ConvolutionalStepTracedEqualsEager(Device d) {
+        List<Variable> eagerParams = float64Parameters(d);
+        List<Variable> tracedParams = float64Parameters(d);
+        SGD eagerSgd = new SGD(0.05);
+        SGD tracedSgd = new SGD(0.05);
+        Tensor images = random(d, 6, DType.FLOAT64, 4, 1, 12, 12);
+        Tensor labels = Tensor.of(d, new int[] {3, 0, 2, 1});
+        TracedFunction step = Nabla.function((Tensor x, Tensor y) -> tracedSgd.minimize(
+                () -> float64Loss(x, y, tracedParams), tracedParams));
+        for (int i = 0; i < 3; i++) {
+            double eager = eagerSgd.minimize(() -> float64Loss(images, labels, eagerParams), eagerParams).item();
+            double traced = step.call(images, labels).item();
+            assertEquals(Double.doubleToRawLongBits(eager), Double.doubleToRawLongBits(traced), "step " + i);
+            for (int p = 0; p < eagerParams.size(); p++) {
+                assertArrayEquals(eagerParams.get(p).toDoubleArray(), tracedParams.get(p).toDoubleArray(),
+                        "step " + i + " parameter " + p);
+            }
+        }
+        assertEquals(1, step.traceCount());
+        assertTrue(step.listing().contains("maskedMaxPoolGradient") && step.listing().contains("runs("),
+                step.listing());
+    }
+
+    private static List<Variable> float64Parameters(Device d) {
+        return List.of(new Variable(random(d, 7, DType.FLOAT64, 4, 1, 3, 3).mul(0.3)),
+                new Variable(random(d, 8, DType.FLOAT64, 4).mul(0.1)),
+                new Variable(random(d, 9, DType.FLOAT64, 4 * 6 * 6, 4).mul(0.1)),
+                new Variable(Tensor.zeros(d, 4).to(DType.FLOAT64)));
+    }
+
+    private static Tensor float64Loss(Tensor images, Tensor labels, List<Variable> p) {
+        Tensor h = Functional.maxPool2d(Functional.conv2d(images, p.get(0), p.get(1), 1, "same").relu(), 2, 2);
+        Tensor logits = h.reshape(4, 4 * 6 * 6).matmul(p.get(2)).add(p.get(3));
+        return Functional.softmaxCrossEntropy(logits, labels);
     }
 
     private static Layer cnn(Device d) {
