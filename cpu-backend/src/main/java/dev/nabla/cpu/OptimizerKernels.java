@@ -16,11 +16,23 @@ final class OptimizerKernels {
         int n = p.n();
         int grain = Parallel.ELEMENTWISE_GRAIN / 8;
         if (VectorSupport.AVAILABLE && p.dtype() == DType.FLOAT32) {
-            FloatOptimizerLanes.applyAll(step, p, g, slots, grain);
+            float[] pv = p.floats();
+            float[] gv = g.floats();
+            float[][] sv = new float[slots.length][];
+            for (int k = 0; k < slots.length; k++) {
+                sv[k] = slots[k].floats();
+            }
+            Parallel.range(n, grain, (lo, hi) -> FloatOptimizerLanes.apply(step, pv, gv, sv, lo, hi));
             return;
         }
         if (VectorSupport.AVAILABLE && p.dtype() == DType.FLOAT64) {
-            DoubleOptimizerLanes.applyAll(step, p, g, slots, grain);
+            double[] pv = p.doubles();
+            double[] gv = g.doubles();
+            double[][] sv = new double[slots.length][];
+            for (int k = 0; k < slots.length; k++) {
+                sv[k] = slots[k].doubles();
+            }
+            Parallel.range(n, grain, (lo, hi) -> DoubleOptimizerLanes.apply(step, pv, gv, sv, lo, hi));
             return;
         }
         // without the Vector API: the step's scalar definition (FLOAT32 rounding each operation)
