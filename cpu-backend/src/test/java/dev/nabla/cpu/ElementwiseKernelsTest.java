@@ -238,6 +238,37 @@ class ElementwiseKernelsTest {
         }
     }
 
+    /**
+     * POW by a broadcast exponent: 2, 0.5, ±1 and ±0 take one vector operation each ({@code powRow}), the others the
+     * definition. One exponent per row (a column broadcast), every special input, rows long and short.
+     */
+    @Test
+    void powByABroadcastExponentMatchesTheDefinition() {
+        double[] exponents = {2, 0.5, 1, -1, 0, -0.0, 3, -2, 0.25, 2.0000001, NAN, INF};
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int n : LENGTHS) {
+                double[] av = new double[exponents.length * n];
+                for (int r = 0; r < exponents.length; r++) {
+                    double[] row = randomValues(n, UnaryOp.NEG, true);
+                    System.arraycopy(row, 0, av, r * n, n);
+                }
+                long[] shape = {exponents.length, n};
+                CpuBuffer out = (CpuBuffer) backend.allocate(t, av.length);
+                assertTrue(VectorKernels.binary(BinaryOp.POW, upload(av, t), new long[] {n, 1}, upload(exponents, t),
+                        new long[] {1, 0}, out, shape), "pow by a column takes the vector path");
+                double[] got = backend.readDoubles(out);
+                for (int r = 0; r < exponents.length; r++) {
+                    for (int j = 0; j < n; j++) {
+                        double x = stored(av[r * n + j], t);
+                        double y = stored(exponents[r], t);
+                        assertClose("pow(" + x + ", " + y + ") n=" + n, stored(BinaryOp.POW.apply(x, y), t),
+                                got[r * n + j], t);
+                    }
+                }
+            }
+        }
+    }
+
     private void checkBinary(BinaryOp op, DType t, long[] aShape, long[] bShape, boolean vectorized) {
         int rank = Math.max(aShape.length, bShape.length);
         long[] shape = new long[rank];
