@@ -45,7 +45,7 @@ class StrictExpLanesTest {
 
     @Test
     void randomValuesOfEveryRangeMatchStrictMath() {
-        int n = 1 << 20;
+        int n = StrictLanesCheck.randomCount();
         double[] x = new double[n];
         for (int i = 0; i < n; i++) {
             x[i] = switch (i % 5) {

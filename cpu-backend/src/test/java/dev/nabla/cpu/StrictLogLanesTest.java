@@ -30,7 +30,7 @@ class StrictLogLanesTest {
 
     @Test
     void randomValuesOfEveryRangeMatchStrictMath() {
-        int n = 1 << 20;
+        int n = StrictLanesCheck.randomCount();
         double[] x = new double[n];
         for (int i = 0; i < n; i++) {
             x[i] = switch (i % 6) {

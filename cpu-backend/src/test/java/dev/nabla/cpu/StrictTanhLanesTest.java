@@ -31,7 +31,7 @@ class StrictTanhLanesTest {
 
     @Test
     void expm1RandomValuesOfEveryRangeMatchStrictMath() {
-        int n = 1 << 20;
+        int n = StrictLanesCheck.randomCount();
         double[] x = new double[n];
         for (int i = 0; i < n; i++) {
             x[i] = switch (i % 5) {
@@ -51,7 +51,7 @@ class StrictTanhLanesTest {
             0.25 * Math.log(2), 0.75 * Math.log(2), 1e-10, 1e-300};
         checkDoubles("tanh", StrictTanhLanes::tanh, StrictMath::tanh, around(anchors));
         checkDoubles("tanh", StrictTanhLanes::tanh, StrictMath::tanh, StrictLanesCheck.specials());
-        int n = 1 << 20;
+        int n = StrictLanesCheck.randomCount();
         double[] x = new double[n];
         for (int i = 0; i < n; i++) {
             x[i] = switch (i % 4) {
