@@ -94,7 +94,7 @@ public class ElementwiseBench {
         return s;
     }
 
-    /** Nabla: {@code a.exp()}, result closed: the scalar StrictMath definition on every element, in parallel. */
+    /** Nabla: {@code a.exp()}, result closed: StrictMath's bits in vector lanes ({@code StrictExpLanes}), in parallel. */
     @Benchmark
     public long expNabla() {
         try (Tensor e = ta.exp()) {

@@ -68,11 +68,15 @@ final class StrictLanesCheck {
         checkCall(name, lanes, reference, repeated);
     }
 
+    /** One call into a new array, and one in place (as FLOAT32's chunks through double run). */
     private static void checkCall(String name, Lanes lanes, DoubleUnaryOperator reference, double[] x) {
         double[] y = new double[x.length];
         lanes.run(x, y, 0, x.length);
+        double[] inPlace = x.clone();
+        lanes.run(inPlace, inPlace, 0, x.length);
         for (int i = 0; i < x.length; i++) {
             same(name, x[i], reference.applyAsDouble(x[i]), y[i]);
+            same(name + " in place", x[i], reference.applyAsDouble(x[i]), inPlace[i]);
         }
     }
 
