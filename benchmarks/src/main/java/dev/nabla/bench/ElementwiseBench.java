@@ -94,7 +94,7 @@ public class ElementwiseBench {
         return s;
     }
 
-    /** Nabla: {@code a.exp()}, result closed: StrictMath's bits in vector lanes ({@code StrictExpLanes}), in parallel. */
+    /** Nabla: {@code a.exp()}, result closed: StrictMath's bits in vector lanes ({@code StrictExpLanes}). */
     @Benchmark
     public long expNabla() {
         try (Tensor e = ta.exp()) {

@@ -36,22 +36,23 @@ final class IndexKernels {
     }
 
     static void gather(CpuBuffer s, int outer, int axisSize, int inner, int[] idx, int count, CpuBuffer o) {
-        switch (s.dtype()) {
-            case FLOAT32 -> FloatIndexLoops.gather(s.floats(), outer, axisSize, inner, idx, count, o.floats());
-            case FLOAT64 -> DoubleIndexLoops.gather(s.doubles(), outer, axisSize, inner, idx, count, o.doubles());
-            default -> {
-                Object src = s.live();
-                Object dst = o.live();
-                Parallel.range(outer, grain(count, inner), (lo, hi) -> {
-                    for (int b = lo; b < hi; b++) {
-                        for (int j = 0; j < count; j++) {
-                            System.arraycopy(src, (b * axisSize + idx[j]) * inner, dst, (b * count + j) * inner,
-                                    inner);
-                        }
-                    }
-                });
-            }
+        if (inner == 1 && s.dtype() == DType.FLOAT32) {
+            FloatIndexLoops.gatherElements(s.floats(), outer, axisSize, idx, count, o.floats());
+            return;
         }
+        if (inner == 1 && s.dtype() == DType.FLOAT64) {
+            DoubleIndexLoops.gatherElements(s.doubles(), outer, axisSize, idx, count, o.doubles());
+            return;
+        }
+        Object src = s.live();
+        Object dst = o.live();
+        Parallel.range(outer, grain(count, inner), (lo, hi) -> {
+            for (int b = lo; b < hi; b++) {
+                for (int j = 0; j < count; j++) {
+                    System.arraycopy(src, (b * axisSize + idx[j]) * inner, dst, (b * count + j) * inner, inner);
+                }
+            }
+        });
     }
 
     static int grain(int count, int inner) {

@@ -128,8 +128,25 @@ final class VectorKernels {
         }
     }
 
-    /** SUM, MAX and MIN of FLOAT32/FLOAT64; ARGMAX and other dtypes stay generic. */
+    /**
+     * SUM, MAX and MIN of FLOAT32/FLOAT64, and their ARGMAX across rows (fewer than 2^24: the row numbers ride in
+     * float lanes; and not below {@link StrictExpLanes#SCALAR_BELOW} elements, which the generic walk does faster
+     * until C2 has compiled the lanes); ARGMAX along the last axis and other dtypes stay generic.
+     */
     static boolean reduce(ReduceOp op, CpuBuffer x, long outer, long n, long inner, CpuBuffer y) {
+        if (op == ReduceOp.ARGMAX && inner > 1 && n > 0 && n < (1 << 24) && y.dtype() == DType.INT32
+                && outer * n * inner >= StrictExpLanes.SCALAR_BELOW) {
+            switch (x.dtype()) {
+                case FLOAT32 -> FloatReductions.argmaxAcrossRows(x.floats(), (int) outer, (int) n, (int) inner,
+                        y.ints());
+                case FLOAT64 -> DoubleReductions.argmaxAcrossRows(x.doubles(), (int) outer, (int) n, (int) inner,
+                        y.ints());
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        }
         if (op == ReduceOp.ARGMAX || x.dtype() != y.dtype()
                 || (x.dtype() != DType.FLOAT32 && x.dtype() != DType.FLOAT64)) {
             return false;

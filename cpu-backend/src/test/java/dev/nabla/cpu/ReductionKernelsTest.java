@@ -42,6 +42,53 @@ class ReductionKernelsTest {
         assertEquals(17825792f, column[0], 0f);
     }
 
+    /**
+     * ARGMAX across rows (the vector path) gives the definition's first index, written plainly here: the first
+     * maximum, the first NaN winning; ties, NaNs, ±0 and infinities, columns past a tile, rows from one up.
+     */
+    @Test
+    void argmaxAcrossRowsFindsTheFirstMaximumAndTheFirstNaN() {
+        int[][] shapes = {{1, 1, 2}, {1, 5, 3}, {2, 7, 17}, {3, 33, 40}, {1, 1024, 1024}, {4, 3, 700}, {2, 300, 9}};
+        double[] pool = {0.0, -0.0, 1, 1, 2, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -3};
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int[] s : shapes) {
+                int outer = s[0];
+                int n = s[1];
+                int inner = s[2];
+                double[] v = new double[outer * n * inner];
+                for (int i = 0; i < v.length; i++) {
+                    // mostly few distinct values (ties), at times a NaN or an infinity
+                    v[i] = random.nextInt(10) == 0 ? pool[random.nextInt(pool.length)] : random.nextInt(4);
+                }
+                int[] got = new int[outer * inner];
+                if (t == DType.FLOAT32) {
+                    FloatReductions.argmaxAcrossRows(toFloats(v), outer, n, inner, got);
+                } else {
+                    DoubleReductions.argmaxAcrossRows(v.clone(), outer, n, inner, got);
+                }
+                for (int o = 0; o < outer; o++) {
+                    for (int c = 0; c < inner; c++) {
+                        int first = 0;
+                        for (int k = 1; k < n; k++) {
+                            double best = v[(o * n + first) * inner + c];
+                            double e = v[(o * n + k) * inner + c];
+                            if (!Double.isNaN(best) && (e > best || Double.isNaN(e))) {
+                                first = k;
+                            }
+                        }
+                        assertEquals(first, got[o * inner + c], t + " " + Arrays.toString(s) + " at (" + o + ", "
+                                + c + ")");
+                    }
+                }
+            }
+        }
+        // the backend takes the lanes from SCALAR_BELOW elements on, and the generic walk below
+        CpuBuffer x = (CpuBuffer) backend.upload(new float[2 * StrictExpLanes.SCALAR_BELOW], DType.FLOAT32);
+        CpuBuffer y = (CpuBuffer) backend.allocate(DType.INT32, StrictExpLanes.SCALAR_BELOW);
+        assertTrue(VectorKernels.reduce(ReduceOp.ARGMAX, x, 1, 2, StrictExpLanes.SCALAR_BELOW, y));
+        assertTrue(!VectorKernels.reduce(ReduceOp.ARGMAX, x, 1, 2, StrictExpLanes.SCALAR_BELOW / 4, y));
+    }
+
     /** SumOrder's definition, written plainly from its Javadoc: lane i mod 64 within blocks of 4096, folded in pairs. */
     private static double definedContiguousSum(double[] v, int from, int n, boolean f32) {
         double total = 0;
