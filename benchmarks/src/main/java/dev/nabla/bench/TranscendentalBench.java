@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * The transcendentals through the public API, which the CPU computes in vector lanes with StrictMath's exact bits
  * ({@code Strict*Lanes}), beside the ops' scalar definitions ({@code UnaryOp}, {@code BinaryOp}: StrictMath) over the
  * same values on one thread, which is what every element cost before. {@code pow2} is {@code x.pow(2)}, one multiply
- * in fdlibm. Run: {@code java -jar benchmarks/target/benchmarks.jar TranscendentalBench}.
+ * in fdlibm; {@code pow3} (negative bases, an odd exponent) and {@code pow1.5} take its general path
+ * ({@code StrictPowLanes}). Run: {@code java -jar benchmarks/target/benchmarks.jar TranscendentalBench}.
  */
 // the Vector API is an incubator module: every forked JVM needs it
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
@@ -32,7 +33,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class TranscendentalBench {
-    @Param({"exp", "log", "tanh", "sin", "cos", "sigmoid", "pow2"})
+    @Param({"exp", "log", "tanh", "sin", "cos", "sigmoid", "pow2", "pow3", "pow1.5"})
     public String op;
 
     @Param({"FLOAT32", "FLOAT64"})
@@ -54,7 +55,8 @@ public class TranscendentalBench {
         results = new double[size];
         for (int i = 0; i < size; i++) {
             // positive for log, a few units wide for the others: every branch of the common range
-            values[i] = op.equals("log") ? random.nextDouble() * 10 + 1e-3 : random.nextGaussian() * 3;
+            values[i] = op.equals("log") || op.equals("pow1.5") ? random.nextDouble() * 10 + 1e-3
+                    : random.nextGaussian() * 3;
         }
         Tensor doubles = Tensor.of(Device.cpu(), values, size);
         x = dtype == DType.FLOAT64 ? doubles : doubles.to(dtype);
@@ -66,6 +68,8 @@ public class TranscendentalBench {
             case "cos" -> Tensor::cos;
             case "sigmoid" -> Tensor::sigmoid;
             case "pow2" -> t -> t.pow(2);
+            case "pow3" -> t -> t.pow(3);
+            case "pow1.5" -> t -> t.pow(1.5);
             default -> throw new IllegalArgumentException(op);
         };
         scalarOp = switch (op) {
@@ -76,6 +80,8 @@ public class TranscendentalBench {
             case "cos" -> StrictMath::cos;
             case "sigmoid" -> UnaryOp.SIGMOID::apply;
             case "pow2" -> v -> BinaryOp.POW.apply(v, 2);
+            case "pow3" -> v -> BinaryOp.POW.apply(v, 3);
+            case "pow1.5" -> v -> BinaryOp.POW.apply(v, 1.5);
             default -> throw new IllegalArgumentException(op);
         };
     }

@@ -75,7 +75,10 @@ final class VectorKernels {
             float[] x = a.floats();
             float[] y = b.floats();
             float[] z = op.isComparison() ? null : out.floats();
-            piece = masked
+            piece = op == BinaryOp.POW
+                    ? (row, col, o, n) -> FloatLanes.pow(x, (int) layout.offset(0, row) + (aBroadcast ? 0 : col),
+                            aBroadcast, y, (int) layout.offset(1, row) + (bBroadcast ? 0 : col), bBroadcast, z, o, n)
+                    : masked
                     ? (row, col, o, n) -> FloatLanes.shortRow(op, x, (int) layout.offset(0, row)
                             + (aBroadcast ? 0 : col), aBroadcast, y, (int) layout.offset(1, row)
                             + (bBroadcast ? 0 : col), bBroadcast, z, o, n)
@@ -86,7 +89,10 @@ final class VectorKernels {
             double[] x = a.doubles();
             double[] y = b.doubles();
             double[] z = op.isComparison() ? null : out.doubles();
-            piece = masked
+            piece = op == BinaryOp.POW
+                    ? (row, col, o, n) -> DoubleLanes.pow(x, (int) layout.offset(0, row) + (aBroadcast ? 0 : col),
+                            aBroadcast, y, (int) layout.offset(1, row) + (bBroadcast ? 0 : col), bBroadcast, z, o, n)
+                    : masked
                     ? (row, col, o, n) -> DoubleLanes.shortRow(op, x, (int) layout.offset(0, row)
                             + (aBroadcast ? 0 : col), aBroadcast, y, (int) layout.offset(1, row)
                             + (bBroadcast ? 0 : col), bBroadcast, z, o, n)
