@@ -55,23 +55,13 @@ final class StrictExpLanes {
     private static final double BELOW_TWO_M28 = Double.longBitsToDouble(0x3e300000L << 32);
     private static final double OVERFLOW_RANGE = Double.longBitsToDouble(0x40862e42L << 32);
 
-    /**
-     * Calls over fewer elements run the scalar definition. Until C2 compiles {@link #lanes}, the Vector API runs its
-     * Java fallback, three orders of magnitude slower: a 640-element exp (W7's softmax) took 0.7-1.9 ms a call
-     * interpreted and in C1 against 0.92 µs compiled, and in W7 C2 compiled it only after 6-10 s of training (JFR:
-     * 4.3% of the step's samples in the fallback, the warmed-up step 6.4 ms). Called on short arrays, {@code lanes}
-     * gets hot slowly and is slow until then; StrictMath's scalar loop takes 3.5 µs for 640 elements once compiled,
-     * 15 µs before. Long calls still take the lanes: their loops are compiled on the stack within one call.
-     */
-    static final int SCALAR_BELOW = 1024;
-
     private StrictExpLanes() {
     }
 
     /** {@code y[i] = StrictMath.exp(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void exp(double[] x, double[] y, int lo, int hi) {
         int i = lo;
-        if (hi - lo >= SCALAR_BELOW) {
+        if (hi - lo >= VectorSupport.SCALAR_BELOW) {
             lanes(x, y, lo, hi, false);
             i = lo + D.loopBound(hi - lo);
         }
@@ -83,7 +73,7 @@ final class StrictExpLanes {
     /** {@code y[i] = UnaryOp.SIGMOID.apply(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void sigmoid(double[] x, double[] y, int lo, int hi) {
         int i = lo;
-        if (hi - lo >= SCALAR_BELOW) {
+        if (hi - lo >= VectorSupport.SCALAR_BELOW) {
             lanes(x, y, lo, hi, true);
             i = lo + D.loopBound(hi - lo);
         }

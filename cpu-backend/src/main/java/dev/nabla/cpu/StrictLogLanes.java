@@ -50,7 +50,7 @@ final class StrictLogLanes {
     /** {@code y[i] = StrictMath.log(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void log(double[] x, double[] y, int lo, int hi) {
         int i = lo;
-        if (hi - lo >= StrictExpLanes.SCALAR_BELOW) {    // short calls: see StrictExpLanes.SCALAR_BELOW
+        if (hi - lo >= VectorSupport.SCALAR_BELOW) {    // short calls: see VectorSupport.SCALAR_BELOW
             lanes(x, y, lo, hi);
             i = lo + D.loopBound(hi - lo);
         }

@@ -87,7 +87,7 @@ final class StrictPowLanes {
         double bValue = b[bi];
         int j = 0;
         int definitionLanes = 0;
-        if (len >= StrictExpLanes.SCALAR_BELOW) {       // short calls: see StrictExpLanes.SCALAR_BELOW
+        if (len >= VectorSupport.SCALAR_BELOW) {       // short calls: see VectorSupport.SCALAR_BELOW
             definitionLanes = lanes(a, ai, aBroadcast, aValue, b, bi, bBroadcast, bValue, out, o, len);
             j = D.loopBound(len);
         }

@@ -78,7 +78,7 @@ final class StrictSinCosLanes {
 
     private static void run(double[] x, double[] y, int lo, int hi, boolean cosine) {
         int i = lo;
-        if (hi - lo >= StrictExpLanes.SCALAR_BELOW) {    // short calls: see StrictExpLanes.SCALAR_BELOW
+        if (hi - lo >= VectorSupport.SCALAR_BELOW) {    // short calls: see VectorSupport.SCALAR_BELOW
             lanes(x, y, lo, hi, cosine);
             i = lo + D.loopBound(hi - lo);
         }

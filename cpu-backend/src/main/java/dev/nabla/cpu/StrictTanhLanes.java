@@ -61,7 +61,7 @@ final class StrictTanhLanes {
     /** {@code y[i] = StrictMath.tanh(x[i])} for {@code i} in {@code [lo, hi)}. */
     static void tanh(double[] x, double[] y, int lo, int hi) {
         int i = lo;
-        if (hi - lo >= StrictExpLanes.SCALAR_BELOW) {    // short calls: see StrictExpLanes.SCALAR_BELOW
+        if (hi - lo >= VectorSupport.SCALAR_BELOW) {    // short calls: see VectorSupport.SCALAR_BELOW
             lanes(x, y, lo, hi, true);
             i = lo + D.loopBound(hi - lo);
         }
@@ -73,7 +73,7 @@ final class StrictTanhLanes {
     /** {@code y[i] = StrictMath.expm1(x[i])}: tanh's building block, on its own for its tests. */
     static void expm1(double[] x, double[] y, int lo, int hi) {
         int i = lo;
-        if (hi - lo >= StrictExpLanes.SCALAR_BELOW) {
+        if (hi - lo >= VectorSupport.SCALAR_BELOW) {
             lanes(x, y, lo, hi, false);
             i = lo + D.loopBound(hi - lo);
         }

@@ -136,12 +136,12 @@ final class VectorKernels {
 
     /**
      * SUM, MAX and MIN of FLOAT32/FLOAT64, and their ARGMAX across rows (fewer than 2^24: the row numbers ride in
-     * float lanes; and not below {@link StrictExpLanes#SCALAR_BELOW} elements, which the generic walk does faster
+     * float lanes; and not below {@link VectorSupport#SCALAR_BELOW} elements, which the generic walk does faster
      * until C2 has compiled the lanes); ARGMAX along the last axis and other dtypes stay generic.
      */
     static boolean reduce(ReduceOp op, CpuBuffer x, long outer, long n, long inner, CpuBuffer y) {
         if (op == ReduceOp.ARGMAX && inner > 1 && n > 0 && n < (1 << 24) && y.dtype() == DType.INT32
-                && outer * n * inner >= StrictExpLanes.SCALAR_BELOW) {
+                && outer * n * inner >= VectorSupport.SCALAR_BELOW) {
             switch (x.dtype()) {
                 case FLOAT32 -> FloatReductions.argmaxAcrossRows(x.floats(), (int) outer, (int) n, (int) inner,
                         y.ints());

@@ -11,6 +11,16 @@ final class VectorSupport {
     /** False without the module, or with {@code -Dnabla.cpu.scalarOnly=true} (the build tests the scalar paths so). */
     static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && !Boolean.getBoolean("nabla.cpu.scalarOnly");
+    /**
+     * Calls over fewer elements run the scalar definition, in the kernels whose lanes are one long loop (the
+     * Strict*Lanes functions, ARGMAX across rows). Until C2 compiles such a loop, the Vector API runs its Java
+     * fallback, three orders of magnitude slower: a 640-element exp (W7's softmax) took 0.7-1.9 ms a call
+     * interpreted and in C1 against 0.92 µs compiled, and in W7 C2 compiled it only after 6-10 s of training (JFR:
+     * 4.3% of the step's samples in the fallback, the warmed-up step 6.4 ms). Called on short arrays, such a loop
+     * gets hot slowly and is slow until then; StrictMath's scalar loop takes 3.5 µs for 640 elements once compiled,
+     * 15 µs before. Long calls still take the lanes: their loops are compiled on the stack within one call.
+     */
+    static final int SCALAR_BELOW = 1024;
     private static volatile boolean told;
 
     private VectorSupport() {

@@ -83,10 +83,10 @@ class ReductionKernelsTest {
             }
         }
         // the backend takes the lanes from SCALAR_BELOW elements on, and the generic walk below
-        CpuBuffer x = (CpuBuffer) backend.upload(new float[2 * StrictExpLanes.SCALAR_BELOW], DType.FLOAT32);
-        CpuBuffer y = (CpuBuffer) backend.allocate(DType.INT32, StrictExpLanes.SCALAR_BELOW);
-        assertTrue(VectorKernels.reduce(ReduceOp.ARGMAX, x, 1, 2, StrictExpLanes.SCALAR_BELOW, y));
-        assertTrue(!VectorKernels.reduce(ReduceOp.ARGMAX, x, 1, 2, StrictExpLanes.SCALAR_BELOW / 4, y));
+        CpuBuffer x = (CpuBuffer) backend.upload(new float[2 * VectorSupport.SCALAR_BELOW], DType.FLOAT32);
+        CpuBuffer y = (CpuBuffer) backend.allocate(DType.INT32, VectorSupport.SCALAR_BELOW);
+        assertTrue(VectorKernels.reduce(ReduceOp.ARGMAX, x, 1, 2, VectorSupport.SCALAR_BELOW, y));
+        assertTrue(!VectorKernels.reduce(ReduceOp.ARGMAX, x, 1, 2, VectorSupport.SCALAR_BELOW / 4, y));
     }
 
     /** SumOrder's definition, written plainly from its Javadoc: lane i mod 64 within blocks of 4096, folded in pairs. */

@@ -55,12 +55,12 @@ final class StrictLanesCheck {
     }
 
     /**
-     * Checks {@code x} as given and repeated past {@link StrictExpLanes#SCALAR_BELOW} (a short call runs the scalar
+     * Checks {@code x} as given and repeated past {@link VectorSupport#SCALAR_BELOW} (a short call runs the scalar
      * definition, so the lanes see only long ones), shifted by one element so that values change lanes.
      */
     static void checkDoubles(String name, Lanes lanes, DoubleUnaryOperator reference, double[] x) {
         checkCall(name, lanes, reference, x);
-        int copies = StrictExpLanes.SCALAR_BELOW / Math.max(1, x.length) + 2;
+        int copies = VectorSupport.SCALAR_BELOW / Math.max(1, x.length) + 2;
         double[] repeated = new double[copies * x.length + 1];
         for (int i = 1; i < repeated.length; i++) {
             repeated[i] = x[(i - 1) % x.length];

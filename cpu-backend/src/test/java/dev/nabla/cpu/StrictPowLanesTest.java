@@ -96,7 +96,8 @@ class StrictPowLanesTest {
             x[i] = switch (i % 5) {
                 case 0 -> random.nextDouble() * 4;
                 case 1 -> (random.nextDouble() - 0.5) * 20;                        // negative bases too
-                case 2 -> Math.scalb(random.nextDouble(), random.nextInt(-1074, 1024)) * (random.nextBoolean() ? 1 : -1);
+                case 2 -> Math.copySign(Math.scalb(random.nextDouble(), random.nextInt(-1074, 1024)),
+                        random.nextBoolean() ? 1 : -1);                             // every exponent
                 case 3 -> 1 + Math.scalb(random.nextDouble() - 0.5, -random.nextInt(12, 60)); // near 1
                 default -> Double.longBitsToDouble(random.nextLong());            // any pattern
             };
@@ -167,11 +168,12 @@ class StrictPowLanesTest {
     }
 
     /**
-     * {@code x[i]^y[i]}, repeated past {@link StrictExpLanes#SCALAR_BELOW} (shorter calls run the definition) and at
+     * {@code x[i]^y[i]}, repeated past {@link VectorSupport#SCALAR_BELOW} (shorter calls run the definition) and at
      * odd offsets; then in place over each operand, and with each operand broadcast.
      */
     private static void check(String name, double[] x, double[] y) {
-        int copies = x.length > 4 * StrictExpLanes.SCALAR_BELOW ? 1 : StrictExpLanes.SCALAR_BELOW / Math.max(1, x.length) + 2;
+        int below = VectorSupport.SCALAR_BELOW;
+        int copies = x.length > 4 * below ? 1 : below / Math.max(1, x.length) + 2;
         int n = copies * x.length;
         double[] xs = new double[n + 1];
         double[] ys = new double[n + 2];
