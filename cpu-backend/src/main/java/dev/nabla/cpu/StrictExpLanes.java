@@ -36,11 +36,12 @@ final class StrictExpLanes {
     private static final double LN2_HI = 0x1.62e42feep-1;
     private static final double LN2_LO = 0x1.a39ef35793c76p-33;
     private static final double INV_LN2 = 0x1.71547652b82fep0;
-    private static final double P1 = 0x1.555555555553ep-3;
-    private static final double P2 = -0x1.6c16c16bebd93p-9;
-    private static final double P3 = 0x1.1566aaf25de2cp-14;
-    private static final double P4 = -0x1.bbd41c5d26bf1p-20;
-    private static final double P5 = 0x1.6376972bea4d0p-25;
+    /** The polynomial for e^r (fdlibm's pow uses the same for 2^z: {@link StrictPowLanes}). */
+    static final double P1 = 0x1.555555555553ep-3;
+    static final double P2 = -0x1.6c16c16bebd93p-9;
+    static final double P3 = 0x1.1566aaf25de2cp-14;
+    static final double P4 = -0x1.bbd41c5d26bf1p-20;
+    static final double P5 = 0x1.6376972bea4d0p-25;
     private static final double TWO_M1000 = 0x1.0p-1000;
     /** Adding and subtracting 1.5·2^52 rounds a double of magnitude below 2^51 to an integer. */
     private static final double ROUNDER = 0x1.8p52;

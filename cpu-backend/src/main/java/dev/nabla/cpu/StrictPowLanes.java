@@ -35,7 +35,7 @@ final class StrictPowLanes {
     static final VectorSpecies<Double> D = DoubleLanes.SPECIES;
     private static final VectorSpecies<Long> L = D.withLanes(long.class);
 
-    // fdlibm e_pow.c's constants (the JDK's FdLibm.Pow)
+    // fdlibm e_pow.c's constants (the JDK's FdLibm.Pow); its P1-P5 are e_exp.c's, in StrictExpLanes
     private static final double DP_H1 = 0x1.2b8034p-1;
     private static final double DP_L1 = 0x1.cfdeb43cfd006p-27;
     private static final double L1 = 0x1.3333333333303p-1;
@@ -47,11 +47,6 @@ final class StrictPowLanes {
     private static final double CP = 0x1.ec709dc3a03fdp-1;
     private static final double CP_H = 0x1.ec709ep-1;
     private static final double CP_L = -0x1.e2fe0145b01f5p-28;
-    private static final double P1 = 0x1.555555555553ep-3;
-    private static final double P2 = -0x1.6c16c16bebd93p-9;
-    private static final double P3 = 0x1.1566aaf25de2cp-14;
-    private static final double P4 = -0x1.bbd41c5d26bf1p-20;
-    private static final double P5 = 0x1.6376972bea4d0p-25;
     private static final double LG2 = 0x1.62e42fefa39efp-1;
     private static final double LG2_H = 0x1.62e43p-1;
     private static final double LG2_L = -0x1.05c610ca86c39p-29;
@@ -205,7 +200,8 @@ final class StrictPowLanes {
             z = u.add(v);
             DoubleVector w = v.sub(z.sub(u));
             t = z.mul(z);
-            t1 = z.sub(t.mul(t.mul(t.mul(t.mul(t.mul(P5).add(P4)).add(P3)).add(P2)).add(P1)));
+            t1 = z.sub(t.mul(t.mul(t.mul(t.mul(t.mul(StrictExpLanes.P5).add(StrictExpLanes.P4)).add(StrictExpLanes.P3))
+                    .add(StrictExpLanes.P2)).add(StrictExpLanes.P1)));   // exp's polynomial, as in fdlibm
             r = z.mul(t1).div(t1.sub(2.0)).sub(w.add(z.mul(w)));
             z = DoubleVector.broadcast(D, 1.0).sub(r.sub(z));
             LongVector scaled = z.viewAsIntegralLanes().add(scale.lanewise(VectorOperators.LSHL, 52));
