@@ -43,8 +43,12 @@ final class StrictExpLanes {
     static final double P4 = -0x1.bbd41c5d26bf1p-20;
     static final double P5 = 0x1.6376972bea4d0p-25;
     private static final double TWO_M1000 = 0x1.0p-1000;
-    /** Adding and subtracting 1.5·2^52 rounds a double of magnitude below 2^51 to an integer. */
-    private static final double ROUNDER = 0x1.8p52;
+    /**
+     * Adding and subtracting 1.5·2^52 rounds a double of magnitude below 2^51 to an integer; the sum's low bits hold
+     * that integer, and adding an integer below 2^51 to its bits gives the double of the integer plus 1.5·2^52. Every
+     * Strict*Lanes class takes its integers so (AVX2 has no double-to-long conversion).
+     */
+    static final double ROUNDER = 0x1.8p52;
 
     /**
      * Where fdlibm changes path, as thresholds on |x|: its tests on the high word of |x| ({@code hx > 0x3fd62e42},

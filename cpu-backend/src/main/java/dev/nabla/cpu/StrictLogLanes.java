@@ -40,8 +40,7 @@ final class StrictLogLanes {
     private static final double LG6 = 0x1.39a09d078c69fp-3;
     private static final double LG7 = 0x1.2f112df3e5244p-3;
     private static final double TWO54 = 0x1.0p54;
-    /** Adding 1.5·2^52 to an integer of magnitude below 2^51 gives a double whose low bits are that integer. */
-    private static final double ROUNDER = 0x1.8p52;
+    private static final double ROUNDER = StrictExpLanes.ROUNDER;
     private static final long LOW_WORD = 0xffff_ffffL;
 
     private StrictLogLanes() {

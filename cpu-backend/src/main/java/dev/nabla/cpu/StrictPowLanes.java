@@ -52,8 +52,7 @@ final class StrictPowLanes {
     private static final double LG2_L = -0x1.05c610ca86c39p-29;
     /** fdlibm's bound above which |y| takes its "huge" path (not in lanes). */
     private static final double Y_HUGE = 0x1.00000ffffffffp31;
-    /** Adding 1.5·2^52 to a double of magnitude below 2^51 rounds it to an integer held in the low bits. */
-    private static final double ROUNDER = 0x1.8p52;
+    private static final double ROUNDER = StrictExpLanes.ROUNDER;
     /** Masks fdlibm's {@code __LO(x, 0)}, written out in the loop: a helper was not inlined (C2's node limit). */
     private static final long HIGH_WORD = 0xffff_ffff_0000_0000L;
     private static final long LOW_WORD = 0xffff_ffffL;
@@ -102,6 +101,7 @@ final class StrictPowLanes {
             boolean bBroadcast, double bValue, double[] out, int o, int len) {
         int step = D.length();
         int definitionLanes = 0;
+        double[] saved = null;
         DoubleVector splatA = DoubleVector.broadcast(D, aValue);
         DoubleVector splatB = DoubleVector.broadcast(D, bValue);
         for (int j = 0, bound = D.loopBound(len); j < bound; j += step) {
@@ -211,7 +211,9 @@ final class StrictPowLanes {
             scaled.viewAsFloatingLanes().mul(sign).intoArray(out, o + j);
 
             if (!main.allTrue()) {
-                double[] saved = SAVED.get();
+                if (saved == null) {
+                    saved = SAVED.get();
+                }
                 x.intoArray(saved, 0);
                 y.intoArray(saved, step);
                 definitionLanes += definitionAt(main.toLong(), saved, out, o + j);

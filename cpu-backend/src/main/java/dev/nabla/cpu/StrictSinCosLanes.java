@@ -49,8 +49,7 @@ final class StrictSinCosLanes {
     private static final double C4 = -0x1.27e4f809c52adp-22;
     private static final double C5 = 0x1.1ee9ebdb4b1c4p-29;
     private static final double C6 = -0x1.8fae9be8838d4p-37;
-    /** Adding and subtracting 1.5·2^52 rounds a double of magnitude below 2^51 to an integer. */
-    private static final double ROUNDER = 0x1.8p52;
+    private static final double ROUNDER = StrictExpLanes.ROUNDER;
 
     // fdlibm's bounds on the high word of |x| (or of the reduced x, in the kernels)
     private static final long QUARTER_PI = 0x3fe9_21fbL;

@@ -37,8 +37,7 @@ final class StrictTanhLanes {
     private static final double Q3 = -0x1.4ce199eaadbb7p-14;
     private static final double Q4 = 0x1.0cfca86e65239p-18;
     private static final double Q5 = -0x1.afdb76e09c32dp-23;
-    /** Adding and subtracting 1.5·2^52 rounds a double of magnitude below 2^51 to an integer. */
-    private static final double ROUNDER = 0x1.8p52;
+    private static final double ROUNDER = StrictExpLanes.ROUNDER;
 
     /**
      * Where the algorithms change path, as thresholds on |x|: fdlibm's tests of the high word of |x| against a bound
