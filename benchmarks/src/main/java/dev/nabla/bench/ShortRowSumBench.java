@@ -46,10 +46,12 @@ public class ShortRowSumBench {
         }
         Random random = new Random(5);
         double[] v = new double[n];
+        float[] f = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = random.nextGaussian();
+            f[i] = (float) v[i];
         }
-        g = Tensor.of(Device.cpu(), v, dims).to(dtype);
+        g = dtype == DType.FLOAT32 ? Tensor.of(Device.cpu(), f, dims) : Tensor.of(Device.cpu(), v, dims);
     }
 
     @TearDown
