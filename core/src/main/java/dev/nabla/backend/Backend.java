@@ -130,6 +130,36 @@ public interface Backend {
         epilogue.applyAfter(this, out, outRuns, bias, m, n);
     }
 
+    /**
+     * {@code col2im(g, op(a) · op(b))} into {@code image}: the product as {@link #matmul(Buffer, MatrixRuns, boolean,
+     * Buffer, MatrixRuns, boolean, Buffer, MatrixRuns, long, long, long)} computes it, (m, n) = {@code (g.rows(),
+     * g.columns())}, summed into the image as {@link #col2im} does, with the bits of the two in turn. A traced plan
+     * computes a convolution's input gradient this way, where the column matrix is read by nothing else. This default
+     * computes the column matrix into a temporary; the CPU backend computes it a group of images at a time and sums
+     * each group into its images while it is in cache.
+     *
+     * <pre>{@code
+     * // dx = col2im(Kᵀ · g): the same bits as backend.matmul(k, null, true, g, null, false, cols, null, ...)
+     * // followed by backend.col2im(geometry, cols, dx)
+     * backend.matmulCol2im(k, null, true, g, null, false, geometry.rows(), outChannels, geometry.columns(),
+     *         geometry, dx);
+     * }</pre>
+     */
+    default void matmulCol2im(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, long m, long k, long n, WindowGeometry g, Buffer image) {
+        if (m != g.rows() || n != g.columns()) {
+            throw new IllegalArgumentException("matmulCol2im: a product of (" + m + ", " + n
+                    + ") is not the column matrix (" + g.rows() + ", " + g.columns() + ") of " + g);
+        }
+        Buffer cols = allocate(image.dtype(), m * n);
+        try {
+            matmul(a, aRuns, transposeA, b, bRuns, transposeB, cols, null, m, k, n);
+            col2im(g, cols, image);
+        } finally {
+            cols.release();
+        }
+    }
+
     /** The {@code rows × cols} matrix in {@code runs} copied into a dense temporary (added to the list). */
     private Buffer dense(Buffer x, MatrixRuns runs, long rows, long cols, java.util.List<Buffer> temporaries) {
         Buffer d = allocate(x.dtype(), rows * cols);

@@ -181,6 +181,9 @@ final class Plan {
         steps = fuse(steps, values, root, results);
         PermutedOperands.apply(steps, root, results);
         ProductEpilogue.apply(steps, values, root, results);
+        if (!Boolean.getBoolean("x.noCol2im")) {
+            ProductCol2im.apply(steps, values, root, results);
+        }
         return new Plan(g, values, steps, root, results);
     }
 

@@ -344,6 +344,27 @@ final class CpuBackend implements Backend {
         multiplyInRuns(a, aRuns, transposeA, b, bRuns, transposeB, out, outRuns, m, k, n, epilogue, cpu(bias));
     }
 
+    /**
+     * FLOAT32 and FLOAT64 with B not transposed compute the column matrix a group of images at a time, each group
+     * summed into its images while in cache ({@link FloatGemm#multiplyCol2im}); the rest take the default.
+     */
+    @Override
+    public void matmulCol2im(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
+            boolean transposeB, long m, long k, long n, WindowGeometry g, Buffer image) {
+        if (!packedGemm(a.dtype()) || transposeB || !FloatGemm.imagesAligned(Runs.of(bRuns), m, n, g)) {
+            Backend.super.matmulCol2im(a, aRuns, transposeA, b, bRuns, transposeB, m, k, n, g, image);
+            return;
+        }
+        CpuBuffer x = cpu(image);
+        if (x.dtype() == DType.FLOAT32) {
+            FloatGemm.multiplyCol2im(cpu(a).floats(), transposeA, Runs.of(aRuns), cpu(b).floats(), Runs.of(bRuns),
+                    (int) m, (int) k, (int) n, g, x.floats(), x.pool());
+        } else {
+            DoubleGemm.multiplyCol2im(cpu(a).doubles(), transposeA, Runs.of(aRuns), cpu(b).doubles(),
+                    Runs.of(bRuns), (int) m, (int) k, (int) n, g, x.doubles(), x.pool());
+        }
+    }
+
     private static boolean packedGemm(DType t) {
         return VectorSupport.AVAILABLE && (t == DType.FLOAT32 || t == DType.FLOAT64);
     }
