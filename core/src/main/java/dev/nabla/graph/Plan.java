@@ -180,6 +180,7 @@ final class Plan {
         PoolGradientMask.apply(steps, values, root, results);
         steps = fuse(steps, values, root, results);
         PermutedOperands.apply(steps, root, results);
+        if (!Boolean.getBoolean("x.noColumns")) ImageColumns.apply(steps, root, results);
         ProductEpilogue.apply(steps, values, root, results);
         return new Plan(g, values, steps, root, results);
     }
