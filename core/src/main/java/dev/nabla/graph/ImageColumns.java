@@ -28,7 +28,9 @@ final class ImageColumns {
 
     /** Rewrites every match in {@code steps} (after {@link PermutedOperands#apply}, before the epilogues). */
     static void apply(List<Plan.Step> steps, int[] root, int[] results) {
-        List<Integer> dropped = new ArrayList<>();
+        boolean forwardOnly = "forward".equals(System.getProperty("x.columnsMode"));
+        java.util.Set<Plan.Step> dropped = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.Map<Plan.Step, Plan.Step> movedBefore = new java.util.IdentityHashMap<>();
         for (int c = 0; c < steps.size(); c++) {
             Plan.Step im2col = steps.get(c);
             if (im2col.isEffect() || !(im2col.primitive instanceof Convolution.Im2Col op)
@@ -40,17 +42,42 @@ final class ImageColumns {
                     op.geometry()))) {
                 continue;
             }
+            List<int[]> rewritten = new ArrayList<>();
+            Plan.Step firstLeft = null;
             for (int[] read : reads) {
+                Plan.Step s = steps.get(read[0]);
+                boolean asB = read[1] == 1 && !PermutedOperands.RunsMatMul.of(s.primitive).product().transposeB();
+                if (!forwardOnly || asB) {
+                    rewritten.add(read);
+                } else if (firstLeft == null) {
+                    firstLeft = s;
+                }
+            }
+            for (int[] read : rewritten) {
                 Plan.Step s = steps.get(read[0]);
                 s.primitive = PermutedOperands.RunsMatMul.of(s.primitive).windowing(read[1], op.geometry());
                 s.in = s.in.clone();
                 s.in[read[1]] = im2col.in[0];
             }
-            dropped.add(c);
+            if (firstLeft == null) {
+                dropped.add(im2col);
+            } else if (!rewritten.isEmpty()) {
+                movedBefore.put(firstLeft, im2col);
+                dropped.add(im2col);
+            }
         }
-        for (int i = dropped.size() - 1; i >= 0; i--) {
-            steps.remove((int) dropped.get(i));
+        List<Plan.Step> out = new ArrayList<>(steps.size());
+        for (Plan.Step s : steps) {
+            Plan.Step moved = movedBefore.get(s);
+            if (moved != null) {
+                out.add(moved);
+            }
+            if (!dropped.contains(s)) {
+                out.add(s);
+            }
         }
+        steps.clear();
+        steps.addAll(out);
     }
 
     /** Whether product {@code s} reads value {@code cols} itself in {@code slot} as the stored column matrix. */
