@@ -160,6 +160,49 @@ public interface Backend {
         }
     }
 
+    /**
+     * {@link #matmul(Buffer, MatrixRuns, boolean, Buffer, MatrixRuns, boolean, Buffer, MatrixRuns, long, long, long,
+     * MatrixEpilogue, Buffer)} (without an epilogue where {@code epilogue} is null) where one operand is the column
+     * matrix of {@link #im2col} and the image is given in its place: {@code a} is the image of {@code aWindows} when
+     * that is not null (its operand is then {@code im2col(a)}, stored {@code (g.rows(), g.columns())}, read as op(A)),
+     * likewise {@code b} of {@code bWindows}. An operand has windows or runs, not both. A traced plan reads a
+     * convolution's columns this way, so that they are never written to memory: the forward product and the kernel
+     * gradient's both read them. The values have the bits of the product of the column matrix. This default computes
+     * the column matrix into a temporary first; the CPU backend packs its FLOAT32 and FLOAT64 operands from the image.
+     *
+     * <pre>{@code
+     * // conv(x) as K · im2col(x): the same bits as backend.im2col(g, x, cols) then the product of cols
+     * backend.matmul(kernel, null, null, false, x, null, g, false, out, null, o, g.rows(), g.columns(), null, null);
+     * }</pre>
+     */
+    default void matmul(Buffer a, MatrixRuns aRuns, WindowGeometry aWindows, boolean transposeA, Buffer b,
+            MatrixRuns bRuns, WindowGeometry bWindows, boolean transposeB, Buffer out, MatrixRuns outRuns, long m,
+            long k, long n, MatrixEpilogue epilogue, Buffer bias) {
+        if (aWindows != null && aRuns != null || bWindows != null && bRuns != null) {
+            throw new IllegalArgumentException("matmul: an operand is read through windows or through runs, not both");
+        }
+        java.util.List<Buffer> temporaries = new java.util.ArrayList<>(2);
+        try {
+            Buffer da = aWindows == null ? a : columns(a, aWindows, temporaries);
+            Buffer db = bWindows == null ? b : columns(b, bWindows, temporaries);
+            if (epilogue == null) {
+                matmul(da, aRuns, transposeA, db, bRuns, transposeB, out, outRuns, m, k, n);
+            } else {
+                matmul(da, aRuns, transposeA, db, bRuns, transposeB, out, outRuns, m, k, n, epilogue, bias);
+            }
+        } finally {
+            temporaries.forEach(Buffer::release);
+        }
+    }
+
+    /** {@code im2col(g, image)} into a temporary (added to the list). */
+    private Buffer columns(Buffer image, WindowGeometry g, java.util.List<Buffer> temporaries) {
+        Buffer cols = allocate(image.dtype(), g.rows() * g.columns());
+        temporaries.add(cols);
+        im2col(g, image, cols);
+        return cols;
+    }
+
     /** The {@code rows × cols} matrix in {@code runs} copied into a dense temporary (added to the list). */
     private Buffer dense(Buffer x, MatrixRuns runs, long rows, long cols, java.util.List<Buffer> temporaries) {
         Buffer d = allocate(x.dtype(), rows * cols);

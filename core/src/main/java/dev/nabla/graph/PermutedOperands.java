@@ -6,6 +6,7 @@ import dev.nabla.backend.Backend;
 import dev.nabla.backend.Buffer;
 import dev.nabla.backend.MatrixEpilogue;
 import dev.nabla.backend.MatrixRuns;
+import dev.nabla.backend.WindowGeometry;
 import dev.nabla.ops.LinearAlgebra;
 import dev.nabla.ops.Primitive;
 import dev.nabla.ops.Shapes;
@@ -156,7 +157,7 @@ final class PermutedOperands {
         }
     }
 
-    private static boolean isResult(int v, int[] root, int[] results) {
+    static boolean isResult(int v, int[] root, int[] results) {
         for (int r : results) {
             if (root[r] == v) {
                 return true;
@@ -169,7 +170,7 @@ final class PermutedOperands {
      * The (step, operand slot) of each reader of copy {@code c}'s result, when all are products on the copy's
      * backend reading it as one operand and no effect lies between the copy and the last of them; else null.
      */
-    private static List<int[]> readers(List<Plan.Step> steps, int c, int[] root) {
+    static List<int[]> readers(List<Plan.Step> steps, int c, int[] root) {
         Plan.Step copy = steps.get(c);
         List<int[]> reads = new ArrayList<>();
         boolean effectSince = false;
@@ -247,26 +248,34 @@ final class PermutedOperands {
 
     /**
      * A plan's product with operands read, or its result written, through {@link MatrixRuns} ({@link Backend#matmul}
-     * with runs), and, where {@code epilogue} is not null, the bias add and relu after it done as it writes its result
-     * ({@link ProductEpilogue}; the bias is its third input).
+     * with runs), an operand read as the column matrix of its image where {@code aWindows} or {@code bWindows} is not
+     * null ({@link ImageColumns}), and, where {@code epilogue} is not null, the bias add and relu after it done as it
+     * writes its result ({@link ProductEpilogue}; the bias is its third input).
      */
     record RunsMatMul(LinearAlgebra.MatMul product, MatrixRuns aRuns, MatrixRuns bRuns, MatrixRuns outRuns,
-            MatrixEpilogue epilogue) implements Primitive {
+            MatrixEpilogue epilogue, WindowGeometry aWindows, WindowGeometry bWindows) implements Primitive {
         static RunsMatMul of(Primitive p) {
-            return p instanceof RunsMatMul r ? r : new RunsMatMul((LinearAlgebra.MatMul) p, null, null, null, null);
+            return p instanceof RunsMatMul r ? r
+                    : new RunsMatMul((LinearAlgebra.MatMul) p, null, null, null, null, null, null);
         }
 
         RunsMatMul reading(int slot, MatrixRuns runs) {
-            return slot == 0 ? new RunsMatMul(product, runs, bRuns, outRuns, epilogue)
-                    : new RunsMatMul(product, aRuns, runs, outRuns, epilogue);
+            return slot == 0 ? new RunsMatMul(product, runs, bRuns, outRuns, epilogue, aWindows, bWindows)
+                    : new RunsMatMul(product, aRuns, runs, outRuns, epilogue, aWindows, bWindows);
+        }
+
+        /** This product reading the operand in {@code slot} as the column matrix of an image of {@code g}. */
+        RunsMatMul windowing(int slot, WindowGeometry g) {
+            return slot == 0 ? new RunsMatMul(product, aRuns, bRuns, outRuns, epilogue, g, bWindows)
+                    : new RunsMatMul(product, aRuns, bRuns, outRuns, epilogue, aWindows, g);
         }
 
         RunsMatMul writing(MatrixRuns runs) {
-            return new RunsMatMul(product, aRuns, bRuns, runs, epilogue);
+            return new RunsMatMul(product, aRuns, bRuns, runs, epilogue, aWindows, bWindows);
         }
 
         RunsMatMul finishing(MatrixEpilogue e) {
-            return new RunsMatMul(product, aRuns, bRuns, outRuns, e);
+            return new RunsMatMul(product, aRuns, bRuns, outRuns, e, aWindows, bWindows);
         }
 
         @Override public String name() { return "matmul"; }
@@ -276,12 +285,20 @@ final class PermutedOperands {
         @Override public String attributes() {
             String t = product.attributes();
             String runs = (aRuns != null ? " a=" + describe(aRuns) : "") + (bRuns != null ? " b=" + describe(bRuns) : "")
+                    + (aWindows != null ? " a=" + describe(aWindows) : "")
+                    + (bWindows != null ? " b=" + describe(bWindows) : "")
                     + (outRuns != null ? " out=" + describe(outRuns) : "")
                     + (epilogue != null ? " then=" + (epilogue.relu() ? "relu(" : "(") + (epilogue.biasFirst()
                     ? "bias + c" : "c + bias") + (epilogue.perRow() ? " per row)" : " per column)") : "");
             return t.isEmpty() ? runs.substring(1) : t + runs;
         }
         @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
+            if (aWindows != null || bWindows != null) {
+                backend.matmul(in[0], aRuns, aWindows, product.transposeA(), in[1], bRuns, bWindows,
+                        product.transposeB(), out, outRuns, product.m(), product.k(), product.n(), epilogue,
+                        epilogue != null ? in[2] : null);
+                return;
+            }
             if (epilogue != null) {
                 backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, outRuns,
                         product.m(), product.k(), product.n(), epilogue, in[2]);
@@ -289,6 +306,11 @@ final class PermutedOperands {
             }
             backend.matmul(in[0], aRuns, product.transposeA(), in[1], bRuns, product.transposeB(), out, outRuns,
                     product.m(), product.k(), product.n());
+        }
+
+        private static String describe(WindowGeometry g) {
+            return "im2col(kernel=(" + g.kernelH() + ", " + g.kernelW() + ") stride=" + g.stride() + " pad=("
+                    + g.padTop() + ", " + g.padLeft() + "))";
         }
 
         private static String describe(MatrixRuns r) {

@@ -18,7 +18,8 @@ import java.util.List;
  * never goes to memory. The bits are the same (the product's, then col2im's sums in their order). Eager execution runs
  * the two ops as the tape recorded them.
  *
- * <p>Taken when the product is unbatched, has no epilogue and writes its result densely, the col2im reads that result
+ * <p>Taken when the product is unbatched, has no epilogue, reads no operand from an image ({@link ImageColumns}) and
+ * writes its result densely, the col2im reads that result
  * (through reshapes) as its column matrix, nothing else reads it and it is no result of the plan, no side effect lies
  * between the two, and both run on one backend in one dtype. Runs after {@link PermutedOperands}, whose runs the
  * product keeps.
@@ -43,7 +44,8 @@ final class ProductCol2im {
             PermutedOperands.RunsMatMul rm = PermutedOperands.RunsMatMul.of(s.primitive);
             LinearAlgebra.MatMul mm = rm.product();
             WindowGeometry g = col2im.geometry();
-            if (rm.epilogue() != null || rm.outRuns() != null || s.backend != c.backend
+            if (rm.epilogue() != null || rm.outRuns() != null || rm.aWindows() != null || rm.bWindows() != null
+                    || s.backend != c.backend
                     || mm.dtype() != col2im.dtype() || mm.m() != g.rows() || mm.n() != g.columns()) {
                 continue;
             }

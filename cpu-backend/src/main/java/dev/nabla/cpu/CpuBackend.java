@@ -365,6 +365,41 @@ final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * FLOAT32 and FLOAT64 pack the column matrix straight from the image (stride 1, the output the input's size: a
+     * "same" convolution; other windows compute the columns first, as the default does).
+     */
+    @Override
+    public void matmul(Buffer a, MatrixRuns aRuns, WindowGeometry aWindows, boolean transposeA, Buffer b,
+            MatrixRuns bRuns, WindowGeometry bWindows, boolean transposeB, Buffer out, MatrixRuns outRuns, long m,
+            long k, long n, MatrixEpilogue epilogue, Buffer bias) {
+        WindowGeometry g = aWindows != null ? aWindows : bWindows;
+        if (!packedGemm(a.dtype()) || (aWindows == null) == (bWindows == null) || aWindows != null && aRuns != null
+                || bWindows != null && bRuns != null || !FloatWindowKernels.Columns.readable(g)) {
+            Backend.super.matmul(a, aRuns, aWindows, transposeA, b, bRuns, bWindows, transposeB, out, outRuns, m, k,
+                    n, epilogue, bias);
+            return;
+        }
+        CpuBuffer c = cpu(out);
+        if (c.dtype() == DType.FLOAT32) {
+            float[] x = cpu(a).floats();
+            float[] y = cpu(b).floats();
+            FloatGemm.multiplyColumns(x, transposeA, Runs.of(aRuns),
+                    aWindows == null ? null : new FloatWindowKernels.Columns(aWindows, x), y, transposeB,
+                    Runs.of(bRuns), bWindows == null ? null : new FloatWindowKernels.Columns(bWindows, y), c.floats(),
+                    Runs.of(outRuns), (int) m, (int) k, (int) n, c.pool(),
+                    epilogue == null ? null : new FloatGemmEpilogue(epilogue, cpu(bias).floats()));
+        } else {
+            double[] x = cpu(a).doubles();
+            double[] y = cpu(b).doubles();
+            DoubleGemm.multiplyColumns(x, transposeA, Runs.of(aRuns),
+                    aWindows == null ? null : new DoubleWindowKernels.Columns(aWindows, x), y, transposeB,
+                    Runs.of(bRuns), bWindows == null ? null : new DoubleWindowKernels.Columns(bWindows, y),
+                    c.doubles(), Runs.of(outRuns), (int) m, (int) k, (int) n, c.pool(),
+                    epilogue == null ? null : new DoubleGemmEpilogue(epilogue, cpu(bias).doubles()));
+        }
+    }
+
     private static boolean packedGemm(DType t) {
         return VectorSupport.AVAILABLE && (t == DType.FLOAT32 || t == DType.FLOAT64);
     }
