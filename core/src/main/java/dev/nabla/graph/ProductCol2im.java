@@ -36,7 +36,7 @@ final class ProductCol2im {
                 continue;
             }
             int r = root[c.in[0]];
-            int p = producer(steps, i, r);
+            int p = ProductEpilogue.producer(steps, i, r);
             if (p < 0 || reads[r] != 1) {
                 continue;
             }
@@ -61,20 +61,6 @@ final class ProductCol2im {
         }
     }
 
-    /** The product step before {@code at} that writes value root {@code r}, with no side effect between; else -1. */
-    private static int producer(List<Plan.Step> steps, int at, int r) {
-        for (int p = at - 1; p >= 0; p--) {
-            Plan.Step s = steps.get(p);
-            if (s.isEffect()) {
-                return -1;
-            }
-            if (s.out == r) {
-                return PermutedOperands.isProduct(s.primitive) ? p : -1;
-            }
-        }
-        return -1;
-    }
-
     /** {@code col2im(geometry, product)} as one step: {@link Backend#matmulCol2im}. */
     record MatMulCol2im(PermutedOperands.RunsMatMul product, WindowGeometry geometry, Shape shape)
             implements Primitive {
@@ -82,8 +68,8 @@ final class ProductCol2im {
         @Override public DType dtype() { return product.dtype(); }
         @Override public Recording recording() { return Recording.NONE; }
         @Override public String attributes() {
-            return product.attributes() + " then=col2im(" + new Convolution.Col2Im(geometry, shape, dtype()).attributes()
-                    + ")";
+            String col2im = new Convolution.Col2Im(geometry, shape, dtype()).attributes();
+            return product.attributes() + " then=col2im(" + col2im + ")";
         }
         @Override public void compute(Backend backend, Buffer[] in, Buffer out) {
             LinearAlgebra.MatMul mm = product.product();

@@ -109,7 +109,7 @@ final class ProductEpilogue {
     /**
      * The product step before {@code at} that writes value root {@code r}, with no side effect between; else -1.
      */
-    private static int producer(List<Plan.Step> steps, int at, int r) {
+    static int producer(List<Plan.Step> steps, int at, int r) {
         for (int p = at - 1; p >= 0; p--) {
             Plan.Step s = steps.get(p);
             if (s.isEffect()) {

@@ -133,13 +133,6 @@ class GemmCol2imTest {
                 v[runs == null ? r * cols + c : (int) runs.offset(r, c)] = x;
             }
         }
-        if (t == DType.FLOAT64) {
-            return backend.upload(v, t);
-        }
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return backend.upload(f, t);
+        return TestBuffers.upload(backend, v, t);
     }
 }

@@ -158,13 +158,6 @@ class GemmColumnsTest {
     }
 
     private Buffer upload(double[] v, DType t) {
-        if (t == DType.FLOAT64) {
-            return backend.upload(v, t);
-        }
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return backend.upload(f, t);
+        return TestBuffers.upload(backend, v, t);
     }
 }

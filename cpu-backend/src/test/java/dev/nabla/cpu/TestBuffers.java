@@ -19,6 +19,18 @@ final class TestBuffers {
         return new CpuBuffer(t, v.length, f, pool);
     }
 
+    /** {@code v} uploaded to {@code backend} as a buffer of {@code t} (FLOAT32: each value rounded). */
+    static dev.nabla.backend.Buffer upload(CpuBackend backend, double[] v, DType t) {
+        if (t == DType.FLOAT64) {
+            return backend.upload(v, t);
+        }
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return backend.upload(f, t);
+    }
+
     /** The buffer's values as doubles. */
     static double[] values(CpuBuffer b) {
         double[] v = new double[b.n()];

@@ -60,7 +60,11 @@ class CommonSubexpressionTest {
         assertEquals(2, count(plan(f), "abs("), f.listing());
     }
 
-    private static TracedFunction check(String name, Function<Tensor[], Tensor> body, Tensor... in) {
+    /**
+     * {@code body} traced: three calls equal eager's bits; the function, for its plan. (The conformance tests of other
+     * plan rewrites use it too.)
+     */
+    static TracedFunction check(String name, Function<Tensor[], Tensor> body, Tensor... in) {
         TracedFunction f = GraphFunction.of(name, in.length, body);
         double[] eager = body.apply(in).toDoubleArray();
         for (int call = 0; call < 3; call++) {

@@ -1,8 +1,8 @@
 package dev.nabla.conformance.graph;
 
+import static dev.nabla.conformance.graph.CommonSubexpressionTest.check;
 import static dev.nabla.conformance.graph.FusionTest.plan;
 import static dev.nabla.conformance.graph.FusionTest.random;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.nabla.DType;
@@ -10,7 +10,6 @@ import dev.nabla.Device;
 import dev.nabla.GradientTape;
 import dev.nabla.Tensor;
 import dev.nabla.conformance.OnEachDevice;
-import dev.nabla.graph.GraphFunction;
 import dev.nabla.graph.TracedFunction;
 import dev.nabla.nn.Functional;
 import java.util.List;
@@ -81,14 +80,5 @@ class ConvolutionColumnsTest {
                 return g.get(0).sum().add(g.get(1).square().sum()).add(g.get(2).sum()).add(g.get(3).sum()).add(loss);
             }
         };
-    }
-
-    private static TracedFunction check(String name, Function<Tensor[], Tensor> body, Tensor... in) {
-        TracedFunction f = GraphFunction.of(name, in.length, body);
-        double[] eager = body.apply(in).toDoubleArray();
-        for (int call = 0; call < 3; call++) {
-            assertArrayEquals(eager, f.call(in).toDoubleArray(), name + ", call " + call + "\n" + f.listing());
-        }
-        return f;
     }
 }
