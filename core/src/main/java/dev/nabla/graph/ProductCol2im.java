@@ -19,10 +19,9 @@ import java.util.List;
  * the two ops as the tape recorded them.
  *
  * <p>Taken when the product is unbatched, has no epilogue, reads no operand from an image ({@link ImageColumns}) and
- * writes its result densely, the col2im reads that result
- * (through reshapes) as its column matrix, nothing else reads it and it is no result of the plan, no side effect lies
- * between the two, and both run on one backend in one dtype. Runs after {@link PermutedOperands}, whose runs the
- * product keeps.
+ * writes its result densely; the col2im reads that result (through reshapes) as its column matrix; nothing else reads
+ * it and it is no result of the plan; no side effect lies between the two; and both run on one backend in one dtype.
+ * Runs after {@link PermutedOperands}, whose runs the product keeps.
  */
 final class ProductCol2im {
     private ProductCol2im() {
@@ -45,8 +44,8 @@ final class ProductCol2im {
             LinearAlgebra.MatMul mm = rm.product();
             WindowGeometry g = col2im.geometry();
             if (rm.epilogue() != null || rm.outRuns() != null || rm.aWindows() != null || rm.bWindows() != null
-                    || s.backend != c.backend
-                    || mm.dtype() != col2im.dtype() || mm.m() != g.rows() || mm.n() != g.columns()) {
+                    || s.backend != c.backend || mm.dtype() != col2im.dtype() || mm.m() != g.rows()
+                    || mm.n() != g.columns()) {
                 continue;
             }
             Plan.Step fused = new Plan.Step();
