@@ -351,7 +351,7 @@ final class CpuBackend implements Backend {
     @Override
     public void matmulCol2im(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer b, MatrixRuns bRuns,
             boolean transposeB, long m, long k, long n, WindowGeometry g, Buffer image) {
-        if (!packedGemm(a.dtype()) || transposeB || !FloatGemm.imagesAligned(Runs.of(bRuns), m, n, g)) {
+        if (!packedGemm(a.dtype()) || transposeB || !Gemm.imagesAligned(Runs.of(bRuns), m, n, g)) {
             Backend.super.matmulCol2im(a, aRuns, transposeA, b, bRuns, transposeB, m, k, n, g, image);
             return;
         }

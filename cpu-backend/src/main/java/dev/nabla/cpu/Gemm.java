@@ -47,6 +47,16 @@ final class Gemm {
         }
     }
 
+    /**
+     * Whether {@link FloatGemm#multiplyCol2im} (and its FLOAT64 twin) takes a product of (m, n) with B in
+     * {@code bRuns} (null: dense) as the columns of {@code g}: m is its rows and n its columns, and every image's first
+     * column starts a run of B, so that the image groups' parts of B are B's layout again.
+     */
+    static boolean imagesAligned(Runs bRuns, long m, long n, dev.nabla.backend.WindowGeometry g) {
+        long plane = (long) g.outH() * g.outW();
+        return m == g.rows() && n == g.columns() && (bRuns == null || plane % bRuns.run() == 0);
+    }
+
     /** The offset of each batch from the batch strides, row-major over the batch shape. */
     static long[] offsets(long[] shape, long[] strides, int count) {
         long[] off = new long[count];

@@ -65,12 +65,12 @@ class GemmCol2imTest {
     @Test
     void onlyRunsThatStartAtEveryImageAreTakenApart() {
         WindowGeometry g = new WindowGeometry(4, 1, 3, 4, 1, 1, 1, 0, 0, 3, 4);
-        assertTrue(FloatGemm.imagesAligned(null, 1, 48, g));
-        assertTrue(FloatGemm.imagesAligned(new Runs(12, 12, 40), 1, 48, g));
-        assertTrue(FloatGemm.imagesAligned(new Runs(4, 4, 40), 1, 48, g));
-        assertFalse(FloatGemm.imagesAligned(new Runs(24, 24, 40), 1, 48, g));
-        assertFalse(FloatGemm.imagesAligned(new Runs(5, 5, 40), 1, 48, g));
-        assertFalse(FloatGemm.imagesAligned(null, 2, 48, g));
+        assertTrue(Gemm.imagesAligned(null, 1, 48, g));
+        assertTrue(Gemm.imagesAligned(new Runs(12, 12, 40), 1, 48, g));
+        assertTrue(Gemm.imagesAligned(new Runs(4, 4, 40), 1, 48, g));
+        assertFalse(Gemm.imagesAligned(new Runs(24, 24, 40), 1, 48, g));
+        assertFalse(Gemm.imagesAligned(new Runs(5, 5, 40), 1, 48, g));
+        assertFalse(Gemm.imagesAligned(null, 2, 48, g));
     }
 
     @Test
