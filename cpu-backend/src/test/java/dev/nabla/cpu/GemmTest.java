@@ -58,14 +58,16 @@ class GemmTest {
 
     /**
      * The same orders for few tiles over a deep K (a convolution's kernel gradient), whose FLOAT32 depth slices the
-     * threads share (FLOAT64 below W7's sizes, as in the next test), and for W7's second kernel gradient (32 × 144 over a deep K), which is computed transposed with its
-     * one packed panel filled by several threads: each shape in every layout.
+     * threads share (FLOAT64 below W7's sizes, as in the next test); for W7's second kernel gradient (32 × 144 over a
+     * deep K), computed transposed as one column panel whose depth slices the threads share too; and for one column
+     * panel of more rows than those partials may hold, packed by several threads and then computed by row tasks:
+     * each shape in every layout.
      */
     @Test
     void deepProductsOfFewTilesAreTheFmaChainBitForBit() {
         int[][] shapes = {{16, 60 * FloatGemm.KC + 17, 9}, {FloatGemm.MR, 120 * FloatGemm.KC, FloatGemm.NR},
             {13, 80 * FloatGemm.KC + 5, 20}, {32, 40 * FloatGemm.KC + 3, 144},
-            {9, 70 * FloatGemm.KC + 1, FloatGemm.NR_NARROW}};
+            {9, 70 * FloatGemm.KC + 1, FloatGemm.NR_NARROW}, {1500, 16 * FloatGemm.KC + 7, 23}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
                 for (DType t : (long) s[0] * s[1] * s[2] < 10_000_000 ? FLOATS : new DType[] {DType.FLOAT32}) {
