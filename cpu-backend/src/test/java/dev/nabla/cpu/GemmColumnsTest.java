@@ -55,6 +55,19 @@ class GemmColumnsTest {
         compare(DType.FLOAT32, second, 32, true, true, false, false);
     }
 
+    /**
+     * Kernel gradients over deep columns whose depth slices the threads share, the image's rows read a chunk of
+     * slices at a time: fewer column-matrix rows than a row panel (a 2 × 2 kernel on one channel), and rows that end
+     * in a partial panel (3 × 3 on one channel, as W7's first), with the other operand in runs. Each is over the 2
+     * MFLOP that a second thread takes.
+     */
+    @Test
+    void deepKernelGradientsReadTheImageInChunks() {
+        compare(DType.FLOAT32, same(20, 1, 28, 28, 2, 2), 32, true, true, false, false);
+        compare(DType.FLOAT32, same(20, 1, 28, 28, 3, 3), 16, true, true, false, true);
+        compare(DType.FLOAT32, same(9, 3, 17, 19, 3, 3), 32, true, true, true, false);
+    }
+
     @Test
     void windowsNotReadInPlaceTakeTheColumnMatrix() {
         // stride 2 and "valid" windows: the default computes the column matrix first
