@@ -195,6 +195,43 @@ public interface Backend {
         }
     }
 
+    /**
+     * A convolution with its epilogue, max-pooled: {@code y = epilogue(op(a) · im2col(windows, image))}, (m, n) =
+     * {@code (m, windows.columns())}, laid out as {@code (images, m, outH, outW)} (the product written in runs of one
+     * output plane), then {@link #maxPoolIndices} of {@code pool} over y's planes ({@code images · m} planes of one
+     * channel, {@code outH × outW}) into {@code indices} and the chosen elements of y into {@code pooled}, as
+     * {@code maxPool}'s gather takes them; y itself is not kept. The bits are those of the three in turn. A traced plan
+     * computes a convolution followed by its bias, relu and max pool this way. This default computes y into a
+     * temporary; the CPU backend computes it a group of images at a time and pools each group while it is in cache.
+     *
+     * <pre>{@code
+     * // pooled, indices = maxPool(relu(conv(x) + bias)): the same bits as the windowed matmul into y (NCHW),
+     * // then maxPoolIndices(pool, y, indices) and the gather of y at the indices
+     * backend.matmulMaxPool(kernel, null, false, x, windows, outChannels, windows.rows(),
+     *         new MatrixEpilogue(true, false, true), bias, pool, pooled, indices);
+     * }</pre>
+     */
+    default void matmulMaxPool(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer image, WindowGeometry windows,
+            long m, long k, MatrixEpilogue epilogue, Buffer bias, WindowGeometry pool, Buffer pooled,
+            Buffer indices) {
+        long plane = (long) windows.outH() * windows.outW();
+        if (pool.images() != windows.images() * m || pool.channels() != 1 || pool.height() != windows.outH()
+                || pool.width() != windows.outW()) {
+            throw new IllegalArgumentException("matmulMaxPool: pooling " + pool + " is not over the ("
+                    + windows.images() + ", " + m + ", " + windows.outH() + ", " + windows.outW()
+                    + ") planes of the convolution " + windows);
+        }
+        Buffer y = allocate(pooled.dtype(), m * windows.columns());
+        try {
+            matmul(a, aRuns, null, transposeA, image, null, windows, false, y, new MatrixRuns(plane, plane,
+                    m * plane), m, k, windows.columns(), epilogue, bias);
+            maxPoolIndices(pool, y, indices);
+            gather(y, 1, pool.inputSize(), 1, indices, pooled, new IndexCheck("matmulMaxPool", "an image of " + pool));
+        } finally {
+            y.release();
+        }
+    }
+
     /** {@code im2col(g, image)} into a temporary (added to the list). */
     private Buffer columns(Buffer image, WindowGeometry g, java.util.List<Buffer> temporaries) {
         Buffer cols = allocate(image.dtype(), g.rows() * g.columns());

@@ -81,11 +81,8 @@ final class CapturedSteps {
             prepare(s, values, root, resultRoot, buffers);
             s.replay = s.backend.capture(() -> {
                 for (Plan.Step step : s.steps) {
-                    Buffer[] in = new Buffer[step.in.length];
-                    for (int j = 0; j < in.length; j++) {
-                        in[j] = buffers[step.in[j]];
-                    }
-                    step.primitive.compute(step.backend, in, buffers[step.out]);
+                    step.primitive.compute(step.backend, step.operands(buffers, new Buffer[step.operandCount()]),
+                            buffers[step.out]);
                 }
             });
             if (s.replay != null) {
@@ -150,7 +147,9 @@ final class CapturedSteps {
                     s.copyIn.put(r, own.get(r));
                 }
             }
-            made[step.out] = true;
+            for (int v : step.outputs()) {
+                made[v] = true;
+            }
             if (step.out == resultRoot) {
                 Value value = values.get(resultRoot);
                 s.copyOut = own.computeIfAbsent(resultRoot, r -> buffer(s.backend, value));

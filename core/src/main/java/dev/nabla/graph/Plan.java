@@ -50,7 +50,8 @@ import java.util.function.Consumer;
  *       group of images at a time, each summed into its images while in cache ({@link ProductCol2im}): in W7's
  *       step the two 7.2 MB matrices of the second convolution are gone;</li>
  *   <li>a fused bias add and relu of a product's result is done by the product as it writes each block
- *       ({@link ProductEpilogue});</li>
+ *       ({@link ProductEpilogue}); and a convolution whose result only max pooling reads is pooled as it is
+ *       computed, a group of images at a time, one step with two results ({@link ProductMaxPool});</li>
  *   <li>memory planning: every intermediate gets a buffer from a fixed set allocated here, reused once its last
  *       reader has run, so a call allocates only its result.</li>
  * </ol>
@@ -65,12 +66,38 @@ final class Plan {
         Backend backend;
         int[] in;
         int out = -1;
+        /**
+         * A second value the primitive writes (the indices of a pooled convolution: {@link ProductMaxPool}), or -1;
+         * its buffer follows the inputs' in what the primitive is given.
+         */
+        int side = -1;
         String effect;
         Consumer<Tensor[]> replay;
         Buffer[] buffers;
 
         boolean isEffect() {
             return effect != null;
+        }
+
+        /** The values the step writes: its output, then its side output if it has one. */
+        int[] outputs() {
+            return side < 0 ? new int[] {out} : new int[] {out, side};
+        }
+
+        /** What the primitive is given: the buffers of the inputs, then the side output's, into {@code into}. */
+        Buffer[] operands(Buffer[] buffers, Buffer[] into) {
+            for (int j = 0; j < in.length; j++) {
+                into[j] = buffers[in[j]];
+            }
+            if (side >= 0) {
+                into[in.length] = buffers[side];
+            }
+            return into;
+        }
+
+        /** The length of {@link #operands}. */
+        int operandCount() {
+            return in.length + (side < 0 ? 0 : 1);
         }
     }
 
@@ -187,6 +214,7 @@ final class Plan {
         ImageColumns.apply(steps, root, results);
         ProductEpilogue.apply(steps, values, root, results);
         ProductCol2im.apply(steps, values, root, results);
+        ProductMaxPool.apply(steps, values, root, results);
         return new Plan(g, values, steps, root, results);
     }
 
@@ -685,8 +713,11 @@ final class Plan {
         Slot[] slotOf = new Slot[values.size()];
         for (int i = 0; i < steps.size(); i++) {
             Step s = steps.get(i);
-            if (!s.isEffect() && !isResultRoot(s.out)) {
-                Value out = values.get(s.out);
+            for (int v : s.isEffect() ? new int[0] : s.outputs()) {
+                if (isResultRoot(v)) {
+                    continue;
+                }
+                Value out = values.get(v);
                 long size = out.shape().size();
                 List<Slot> pool = free.computeIfAbsent(freeKey(s.backend, out.dtype(), size), x -> new ArrayList<>());
                 Slot slot = take(pool, size);
@@ -695,8 +726,8 @@ final class Plan {
                     planned.add(slot);
                 }
                 slot.capacity = Math.max(slot.capacity, size);
-                slotOf[s.out] = slot;
-                if (last[s.out] < i) {
+                slotOf[v] = slot;
+                if (last[v] < i) {
                     pool.add(slot);                       // nobody reads it (a random draw kept for its stream)
                 }
             }
@@ -740,7 +771,7 @@ final class Plan {
         }
         for (Step s : steps) {
             if (!s.isEffect()) {
-                s.buffers = new Buffer[s.in.length];
+                s.buffers = new Buffer[s.operandCount()];
             }
         }
     }
@@ -793,11 +824,7 @@ final class Plan {
                     }
                     s.replay.accept(in);
                 } else {
-                    Buffer[] in = s.buffers;
-                    for (int j = 0; j < in.length; j++) {
-                        in[j] = buf[s.in[j]];
-                    }
-                    OpEvents.compute(s.primitive, s.backend, in, buf[s.out]);
+                    OpEvents.compute(s.primitive, s.backend, s.operands(buf, s.buffers), buf[s.out]);
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -843,12 +870,17 @@ final class Plan {
             if (step.isEffect()) {
                 s.append("  ").append(step.effect).append(args(step.in)).append('\n');
             } else {
-                s.append("  %").append(step.out).append(" = ").append(step.primitive.name()).append(args(step.in));
+                s.append("  %").append(step.out).append(step.side < 0 ? "" : ", %" + step.side).append(" = ")
+                        .append(step.primitive.name()).append(args(step.in));
                 String a = step.primitive.attributes();
                 if (!a.isEmpty()) {
                     s.append(" {").append(a).append('}');
                 }
-                s.append(" : ").append(values.get(step.out).type()).append('\n');
+                s.append(" : ").append(values.get(step.out).type());
+                if (step.side >= 0) {
+                    s.append(", ").append(values.get(step.side).type());
+                }
+                s.append('\n');
             }
         }
         s.append("  return ").append(GraphText.results(results)).append('\n');
