@@ -94,8 +94,8 @@ class WindowPrimitivesTest {
     }
 
     /**
-     * Max pooling's indices on large images with many ties and NaNs, against the definition (first maximum, the
-     * first NaN winning), in both float dtypes; and the pooled gradient goes to exactly that element of each window.
+     * Max pooling's indices on large images with many ties (+0 and -0 among them), NaNs and infinities, against the
+     * definition (first maximum, the first NaN winning), in both float dtypes; and the pooled gradient goes to exactly that element of each window.
      */
     @OnEachDevice
     void maxPoolIndicesChooseTheFirstMaximumAndTheFirstNaN(Device d) {
@@ -112,8 +112,11 @@ class WindowPrimitivesTest {
         for (WindowGeometry g : unpadded) {
             for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
                 double[] v = new double[(int) g.inputSize()];
+                // ties of +0 and -0 too, and infinities of both signs (whose sums are NaN without a NaN)
+                double[] others = {-0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
                 for (int i = 0; i < v.length; i++) {
-                    v[i] = r.nextInt(20) == 0 ? Double.NaN : r.nextInt(3);
+                    int pick = r.nextInt(40);
+                    v[i] = pick < 2 ? Double.NaN : pick < 5 ? others[pick - 2] : r.nextInt(3);
                 }
                 Tensor x = Tensor.of(d, v, Convolution.inputShape(g).dims()).to(t);
                 double[] expected = NnReference.maxPoolIndices(HostTensor.of(x), g).data();
