@@ -215,6 +215,10 @@ public interface Backend {
             long m, long k, MatrixEpilogue epilogue, Buffer bias, WindowGeometry pool, Buffer pooled,
             Buffer indices) {
         long plane = (long) windows.outH() * windows.outW();
+        if (k != windows.rows()) {
+            throw new IllegalArgumentException("matmulMaxPool: a depth of " + k + " for the " + windows.rows()
+                    + " rows of the columns of " + windows);
+        }
         if (pool.images() != windows.images() * m || pool.channels() != 1 || pool.height() != windows.outH()
                 || pool.width() != windows.outW()) {
             throw new IllegalArgumentException("matmulMaxPool: pooling " + pool + " is not over the ("

@@ -408,7 +408,7 @@ final class CpuBackend implements Backend {
     public void matmulMaxPool(Buffer a, MatrixRuns aRuns, boolean transposeA, Buffer image, WindowGeometry windows,
             long m, long k, MatrixEpilogue epilogue, Buffer bias, WindowGeometry pool, Buffer pooled,
             Buffer indices) {
-        if (!packedGemm(a.dtype()) || !FloatWindowKernels.Columns.readable(windows)
+        if (!packedGemm(a.dtype()) || !FloatWindowKernels.Columns.readable(windows) || k != windows.rows()
                 || epilogue != null && !epilogue.perRow() || windows.images() * m > Integer.MAX_VALUE
                 || !FloatWindowKernels.poolsPlanes(pool, (int) (windows.images() * m), windows.outH(),
                         windows.outW())) {

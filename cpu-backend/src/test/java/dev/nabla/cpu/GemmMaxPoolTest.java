@@ -63,7 +63,7 @@ class GemmMaxPoolTest {
     }
 
     @Test
-    void poolingThatIsNotOverTheConvolutionsPlanesIsRefused() {
+    void poolingOrADepthThatIsNotTheConvolutionsIsRefused() {
         WindowGeometry g = new WindowGeometry(2, 1, 4, 4, 3, 3, 1, 1, 1, 4, 4);
         Buffer a = backend.allocate(DType.FLOAT32, 3 * 9);
         Buffer x = backend.allocate(DType.FLOAT32, g.inputSize());
@@ -74,6 +74,11 @@ class GemmMaxPoolTest {
                 null, false, x, g, 3, 9, null, null, wrong, pooled, indices));
         assertTrue(e.getMessage().contains("matmulMaxPool") && e.getMessage().contains("(2, 3, 4, 4)"),
                 e.getMessage());
+        WindowGeometry right = new WindowGeometry(6, 1, 4, 4, 2, 2, 2, 0, 0, 2, 2);
+        IllegalArgumentException depth = assertThrows(IllegalArgumentException.class, () -> backend.matmulMaxPool(a,
+                null, false, x, g, 3, 8, null, null, right, pooled, indices));
+        assertTrue(depth.getMessage().contains("matmulMaxPool") && depth.getMessage().contains("depth of 8"),
+                depth.getMessage());
     }
 
     /**
