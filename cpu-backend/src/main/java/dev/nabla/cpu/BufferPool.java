@@ -6,7 +6,8 @@ import dev.nabla.MemoryStats;
 import dev.nabla.OutOfDeviceMemoryException;
 import dev.nabla.backend.MemoryEvents;
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -24,7 +25,11 @@ final class BufferPool {
     /** How long a request that found the heap full waits for Cleaners to hand back arrays (as the CUDA backend). */
     static final long RECLAIM_WAIT_MILLIS = 50;
     private final long capacityBytes;
-    private final Map<Long, ArrayDeque<Object>> free = new HashMap<>();
+    /**
+     * The free arrays by dtype and length, the sizes in the order of their last take or give (eldest first): when a
+     * give finds the pool full, the least recently used sizes make room ({@link #give}).
+     */
+    private final LinkedHashMap<Long, ArrayDeque<Object>> free = new LinkedHashMap<>(16, 0.75f, true);
     private long pooledBytes;
     private long allocatedBytes;
     private long liveArrays;
@@ -43,6 +48,11 @@ final class BufferPool {
 
     private static long key(DType dtype, int length) {
         return ((long) length << 3) | dtype.ordinal();
+    }
+
+    /** The bytes of an array of the dtype and length of {@link #key}. */
+    private static long bytes(long key) {
+        return (key >>> 3) * DType.values()[(int) (key & 7)].byteSize();
     }
 
     /** Whether arrays of this many bytes are pooled and counted. */
@@ -160,7 +170,13 @@ final class BufferPool {
         };
     }
 
-    /** Returns an array from {@link #take} for reuse (dropped when the pool is full); at most once per take. */
+    /**
+     * Returns an array from {@link #take} for reuse; at most once per take. When the pool is full, the free arrays of
+     * the least recently used sizes are dropped to make room; the array itself is dropped only when the pool holds
+     * nothing else to drop. Dropping the returned array instead (as this pool did) let sizes that a program no longer
+     * uses fill the pool for good: after one test suite's many shapes, every W7 training step allocated all its arrays
+     * fresh (50 MB a step).
+     */
     void give(DType dtype, Object array) {
         int length = java.lang.reflect.Array.getLength(array);
         long bytes = (long) length * dtype.byteSize();
@@ -173,12 +189,47 @@ final class BufferPool {
             allocated = allocatedBytes -= bytes;
             live = --liveArrays;
             nudge.observe(allocated);
-            if (pooledBytes + bytes <= capacityBytes) {
-                free.computeIfAbsent(key(dtype, length), k -> new ArrayDeque<>()).push(array);
+            long key = key(dtype, length);
+            if (makeRoom(key, bytes)) {
+                ArrayDeque<Object> q = free.get(key);
+                if (q == null) {
+                    q = new ArrayDeque<>();
+                    free.put(key, q);
+                }
+                q.push(array);
                 pooledBytes += bytes;
             }
         }
         MemoryEvents.free(Device.cpu(), dtype, bytes, allocated, live);
+    }
+
+    /**
+     * Drops free arrays of sizes other than {@code key}'s, least recently used first (the oldest array of a size
+     * first), until {@code bytes} more fit; false, dropping nothing, if they would not fit even then. Sizes left
+     * without arrays are forgotten on the way.
+     */
+    private boolean makeRoom(long key, long bytes) {
+        ArrayDeque<Object> own = free.get(key);
+        if ((own == null ? 0 : own.size() * bytes) + bytes > capacityBytes) {
+            return false; // dropping every other size would not make room
+        }
+        Iterator<Map.Entry<Long, ArrayDeque<Object>>> sizes = free.entrySet().iterator();
+        while (pooledBytes + bytes > capacityBytes && sizes.hasNext()) {
+            Map.Entry<Long, ArrayDeque<Object>> size = sizes.next();
+            if (size.getKey() == key) {
+                continue;
+            }
+            long each = bytes(size.getKey());
+            ArrayDeque<Object> q = size.getValue();
+            while (pooledBytes + bytes > capacityBytes && !q.isEmpty()) {
+                q.pollLast();
+                pooledBytes -= each;
+            }
+            if (q.isEmpty()) {
+                sizes.remove();
+            }
+        }
+        return pooledBytes + bytes <= capacityBytes;
     }
 
     /** Drops every pooled array. */

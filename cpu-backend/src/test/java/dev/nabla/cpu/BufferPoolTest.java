@@ -36,10 +36,64 @@ class BufferPoolTest {
         assertEquals(new MemoryStats(96 << 10, 96 << 10, 96 << 10, 3), pool.stats());
         pool.give(DType.FLOAT32, a);
         pool.give(DType.FLOAT32, b);
-        pool.give(DType.INT32, c); // the pool is full: dropped, no longer reserved
+        pool.give(DType.INT32, c); // the pool is full: an array of the other size makes room
         assertEquals(new MemoryStats(0, 64 << 10, 96 << 10, 0), pool.stats());
         pool.clear();
         assertEquals(new MemoryStats(0, 0, 96 << 10, 0), pool.stats());
+    }
+
+    /**
+     * A full pool makes room for the array given back by dropping the free arrays of the sizes least recently taken
+     * or given; one that dropped the returned array instead kept stale sizes for good, and every later step of a
+     * program with new shapes allocated afresh.
+     */
+    @Test
+    void aFullPoolDropsTheLeastRecentlyUsedSizes() {
+        BufferPool pool = new BufferPool(4 * (32 << 10) + 64); // room for four arrays of about 32 KiB
+        Object[] stale = new Object[4];
+        for (int i = 0; i < stale.length; i++) {
+            stale[i] = pool.take(DType.FLOAT32, N + i);
+        }
+        for (Object a : stale) {
+            pool.give(DType.FLOAT32, a);
+        }
+        Object first = pool.take(DType.FLOAT32, N);
+        pool.give(DType.FLOAT32, first); // size N is now the most recently used
+        assertEquals(4 * (32 << 10) + 24, pool.stats().reserved(), "all four kept");
+
+        Object fresh = pool.take(DType.FLOAT32, N - 1); // a new size: a new array, and the pool is full
+        pool.give(DType.FLOAT32, fresh);
+        assertSame(fresh, pool.take(DType.FLOAT32, N - 1), "the new size was kept");
+        assertSame(first, pool.take(DType.FLOAT32, N), "the most recently used size was kept");
+        assertTrue(pool.take(DType.FLOAT32, N + 1) != stale[1], "the least recently used size made room");
+        assertSame(stale[2], pool.take(DType.FLOAT32, N + 2));
+        assertSame(stale[3], pool.take(DType.FLOAT32, N + 3));
+
+        for (int step = 0; step < 100; step++) { // a program's new shapes keep being pooled
+            Object a = pool.take(DType.FLOAT32, 2 * N + step);
+            pool.give(DType.FLOAT32, a);
+            assertSame(a, pool.take(DType.FLOAT32, 2 * N + step));
+            pool.give(DType.FLOAT32, a);
+            assertTrue(pool.stats().reserved() - pool.stats().allocated() <= 4 * (32 << 10) + 64);
+        }
+    }
+
+    @Test
+    void anArrayThatCannotFitIsDroppedAndTheRestKept() {
+        BufferPool pool = new BufferPool(2 * (32 << 10));
+        Object a = pool.take(DType.FLOAT32, N);
+        Object b = pool.take(DType.FLOAT32, N);
+        Object c = pool.take(DType.FLOAT32, N);
+        Object huge = pool.take(DType.FLOAT32, 3 * N); // larger than the pool
+        pool.give(DType.FLOAT32, a);
+        pool.give(DType.FLOAT32, b);
+        pool.give(DType.FLOAT32, huge);
+        pool.give(DType.FLOAT32, c); // fits only if a or b went: the pool keeps them, drops c
+        assertEquals(new MemoryStats(0, 2 * (32 << 10), 6 * (32 << 10), 0), pool.stats());
+        Object x = pool.take(DType.FLOAT32, N);
+        Object y = pool.take(DType.FLOAT32, N);
+        assertTrue((x == a || x == b) && (y == a || y == b) && x != y, "a and b stayed");
+        assertTrue(pool.take(DType.FLOAT32, 3 * N) != huge, "the array larger than the pool was dropped");
     }
 
     /**

@@ -47,6 +47,8 @@ import org.junit.jupiter.api.Test;
  * broadcast or not, then measure the bytes this thread allocates while the kernel runs one op at a time; each passes
  * once a round allocates (almost) nothing, and fails if none does within the time limit, during which C2 has long
  * compiled the kernel. The step test does the same for whole training steps, counting every thread's allocations.
+ * It runs in a JVM of its own (the {@code vector-boxing} executions in the pom): run after the rest of the suite, the
+ * kernels' vectors were boxed where a fresh JVM keeps them in registers.
  */
 class VectorBoxingTest {
     private static final int N = 1 << 14;
