@@ -209,6 +209,9 @@ final class BufferPool {
      * without arrays are forgotten on the way.
      */
     private boolean makeRoom(long key, long bytes) {
+        if (pooledBytes + bytes <= capacityBytes) {
+            return true; // the usual case, without an iterator (give's call to this is not inlined)
+        }
         ArrayDeque<Object> own = free.get(key);
         if ((own == null ? 0 : own.size() * bytes) + bytes > capacityBytes) {
             return false; // dropping every other size would not make room
