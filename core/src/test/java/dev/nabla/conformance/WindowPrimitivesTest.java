@@ -95,7 +95,8 @@ class WindowPrimitivesTest {
 
     /**
      * Max pooling's indices on large images with many ties (+0 and -0 among them), NaNs and infinities, against the
-     * definition (first maximum, the first NaN winning), in both float dtypes; and the pooled gradient goes to exactly that element of each window.
+     * definition (first maximum, the first NaN winning), in both float dtypes; and the pooled gradient goes to
+     * exactly that element of each window.
      */
     @OnEachDevice
     void maxPoolIndicesChooseTheFirstMaximumAndTheFirstNaN(Device d) {

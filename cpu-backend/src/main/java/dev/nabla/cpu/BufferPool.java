@@ -50,9 +50,11 @@ final class BufferPool {
         return ((long) length << 3) | dtype.ordinal();
     }
 
+    private static final DType[] DTYPES = DType.values();
+
     /** The bytes of an array of the dtype and length of {@link #key}. */
     private static long bytes(long key) {
-        return (key >>> 3) * DType.values()[(int) (key & 7)].byteSize();
+        return (key >>> 3) * DTYPES[(int) (key & 7)].byteSize();
     }
 
     /** Whether arrays of this many bytes are pooled and counted. */
