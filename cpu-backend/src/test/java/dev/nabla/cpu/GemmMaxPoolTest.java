@@ -36,6 +36,10 @@ class GemmMaxPoolTest {
             new WindowGeometry(5, 1, 28, 28, 3, 3, 1, 1, 1, 28, 28),
             new WindowGeometry(11, 4, 14, 14, 3, 3, 1, 1, 1, 14, 14),
             new WindowGeometry(2, 1, 3, 41, 3, 3, 1, 1, 1, 3, 41),
+            new WindowGeometry(3, 2, 6, 10, 5, 5, 1, 2, 2, 6, 10),
+            new WindowGeometry(2, 3, 5, 6, 2, 2, 1, 0, 0, 5, 6),
+            new WindowGeometry(2, 3, 7, 4, 3, 2, 1, 1, 1, 7, 4),
+            new WindowGeometry(3, 2, 4, 6, 1, 1, 1, 0, 0, 4, 6),
             new WindowGeometry(4, 2, 7, 7, 3, 3, 1, 0, 0, 5, 5),
             new WindowGeometry(3, 2, 9, 9, 3, 3, 2, 1, 1, 5, 5)};
         MatrixEpilogue[] epilogues = {null, new MatrixEpilogue(true, false, true), new MatrixEpilogue(true, true,
