@@ -142,12 +142,17 @@ class WindowPrimitivesTest {
     /**
      * Max pooling's gradient is the scatter-add of the windows' gradients into zeros, bit for bit: at MNIST's sizes
      * (where the CPU's pass per image runs in parallel), with several channels, with overlapping windows that choose
-     * one element twice, and with indices that point into another image (the CPU falls back to the scatter-add);
-     * an index outside the image is an error naming the op.
+     * one element twice, with odd sizes (a last row and column in no window), with indices that point into another
+     * image (the CPU falls back to the scatter-add) or into another window of the same image (the middle one of five
+     * reversed), and with gradients of -0 (0 + -0 is +0) and NaN; an index outside the image is an error naming the
+     * op.
      */
     @OnEachDevice
     void maxPoolGradientIsTheScatterAddIntoZeros(Device d) {
         List<WindowGeometry> geometries = List.of(new WindowGeometry(64 * 16, 1, 28, 28, 2, 2, 2, 0, 0, 14, 14),
+                new WindowGeometry(64 * 32, 1, 14, 14, 2, 2, 2, 0, 0, 7, 7),
+                new WindowGeometry(5, 1, 7, 9, 2, 2, 2, 0, 0, 3, 4),
+                new WindowGeometry(3, 1, 2, 3, 2, 2, 2, 0, 0, 1, 1),
                 new WindowGeometry(64, 16, 28, 28, 2, 2, 2, 0, 0, 14, 14),
                 new WindowGeometry(2, 2, 9, 9, 3, 2, 1, 0, 0, 7, 8),
                 new WindowGeometry(3, 1, 10, 11, 2, 2, 3, 0, 0, 3, 4));
@@ -167,7 +172,11 @@ class WindowPrimitivesTest {
             }
             for (Tensor indices : List.of(chosen, Tensor.of(d, foreign, foreign.length))) {
                 for (DType t : List.of(DType.FLOAT32, DType.FLOAT64)) {
-                    Tensor grad = random(d, 5, t, g.columns());
+                    double[] terms = random(d, 5, t, g.columns()).toDoubleArray();
+                    for (int q = 0; q < terms.length; q += 7) {
+                        terms[q] = q % 2 == 0 ? -0.0 : Double.NaN;
+                    }
+                    Tensor grad = Tensor.of(d, terms, g.columns()).to(t);
                     double[] expected = dev.nabla.ops.Indexing.scatterAdd(dev.nabla.Shape.of(g.inputSize()), 0,
                             indices, grad).toDoubleArray();
                     Tensor got = Convolution.maxPoolGradient(grad, indices, g);
