@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Test;
  * {@code matmulMaxPool} (a traced plan's convolution, bias, relu and 2 × 2 max pool as one step: the CPU computes the
  * convolution a group of images at a time and pools each group from cache) has the bits of the windowed product into
  * an (images, channels, outH, outW) result, then {@code maxPoolIndices} and the gather of the chosen elements: the
- * same indices and the same values. Covered: "same" windows (read in place) of odd and even sizes, rows of windows
- * shorter and longer than a vector, image counts that leave a partial last group, output channels that are not a
- * multiple of the kernel's rows, no epilogue or a bias with and without relu, a kernel transposed or in runs, ties
- * (a channel of zero weights), NaN and infinities in the image, "valid" and strided windows (the default's way), W7's
- * two layers, FLOAT32 and FLOAT64.
+ * same indices and the same values. Covered: "same" windows (read in place, through padded planes) of odd and even
+ * sizes and shapes (3 × 3, 5 × 5, 2 × 2 padded below and right only, 3 × 2, 1 × 1), a depth of more than one slice
+ * (33 channels: 297), rows of windows shorter and longer than a vector, image counts that leave a partial last
+ * group, output channels that are not a multiple of the kernel's rows, no epilogue or a bias with and without relu,
+ * a kernel transposed or in runs, ties (a channel of zero weights), NaN and infinities in the image, "valid" and
+ * strided windows (the default's way), W7's two layers, FLOAT32 and FLOAT64.
  */
 class GemmMaxPoolTest {
     private final CpuBackend backend = new CpuBackend();
@@ -40,6 +41,7 @@ class GemmMaxPoolTest {
             new WindowGeometry(2, 3, 5, 6, 2, 2, 1, 0, 0, 5, 6),
             new WindowGeometry(2, 3, 7, 4, 3, 2, 1, 1, 1, 7, 4),
             new WindowGeometry(3, 2, 4, 6, 1, 1, 1, 0, 0, 4, 6),
+            new WindowGeometry(2, 33, 6, 5, 3, 3, 1, 1, 1, 6, 5),
             new WindowGeometry(4, 2, 7, 7, 3, 3, 1, 0, 0, 5, 5),
             new WindowGeometry(3, 2, 9, 9, 3, 3, 2, 1, 1, 5, 5)};
         MatrixEpilogue[] epilogues = {null, new MatrixEpilogue(true, false, true), new MatrixEpilogue(true, true,
