@@ -36,14 +36,30 @@ final class BufferPool {
     private long peakBytes;
 
     private final GcNudge nudge;
+    /** Whether {@link #take} fills what it returns with garbage ({@link #poisoned}). */
+    private final boolean poison;
 
     BufferPool(long capacityBytes) {
-        this(capacityBytes, GcNudge.fromProperties(capacityBytes));
+        this(capacityBytes, GcNudge.fromProperties(capacityBytes), false);
     }
 
     BufferPool(long capacityBytes, GcNudge nudge) {
+        this(capacityBytes, nudge, false);
+    }
+
+    private BufferPool(long capacityBytes, GcNudge nudge, boolean poison) {
         this.capacityBytes = capacityBytes;
         this.nudge = nudge;
+        this.poison = poison;
+    }
+
+    /**
+     * A pool for tests whose every {@link #take} returns an array full of garbage (NaN, -1, 0x5A), new ones too: a
+     * fresh array is all zeros, so a kernel that leaves part of a taken array unwritten and reads it as zeros passes
+     * with the normal pool until that size comes back from other work.
+     */
+    static BufferPool poisoned(long capacityBytes) {
+        return new BufferPool(capacityBytes, GcNudge.fromProperties(capacityBytes), true);
     }
 
     private static long key(DType dtype, int length) {
@@ -64,6 +80,20 @@ final class BufferPool {
 
     /** An array of exactly {@code length} elements, reused when possible; contents undefined. */
     Object take(DType dtype, int length) {
+        Object array = takeArray(dtype, length);
+        if (poison) {
+            switch (array) {
+                case float[] f -> java.util.Arrays.fill(f, Float.NaN);
+                case double[] d -> java.util.Arrays.fill(d, Double.NaN);
+                case int[] i -> java.util.Arrays.fill(i, -1);
+                case byte[] b -> java.util.Arrays.fill(b, (byte) 0x5A);
+                default -> throw new IllegalStateException("an array of " + array.getClass());
+            }
+        }
+        return array;
+    }
+
+    private Object takeArray(DType dtype, int length) {
         long bytes = (long) length * dtype.byteSize();
         if (!pooled(bytes)) {
             return newArray(dtype, length);

@@ -25,9 +25,15 @@ import dev.nabla.backend.WindowGeometry;
  * scalar definitions, for everything else.
  */
 final class CpuBackend implements Backend {
-    private final BufferPool pool = new BufferPool(Runtime.getRuntime().maxMemory() / 4);
+    private final BufferPool pool;
 
     CpuBackend() {
+        this(new BufferPool(Runtime.getRuntime().maxMemory() / 4));
+    }
+
+    /** A backend on this pool (tests: {@link BufferPool#poisoned}). */
+    CpuBackend(BufferPool pool) {
+        this.pool = pool;
         VectorSupport.tellOnceIfMissing();
     }
     private final AllocationTracker tracker = new AllocationTracker();

@@ -47,6 +47,22 @@ class BufferPoolTest {
      * or given; one that dropped the returned array instead kept stale sizes for good, and every later step of a
      * program with new shapes allocated afresh.
      */
+    /** The kernel tests' pool: whatever it hands out, new or given back, is garbage, never zeros. */
+    @Test
+    void aPoisonedPoolHandsOutGarbage() {
+        BufferPool pool = BufferPool.poisoned(1 << 20);
+        float[] fresh = (float[]) pool.take(DType.FLOAT32, N);
+        assertTrue(Float.isNaN(fresh[0]) && Float.isNaN(fresh[N - 1]));
+        java.util.Arrays.fill(fresh, 0);
+        pool.give(DType.FLOAT32, fresh);
+        float[] back = (float[]) pool.take(DType.FLOAT32, N);
+        assertSame(fresh, back);
+        assertTrue(Float.isNaN(back[N / 2]));
+        assertTrue(Double.isNaN(((double[]) pool.take(DType.FLOAT64, 100))[99]));
+        assertEquals(-1, ((int[]) pool.take(DType.INT32, N))[0]);
+        assertEquals((byte) 0x5A, ((byte[]) pool.take(DType.BOOL, 7))[6]);
+    }
+
     @Test
     void aFullPoolDropsTheLeastRecentlyUsedSizes() {
         BufferPool pool = new BufferPool(4 * (32 << 10) + 64); // room for four arrays of about 32 KiB
