@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * lengths past the parallel grain. The build runs this class at every vector width and at several thread counts.
  */
 class ElementwiseKernelsTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(42);
     private static final int[] LENGTHS = {0, 1, 3, 7, 16, 17, 31, 33, 100, 1021, Parallel.ELEMENTWISE_GRAIN * 2 + 5};
     private static final double[] SPECIALS = {Double.NaN, 0.0, -0.0, Double.POSITIVE_INFINITY,

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * second layer (144 × 12,544 over 32 depths).
  */
 class GemmCol2imTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(43);
 
     @Test

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * "valid" padding) take the default's way through a computed column matrix, with the same bits.
  */
 class GemmColumnsTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(29);
 
     @Test

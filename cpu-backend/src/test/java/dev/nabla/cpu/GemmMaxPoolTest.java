@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * strided windows (the default's way), W7's two layers, FLOAT32 and FLOAT64.
  */
 class GemmMaxPoolTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(47);
 
     @Test

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * FLOAT32 and FLOAT64 each (W7's products in FLOAT32).
  */
 class GemmRunsTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(17);
 
     @Test

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /** The blocked GEMMs against {@link Gemm#reference} over odd sizes, transposes and broadcast batches. */
 class GemmTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(3);
 
     private static final DType[] FLOATS = {DType.FLOAT32, DType.FLOAT64};

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * (bits), over contiguous and strided axes. The build runs this class at every vector width and several thread counts.
  */
 class ReductionKernelsTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(7);
 
     @Test

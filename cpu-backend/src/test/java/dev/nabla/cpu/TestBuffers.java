@@ -7,6 +7,14 @@ final class TestBuffers {
     private TestBuffers() {
     }
 
+    /**
+     * A backend for the kernel tests, on a poisoned pool ({@link BufferPool#poisoned}): scratch a kernel reads without
+     * writing it is garbage there, not the zeros of a fresh array.
+     */
+    static CpuBackend backend() {
+        return new CpuBackend(BufferPool.poisoned(1L << 30));
+    }
+
     /** {@code v} as a buffer of {@code t} (FLOAT32: each value rounded), returning to {@code pool}. */
     static CpuBuffer of(BufferPool pool, DType t, double[] v) {
         if (t == DType.FLOAT64) {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * tile, past the parallel grain, offsets on both sides, every dtype.
  */
 class TransposeCopyTest {
-    private final CpuBackend backend = new CpuBackend(BufferPool.poisoned(1L << 30));
+    private final CpuBackend backend = TestBuffers.backend();
     private final Random random = new Random(7);
     private static final int[] SIDES = {0, 1, 5, 31, 32, 33, 64, 97, 130};
 
