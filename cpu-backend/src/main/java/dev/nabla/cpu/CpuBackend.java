@@ -28,7 +28,17 @@ final class CpuBackend implements Backend {
     private final BufferPool pool;
 
     CpuBackend() {
-        this(new BufferPool(Runtime.getRuntime().maxMemory() / 4));
+        this(defaultPool(Runtime.getRuntime().maxMemory() / 4));
+    }
+
+    /**
+     * The pool of a backend made by the provider: {@code -Dnabla.cpu.poisonBuffers=true} hands out every buffer full
+     * of garbage ({@link BufferPool#poisoned}), as {@code MALLOC_PERTURB_} does for malloc, so that a kernel reading
+     * an element it never wrote gives a wrong answer at once instead of the zeros of a fresh array.
+     */
+    static BufferPool defaultPool(long capacityBytes) {
+        return Boolean.getBoolean("nabla.cpu.poisonBuffers")
+                ? BufferPool.poisoned(capacityBytes) : new BufferPool(capacityBytes);
     }
 
     /** A backend on this pool (tests: {@link BufferPool#poisoned}). */

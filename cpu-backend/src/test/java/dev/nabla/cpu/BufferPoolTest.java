@@ -64,6 +64,23 @@ class BufferPoolTest {
     }
 
     @Test
+    void thePoisonBuffersPropertyChoosesTheBackendsPool() {
+        String before = System.getProperty("nabla.cpu.poisonBuffers");
+        try {
+            System.setProperty("nabla.cpu.poisonBuffers", "true");
+            assertTrue(Float.isNaN(((float[]) CpuBackend.defaultPool(1 << 20).take(DType.FLOAT32, N))[N - 1]));
+            System.setProperty("nabla.cpu.poisonBuffers", "false");
+            assertEquals(0f, ((float[]) CpuBackend.defaultPool(1 << 20).take(DType.FLOAT32, N))[N - 1]);
+        } finally {
+            if (before == null) {
+                System.clearProperty("nabla.cpu.poisonBuffers");
+            } else {
+                System.setProperty("nabla.cpu.poisonBuffers", before);
+            }
+        }
+    }
+
+    @Test
     void aFullPoolDropsTheLeastRecentlyUsedSizes() {
         BufferPool pool = new BufferPool(4 * (32 << 10) + 64); // room for four arrays of about 32 KiB
         Object[] stale = new Object[4];
