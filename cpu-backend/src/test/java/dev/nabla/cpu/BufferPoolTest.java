@@ -42,11 +42,6 @@ class BufferPoolTest {
         assertEquals(new MemoryStats(0, 0, 96 << 10, 0), pool.stats());
     }
 
-    /**
-     * A full pool makes room for the array given back by dropping the free arrays of the sizes least recently taken
-     * or given; one that dropped the returned array instead kept stale sizes for good, and every later step of a
-     * program with new shapes allocated afresh.
-     */
     /** The kernel tests' pool: whatever it hands out, new or given back, is garbage, never zeros. */
     @Test
     void aPoisonedPoolHandsOutGarbage() {
@@ -63,6 +58,7 @@ class BufferPoolTest {
         assertEquals((byte) 0x5A, ((byte[]) pool.take(DType.BOOL, 7))[6]);
     }
 
+    /** {@code -Dnabla.cpu.poisonBuffers=true} gives the provider's backend the poisoned pool, and only then. */
     @Test
     void thePoisonBuffersPropertyChoosesTheBackendsPool() {
         String before = System.getProperty("nabla.cpu.poisonBuffers");
@@ -80,6 +76,11 @@ class BufferPoolTest {
         }
     }
 
+    /**
+     * A full pool makes room for the array given back by dropping the free arrays of the sizes least recently taken
+     * or given; one that dropped the returned array instead kept stale sizes for good, and every later step of a
+     * program with new shapes allocated afresh.
+     */
     @Test
     void aFullPoolDropsTheLeastRecentlyUsedSizes() {
         BufferPool pool = new BufferPool(4 * (32 << 10) + 64); // room for four arrays of about 32 KiB
