@@ -8,12 +8,14 @@ import dev.nabla.NumericsException;
 import dev.nabla.Tensor;
 import java.io.IOException;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code NABLA_CHECK_NUMERICS=1} turns the check on at startup and {@code -Dnabla.checkNumerics=false} wins over it,
  * in a fresh JVM on the CPU (the setting is read once, when Nabla's classes load).
  */
+@Tag("execution-independent")
 class NumericsCheckStartupTest {
     /** The forked program: reports the setting, then takes log(-1). */
     public static final class Child {

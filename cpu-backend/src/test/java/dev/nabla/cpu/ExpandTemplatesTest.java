@@ -17,6 +17,7 @@ import java.util.List;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * from one template each): compiled once, run in this JVM, and once as the build runs it, a single-file program on
  * this JDK whose exit status fails the build.
  */
+@Tag("execution-independent")
 class ExpandTemplatesTest {
     private static final Path PROGRAM = Path.of("src/build/ExpandTemplates.java");
     private static Method expandAll;

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * tensors' arrays back (a collection, then their Cleaners) instead of running out, and a request the heap cannot
  * hold at all is {@link OutOfDeviceMemoryException}, as on a GPU. Each case runs in a child JVM of 256 MiB.
  */
+@Tag("execution-independent")
 class HeapPressureTest {
     private static final String HEAP = "-Xmx256m";
 
