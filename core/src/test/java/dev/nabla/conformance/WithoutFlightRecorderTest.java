@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
  * A runtime without jdk.jfr (jlink for a class-path application may leave it out, as the first GPU check's did)
  * runs Nabla: ops, allocations and gradients, with no Flight Recorder events and no NoClassDefFoundError.
  */
-// the work runs in a child JVM the execution's settings do not reach: run in the default execution only
 @Tag("execution-independent")
 class WithoutFlightRecorderTest {
     /** The forked program: says whether jdk.jfr exists, then trains one step. */
