@@ -137,7 +137,7 @@ class GemmTest {
             }
             for (int j = 0; j < n; j++) {
                 double want = t == DType.FLOAT32 ? total[j] : chain64[j];
-                // the message only for a failure: formatted for every element, it was a third of this test's time
+                // the message only for a failure: formatted for every element, it was a fifth of this test's time
                 if (Double.doubleToRawLongBits(want) != Double.doubleToRawLongBits(got[i * n + j])) {
                     fail(t + " m=" + m + " k=" + k + " n=" + n + " ta=" + ta + " tb=" + tb + " at (" + i + ", " + j
                             + "): " + want + " vs " + got[i * n + j]);
