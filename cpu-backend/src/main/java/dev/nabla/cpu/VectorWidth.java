@@ -31,7 +31,7 @@ final class VectorWidth {
     }
 
     /** {@code nabla.cpu.species}, {@code preferred} when unset or empty. */
-    private static String property() {
+    static String property() {
         String value = System.getProperty("nabla.cpu.species", "").trim();
         return value.isEmpty() ? "preferred" : value;
     }

@@ -85,7 +85,7 @@ class C1CompilationTest {
         // the default execution's width (the host's preferred one, as users run) and 256 bits (AVX2) where the host
         // prefers more; above the host's the Vector API is never intrinsified, the narrower widths only test the
         // bits, and a width execution at the preferred width would repeat the default one (17 s a child JVM)
-        boolean defaultExecution = System.getProperty("nabla.cpu.species", "").isBlank();
+        boolean defaultExecution = VectorWidth.property().equals("preferred");
         int bits = VectorWidth.SHAPE.vectorBitSize();
         int preferred = VectorShape.preferredShape().vectorBitSize();
         assumeTrue(defaultExecution || (bits == 256 && preferred > 256),
