@@ -101,17 +101,17 @@ class FusionTest {
             for (long seed = 0; seed < 40; seed++) {
                 List<String> text = new ArrayList<>();
                 Function<Tensor[], Tensor> body = program(seed, text);
-                long m = seed % 5 == 0 ? 301 : 1 + seed % 7;
+                // one in five large: three fused blocks of 8,192 and a partial one, split by every thread count
+                long m = seed % 5 == 0 ? 101 : 1 + seed % 7;
                 long k = seed % 5 == 0 ? 257 : 1 + seed * 5;
                 TracedFunction f = GraphFunction.of("chain", 4, body);
                 for (int call = 0; call < 3; call++) {
                     Tensor[] in = {random(d, t, values, m, k), random(d, t, values, k), random(d, t, values, m, 1),
                         random(d, t, values)};
-                    float[] eager = body.apply(in).toFloatArray();
-                    double[] eager64 = body.apply(in).toDoubleArray();
+                    Tensor eager = body.apply(in);
                     Tensor traced = f.call(in);
-                    assertArrayEquals(eager64, traced.toDoubleArray(), t + " " + text + " call " + call);
-                    assertArrayEquals(eager, traced.toFloatArray());
+                    assertArrayEquals(eager.toDoubleArray(), traced.toDoubleArray(), t + " " + text + " call " + call);
+                    assertArrayEquals(eager.toFloatArray(), traced.toFloatArray());
                 }
                 fusedPrograms += f.listing().contains("= fused(") ? 1 : 0;
                 assertEquals(1, f.traceCount());
