@@ -59,8 +59,8 @@ class DeterminismTest {
 
     @OnEachDevice
     void largeReductionsAndElementwiseOpsRepeatBitForBit(Device d) {
-        // four times the parallel grain (2^17), so split at every thread count the build runs, with transcendental
-        // ops on every element and a sum over all of them
+        // four times the parallel grain (2^17), so split in every execution with more than one thread, with
+        // transcendental ops on every element and a sum over all of them
         Tensor x = Rng.seeded(3).normal(d, DType.FLOAT32, 1 << 19);
         float first = x.exp().add(x.tanh()).log().sum().item();
         for (int run = 0; run < 5; run++) {

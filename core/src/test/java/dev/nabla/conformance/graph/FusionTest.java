@@ -101,7 +101,8 @@ class FusionTest {
             for (long seed = 0; seed < 40; seed++) {
                 List<String> text = new ArrayList<>();
                 Function<Tensor[], Tensor> body = program(seed, text);
-                // one in five large: three fused blocks of 8,192 and a partial one, split by every thread count
+                // one in five large: three fused blocks of 8,192 and a partial one (split across threads in the width
+                // runs)
                 long m = seed % 5 == 0 ? 101 : 1 + seed % 7;
                 long k = seed % 5 == 0 ? 257 : 1 + seed * 5;
                 TracedFunction f = GraphFunction.of("chain", 4, body);
