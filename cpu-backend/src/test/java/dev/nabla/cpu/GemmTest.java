@@ -60,10 +60,10 @@ class GemmTest {
 
     /**
      * The same orders for few tiles over a deep K (a convolution's kernel gradient), whose FLOAT32 depth slices the
-     * threads share (FLOAT64 below W7's sizes, as in the next test); for W7's second kernel gradient (32 × 144 over a
-     * deep K), computed transposed as one column panel whose depth slices the threads share too; and for one column
-     * panel of more rows than those partials may hold, packed by several threads and then computed by row tasks:
-     * each shape in every layout.
+     * threads share (FLOAT64 for the smaller products: {@link #dtypesFor}); for W7's second kernel gradient (32 × 144
+     * over a deep K), computed transposed as one column panel whose depth slices the threads share too; and for one
+     * column panel of more rows than those partials may hold, packed by several threads and then computed by row
+     * tasks: each shape in every layout.
      */
     @Test
     void deepProductsOfFewTilesAreTheFmaChainBitForBit() {
@@ -72,7 +72,7 @@ class GemmTest {
             {9, 70 * FloatGemm.KC + 1, FloatGemm.NR_NARROW}, {1500, 16 * FloatGemm.KC + 7, 23}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
-                for (DType t : (long) s[0] * s[1] * s[2] < 10_000_000 ? FLOATS : new DType[] {DType.FLOAT32}) {
+                for (DType t : dtypesFor(s)) {
                     checkChain(t, s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
                 }
             }
@@ -91,13 +91,16 @@ class GemmTest {
             {4 * FloatGemm.MR + 5, 7, 200 * FloatGemm.NR + 3}, {50 * FloatGemm.MR + 1, 33, FloatGemm.NR}};
         for (int[] s : shapes) {
             for (int flags = 0; flags < 4; flags++) {
-                // FLOAT64 below W7's sizes: the same code, and a one-lane DoubleVector (the width-64 execution) runs on
-                // the Vector API's Java fallback
-                for (DType t : (long) s[0] * s[1] * s[2] < 10_000_000 ? FLOATS : new DType[] {DType.FLOAT32}) {
+                for (DType t : dtypesFor(s)) {
                     checkChain(t, s[0], s[1], s[2], (flags & 1) != 0, (flags & 2) != 0);
                 }
             }
         }
+    }
+
+    /** Both dtypes for an (m, k, n) product, FLOAT32 alone from {@link TestBuffers#FLOAT64_MAX_MULTIPLY_ADDS}. */
+    private static DType[] dtypesFor(int[] s) {
+        return (long) s[0] * s[1] * s[2] < TestBuffers.FLOAT64_MAX_MULTIPLY_ADDS ? FLOATS : new DType[] {DType.FLOAT32};
     }
 
     private void checkChain(DType t, int m, int k, int n, boolean ta, boolean tb) {

@@ -4,6 +4,13 @@ import dev.nabla.DType;
 
 /** CPU buffers made from doubles for the kernel tests, outside any backend. */
 final class TestBuffers {
+    /**
+     * Multiply-adds from which a product test leaves FLOAT64 to FLOAT32: the same code runs both, and in the width-64
+     * execution FLOAT64's one-lane vectors run on the Vector API's Java fallback (one such product of
+     * {@code GemmCol2imTest} took 20 of its 27 s there).
+     */
+    static final long FLOAT64_MAX_MULTIPLY_ADDS = 10_000_000;
+
     private TestBuffers() {
     }
 
